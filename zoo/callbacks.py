@@ -1,0 +1,205 @@
+"""Callbacks for watching and safeguarding generative training with `fit`."""
+
+import math
+import os
+import warnings
+
+import keras
+import numpy as np
+
+from zoo import checkpoint as ckpt
+from zoo.plotting import save_grid
+
+
+def _non_finite(logs):
+    """Names of the logged values that are NaN or infinite."""
+    bad = []
+    for key, value in (logs or {}).items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if not math.isfinite(number):
+            bad.append(key)
+    return bad
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Writes a PNG grid of samples from fixed noise at the end of epochs.
+
+    The noise is drawn once, so successive grids show the same latent points
+    as training moves them. Files are `<directory>/epoch_0001.png`, ... and
+    `<directory>/latest.png`.
+
+    Args:
+        directory: str, folder for the PNGs (created).
+        num_images: int, images per grid. Default 64.
+        every: int, write every `every` epochs (and after the last). Default 1.
+        seed: int, seed of the fixed noise. Default 0.
+        tensorboard_dir: str or None, also log the grid as a TensorBoard image
+            summary under this log directory. Default None.
+
+    The model must have `latent_dim` and `generate(z)`.
+    """
+
+    def __init__(self, directory, num_images=64, every=1, seed=0, tensorboard_dir=None):
+        super().__init__()
+        if not isinstance(num_images, int) or num_images < 1:
+            raise ValueError(f"num_images must be a positive int, got {num_images!r}")
+        if not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a positive int, got {every!r}")
+        self.directory = directory
+        self.num_images = num_images
+        self.every = every
+        self.seed = seed
+        self.tensorboard_dir = tensorboard_dir
+        self._noise = None
+        self._writer = None
+
+    def on_train_begin(self, logs=None):
+        for attribute in ("latent_dim", "generate"):
+            if not hasattr(self.model, attribute):
+                raise ValueError(
+                    f"SampleGrid needs a model with `{attribute}`; "
+                    f"{type(self.model).__name__} has none"
+                )
+        rng = np.random.default_rng(self.seed)
+        self._noise = rng.standard_normal((self.num_images, self.model.latent_dim)).astype("float32")
+        os.makedirs(self.directory, exist_ok=True)
+        if self.tensorboard_dir and self._writer is None:
+            import tensorflow as tf
+
+            self._writer = tf.summary.create_file_writer(self.tensorboard_dir)
+
+    def on_epoch_end(self, epoch, logs=None):
+        last = epoch + 1 == self.params.get("epochs")
+        if (epoch + 1) % self.every and not last:
+            return
+        self.write(epoch + 1)
+
+    def write(self, epoch):
+        """Generates the grid now and writes it; returns the PNG path."""
+        images = self.model.generate(self._noise)
+        path = os.path.join(self.directory, f"epoch_{epoch:04d}.png")
+        save_grid(images, path, title=f"epoch {epoch}")
+        save_grid(images, os.path.join(self.directory, "latest.png"), title=f"epoch {epoch}")
+        if self._writer is not None:
+            import tensorflow as tf
+
+            with self._writer.as_default():
+                tf.summary.image("samples", (images[:16] + 1.0) / 2.0, step=epoch, max_outputs=16)
+            self._writer.flush()
+        return path
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stops training when any logged value becomes NaN or infinite.
+
+    Keras' `TerminateOnNaN` only watches a key named `loss`, which GANs do not
+    log. The message names the keys, the epoch and the batch; the reason is
+    kept in `self.reason` (None while training is healthy).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.reason = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = _non_finite(logs)
+        if bad:
+            self.reason = (
+                f"training stopped: {', '.join(sorted(bad))} became NaN or infinite at "
+                f"epoch {self._epoch + 1}, batch {batch + 1} (try a lower learning rate)"
+            )
+            print("\n" + self.reason)
+            self.model.stop_training = True
+
+
+class TrainingCheckpoint(keras.callbacks.Callback):
+    """Saves the whole training state and resumes from it after a kill.
+
+    Unlike `keras.callbacks.BackupAndRestore`, it restores every optimizer of
+    a multi-player model (building them first), the noise `SeedGenerator`s,
+    and resumes an interrupted epoch where it stopped: the batches of that
+    epoch that were already trained on are read and skipped, so the run
+    makes exactly as many updates as an uninterrupted one. (With a dataset
+    reshuffled each epoch the skipped batches are the same *number* of
+    batches, not necessarily the same examples.)
+
+    A save is skipped, with a warning, when a logged value is NaN or
+    infinite, so a diverged run never overwrites a good checkpoint. Writes
+    are atomic (see `zoo.checkpoint`).
+
+    Args:
+        directory: str, checkpoint directory.
+        save_freq: "epoch" (default) or an int: also save every that many batches.
+        resume: bool, restore from `directory` at the start of `fit` if a
+            checkpoint is there. Default True.
+    """
+
+    def __init__(self, directory, save_freq="epoch", resume=True):
+        super().__init__()
+        if save_freq != "epoch" and (
+            isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1
+        ):
+            raise ValueError(f"save_freq must be 'epoch' or a positive int, got {save_freq!r}")
+        self.directory = directory
+        self.save_freq = save_freq
+        self.resume = resume
+        self.restored = None
+        self._epoch = 0
+        self._skip = 0
+
+    def on_train_begin(self, logs=None):
+        self.restored = None
+        if not (self.resume and ckpt.exists(self.directory)):
+            return
+        progress = ckpt.restore(self.model, self.directory)
+        self.restored = progress
+        epoch, step = progress["epoch"], progress["step"]
+        self.model._initial_epoch = epoch
+        print(f"Resuming from {self.directory}: epoch {epoch + 1}, batch {step + 1}")
+        if step:
+            self._skip = step
+            self._wrap_train_function()
+
+    def _wrap_train_function(self):
+        train_function = self.model.train_function
+        model = self.model
+
+        def skip_then_train(iterator):
+            if self._skip > 0:
+                self._skip -= 1
+                next(iterator)
+                return {}
+            model.train_function = train_function
+            return train_function(iterator)
+
+        model.train_function = skip_then_train
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq != "epoch" and (batch + 1) % self.save_freq == 0 and not self._skip:
+            self._save(self._epoch, batch + 1, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._save(epoch + 1, 0, logs)
+
+    def on_train_end(self, logs=None):
+        self.model._initial_epoch = None
+
+    def _save(self, epoch, step, logs):
+        bad = _non_finite(logs)
+        if bad:
+            warnings.warn(
+                f"not saving the checkpoint: {', '.join(sorted(bad))} is NaN or infinite; "
+                f"{self.directory} keeps the last good state"
+            )
+            return
+        ckpt.save(self.model, self.directory, epoch=epoch, step=step)

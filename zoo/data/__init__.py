@@ -1,0 +1,103 @@
+"""tf.data builders for zoo: every loader yields float32 ``(batch, H, W, C)`` images in [-1, 1].
+
+Named datasets live in :data:`DATASETS` and are built with :func:`load`; folders and IDX
+files on disk use :func:`image_folder` and :func:`mnist_idx`.
+"""
+
+from zoo.data.embedded import digits, lfw_faces
+from zoo.data.folder import image_folder
+from zoo.data.mnist_idx import mnist_idx, read_idx
+from zoo.data.pipeline import finalize, resize, to_signed_unit
+from zoo.data.tfds_loaders import celeb_a, cifar10, fashion_mnist, mnist
+
+DATASETS = {
+    "mnist": mnist,
+    "fashion_mnist": fashion_mnist,
+    "cifar10": cifar10,
+    "celeb_a": celeb_a,
+    "digits": digits,
+    "lfw_faces": lfw_faces,
+}
+
+
+def list_datasets():
+    """Names of the registered datasets, sorted.
+
+    Returns:
+        list of str, the keys of :data:`DATASETS` in alphabetical order.
+
+    Example:
+        >>> list_datasets()
+        ['celeb_a', 'cifar10', 'digits', 'fashion_mnist', 'lfw_faces', 'mnist']
+    """
+    return sorted(DATASETS)
+
+
+def load(name, **kwargs):
+    """Build a registered dataset by name.
+
+    Args:
+        name: str, one of :func:`list_datasets`.
+        **kwargs: forwarded to the loader (``batch_size=64``, ``image_size``,
+            ``shuffle=True``, ``seed=None``, ``with_labels=False``,
+            ``drop_remainder=True``, ``cache=True``, ``limit=None``, and for tfds
+            datasets ``split="train"`` and ``data_dir=None``).
+
+    Returns:
+        ``tf.data.Dataset`` of float32 ``(batch, H, W, C)`` images in ``[-1, 1]`` (or
+        ``(images, labels)`` with ``with_labels=True``).
+
+    Raises:
+        ValueError: for an unknown name (listing the known ones) or a bad argument.
+
+    Example:
+        >>> ds = load("digits", batch_size=32, seed=0)
+        >>> next(iter(ds)).shape
+        TensorShape([32, 32, 32, 1])
+    """
+    return _loader(name)(**kwargs)
+
+
+def describe(name):
+    """One-line description of a registered dataset, for ``zoo list``.
+
+    Args:
+        name: str, one of :func:`list_datasets`.
+
+    Returns:
+        str, the first line of the loader's docstring.
+
+    Raises:
+        ValueError: for an unknown name.
+
+    Example:
+        >>> describe("digits")
+        'scikit-learn digits: 1,797 greyscale 8x8 images, 10 classes, upsampled to 32x32.'
+    """
+    return _loader(name).__doc__.strip().splitlines()[0]
+
+
+def _loader(name):
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(list_datasets())}")
+    return DATASETS[name]
+
+
+__all__ = [
+    "DATASETS",
+    "celeb_a",
+    "cifar10",
+    "describe",
+    "digits",
+    "fashion_mnist",
+    "finalize",
+    "image_folder",
+    "lfw_faces",
+    "list_datasets",
+    "load",
+    "mnist",
+    "mnist_idx",
+    "read_idx",
+    "resize",
+    "to_signed_unit",
+]

@@ -1,0 +1,238 @@
+"""Loaders for TensorFlow Datasets catalogue entries (downloaded and prepared by tfds)."""
+
+from zoo.data import pipeline
+
+
+def mnist(
+    split="train",
+    *,
+    batch_size=64,
+    image_size=None,
+    shuffle=True,
+    seed=None,
+    with_labels=False,
+    drop_remainder=True,
+    cache=True,
+    limit=None,
+    data_dir=None,
+):
+    """MNIST handwritten digits (tfds): 60,000 train / 10,000 test, 28x28x1, 10 classes.
+
+    Args:
+        split: str, a tfds split such as ``"train"``, ``"test"`` or ``"train[:10%]"``.
+            Default ``"train"``.
+        batch_size: positive int. Default 64.
+        image_size: ``None`` (native 28x28), int or ``(height, width)``. Default ``None``.
+        shuffle: bool, shuffle every epoch. Default ``True``.
+        seed: ``None`` or int for a reproducible shuffle. Default ``None``.
+        with_labels: bool, yield ``(images, labels)`` with int32 digit labels.
+            Default ``False``.
+        drop_remainder: bool, drop the last partial batch. Default ``True``.
+        cache: bool or cache file path. Default ``True`` (in memory).
+        limit: ``None`` or int, keep only the first N examples. Default ``None``.
+        data_dir: ``None`` or str, the tfds data directory. Default ``None`` (tfds default,
+            ``~/tensorflow_datasets``).
+
+    Returns:
+        ``tf.data.Dataset`` of float32 ``(batch, 28, 28, 1)`` images in ``[-1, 1]``
+        (or ``(images, labels)``).
+
+    Example:
+        >>> ds = mnist(batch_size=32, image_size=32, seed=0)
+        >>> images = next(iter(ds))  # (32, 32, 32, 1)
+    """
+    options = pipeline.check_options(
+        batch_size=batch_size,
+        image_size=image_size,
+        shuffle=shuffle,
+        seed=seed,
+        with_labels=with_labels,
+        drop_remainder=drop_remainder,
+        cache=cache,
+        limit=limit,
+    )
+    return pipeline.finalize(_load_supervised("mnist", split, data_dir), **options)
+
+
+def fashion_mnist(
+    split="train",
+    *,
+    batch_size=64,
+    image_size=None,
+    shuffle=True,
+    seed=None,
+    with_labels=False,
+    drop_remainder=True,
+    cache=True,
+    limit=None,
+    data_dir=None,
+):
+    """Fashion-MNIST clothing images (tfds): 60,000 train / 10,000 test, 28x28x1, 10 classes.
+
+    Args:
+        split: str, a tfds split such as ``"train"`` or ``"test"``. Default ``"train"``.
+        batch_size: positive int. Default 64.
+        image_size: ``None`` (native 28x28), int or ``(height, width)``. Default ``None``.
+        shuffle: bool, shuffle every epoch. Default ``True``.
+        seed: ``None`` or int for a reproducible shuffle. Default ``None``.
+        with_labels: bool, yield ``(images, labels)`` with int32 class labels.
+            Default ``False``.
+        drop_remainder: bool, drop the last partial batch. Default ``True``.
+        cache: bool or cache file path. Default ``True`` (in memory).
+        limit: ``None`` or int, keep only the first N examples. Default ``None``.
+        data_dir: ``None`` or str, the tfds data directory. Default ``None``.
+
+    Returns:
+        ``tf.data.Dataset`` of float32 ``(batch, 28, 28, 1)`` images in ``[-1, 1]``
+        (or ``(images, labels)``).
+
+    Example:
+        >>> ds = fashion_mnist(split="test", with_labels=True, shuffle=False)
+        >>> images, labels = next(iter(ds))
+    """
+    options = pipeline.check_options(
+        batch_size=batch_size,
+        image_size=image_size,
+        shuffle=shuffle,
+        seed=seed,
+        with_labels=with_labels,
+        drop_remainder=drop_remainder,
+        cache=cache,
+        limit=limit,
+    )
+    return pipeline.finalize(_load_supervised("fashion_mnist", split, data_dir), **options)
+
+
+def cifar10(
+    split="train",
+    *,
+    batch_size=64,
+    image_size=None,
+    shuffle=True,
+    seed=None,
+    with_labels=False,
+    drop_remainder=True,
+    cache=True,
+    limit=None,
+    data_dir=None,
+):
+    """CIFAR-10 colour images (tfds): 50,000 train / 10,000 test, 32x32x3, 10 classes.
+
+    Args:
+        split: str, a tfds split such as ``"train"`` or ``"test"``. Default ``"train"``.
+        batch_size: positive int. Default 64.
+        image_size: ``None`` (native 32x32), int or ``(height, width)``. Default ``None``.
+        shuffle: bool, shuffle every epoch. Default ``True``.
+        seed: ``None`` or int for a reproducible shuffle. Default ``None``.
+        with_labels: bool, yield ``(images, labels)`` with int32 class labels.
+            Default ``False``.
+        drop_remainder: bool, drop the last partial batch. Default ``True``.
+        cache: bool or cache file path. Default ``True`` (in memory).
+        limit: ``None`` or int, keep only the first N examples. Default ``None``.
+        data_dir: ``None`` or str, the tfds data directory. Default ``None``.
+
+    Returns:
+        ``tf.data.Dataset`` of float32 ``(batch, 32, 32, 3)`` images in ``[-1, 1]``
+        (or ``(images, labels)``).
+
+    Example:
+        >>> ds = cifar10(batch_size=128, with_labels=True)
+        >>> images, labels = next(iter(ds))  # (128, 32, 32, 3), (128,)
+    """
+    options = pipeline.check_options(
+        batch_size=batch_size,
+        image_size=image_size,
+        shuffle=shuffle,
+        seed=seed,
+        with_labels=with_labels,
+        drop_remainder=drop_remainder,
+        cache=cache,
+        limit=limit,
+    )
+    return pipeline.finalize(_load_supervised("cifar10", split, data_dir), **options)
+
+
+def celeb_a(
+    split="train",
+    *,
+    batch_size=64,
+    image_size=64,
+    shuffle=True,
+    seed=None,
+    with_labels=False,
+    drop_remainder=True,
+    cache=True,
+    limit=None,
+    data_dir=None,
+):
+    """CelebA aligned faces (tfds): 162,770 train images, centre-cropped square, 64x64x3.
+
+    The aligned 178x218 (width x height) faces are cropped to their central 178x178
+    square and resized, as in the classic DCGAN CelebA setup. CelebA has 40 binary
+    attributes but no class ids, so ``with_labels=True`` is rejected.
+
+    The in-memory cache at 64x64 holds about 2 GB of uint8 for the full train split;
+    pass ``cache=False`` or a cache file path on small machines.
+
+    Args:
+        split: str, ``"train"``, ``"validation"`` or ``"test"`` (or a tfds slice).
+            Default ``"train"``.
+        batch_size: positive int. Default 64.
+        image_size: int or ``(height, width)``; ``None`` keeps the 178x178 crop.
+            Default 64.
+        shuffle: bool, shuffle every epoch. Default ``True``.
+        seed: ``None`` or int for a reproducible shuffle. Default ``None``.
+        with_labels: must be ``False``. Default ``False``.
+        drop_remainder: bool, drop the last partial batch. Default ``True``.
+        cache: bool or cache file path. Default ``True`` (in memory).
+        limit: ``None`` or int, keep only the first N examples. Default ``None``.
+        data_dir: ``None`` or str, the tfds data directory. Default ``None``.
+
+    Returns:
+        ``tf.data.Dataset`` of float32 ``(batch, 64, 64, 3)`` images in ``[-1, 1]``.
+
+    Raises:
+        ValueError: if ``with_labels`` is True, or on any bad common argument.
+
+    Example:
+        >>> ds = celeb_a(batch_size=128, limit=10_000)
+        >>> images = next(iter(ds))  # (128, 64, 64, 3)
+    """
+    options = pipeline.check_options(
+        batch_size=batch_size,
+        image_size=image_size,
+        shuffle=shuffle,
+        seed=seed,
+        with_labels=with_labels,
+        drop_remainder=drop_remainder,
+        cache=cache,
+        limit=limit,
+    )
+    if options["with_labels"]:
+        raise ValueError(
+            "with_labels must be False for celeb_a: it has attributes, not class labels"
+        )
+    ds = _load("celeb_a", split, data_dir, as_supervised=False)
+    ds = ds.map(lambda example: example["image"])
+    return pipeline.finalize(ds, preprocess=pipeline.center_crop_square, **options)
+
+
+def _load_supervised(name, split, data_dir):
+    return _load(name, split, data_dir, as_supervised=True)
+
+
+def _load(name, split, data_dir, as_supervised):
+    if not isinstance(split, str) or not split:
+        raise ValueError(f"split must be a non-empty str such as 'train'; got {split!r}")
+    # Imported here: tensorflow_datasets takes seconds to import and most zoo commands
+    # (and every non-tfds loader) never need it.
+    import tensorflow_datasets as tfds
+
+    return tfds.load(
+        name,
+        split=split,
+        data_dir=data_dir,
+        as_supervised=as_supervised,
+        # Fixed file order so that `limit` means "the first N examples".
+        shuffle_files=False,
+    )

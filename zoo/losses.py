@@ -1,0 +1,146 @@
+"""Adversarial losses as pure functions of discriminator logits.
+
+Every function takes raw (pre-sigmoid) discriminator outputs, returns a scalar
+mean over the batch, and names the paper it comes from. Discriminator losses are
+`*_d_loss(real_logits, fake_logits)`, generator losses `*_g_loss(fake_logits)`.
+
+`get_adversarial_loss(name)` returns the `(d_loss, g_loss)` pair used by
+`zoo.models.GAN(loss=name)`.
+"""
+
+from keras import ops
+
+
+def _mean(x):
+    return ops.mean(ops.cast(x, "float32"))
+
+
+def minimax_d_loss(real_logits, fake_logits, real_target=1.0):
+    """Discriminator loss of the original minimax GAN.
+
+    `-log D(x) - log(1 - D(G(z)))`, i.e. binary cross-entropy with real
+    examples labelled `real_target` (1, or less for one-sided label smoothing)
+    and fakes labelled 0.
+
+    Reference: Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014.
+    """
+    real_logits = ops.cast(real_logits, "float32")
+    fake_logits = ops.cast(fake_logits, "float32")
+    real_term = ops.binary_crossentropy(
+        ops.full_like(real_logits, real_target), real_logits, from_logits=True
+    )
+    fake_term = ops.binary_crossentropy(
+        ops.zeros_like(fake_logits), fake_logits, from_logits=True
+    )
+    return _mean(real_term) + _mean(fake_term)
+
+
+def minimax_g_loss(fake_logits):
+    """Generator loss of the original (saturating) minimax GAN.
+
+    Minimises `log(1 - D(G(z))) = -softplus(logit)`; its gradient vanishes when
+    the discriminator confidently rejects fakes, which is why the paper
+    recommends the non-saturating form in practice.
+
+    Reference: Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014, eq. 1.
+    """
+    return _mean(-ops.softplus(ops.cast(fake_logits, "float32")))
+
+
+def non_saturating_d_loss(real_logits, fake_logits, real_target=1.0):
+    """Discriminator loss of the non-saturating GAN (same as minimax).
+
+    Reference: Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014, sec. 3.
+    """
+    return minimax_d_loss(real_logits, fake_logits, real_target=real_target)
+
+
+def non_saturating_g_loss(fake_logits):
+    """Generator loss of the non-saturating GAN: `-log D(G(z)) = softplus(-logit)`.
+
+    Reference: Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014, sec. 3.
+    """
+    return _mean(ops.softplus(-ops.cast(fake_logits, "float32")))
+
+
+def least_squares_d_loss(real_logits, fake_logits, real_target=1.0):
+    """Least-squares GAN discriminator loss with the a=0, b=1 coding.
+
+    `0.5 * E[(D(x) - b)^2] + 0.5 * E[D(G(z))^2]` where `b = real_target`.
+
+    Reference: Mao et al., "Least Squares Generative Adversarial Networks", ICCV 2017, eq. 2.
+    """
+    real_logits = ops.cast(real_logits, "float32")
+    fake_logits = ops.cast(fake_logits, "float32")
+    return 0.5 * _mean(ops.square(real_logits - real_target)) + 0.5 * _mean(
+        ops.square(fake_logits)
+    )
+
+
+def least_squares_g_loss(fake_logits):
+    """Least-squares GAN generator loss `0.5 * E[(D(G(z)) - 1)^2]`.
+
+    Reference: Mao et al., "Least Squares Generative Adversarial Networks", ICCV 2017, eq. 2.
+    """
+    return 0.5 * _mean(ops.square(ops.cast(fake_logits, "float32") - 1.0))
+
+
+def hinge_d_loss(real_logits, fake_logits, real_target=1.0):
+    """Hinge discriminator loss `E[relu(m - D(x))] + E[relu(1 + D(G(z)))]`.
+
+    `real_target` is the real-side margin `m` (1 by default; smoothing lowers it).
+
+    Reference: Lim & Ye, "Geometric GAN", 2017; Miyato et al., "Spectral
+    Normalization for Generative Adversarial Networks", ICLR 2018.
+    """
+    real_logits = ops.cast(real_logits, "float32")
+    fake_logits = ops.cast(fake_logits, "float32")
+    return _mean(ops.relu(real_target - real_logits)) + _mean(ops.relu(1.0 + fake_logits))
+
+
+def hinge_g_loss(fake_logits):
+    """Hinge generator loss `-E[D(G(z))]`.
+
+    Reference: Lim & Ye, "Geometric GAN", 2017; Miyato et al., ICLR 2018.
+    """
+    return -_mean(fake_logits)
+
+
+def wasserstein_d_loss(real_logits, fake_logits, real_target=1.0):
+    """Wasserstein critic loss `E[D(G(z))] - E[D(x)]` (`real_target` is ignored).
+
+    Reference: Arjovsky et al., "Wasserstein GAN", ICML 2017, eq. 3.
+    """
+    del real_target
+    return _mean(fake_logits) - _mean(real_logits)
+
+
+def wasserstein_g_loss(fake_logits):
+    """Wasserstein generator loss `-E[D(G(z))]`.
+
+    Reference: Arjovsky et al., "Wasserstein GAN", ICML 2017.
+    """
+    return -_mean(fake_logits)
+
+
+ADVERSARIAL_LOSSES = {
+    "minimax": (minimax_d_loss, minimax_g_loss),
+    "non_saturating": (non_saturating_d_loss, non_saturating_g_loss),
+    "least_squares": (least_squares_d_loss, least_squares_g_loss),
+    "hinge": (hinge_d_loss, hinge_g_loss),
+    "wasserstein": (wasserstein_d_loss, wasserstein_g_loss),
+}
+
+
+def get_adversarial_loss(name):
+    """Returns the `(d_loss, g_loss)` pair registered under `name`.
+
+    Raises:
+        ValueError: `name` is not one of `ADVERSARIAL_LOSSES`.
+    """
+    if name not in ADVERSARIAL_LOSSES:
+        raise ValueError(
+            f"loss must be one of {sorted(ADVERSARIAL_LOSSES)}, got {name!r}"
+        )
+    return ADVERSARIAL_LOSSES[name]
+

@@ -1,0 +1,150 @@
+"""Machinery shared by every multi-player model in zoo.
+
+`MultiOptimizerModel` is a `keras.Model` whose `compile()` takes one optimizer
+per player instead of Keras' single `optimizer`. It handles the parts that every
+custom `train_step` in zoo needs and that are easy to get wrong:
+
+- loss scaling under a `mixed_float16` policy (each optimizer is wrapped in a
+  `keras.optimizers.LossScaleOptimizer`; `train_step` calls `scale_loss`);
+- losses averaged over the *global* batch under `tf.distribute` (gradients
+  are summed across replicas, so each replica divides by the replica count);
+- noise that differs between replicas (a `SeedGenerator` is mirrored, so
+  every replica would otherwise draw the same numbers);
+- XLA only where it helps: `jit_compile=None` turns it on for GPUs and off
+  on CPUs, where XLA skips oneDNN and makes GAN steps slower.
+"""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+
+def resolve_jit_compile(jit_compile):
+    """Maps `None`/"auto" to XLA on GPU/TPU only; booleans pass through."""
+    if jit_compile is None or jit_compile == "auto":
+        return bool(tf.config.list_logical_devices("GPU")) or bool(
+            tf.config.list_logical_devices("TPU")
+        )
+    if not isinstance(jit_compile, bool):
+        raise ValueError(
+            f"jit_compile must be True, False, None or 'auto', got {jit_compile!r}"
+        )
+    return jit_compile
+
+
+def prepare_optimizer(optimizer, default):
+    """Resolves `optimizer` (instance, name, config or None -> `default()`).
+
+    Under a `mixed_float16` global policy the optimizer is wrapped in a
+    `LossScaleOptimizer`, as `keras.Model.compile` does for its single optimizer.
+    """
+    optimizer = default() if optimizer is None else keras.optimizers.get(optimizer)
+    policy = keras.mixed_precision.dtype_policy()
+    if policy.name == "mixed_float16" and not isinstance(
+        optimizer, keras.optimizers.LossScaleOptimizer
+    ):
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+class MultiOptimizerModel(keras.Model):
+    """Base class for models trained by several optimizers in one `train_step`.
+
+    Subclasses list their optimizers' names in `OPTIMIZERS` (e.g.
+    `("d_optimizer", "g_optimizer")`) and their default factories in
+    `default_optimizers()`.
+    """
+
+    OPTIMIZERS = ()
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if seed is not None and not isinstance(seed, int):
+            raise ValueError(f"seed must be an int or None, got {seed!r}")
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def default_optimizers(self):
+        """Returns `{name: factory}` for optimizers not passed to `compile`."""
+        return {}
+
+    def compile(self, jit_compile=None, **kwargs):
+        """Configures the model for training.
+
+        Args:
+            jit_compile: bool, None or "auto". None/"auto" (default) uses XLA
+                on GPUs/TPUs only; on CPUs XLA makes these steps slower.
+            **kwargs: one optimizer per name in `OPTIMIZERS` (instances,
+                names or configs; missing ones get the model's defaults), and
+                any other `keras.Model.compile` argument (`steps_per_execution`,
+                `run_eagerly`, ...).
+        """
+        defaults = self.default_optimizers()
+        for name in self.OPTIMIZERS:
+            setattr(self, name, prepare_optimizer(kwargs.pop(name, None), defaults[name]))
+        for bad in ("optimizer", "loss"):
+            if kwargs.get(bad) is not None:
+                raise ValueError(
+                    f"{type(self).__name__}.compile takes {', '.join(self.OPTIMIZERS)} "
+                    f"and its loss from the constructor; got {bad}={kwargs[bad]!r}"
+                )
+            kwargs.pop(bad, None)
+        # optimizer=None: otherwise Keras creates a stray RMSprop.
+        super().compile(optimizer=None, jit_compile=resolve_jit_compile(jit_compile), **kwargs)
+
+    def get_compile_config(self):
+        if not self.compiled:
+            return None
+        return {
+            name: keras.optimizers.serialize(getattr(self, name)) for name in self.OPTIMIZERS
+        }
+
+    def compile_from_config(self, config):
+        self.compile(**{name: keras.optimizers.deserialize(c) for name, c in config.items()})
+
+    @property
+    def optimizers(self):
+        return [getattr(self, name) for name in self.OPTIMIZERS if hasattr(self, name)]
+
+    def build_optimizers(self):
+        """Creates every optimizer's slots for the variables it trains.
+
+        Needed before restoring optimizer state and before `fit` under a
+        `tf.distribute` strategy (call it inside `strategy.scope()`).
+        """
+        for name, variables in self.optimizer_variables().items():
+            optimizer = getattr(self, name)
+            if not optimizer.built:
+                optimizer.build(variables)
+
+    def optimizer_variables(self):
+        """Returns `{optimizer_name: list of variables it trains}`."""
+        raise NotImplementedError
+
+    # -- helpers for train_step -------------------------------------------
+
+    def replica_mean(self, loss):
+        """Turns a per-replica mean loss into its share of the global mean."""
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if replicas == 1:
+            return loss
+        return loss / ops.cast(replicas, loss.dtype)
+
+    def draw_seed(self):
+        """A fresh stateless seed, different on every replica."""
+        seed = self.seed_generator.next()
+        context = tf.distribute.get_replica_context()
+        if context is not None:
+            replica = ops.cast(context.replica_id_in_sync_group, seed.dtype)
+            seed = seed + ops.stack([ops.zeros_like(replica), replica + 1])
+        return seed
+
+    def normal(self, shape, stddev=1.0, dtype="float32"):
+        """Standard normal noise from the model's seed generator."""
+        seed = ops.cast(self.draw_seed(), "int64")
+        return tf.random.stateless_normal(shape, seed=seed, stddev=stddev, dtype=dtype)
+
+    def apply_gradients(self, tape, loss, optimizer, variables):
+        """Differentiates the (already scaled) `loss` and applies one update."""
+        gradients = tape.gradient(loss, variables)
+        optimizer.apply(gradients, variables)

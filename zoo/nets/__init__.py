@@ -1,0 +1,18 @@
+"""Architectures: builder functions returning named functional `keras.Model`s."""
+
+from zoo.nets.dcgan import (
+    dcgan_discriminator,
+    dcgan_generator,
+    keras_dcgan_discriminator,
+    keras_dcgan_generator,
+)
+from zoo.nets.mlp import mlp_discriminator, mlp_generator
+
+__all__ = [
+    "dcgan_discriminator",
+    "dcgan_generator",
+    "keras_dcgan_discriminator",
+    "keras_dcgan_generator",
+    "mlp_discriminator",
+    "mlp_generator",
+]

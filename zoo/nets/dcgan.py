@@ -1,0 +1,172 @@
+"""DCGAN generators and discriminators (Radford et al. 2016) and the lecture's CelebA DCGAN.
+
+Builders return named functional `keras.Model`s. Generators end in a float32
+tanh (images in [-1, 1]); discriminators end in one float32 logit, so both stay
+numerically safe under a mixed-precision policy.
+"""
+
+import keras
+from keras import layers
+
+from zoo.nets.common import check_image_shape, check_positive_int
+
+
+def _upsampling_plan(image_shape):
+    """Start resolution and number of stride-2 upsamplings for a square image."""
+    height, width, _ = image_shape
+    if height != width:
+        raise ValueError(f"image_shape must be square, got {image_shape}")
+    for start in (4, 7, 3, 5):
+        steps = 0
+        size = start
+        while size < height:
+            size *= 2
+            steps += 1
+        if size == height and steps >= 1:
+            return start, steps
+    raise ValueError(
+        f"image_shape {image_shape}: the side must be 4, 7, 3 or 5 times a power "
+        "of two (e.g. 28, 32, 64, 128)"
+    )
+
+
+def dcgan_generator(latent_dim=100, image_shape=(64, 64, 3), base_filters=64, name="dcgan_generator"):
+    """DCGAN generator: project and reshape, then stride-2 transposed convolutions.
+
+    The noise is projected to `start x start x (base_filters * 2^(n-1))` and
+    upsampled `n` times (64 px: 4 -> 64 in four steps; 32 px: three; 28 px:
+    7 -> 28 in two), each followed by batch normalisation and ReLU, halving the
+    filters each time, with a tanh output. No pooling, no fully connected
+    hidden layers, as the paper prescribes.
+
+    Args:
+        latent_dim: int, size of the noise vector. Default 100.
+        image_shape: (height, width, channels) of the output. Default (64, 64, 3).
+        base_filters: int, filters of the last hidden layer. Default 64.
+        name: str, model name.
+
+    Returns:
+        A functional `keras.Model` from `(batch, latent_dim)` to `(batch, *image_shape)`.
+
+    Reference: Radford et al., "Unsupervised Representation Learning with Deep
+    Convolutional Generative Adversarial Networks", ICLR 2016, fig. 1.
+    """
+    check_positive_int(latent_dim, "latent_dim")
+    check_positive_int(base_filters, "base_filters")
+    image_shape = check_image_shape(image_shape)
+    start, steps = _upsampling_plan(image_shape)
+    init = keras.initializers.RandomNormal(stddev=0.02)
+    z = keras.Input((latent_dim,), name="noise")
+    filters = base_filters * 2 ** (steps - 1)
+    x = layers.Dense(start * start * filters, use_bias=False, kernel_initializer=init)(z)
+    x = layers.Reshape((start, start, filters))(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    for i in range(steps - 1):
+        filters //= 2
+        x = layers.Conv2DTranspose(
+            filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=init
+        )(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+    x = layers.Conv2DTranspose(
+        image_shape[-1], 4, strides=2, padding="same", kernel_initializer=init
+    )(x)
+    images = layers.Activation("tanh", dtype="float32", name="images")(x)
+    return keras.Model(z, images, name=name)
+
+
+def dcgan_discriminator(image_shape=(64, 64, 3), base_filters=64, name="dcgan_discriminator"):
+    """DCGAN discriminator: stride-2 convolutions with LeakyReLU(0.2), one logit.
+
+    Batch normalisation on every layer but the first, doubling the filters
+    until the feature map is 4x4 (or 7x7 for 28 px), then one linear logit.
+
+    Args:
+        image_shape: (height, width, channels) of the input. Default (64, 64, 3).
+        base_filters: int, filters of the first layer. Default 64.
+        name: str, model name.
+
+    Returns:
+        A functional `keras.Model` from `(batch, *image_shape)` to logits `(batch, 1)`.
+
+    Reference: Radford et al., ICLR 2016, sec. 3.
+    """
+    check_positive_int(base_filters, "base_filters")
+    image_shape = check_image_shape(image_shape)
+    _, steps = _upsampling_plan(image_shape)
+    init = keras.initializers.RandomNormal(stddev=0.02)
+    images = keras.Input(image_shape, name="images")
+    x = images
+    filters = base_filters
+    for i in range(steps):
+        x = layers.Conv2D(
+            filters, 4, strides=2, padding="same", use_bias=i == 0, kernel_initializer=init
+        )(x)
+        if i > 0:
+            x = layers.BatchNormalization()(x)
+        x = layers.LeakyReLU(0.2)(x)
+        filters *= 2
+    x = layers.Flatten()(x)
+    logits = layers.Dense(1, dtype="float32", kernel_initializer=init, name="logits")(x)
+    return keras.Model(images, logits, name=name)
+
+
+def keras_dcgan_generator(latent_dim=128, image_shape=(64, 64, 3), name="keras_dcgan_generator"):
+    """The generator of the lecture's CelebA DCGAN (Chollet's Keras example).
+
+    Dense to 8x8x128 at 1/8 of the output size, three stride-2 transposed
+    convolutions (128, 256, 512 filters, kernel 4, LeakyReLU 0.2), then a 5x5
+    convolution to the image channels. The example ends in a sigmoid on [0, 1]
+    data; zoo's data lives in [-1, 1], so this ends in tanh (the same function
+    up to an affine change of the output).
+
+    Args:
+        latent_dim: int, noise size. Default 128 (the example's value).
+        image_shape: output shape; the side must be divisible by 8. Default (64, 64, 3).
+        name: str, model name.
+
+    Reference: F. Chollet, "Deep Learning with Python", 2nd ed., sec. 12.5;
+    keras.io example "DCGAN to generate face images".
+    """
+    check_positive_int(latent_dim, "latent_dim")
+    image_shape = check_image_shape(image_shape)
+    if image_shape[0] % 8 or image_shape[1] % 8:
+        raise ValueError(f"image_shape sides must be divisible by 8, got {image_shape}")
+    start_h, start_w = image_shape[0] // 8, image_shape[1] // 8
+    z = keras.Input((latent_dim,), name="noise")
+    x = layers.Dense(start_h * start_w * 128)(z)
+    x = layers.Reshape((start_h, start_w, 128))(x)
+    for filters in (128, 256, 512):
+        x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same")(x)
+        x = layers.LeakyReLU(0.2)(x)
+    x = layers.Conv2D(image_shape[-1], 5, padding="same")(x)
+    images = layers.Activation("tanh", dtype="float32", name="images")(x)
+    return keras.Model(z, images, name=name)
+
+
+def keras_dcgan_discriminator(image_shape=(64, 64, 3), dropout=0.2, name="keras_dcgan_discriminator"):
+    """The discriminator of the lecture's CelebA DCGAN (Chollet's Keras example).
+
+    Three stride-2 4x4 convolutions (64, 128, 128 filters, LeakyReLU 0.2),
+    flatten, dropout 0.2, one logit (the example's sigmoid moves into the loss).
+
+    Args:
+        image_shape: input shape. Default (64, 64, 3).
+        dropout: float, dropout rate before the logit. Default 0.2.
+        name: str, model name.
+
+    Reference: F. Chollet, "Deep Learning with Python", 2nd ed., sec. 12.5.
+    """
+    image_shape = check_image_shape(image_shape)
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    images = keras.Input(image_shape, name="images")
+    x = images
+    for filters in (64, 128, 128):
+        x = layers.Conv2D(filters, 4, strides=2, padding="same")(x)
+        x = layers.LeakyReLU(0.2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(dropout)(x)
+    logits = layers.Dense(1, dtype="float32", name="logits")(x)
+    return keras.Model(images, logits, name=name)

@@ -1,0 +1,74 @@
+"""Fully connected generator and discriminator of the original GAN (Goodfellow et al. 2014)."""
+
+import math
+
+import keras
+from keras import layers
+
+from zoo.nets.common import check_image_shape, check_positive_int
+
+
+def _check_units(hidden_units):
+    units = tuple(hidden_units)
+    if not units or any(isinstance(u, bool) or not isinstance(u, int) or u < 1 for u in units):
+        raise ValueError(f"hidden_units must be a non-empty list of positive ints, got {hidden_units!r}")
+    return units
+
+
+def mlp_generator(latent_dim=100, image_shape=(28, 28, 1), hidden_units=(256, 512, 1024), name="mlp_generator"):
+    """Multilayer-perceptron generator of the vanilla GAN.
+
+    Dense layers with LeakyReLU(0.2) and batch normalisation, a tanh output of
+    `prod(image_shape)` units reshaped to the image. The paper used ReLU
+    hidden units and a sigmoid on [0, 1] data; this is the form that trains
+    reliably on [-1, 1] data.
+
+    Args:
+        latent_dim: int, noise size. Default 100.
+        image_shape: output (height, width, channels). Default (28, 28, 1).
+        hidden_units: sizes of the hidden layers. Default (256, 512, 1024).
+        name: str, model name.
+
+    Reference: Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014.
+    """
+    check_positive_int(latent_dim, "latent_dim")
+    image_shape = check_image_shape(image_shape)
+    units = _check_units(hidden_units)
+    z = keras.Input((latent_dim,), name="noise")
+    x = z
+    for n in units:
+        x = layers.Dense(n)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.LeakyReLU(0.2)(x)
+    x = layers.Dense(math.prod(image_shape))(x)
+    x = layers.Reshape(image_shape)(x)
+    images = layers.Activation("tanh", dtype="float32", name="images")(x)
+    return keras.Model(z, images, name=name)
+
+
+def mlp_discriminator(image_shape=(28, 28, 1), hidden_units=(512, 256), dropout=0.3, name="mlp_discriminator"):
+    """Multilayer-perceptron discriminator of the vanilla GAN: one logit.
+
+    Dense layers with LeakyReLU(0.2) and dropout (the paper used maxout units
+    with dropout).
+
+    Args:
+        image_shape: input (height, width, channels). Default (28, 28, 1).
+        hidden_units: sizes of the hidden layers. Default (512, 256).
+        dropout: float, dropout rate after each hidden layer. Default 0.3.
+        name: str, model name.
+
+    Reference: Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014.
+    """
+    image_shape = check_image_shape(image_shape)
+    units = _check_units(hidden_units)
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    images = keras.Input(image_shape, name="images")
+    x = layers.Flatten()(images)
+    for n in units:
+        x = layers.Dense(n)(x)
+        x = layers.LeakyReLU(0.2)(x)
+        x = layers.Dropout(dropout)(x)
+    logits = layers.Dense(1, dtype="float32", name="logits")(x)
+    return keras.Model(images, logits, name=name)
