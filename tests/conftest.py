@@ -28,3 +28,21 @@ def _fresh_keras_state():
     yield
     keras.mixed_precision.set_global_policy("float32")
     keras.backend.clear_session()
+
+
+_STRATEGY = []
+
+
+@pytest.fixture
+def two_replicas():
+    """One MirroredStrategy over two logical CPUs for the whole session.
+
+    Several MirroredStrategy objects in one process reuse collective instance
+    keys and abort each other's all-reduces, so every test shares this one.
+    """
+    devices = tf.config.list_logical_devices("CPU")
+    if len(devices) < 2:
+        pytest.skip("needs two logical CPU devices")
+    if not _STRATEGY:
+        _STRATEGY.append(tf.distribute.MirroredStrategy([d.name for d in devices[:2]]))
+    return _STRATEGY[0]

@@ -1,0 +1,599 @@
+"""Training throughput of the lecture's CelebA DCGAN-64: zoo's `GAN` against plain Keras.
+
+Run from the repository root:
+
+    PYTHONPATH=. .venv/bin/python benchmarks/dcgan64_throughput.py
+    PYTHONPATH=. .venv/bin/python benchmarks/dcgan64_throughput.py --runs 5 --steps 5 \
+        --batch-size 32 --variants zoo,plain
+    PYTHONPATH=. .venv/bin/python benchmarks/dcgan64_throughput.py --quick   # smoke check
+
+Variants (all: latent 128, 64x64x3 images, Adam(1e-4) for both players, `fit`):
+    plain     a keras.io-style GAN ("DCGAN to generate face images"): a `keras.Model`
+              subclass with a `tf.GradientTape` `train_step` that scores real and fake
+              images in one concatenated discriminator batch with noisy labels, float32.
+    zoo       `zoo.models.GAN(keras_dcgan_generator(), keras_dcgan_discriminator())`, float32.
+    zoo_bf16  the same built under the "mixed_bfloat16" policy. Only in the default list
+              on CPUs with native bf16 (`avx512_bf16` or `amx_bf16` in /proc/cpuinfo).
+
+Protocol:
+    1. Every variant is built and compiled, then warmed up by a first `fit` call
+       (`--warmup-steps` steps) that traces its train function; the time from the
+       start of that call to the end of its first step is its "time to first step".
+    2. Only then the timed runs start, interleaved: round 1 runs plain, zoo, ...; round 2
+       runs them again in the same order, and so on, so that slow phases of a shared
+       machine hit every variant alike. A run is one `fit` call of `--steps` steps on the
+       same cached synthetic batches; images/s = steps * batch_size / wall time of the call.
+    3. Each round ends with a few timed 2048x2048 float32 `tf.linalg.matmul`s: this
+       machine's practical fp32 ceiling, measured under the same load as the runs.
+    4. Reported: per-run images/s, the median per variant, the ratio of medians against
+       the plain baseline (and the median of the per-round ratios), and the share of the
+       median matmul ceiling that a DCGAN-64 training step reaches.
+
+FLOPs are counted analytically (see `train_step_flops_per_image`), not profiled.
+Results are appended to a JSON file (`--output`), written atomically.
+"""
+
+import argparse
+import contextlib
+import datetime
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from keras import layers, ops  # noqa: E402
+
+import zoo  # noqa: E402
+
+BENCHMARK = "dcgan64_throughput"
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+DEFAULT_OUTPUT = RESULTS_DIR / f"{BENCHMARK}.json"
+# Smoke runs go to their own file so they never mix with real measurements.
+QUICK_OUTPUT = RESULTS_DIR / f"{BENCHMARK}_quick.json"
+LATENT_DIM = 128
+LEARNING_RATE = 1e-4
+BASELINE = "plain"
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+# -- the plain baseline -----------------------------------------------------------
+
+
+def plain_discriminator(image_shape):
+    return keras.Sequential(
+        [
+            keras.Input(image_shape),
+            layers.Conv2D(64, 4, strides=2, padding="same"),
+            layers.LeakyReLU(0.2),
+            layers.Conv2D(128, 4, strides=2, padding="same"),
+            layers.LeakyReLU(0.2),
+            layers.Conv2D(128, 4, strides=2, padding="same"),
+            layers.LeakyReLU(0.2),
+            layers.Flatten(),
+            layers.Dropout(0.2),
+            layers.Dense(1, activation="sigmoid"),
+        ],
+        name="plain_discriminator",
+    )
+
+
+def plain_generator(latent_dim, image_shape):
+    side = image_shape[0] // 8
+    return keras.Sequential(
+        [
+            keras.Input((latent_dim,)),
+            layers.Dense(side * side * 128),
+            layers.Reshape((side, side, 128)),
+            layers.Conv2DTranspose(128, 4, strides=2, padding="same"),
+            layers.LeakyReLU(0.2),
+            layers.Conv2DTranspose(256, 4, strides=2, padding="same"),
+            layers.LeakyReLU(0.2),
+            layers.Conv2DTranspose(512, 4, strides=2, padding="same"),
+            layers.LeakyReLU(0.2),
+            layers.Conv2D(image_shape[-1], 5, padding="same", activation="sigmoid"),
+        ],
+        name="plain_generator",
+    )
+
+
+class PlainGAN(keras.Model):
+    """The GAN a Keras user writes first, after the keras.io DCGAN face example.
+
+    The discriminator scores fakes (label 1) and reals (label 0) in one concatenated
+    batch, with a little uniform noise on the labels; the generator is trained to make
+    the discriminator say 0. Benchmark-only: the zoo library never imports this.
+    """
+
+    def __init__(self, discriminator, generator, latent_dim, seed=None):
+        super().__init__()
+        self.discriminator = discriminator
+        self.generator = generator
+        self.latent_dim = latent_dim
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def compile(self, d_optimizer, g_optimizer, loss_fn):
+        super().compile()
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.loss_fn = loss_fn
+        self.d_loss_metric = keras.metrics.Mean(name="d_loss")
+        self.g_loss_metric = keras.metrics.Mean(name="g_loss")
+
+    @property
+    def metrics(self):
+        return [self.d_loss_metric, self.g_loss_metric]
+
+    def train_step(self, real_images):
+        batch_size = ops.shape(real_images)[0]
+        # training=True everywhere (keras.io leaves it implicit) so that dropout runs
+        # in both variants and the comparison is like for like.
+        z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        fake_images = self.generator(z, training=True)
+        images = ops.concatenate([fake_images, real_images], axis=0)
+        labels = ops.concatenate([ops.ones((batch_size, 1)), ops.zeros((batch_size, 1))], axis=0)
+        labels = labels + 0.05 * keras.random.uniform(ops.shape(labels), seed=self.seed_generator)
+        with tf.GradientTape() as tape:
+            d_loss = self.loss_fn(labels, self.discriminator(images, training=True))
+        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+
+        z = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        misleading_labels = ops.zeros((batch_size, 1))
+        with tf.GradientTape() as tape:
+            scores = self.discriminator(self.generator(z, training=True), training=True)
+            g_loss = self.loss_fn(misleading_labels, scores)
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+
+        self.d_loss_metric.update_state(d_loss)
+        self.g_loss_metric.update_state(g_loss)
+        return {m.name: m.result() for m in self.metrics}
+
+
+# -- variants -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def dtype_policy(name):
+    """Builds layers under `name`; layers keep the policy they were built with."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def build_plain(image_shape, seed):
+    generator = plain_generator(LATENT_DIM, image_shape)
+    discriminator = plain_discriminator(image_shape)
+    model = PlainGAN(discriminator, generator, LATENT_DIM, seed=seed)
+    model.compile(
+        d_optimizer=keras.optimizers.Adam(LEARNING_RATE),
+        g_optimizer=keras.optimizers.Adam(LEARNING_RATE),
+        loss_fn=keras.losses.BinaryCrossentropy(),
+    )
+    return model
+
+
+def build_zoo(image_shape, seed):
+    model = zoo.models.GAN(
+        zoo.nets.keras_dcgan_generator(LATENT_DIM, image_shape),
+        zoo.nets.keras_dcgan_discriminator(image_shape),
+        seed=seed,
+    )
+    model.compile(
+        d_optimizer=keras.optimizers.Adam(LEARNING_RATE),
+        g_optimizer=keras.optimizers.Adam(LEARNING_RATE),
+    )
+    return model
+
+
+# name -> (builder, dtype policy it is built under)
+VARIANTS = {
+    "plain": (build_plain, "float32"),
+    "zoo": (build_zoo, "float32"),
+    "zoo_bf16": (build_zoo, "mixed_bfloat16"),
+}
+
+
+def build_variant(name, image_shape, seed):
+    builder, policy = VARIANTS[name]
+    keras.utils.set_random_seed(seed)  # every variant starts from the same weights
+    with dtype_policy(policy):
+        return builder(image_shape, seed)
+
+
+# -- FLOPs ----------------------------------------------------------------------------
+
+
+def forward_macs(model):
+    """Multiply-accumulates of one forward pass for one image (conv and dense layers only).
+
+    Activations, biases, dropout and the optimizer update are left out: together they
+    are well under 1% of the convolutions here.
+    """
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            total += forward_macs(layer)
+        elif isinstance(layer, layers.Conv2DTranspose):
+            # Every input pixel scatters a kh x kw x c_out patch per input channel.
+            kh, kw, c_out, c_in = layer.kernel.shape
+            h, w = layer.input.shape[1:3]
+            total += h * w * kh * kw * c_in * c_out
+        elif isinstance(layer, layers.Conv2D):
+            kh, kw, c_in, c_out = layer.kernel.shape
+            h, w = layer.output.shape[1:3]
+            total += h * w * kh * kw * c_in * c_out
+        elif isinstance(layer, layers.Dense):
+            total += int(np.prod(layer.input.shape[1:])) * layer.units
+    return int(total)
+
+
+# One image of the batch, counted in forward passes of each net:
+#   discriminator update: G forward (1) + D forward and backward on a real and a fake
+#   image (2 x 3); generator update: G forward and backward (3) + D forward and input
+#   gradients (2; D's weight gradients are not requested, so TF prunes them).
+# A forward pass is 2 FLOPs per MAC; a backward pass (input and weight gradients) costs
+# about twice the forward, so forward + backward = 3 forwards.
+GENERATOR_PASSES_PER_IMAGE = 1 + 3
+DISCRIMINATOR_PASSES_PER_IMAGE = 2 * 3 + 2
+
+
+def train_step_flops_per_image(generator, discriminator):
+    g_macs = forward_macs(generator)
+    d_macs = forward_macs(discriminator)
+    flops = 2 * (GENERATOR_PASSES_PER_IMAGE * g_macs + DISCRIMINATOR_PASSES_PER_IMAGE * d_macs)
+    return {
+        "generator_forward_macs": g_macs,
+        "discriminator_forward_macs": d_macs,
+        "train_step_gflop_per_image": flops / 1e9,
+    }
+
+
+def matmul_gflops(a, b):
+    """GFLOP/s of one `a @ b` (eager CPU ops return when the result is ready)."""
+    start = time.perf_counter()
+    c = tf.linalg.matmul(a, b)
+    float(c[0, 0])
+    seconds = time.perf_counter() - start
+    return 2 * a.shape[0] * a.shape[1] * b.shape[1] / seconds / 1e9
+
+
+# -- timing -------------------------------------------------------------------------
+
+
+class StepClock(keras.callbacks.Callback):
+    """Records when each training step begins and ends (`time.perf_counter`)."""
+
+    def __init__(self):
+        super().__init__()
+        self.begins = []
+        self.ends = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.begins.append(time.perf_counter())
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.ends.append(time.perf_counter())
+
+
+def timed_fit(model, dataset, steps):
+    """Runs `fit` for `steps` steps; returns the clock and the wall time of the call."""
+    clock = StepClock()
+    start = time.perf_counter()
+    model.fit(dataset, epochs=1, steps_per_epoch=steps, callbacks=[clock], verbose=0)
+    seconds = time.perf_counter() - start
+    return start, seconds, clock
+
+
+def synthetic_dataset(image_size, batch_size, num_batches, seed):
+    """Uniform [-1, 1] images, batched, cached in memory and repeated."""
+    images = tf.random.stateless_uniform(
+        (num_batches * batch_size, image_size, image_size, 3), seed=(seed, 0), minval=-1.0, maxval=1.0
+    )
+    dataset = tf.data.Dataset.from_tensor_slices(images).batch(batch_size, drop_remainder=True)
+    dataset = dataset.cache()
+    # One full pass fills the cache, so every later `fit` reads the same cached batches.
+    for _ in dataset:
+        pass
+    return dataset.repeat().prefetch(tf.data.AUTOTUNE)
+
+
+# -- machine and results ------------------------------------------------------------
+
+
+def cpu_info():
+    """CPU model name and flags from /proc/cpuinfo ("unknown" and none elsewhere)."""
+    model_name, flags = "unknown", set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "model name" and model_name == "unknown":
+                    model_name = value.strip()
+                elif key == "flags" and not flags:
+                    flags = set(value.split())
+    except OSError:
+        pass
+    return model_name, flags
+
+
+def has_native_bf16():
+    return any(flag in cpu_info()[1] for flag in BF16_CPU_FLAGS)
+
+
+def machine_info():
+    model_name, flags = cpu_info()
+    return {
+        "cpu_model": model_name,
+        "cpu_count": os.cpu_count(),
+        "cpus_available": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu_flags": sorted(flags & {"avx2", "fma", "avx512f", *BF16_CPU_FLAGS}),
+        "tf_intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+        "tf_inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        "tf_enable_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def read_results(path):
+    """The results file's contents, or a fresh one; raises on a file it cannot extend."""
+    if not path.exists():
+        return {"benchmark": BENCHMARK, "records": []}
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"--output {path}: not a readable JSON results file ({error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("records"), list):
+        raise ValueError(f'--output {path}: expected a JSON object with a "records" list')
+    return data
+
+
+def append_record(path, record):
+    """Appends `record` to the results file: write a temporary file, then `os.replace`."""
+    data = read_results(path)
+    data["records"].append(record)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def print_table(record):
+    baseline = record["baseline"]
+    ceiling = record["matmul"]["median_gflop_per_second"]
+    header = (
+        f"{'variant':<10} {'img/s (median)':>14} {f'vs {baseline}' if baseline else 'ratio':>9} "
+        f"{'1st step s':>10} {'GFLOP/s':>8} {'% matmul':>8}  img/s per run"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, v in record["variants"].items():
+        runs = " ".join(f"{r['images_per_second']:.2f}" for r in v["runs"])
+        vs = v["ratio_of_medians"]
+        print(
+            f"{name:<10} {v['median_images_per_second']:>14.2f} "
+            f"{(f'{vs:.3f}' if vs is not None else '-'):>9} "
+            f"{v['time_to_first_step_seconds']:>10.1f} {v['achieved_gflop_per_second']:>8.1f} "
+            f"{100 * v['share_of_matmul_ceiling']:>7.1f}%  {runs}"
+        )
+    print(
+        f"fp32 matmul {record['matmul']['size']}x{record['matmul']['size']}: "
+        f"{ceiling:.1f} GFLOP/s (median of {len(record['matmul']['gflop_per_second'])}); "
+        f"train step: {next(iter(record['variants'].values()))['train_step_gflop_per_image']:.2f} "
+        "GFLOP/image (analytic)"
+    )
+
+
+# -- main ---------------------------------------------------------------------------
+
+
+def parse_variants(text):
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in VARIANTS]
+    if not names or unknown or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(
+            f"expected distinct names from {', '.join(VARIANTS)}, got {text!r}"
+        )
+    return names
+
+
+def parse_args(argv):
+    default_variants = ["plain", "zoo"] + (["zoo_bf16"] if has_native_bf16() else [])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per variant (default 5)")
+    parser.add_argument("--steps", type=int, default=5, help="training steps per run (default 5)")
+    parser.add_argument("--batch-size", type=int, default=32, help="images per step (default 32)")
+    parser.add_argument(
+        "--variants",
+        type=parse_variants,
+        default=default_variants,
+        help=f"comma-separated, from {', '.join(VARIANTS)} (default {','.join(default_variants)})",
+    )
+    parser.add_argument(
+        "--warmup-steps", type=int, default=1, help="untimed steps per variant (default 1)"
+    )
+    parser.add_argument(
+        "--image-size", type=int, default=64, help="image side, divisible by 8 (default 64; tests only)"
+    )
+    parser.add_argument("--matmul-size", type=int, default=2048, help="matmul side (default 2048)")
+    parser.add_argument(
+        "--matmul-reps", type=int, default=3, help="timed matmuls per round (default 3)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of data and weights (default 0)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help=f"results JSON (default {DEFAULT_OUTPUT.relative_to(RESULTS_DIR.parent.parent)}; "
+        f"with --quick {QUICK_OUTPUT.name})",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke check: 1 run of 1 step at batch size 4"
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.runs, args.steps, args.batch_size = 1, 1, 4
+    if args.output is None:
+        args.output = QUICK_OUTPUT if args.quick else DEFAULT_OUTPUT
+    for name in ("runs", "steps", "batch_size", "warmup_steps", "matmul_size", "matmul_reps"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be a positive int")
+    if args.image_size < 8 or args.image_size % 8:
+        parser.error(f"--image-size must be a positive multiple of 8, got {args.image_size}")
+    return args
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    args = parse_args(argv)
+    read_results(args.output)  # fail now rather than after the runs
+    if "zoo_bf16" in args.variants and not has_native_bf16():
+        print("note: no avx512_bf16/amx_bf16 on this CPU; zoo_bf16 runs on emulated bf16")
+    image_shape = (args.image_size, args.image_size, 3)
+    date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    load_before = os.getloadavg()
+    keras.utils.set_random_seed(args.seed)
+    dataset = synthetic_dataset(args.image_size, args.batch_size, 4, args.seed)
+    images_per_run = args.steps * args.batch_size
+
+    # Build and warm up every variant before any timed run.
+    models, results = {}, {}
+    for name in args.variants:
+        start = time.perf_counter()
+        model = build_variant(name, image_shape, args.seed)
+        build_seconds = time.perf_counter() - start
+        fit_start, _, clock = timed_fit(model, dataset, args.warmup_steps)
+        models[name] = model
+        results[name] = {
+            "dtype_policy": VARIANTS[name][1],
+            "jit_compile": bool(model.jit_compile),
+            "parameters": model.generator.count_params() + model.discriminator.count_params(),
+            "build_seconds": build_seconds,
+            "time_to_first_step_seconds": clock.ends[0] - fit_start,
+            "warmup_step_seconds": [e - b for b, e in zip(clock.begins, clock.ends)],
+            **train_step_flops_per_image(model.generator, model.discriminator),
+            "runs": [],
+        }
+        print(
+            f"{name}: built in {build_seconds:.1f} s, "
+            f"first step after {results[name]['time_to_first_step_seconds']:.1f} s",
+            flush=True,
+        )
+
+    a = tf.random.stateless_uniform((args.matmul_size, args.matmul_size), seed=(args.seed, 1))
+    b = tf.random.stateless_uniform((args.matmul_size, args.matmul_size), seed=(args.seed, 2))
+    matmul_gflops(a, b)  # warm-up
+    matmul_runs = []
+
+    for round_index in range(args.runs):
+        for name in args.variants:
+            _, seconds, clock = timed_fit(models[name], dataset, args.steps)
+            run = {
+                "round": round_index,
+                "seconds": seconds,
+                "images_per_second": images_per_run / seconds,
+                "step_seconds": [e - b for b, e in zip(clock.begins, clock.ends)],
+            }
+            results[name]["runs"].append(run)
+            print(
+                f"round {round_index + 1}/{args.runs} {name}: "
+                f"{run['images_per_second']:.2f} images/s ({seconds:.1f} s)",
+                flush=True,
+            )
+        matmul_runs.extend(matmul_gflops(a, b) for _ in range(args.matmul_reps))
+
+    ceiling = median(matmul_runs)
+    baseline = BASELINE if BASELINE in results else None
+    for name, v in results.items():
+        per_run = [r["images_per_second"] for r in v["runs"]]
+        v["median_images_per_second"] = median(per_run)
+        v["achieved_gflop_per_second"] = v["median_images_per_second"] * v["train_step_gflop_per_image"]
+        v["share_of_matmul_ceiling"] = v["achieved_gflop_per_second"] / ceiling
+        if baseline:
+            base = [r["images_per_second"] for r in results[baseline]["runs"]]
+            v["ratio_of_medians"] = ratio(v["median_images_per_second"], median(base))
+            v["median_of_round_ratios"] = median([x / y for x, y in zip(per_run, base)])
+        else:
+            v["ratio_of_medians"] = v["median_of_round_ratios"] = None
+
+    record = {
+        "benchmark": BENCHMARK,
+        "date": date,
+        "machine": machine_info(),
+        "load_average_before": list(load_before),
+        "load_average_after": list(os.getloadavg()),
+        "settings": {
+            "runs": args.runs,
+            "steps": args.steps,
+            "batch_size": args.batch_size,
+            "warmup_steps": args.warmup_steps,
+            "image_shape": list(image_shape),
+            "latent_dim": LATENT_DIM,
+            "learning_rate": LEARNING_RATE,
+            "seed": args.seed,
+            "quick": args.quick,
+            "command": " ".join([Path(__file__).name, *argv]),
+        },
+        "protocol": (
+            "variants built and warmed up first; timed runs interleaved round by round in "
+            "the order of 'order'; images/s = steps * batch_size / wall time of one fit call; "
+            "medians over runs; matmul ceiling measured after every round"
+        ),
+        "flops_method": (
+            "analytic: conv/dense MACs per image x 2 FLOPs per forward pass; forward+backward "
+            "= 3 forward passes; per image and step: G 1+3 passes, D 2*3+2 passes"
+        ),
+        "order": list(args.variants),
+        "baseline": baseline,
+        "matmul": {
+            "size": args.matmul_size,
+            "dtype": "float32",
+            "gflop_per_second": matmul_runs,
+            "median_gflop_per_second": ceiling,
+        },
+        "variants": results,
+    }
+    append_record(args.output, record)
+    print()
+    print_table(record)
+    print(f"results appended to {args.output}")
+    return record
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Adversarial losses against values computed by hand on fixed logits."""
+
+import math
+
+import numpy as np
+import pytest
+
+from zoo import losses
+
+REAL = np.array([[2.0], [-1.0]], dtype="float32")
+FAKE = np.array([[0.5], [-3.0]], dtype="float32")
+
+
+def softplus(x):
+    return math.log1p(math.exp(x))
+
+
+def close(value, expected):
+    assert float(value) == pytest.approx(expected, rel=1e-5, abs=1e-6)
+
+
+def test_minimax_d_loss_is_binary_cross_entropy():
+    # -log sigmoid(l) = softplus(-l); -log(1 - sigmoid(l)) = softplus(l)
+    real_term = (softplus(-2.0) + softplus(1.0)) / 2
+    fake_term = (softplus(0.5) + softplus(-3.0)) / 2
+    close(losses.minimax_d_loss(REAL, FAKE), real_term + fake_term)
+
+
+def test_minimax_d_loss_with_smoothed_real_target():
+    target = 0.9
+    real_term = np.mean([target * softplus(-l) + (1 - target) * softplus(l) for l in (2.0, -1.0)])
+    fake_term = (softplus(0.5) + softplus(-3.0)) / 2
+    close(losses.minimax_d_loss(REAL, FAKE, real_target=target), real_term + fake_term)
+
+
+def test_minimax_g_loss_is_log_one_minus_d():
+    expected = np.mean([math.log(1 - 1 / (1 + math.exp(-l))) for l in (0.5, -3.0)])
+    close(losses.minimax_g_loss(FAKE), expected)
+
+
+def test_non_saturating_g_loss_is_minus_log_d():
+    expected = np.mean([-math.log(1 / (1 + math.exp(-l))) for l in (0.5, -3.0)])
+    close(losses.non_saturating_g_loss(FAKE), expected)
+
+
+def test_non_saturating_and_minimax_share_the_discriminator_loss():
+    close(losses.non_saturating_d_loss(REAL, FAKE), float(losses.minimax_d_loss(REAL, FAKE)))
+
+
+def test_least_squares_losses():
+    d = 0.5 * np.mean([(2.0 - 1) ** 2, (-1.0 - 1) ** 2]) + 0.5 * np.mean([0.5**2, 3.0**2])
+    close(losses.least_squares_d_loss(REAL, FAKE), d)
+    close(losses.least_squares_g_loss(FAKE), 0.5 * np.mean([(0.5 - 1) ** 2, (-3.0 - 1) ** 2]))
+
+
+def test_hinge_losses():
+    d = np.mean([max(0, 1 - 2.0), max(0, 1 + 1.0)]) + np.mean([max(0, 1 + 0.5), max(0, 1 - 3.0)])
+    close(losses.hinge_d_loss(REAL, FAKE), d)  # (0 + 2)/2 + (1.5 + 0)/2 = 1.75
+    close(losses.hinge_d_loss(REAL, FAKE), 1.75)
+    close(losses.hinge_g_loss(FAKE), 1.25)
+
+
+def test_wasserstein_losses():
+    close(losses.wasserstein_d_loss(REAL, FAKE), np.mean([0.5, -3.0]) - np.mean([2.0, -1.0]))
+    close(losses.wasserstein_g_loss(FAKE), 1.25)
+
+
+def test_losses_are_float32_for_low_precision_logits():
+    import keras
+
+    half = keras.ops.cast(REAL, "bfloat16")
+    assert keras.backend.standardize_dtype(losses.minimax_d_loss(half, half).dtype) == "float32"
+
+
+def test_get_adversarial_loss_names_the_known_losses():
+    assert losses.get_adversarial_loss("hinge") == (losses.hinge_d_loss, losses.hinge_g_loss)
+    with pytest.raises(ValueError, match="hinge.*least_squares.*minimax"):
+        losses.get_adversarial_loss("bce")
