@@ -67,8 +67,15 @@ class SampleGrid(keras.callbacks.Callback):
         self._noise = rng.standard_normal((self.num_images, self.model.latent_dim)).astype("float32")
         os.makedirs(self.directory, exist_ok=True)
         if self.tensorboard_dir and self._writer is None:
+            import importlib.util
+
             import tensorflow as tf
 
+            if importlib.util.find_spec("tensorboard") is None:
+                raise ValueError(
+                    "tensorboard_dir needs TensorBoard: pip install tensorboard "
+                    "(or zoo[tensorboard])"
+                )
             self._writer = tf.summary.create_file_writer(self.tensorboard_dir)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -202,4 +209,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                 f"{self.directory} keeps the last good state"
             )
             return
-        ckpt.save(self.model, self.directory, epoch=epoch, step=step)
+        try:
+            ckpt.save(self.model, self.directory, epoch=epoch, step=step)
+        except ValueError as error:  # non-finite weights: keep the last good state
+            warnings.warn(str(error))

@@ -94,6 +94,16 @@ def save(model, path, epoch=0, step=0, extra=None):
         for group, variables in groups.items()
         for i, v in enumerate(variables)
     }
+    bad = [
+        key
+        for key, value in arrays.items()
+        if np.issubdtype(value.dtype, np.floating) and not np.all(np.isfinite(value))
+    ]
+    if bad:
+        raise ValueError(
+            f"not saving a checkpoint with NaN or infinite values ({len(bad)} variables, "
+            f"first {bad[0]}); {path} keeps its previous state"
+        )
     progress = {
         "epoch": int(epoch),
         "step": int(step),

@@ -1,0 +1,193 @@
+"""Sample grids, NaN stops, and resuming an interrupted fit exactly."""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from zoo import callbacks, checkpoint, nets
+from zoo.models import GAN
+
+SHAPE = (16, 16, 1)
+
+
+def make_gan(seed=3):
+    generator = nets.dcgan_generator(8, SHAPE, base_filters=4)
+    discriminator = nets.mlp_discriminator(SHAPE, hidden_units=(16,), dropout=0.2)
+    gan = GAN(generator, discriminator, seed=seed)
+    gan.compile()
+    return gan
+
+
+def dataset(batches=6, batch=4):
+    x = np.random.default_rng(0).uniform(-1, 1, (batches * batch, *SHAPE)).astype("float32")
+    return tf.data.Dataset.from_tensor_slices(x).batch(batch)
+
+
+class Kill(keras.callbacks.Callback):
+    """Raises at a given (epoch, batch), as a kill would stop the process."""
+
+    def __init__(self, epoch, batch):
+        super().__init__()
+        self.at = (epoch, batch)
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch, batch) == self.at:
+            raise KeyboardInterrupt("killed")
+
+
+def state(gan):
+    return [np.array(v) for v in gan.variables] + [
+        np.array(v) for opt in gan.optimizers for v in opt.variables
+    ]
+
+
+def test_resume_mid_epoch_reproduces_the_uninterrupted_run(tmp_path):
+    keras.utils.set_random_seed(11)
+    reference = make_gan()
+    reference.fit(dataset(), epochs=2, verbose=0)
+
+    keras.utils.set_random_seed(11)
+    interrupted = make_gan()
+    saver = callbacks.TrainingCheckpoint(str(tmp_path / "ckpt"), save_freq=2)
+    with pytest.raises(KeyboardInterrupt):
+        # Killed after batch 5 of epoch 2; the last save was after batch 4.
+        interrupted.fit(dataset(), epochs=2, verbose=0, callbacks=[saver, Kill(1, 4)])
+    assert checkpoint.read_progress(str(tmp_path / "ckpt"))["epoch"] == 1
+    assert checkpoint.read_progress(str(tmp_path / "ckpt"))["step"] == 4
+
+    keras.utils.set_random_seed(99)  # a new process: other initial weights
+    resumed = make_gan()
+    resumer = callbacks.TrainingCheckpoint(str(tmp_path / "ckpt"), save_freq=2)
+    history = resumed.fit(dataset(), epochs=2, verbose=0, callbacks=[resumer])
+
+    assert resumer.restored["epoch"] == 1 and resumer.restored["step"] == 4
+    assert len(history.epoch) == 1  # only the interrupted epoch is left
+    assert int(resumed.g_optimizer.iterations) == int(reference.g_optimizer.iterations) == 12
+    for a, b in zip(state(reference), state(resumed)):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    # The noise generator and the dropout seeds continue, not restart.
+    np.testing.assert_array_equal(
+        np.array(resumed.seed_generator.state), np.array(reference.seed_generator.state)
+    )
+
+
+def test_resume_after_finished_run_trains_no_more(tmp_path):
+    gan = make_gan()
+    gan.fit(dataset(2), epochs=1, verbose=0, callbacks=[callbacks.TrainingCheckpoint(str(tmp_path))])
+    again = make_gan()
+    history = again.fit(
+        dataset(2), epochs=1, verbose=0, callbacks=[callbacks.TrainingCheckpoint(str(tmp_path))]
+    )
+    assert history.epoch == []
+    assert int(again.g_optimizer.iterations) == 2
+
+
+def test_checkpoint_of_another_architecture_is_rejected(tmp_path):
+    gan = make_gan()
+    checkpoint.save(gan, str(tmp_path / "c"))
+    other = GAN(
+        nets.dcgan_generator(8, SHAPE, base_filters=8),
+        nets.mlp_discriminator(SHAPE, hidden_units=(16,)),
+    )
+    other.compile()
+    with pytest.raises(ValueError, match="does not match this model"):
+        checkpoint.restore(other, str(tmp_path / "c"))
+
+
+def test_load_model_rebuilds_from_the_checkpoint_alone(tmp_path):
+    gan = make_gan()
+    gan.compile(d_optimizer=keras.optimizers.SGD(0.01), g_optimizer="rmsprop")
+    gan.fit(dataset(2), epochs=1, verbose=0)
+    checkpoint.save(gan, str(tmp_path / "c"), epoch=1)
+    loaded = checkpoint.load_model(str(tmp_path / "c"))
+    assert isinstance(loaded.d_optimizer, keras.optimizers.SGD)
+    assert isinstance(loaded.g_optimizer, keras.optimizers.RMSprop)
+    assert int(loaded.g_optimizer.iterations) == 2
+    z = np.ones((2, 8), "float32")
+    np.testing.assert_allclose(loaded.generate(z), gan.generate(z), atol=1e-6)
+
+
+def test_interrupted_swap_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    gan = make_gan()
+    path = str(tmp_path / "c")
+    checkpoint.save(gan, path, epoch=1)
+
+    def broken_savez(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", broken_savez)
+    with pytest.raises(OSError, match="disk full"):
+        checkpoint.save(gan, path, epoch=2)
+    assert checkpoint.read_progress(path)["epoch"] == 1
+    assert sorted(os.listdir(tmp_path)) == ["c"]  # no temporary left behind
+
+
+def test_a_half_finished_swap_is_still_readable(tmp_path):
+    gan = make_gan()
+    path = str(tmp_path / "c")
+    checkpoint.save(gan, path, epoch=3)
+    os.rename(path, path + ".old")  # killed between the two renames
+    assert checkpoint.exists(path)
+    assert checkpoint.restore(gan, path)["epoch"] == 3
+
+
+class ExplodingGAN(GAN):
+    """Its generator loss turns NaN from the third step on."""
+
+    def train_step(self, data):
+        super().train_step(data)
+        nan_from_step_3 = tf.where(self.g_optimizer.iterations >= 3, float("nan"), 0.0)
+        self.g_loss_tracker.update_state(nan_from_step_3)
+        return {m.name: m.result() for m in self.metrics}
+
+
+def test_stop_on_nan_stops_and_the_checkpoint_keeps_good_state(tmp_path, capsys):
+    gan = ExplodingGAN(nets.dcgan_generator(8, SHAPE, base_filters=4), nets.dcgan_discriminator(SHAPE, base_filters=4))
+    gan.compile()
+    stopper = callbacks.StopOnNaN()
+    saver = callbacks.TrainingCheckpoint(str(tmp_path / "c"))
+    with pytest.warns(UserWarning, match="not saving the checkpoint: g_loss"):
+        gan.fit(dataset(), epochs=3, verbose=0, callbacks=[stopper, saver])
+    assert int(gan.g_optimizer.iterations) == 3  # stopped at the first NaN batch
+    assert "g_loss became NaN or infinite at epoch 1, batch 3" in stopper.reason
+    assert "g_loss became NaN" in capsys.readouterr().out
+    assert not checkpoint.exists(str(tmp_path / "c"))
+
+
+def test_checkpoint_refuses_non_finite_weights(tmp_path):
+    gan = make_gan()
+    checkpoint.save(gan, str(tmp_path / "c"), epoch=1)
+    gan.generator.trainable_variables[0].assign(
+        np.full(gan.generator.trainable_variables[0].shape, np.nan, "float32")
+    )
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        checkpoint.save(gan, str(tmp_path / "c"), epoch=2)
+    assert checkpoint.read_progress(str(tmp_path / "c"))["epoch"] == 1
+
+
+def test_sample_grid_writes_the_same_noise_every_epoch(tmp_path):
+    gan = make_gan()
+    grid = callbacks.SampleGrid(str(tmp_path / "samples"), num_images=6, tensorboard_dir=str(tmp_path / "tb"))
+    gan.fit(dataset(2), epochs=2, verbose=0, callbacks=[grid])
+    files = sorted(os.listdir(tmp_path / "samples"))
+    assert files == ["epoch_0001.png", "epoch_0002.png", "latest.png"]
+    first = np.asarray(Image.open(tmp_path / "samples" / "epoch_0001.png"))
+    second = np.asarray(Image.open(tmp_path / "samples" / "epoch_0002.png"))
+    assert first.shape == second.shape and not np.array_equal(first, second)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "samples" / "latest.png")), second)
+    assert any(name.startswith("events") for name in os.listdir(tmp_path / "tb"))
+
+
+def test_sample_grid_rejects_a_model_without_a_generator(tmp_path):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="latent_dim"):
+        model.fit(np.zeros((4, 2)), np.zeros((4, 1)), verbose=0, callbacks=[callbacks.SampleGrid(str(tmp_path))])
