@@ -302,7 +302,10 @@ def timed_fit(model, dataset, steps):
 def synthetic_dataset(image_size, batch_size, num_batches, seed):
     """Uniform [-1, 1] images, batched, cached in memory and repeated."""
     images = tf.random.stateless_uniform(
-        (num_batches * batch_size, image_size, image_size, 3), seed=(seed, 0), minval=-1.0, maxval=1.0
+        (num_batches * batch_size, image_size, image_size, 3),
+        seed=(seed, 0),
+        minval=-1.0,
+        maxval=1.0,
     )
     dataset = tf.data.Dataset.from_tensor_slices(images).batch(batch_size, drop_remainder=True)
     dataset = dataset.cache()
@@ -343,7 +346,9 @@ def machine_info():
     return {
         "cpu_model": model_name,
         "cpu_count": os.cpu_count(),
-        "cpus_available": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpus_available": (
+            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        ),
         "cpu_flags": sorted(flags & {"avx2", "fma", "avx512f", *BF16_CPU_FLAGS}),
         "tf_intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
         "tf_inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
@@ -392,17 +397,51 @@ def append_record(path, record):
         raise
 
 
-def median(values):
-    return statistics.median(values) if values else None
+def step_seconds(clock):
+    return [end - begin for begin, end in zip(clock.begins, clock.ends)]
 
 
-def ratio(a, b):
-    return a / b if a is not None and b else None
+def warm_up(name, image_shape, dataset, warmup_steps, seed):
+    """Builds, compiles and traces one variant; returns it and its first figures."""
+    start = time.perf_counter()
+    model = build_variant(name, image_shape, seed)
+    build_seconds = time.perf_counter() - start
+    fit_start, _, clock = timed_fit(model, dataset, warmup_steps)
+    figures = {
+        "dtype_policy": VARIANTS[name][1],
+        "jit_compile": bool(model.jit_compile),
+        "parameters": model.generator.count_params() + model.discriminator.count_params(),
+        "build_seconds": build_seconds,
+        "time_to_first_step_seconds": clock.ends[0] - fit_start,
+        "warmup_step_seconds": step_seconds(clock),
+        **train_step_flops_per_image(model.generator, model.discriminator),
+        "runs": [],
+    }
+    return model, figures
+
+
+def summarise(results, ceiling, baseline):
+    """Adds medians, ratios against `baseline` (or None) and ceiling shares in place."""
+    base = [r["images_per_second"] for r in results[baseline]["runs"]] if baseline else None
+    for v in results.values():
+        per_run = [r["images_per_second"] for r in v["runs"]]
+        v["median_images_per_second"] = statistics.median(per_run)
+        v["achieved_gflop_per_second"] = (
+            v["median_images_per_second"] * v["train_step_gflop_per_image"]
+        )
+        v["share_of_matmul_ceiling"] = v["achieved_gflop_per_second"] / ceiling
+        v["ratio_of_medians"] = (
+            v["median_images_per_second"] / statistics.median(base) if base else None
+        )
+        # Runs of one round share the machine's state, so their ratio is less noisy.
+        v["median_of_round_ratios"] = (
+            statistics.median([x / y for x, y in zip(per_run, base)]) if base else None
+        )
 
 
 def print_table(record):
     baseline = record["baseline"]
-    ceiling = record["matmul"]["median_gflop_per_second"]
+    matmul = record["matmul"]
     header = (
         f"{'variant':<10} {'img/s (median)':>14} {f'vs {baseline}' if baseline else 'ratio':>9} "
         f"{'1st step s':>10} {'GFLOP/s':>8} {'% matmul':>8}  img/s per run"
@@ -411,18 +450,17 @@ def print_table(record):
     print("-" * len(header))
     for name, v in record["variants"].items():
         runs = " ".join(f"{r['images_per_second']:.2f}" for r in v["runs"])
-        vs = v["ratio_of_medians"]
+        vs = "-" if v["ratio_of_medians"] is None else f"{v['ratio_of_medians']:.3f}"
         print(
-            f"{name:<10} {v['median_images_per_second']:>14.2f} "
-            f"{(f'{vs:.3f}' if vs is not None else '-'):>9} "
+            f"{name:<10} {v['median_images_per_second']:>14.2f} {vs:>9} "
             f"{v['time_to_first_step_seconds']:>10.1f} {v['achieved_gflop_per_second']:>8.1f} "
             f"{100 * v['share_of_matmul_ceiling']:>7.1f}%  {runs}"
         )
+    gflop = next(iter(record["variants"].values()))["train_step_gflop_per_image"]
     print(
-        f"fp32 matmul {record['matmul']['size']}x{record['matmul']['size']}: "
-        f"{ceiling:.1f} GFLOP/s (median of {len(record['matmul']['gflop_per_second'])}); "
-        f"train step: {next(iter(record['variants'].values()))['train_step_gflop_per_image']:.2f} "
-        "GFLOP/image (analytic)"
+        f"fp32 matmul {matmul['size']}x{matmul['size']}: {matmul['median_gflop_per_second']:.1f} "
+        f"GFLOP/s (median of {len(matmul['gflop_per_second'])}); "
+        f"train step: {gflop:.2f} GFLOP/image (analytic)"
     )
 
 
@@ -455,7 +493,10 @@ def parse_args(argv):
         "--warmup-steps", type=int, default=1, help="untimed steps per variant (default 1)"
     )
     parser.add_argument(
-        "--image-size", type=int, default=64, help="image side, divisible by 8 (default 64; tests only)"
+        "--image-size",
+        type=int,
+        default=64,
+        help="image side, divisible by 8 (default 64; smaller only for tests)",
     )
     parser.add_argument("--matmul-size", type=int, default=2048, help="matmul side (default 2048)")
     parser.add_argument(
@@ -496,35 +537,22 @@ def main(argv=None):
     load_before = os.getloadavg()
     keras.utils.set_random_seed(args.seed)
     dataset = synthetic_dataset(args.image_size, args.batch_size, 4, args.seed)
-    images_per_run = args.steps * args.batch_size
 
-    # Build and warm up every variant before any timed run.
+    # Every variant is built and traced before any timed run.
     models, results = {}, {}
     for name in args.variants:
-        start = time.perf_counter()
-        model = build_variant(name, image_shape, args.seed)
-        build_seconds = time.perf_counter() - start
-        fit_start, _, clock = timed_fit(model, dataset, args.warmup_steps)
-        models[name] = model
-        results[name] = {
-            "dtype_policy": VARIANTS[name][1],
-            "jit_compile": bool(model.jit_compile),
-            "parameters": model.generator.count_params() + model.discriminator.count_params(),
-            "build_seconds": build_seconds,
-            "time_to_first_step_seconds": clock.ends[0] - fit_start,
-            "warmup_step_seconds": [e - b for b, e in zip(clock.begins, clock.ends)],
-            **train_step_flops_per_image(model.generator, model.discriminator),
-            "runs": [],
-        }
+        models[name], results[name] = warm_up(
+            name, image_shape, dataset, args.warmup_steps, args.seed
+        )
         print(
-            f"{name}: built in {build_seconds:.1f} s, "
+            f"{name}: built in {results[name]['build_seconds']:.1f} s, "
             f"first step after {results[name]['time_to_first_step_seconds']:.1f} s",
             flush=True,
         )
-
-    a = tf.random.stateless_uniform((args.matmul_size, args.matmul_size), seed=(args.seed, 1))
-    b = tf.random.stateless_uniform((args.matmul_size, args.matmul_size), seed=(args.seed, 2))
-    matmul_gflops(a, b)  # warm-up
+    shape = (args.matmul_size, args.matmul_size)
+    lhs = tf.random.stateless_uniform(shape, seed=(args.seed, 1))
+    rhs = tf.random.stateless_uniform(shape, seed=(args.seed, 2))
+    matmul_gflops(lhs, rhs)  # warm-up
     matmul_runs = []
 
     for round_index in range(args.runs):
@@ -533,8 +561,8 @@ def main(argv=None):
             run = {
                 "round": round_index,
                 "seconds": seconds,
-                "images_per_second": images_per_run / seconds,
-                "step_seconds": [e - b for b, e in zip(clock.begins, clock.ends)],
+                "images_per_second": args.steps * args.batch_size / seconds,
+                "step_seconds": step_seconds(clock),
             }
             results[name]["runs"].append(run)
             print(
@@ -542,22 +570,11 @@ def main(argv=None):
                 f"{run['images_per_second']:.2f} images/s ({seconds:.1f} s)",
                 flush=True,
             )
-        matmul_runs.extend(matmul_gflops(a, b) for _ in range(args.matmul_reps))
+        matmul_runs.extend(matmul_gflops(lhs, rhs) for _ in range(args.matmul_reps))
 
-    ceiling = median(matmul_runs)
     baseline = BASELINE if BASELINE in results else None
-    for name, v in results.items():
-        per_run = [r["images_per_second"] for r in v["runs"]]
-        v["median_images_per_second"] = median(per_run)
-        v["achieved_gflop_per_second"] = v["median_images_per_second"] * v["train_step_gflop_per_image"]
-        v["share_of_matmul_ceiling"] = v["achieved_gflop_per_second"] / ceiling
-        if baseline:
-            base = [r["images_per_second"] for r in results[baseline]["runs"]]
-            v["ratio_of_medians"] = ratio(v["median_images_per_second"], median(base))
-            v["median_of_round_ratios"] = median([x / y for x, y in zip(per_run, base)])
-        else:
-            v["ratio_of_medians"] = v["median_of_round_ratios"] = None
-
+    ceiling = statistics.median(matmul_runs)
+    summarise(results, ceiling, baseline)
     record = {
         "benchmark": BENCHMARK,
         "date": date,

@@ -1,0 +1,119 @@
+"""SavedModel export for TF Serving, checked from processes with no zoo code."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from zoo import export, nets
+from zoo.models import GAN
+
+SHAPE = (16, 16, 1)
+
+# Runs in a fresh interpreter in which importing zoo is impossible.
+LOADER = r"""
+import sys, json
+sys.modules["zoo"] = None
+import numpy as np, tensorflow as tf
+loaded = tf.saved_model.load(sys.argv[1])
+noise = np.load(sys.argv[2])
+out = loaded.signatures["serving_default"](noise=tf.constant(noise))
+sampled = loaded.signatures["sample"](batch_size=tf.constant(3))
+np.save(sys.argv[3], out["images"].numpy())
+print(json.dumps({
+    "signatures": sorted(loaded.signatures.keys()),
+    "uint8_dtype": out["images_uint8"].dtype.name,
+    "uint8_max": int(out["images_uint8"].numpy().max()),
+    "sampled_shape": sampled["images"].shape.as_list(),
+}))
+"""
+
+
+def make_gan():
+    return GAN(nets.dcgan_generator(8, SHAPE, base_filters=4), nets.dcgan_discriminator(SHAPE, base_filters=4))
+
+
+def test_export_loads_in_a_process_without_zoo(tmp_path):
+    gan = make_gan()
+    path = export.export_generator(gan, "digits", base_path=str(tmp_path))
+    assert path == str(tmp_path / "digits" / "1")
+    noise = np.random.default_rng(0).normal(size=(4, 8)).astype("float32")
+    np.save(tmp_path / "noise.npy", noise)
+    script = tmp_path / "load.py"
+    script.write_text(LOADER)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    result = subprocess.run(
+        [sys.executable, str(script), path, str(tmp_path / "noise.npy"), str(tmp_path / "out.npy")],
+        capture_output=True, text=True, cwd=str(tmp_path), env=env, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["signatures"] == ["sample", "serving_default"]
+    assert report["uint8_dtype"] == "uint8" and report["uint8_max"] <= 255
+    assert report["sampled_shape"] == [3, *SHAPE]
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), gan.generate(noise), atol=1e-5)
+
+
+def test_saved_model_cli_lists_the_signatures(tmp_path):
+    path = export.export_generator(make_gan(), "g", base_path=str(tmp_path))
+    cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    if not os.path.exists(cli):
+        pytest.skip("saved_model_cli is not installed next to this Python")
+    result = subprocess.run(
+        [cli, "show", "--all", "--dir", path], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "signature_def['serving_default']" in result.stdout
+    assert "signature_def['sample']" in result.stdout
+    assert "inputs['noise']" in result.stdout and "inputs['batch_size']" in result.stdout
+    assert "outputs['images_uint8']" in result.stdout
+
+
+def test_versions_count_up_and_are_never_overwritten(tmp_path):
+    gan = make_gan()
+    first = export.export_generator(gan, "m", base_path=str(tmp_path))
+    second = export.export_generator(gan, "m", base_path=str(tmp_path))
+    assert [os.path.basename(first), os.path.basename(second)] == ["1", "2"]
+    assert export.versions(str(tmp_path), "m") == [1, 2]
+    with pytest.raises(ValueError, match="already exists"):
+        export.export_generator(gan, "m", base_path=str(tmp_path), version=2)
+    assert export.resolve_export(str(tmp_path / "m")) == second
+    assert export.read_metadata(second)["latent_dim"] == 8
+
+
+def test_a_failed_export_leaves_no_version_behind(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    # Fails after the SavedModel is written, while its metadata is being added.
+    monkeypatch.setattr(export.json, "dump", broken)
+    with pytest.raises(OSError, match="disk full"):
+        export.export_generator(make_gan(), "m", base_path=str(tmp_path))
+    assert os.listdir(tmp_path / "m") == []
+
+
+@pytest.mark.parametrize("name", ["", "a/b", "white space"])
+def test_bad_names_are_rejected(tmp_path, name):
+    with pytest.raises(ValueError, match="name must be"):
+        export.export_generator(make_gan(), name, base_path=str(tmp_path))
+
+
+def test_the_training_wrapper_is_never_exported(tmp_path):
+    import tensorflow as tf
+
+    gan = make_gan()
+    path = export.export_generator(gan, "m", base_path=str(tmp_path))
+    assert export.read_metadata(path)["generator"] == gan.generator.name
+    loaded = tf.saved_model.load(path)
+    exported = sum(int(np.prod(v.shape)) for v in loaded.variables)
+    assert exported == gan.generator.count_params()
+
+
+def test_resolve_export_explains_a_missing_model(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no SavedModel"):
+        export.resolve_export(str(tmp_path))
