@@ -22,7 +22,8 @@ Protocol:
     2. Only then the timed runs start, interleaved: round 1 runs plain, zoo, ...; round 2
        runs them again in the same order, and so on, so that slow phases of a shared
        machine hit every variant alike. A run is one `fit` call of `--steps` steps on the
-       same cached synthetic batches; images/s = steps * batch_size / wall time of the call.
+       same cached synthetic batches; images/s = steps * batch_size / time from the start
+       of training to the end of the last step (the call's wall time is recorded too).
     3. Each round ends with a few timed 2048x2048 float32 `tf.linalg.matmul`s: this
        machine's practical fp32 ceiling, measured under the same load as the runs.
     4. Reported: per-run images/s, the median per variant, the ratio of medians against
@@ -208,7 +209,8 @@ VARIANTS = {
 
 def build_variant(name, image_shape, seed):
     builder, policy = VARIANTS[name]
-    keras.utils.set_random_seed(seed)  # every variant starts from the same weights
+    # Seeded alike, so zoo and zoo_bf16 start from the same weights.
+    keras.utils.set_random_seed(seed)
     with dtype_policy(policy):
         return builder(image_shape, seed)
 
@@ -274,12 +276,16 @@ def matmul_gflops(a, b):
 
 
 class StepClock(keras.callbacks.Callback):
-    """Records when each training step begins and ends (`time.perf_counter`)."""
+    """Records when training and each of its steps begin and end (`time.perf_counter`)."""
 
     def __init__(self):
         super().__init__()
+        self.train_begin = None
         self.begins = []
         self.ends = []
+
+    def on_train_begin(self, logs=None):
+        self.train_begin = time.perf_counter()
 
     def on_train_batch_begin(self, batch, logs=None):
         self.begins.append(time.perf_counter())
@@ -289,14 +295,24 @@ class StepClock(keras.callbacks.Callback):
 
 
 def timed_fit(model, dataset, steps):
-    """Runs `fit` for `steps` steps; returns the clock and the wall time of the call."""
+    """Runs one `fit` call of `steps` steps and returns its timings in seconds.
+
+    `loop_seconds` spans fit's training loop, from the start of training to the end of
+    the last step (callbacks included); throughput is computed from it. `fit_seconds` is
+    the whole call, which also creates and tears down the dataset iterator.
+    """
     clock = StepClock()
     start = time.perf_counter()
     model.fit(
         dataset, epochs=1, steps_per_epoch=steps, callbacks=[clock], verbose=0, shuffle=False
     )
-    seconds = time.perf_counter() - start
-    return start, seconds, clock
+    end = time.perf_counter()
+    return {
+        "loop_seconds": clock.ends[-1] - clock.train_begin,
+        "fit_seconds": end - start,
+        "first_step_end_seconds": clock.ends[0] - start,
+        "step_seconds": [e - b for b, e in zip(clock.begins, clock.ends)],
+    }
 
 
 def synthetic_dataset(image_size, batch_size, num_batches, seed):
@@ -312,9 +328,12 @@ def synthetic_dataset(image_size, batch_size, num_batches, seed):
     # One full pass fills the cache, so every later `fit` reads the same cached batches.
     for _ in dataset:
         pass
-    # No prefetch: batches come from memory, and tearing down a prefetching iterator at
-    # the end of each `fit` call cost 1-2 s here (it would be timed with every run).
-    return dataset.repeat()
+    # Batches come from memory, so neither prefetch nor tf.data autotuning helps; with
+    # autotuning on, tearing down the iterator at the end of every `fit` call waited for
+    # the autotuning thread, 0.3 to 2.5 s here.
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.repeat().with_options(options)
 
 
 # -- machine and results ------------------------------------------------------------
@@ -397,23 +416,19 @@ def append_record(path, record):
         raise
 
 
-def step_seconds(clock):
-    return [end - begin for begin, end in zip(clock.begins, clock.ends)]
-
-
 def warm_up(name, image_shape, dataset, warmup_steps, seed):
     """Builds, compiles and traces one variant; returns it and its first figures."""
     start = time.perf_counter()
     model = build_variant(name, image_shape, seed)
     build_seconds = time.perf_counter() - start
-    fit_start, _, clock = timed_fit(model, dataset, warmup_steps)
+    timings = timed_fit(model, dataset, warmup_steps)
     figures = {
         "dtype_policy": VARIANTS[name][1],
         "jit_compile": bool(model.jit_compile),
         "parameters": model.generator.count_params() + model.discriminator.count_params(),
         "build_seconds": build_seconds,
-        "time_to_first_step_seconds": clock.ends[0] - fit_start,
-        "warmup_step_seconds": step_seconds(clock),
+        "time_to_first_step_seconds": timings["first_step_end_seconds"],
+        "warmup_step_seconds": timings["step_seconds"],
         **train_step_flops_per_image(model.generator, model.discriminator),
         "runs": [],
     }
@@ -557,17 +572,18 @@ def main(argv=None):
 
     for round_index in range(args.runs):
         for name in args.variants:
-            _, seconds, clock = timed_fit(models[name], dataset, args.steps)
+            timings = timed_fit(models[name], dataset, args.steps)
             run = {
                 "round": round_index,
-                "seconds": seconds,
-                "images_per_second": args.steps * args.batch_size / seconds,
-                "step_seconds": step_seconds(clock),
+                "images_per_second": args.steps * args.batch_size / timings["loop_seconds"],
+                "loop_seconds": timings["loop_seconds"],
+                "fit_seconds": timings["fit_seconds"],
+                "step_seconds": timings["step_seconds"],
             }
             results[name]["runs"].append(run)
             print(
                 f"round {round_index + 1}/{args.runs} {name}: "
-                f"{run['images_per_second']:.2f} images/s ({seconds:.1f} s)",
+                f"{run['images_per_second']:.2f} images/s ({timings['loop_seconds']:.1f} s)",
                 flush=True,
             )
         matmul_runs.extend(matmul_gflops(lhs, rhs) for _ in range(args.matmul_reps))
@@ -595,7 +611,8 @@ def main(argv=None):
         },
         "protocol": (
             "variants built and warmed up first; timed runs interleaved round by round in "
-            "the order of 'order'; images/s = steps * batch_size / wall time of one fit call; "
+            "the order of 'order'; images/s = steps * batch_size / loop_seconds of one fit call "
+            "(start of training to end of its last step); "
             "medians over runs; matmul ceiling measured after every round"
         ),
         "flops_method": (

@@ -121,6 +121,13 @@ class MultiOptimizerModel(keras.Model):
         """Returns `{optimizer_name: list of variables it trains}`."""
         raise NotImplementedError
 
+    def fit(self, *args, **kwargs):
+        history = super().fit(*args, **kwargs)
+        # Keras finalizes only `self.optimizer` (e.g. copies EMA weights in).
+        for name, variables in self.optimizer_variables().items():
+            getattr(self, name).finalize_variable_values(variables)
+        return history
+
     # -- helpers for train_step -------------------------------------------
 
     def replica_mean(self, loss):

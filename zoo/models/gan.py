@@ -146,7 +146,7 @@ class GAN(MultiOptimizerModel):
         if isinstance(num_or_z, int):
             if num_or_z < 1:
                 raise ValueError(f"number of images must be positive, got {num_or_z}")
-            z = keras.random.normal((num_or_z, self.latent_dim), seed=self.seed_generator)
+            z = self.sample_noise(num_or_z)
         else:
             z = ops.convert_to_tensor(num_or_z, dtype="float32")
             if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Set-up and the project's jobs, with nothing but Python 3.10+ on the machine.
+
+    python3 dev.py demo    # venv + install, train DCGAN on embedded digits, sample grid, export
+    python3 dev.py test    # venv + install, run the test suite (slow tests: --slow)
+    python3 dev.py bench   # venv + install, run the benchmarks (results in benchmarks/results/)
+
+The virtualenv is `.venv/` beside this file; it is (re)installed when
+setup.cfg or pyproject.toml change. Extra arguments after `test` go to pytest.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+import venv
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+VENV = os.path.join(ROOT, ".venv")
+BIN = os.path.join(VENV, "Scripts" if os.name == "nt" else "bin")
+PYTHON = os.path.join(BIN, "python")
+STAMP = os.path.join(VENV, ".zoo-installed")
+
+DEMO = {
+    "model": "dcgan",
+    "dataset": "digits",
+    "epochs": "25",
+    "batch_size": "64",
+    "base_filters": "32",
+    "run_dir": os.path.join("runs", "demo"),
+    "export": "digits_dcgan",
+}
+
+
+def run(command, **kwargs):
+    print("+ " + " ".join(command), flush=True)
+    subprocess.run(command, check=True, cwd=ROOT, **kwargs)
+
+
+def install_fingerprint():
+    digest = hashlib.sha256()
+    for name in ("setup.cfg", "pyproject.toml"):
+        with open(os.path.join(ROOT, name), "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()
+
+
+def ensure_installed():
+    if sys.version_info < (3, 10):
+        sys.exit(f"zoo needs Python >= 3.10; this is {sys.version.split()[0]}")
+    if not os.path.exists(PYTHON):
+        print(f"creating virtualenv {VENV}", flush=True)
+        venv.create(VENV, with_pip=True)
+    fingerprint = install_fingerprint()
+    if os.path.exists(STAMP) and open(STAMP).read() == fingerprint:
+        return
+    run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    run([PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[test]"])
+    with open(STAMP, "w") as f:
+        f.write(fingerprint)
+
+
+def env():
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")}
+
+
+def demo(args):
+    start = time.time()
+    zoo = os.path.join(BIN, "zoo")
+    d = DEMO
+    run(
+        [zoo, "train", d["model"], "--dataset", d["dataset"], "--epochs", d["epochs"],
+         "--batch-size", d["batch_size"], "--base-filters", d["base_filters"], "--run-dir", d["run_dir"], "--export", d["export"],
+         "--precision", "auto", "--quiet", *args],
+        env=env(),
+    )
+    grid = os.path.join(d["run_dir"], "samples", "latest.png")
+    export_base = os.path.join("saved_models", d["export"])
+    run([zoo, "sample", "--export", export_base, "--output", os.path.join(d["run_dir"], "export_samples.png")], env=env())
+    versions = sorted((v for v in os.listdir(os.path.join(ROOT, export_base)) if v.isdigit()), key=int)
+    run([os.path.join(BIN, "saved_model_cli"), "show", "--dir", os.path.join(export_base, versions[-1]), "--all"],
+        env=env(), stdout=subprocess.DEVNULL)
+    print(f"\ndemo done in {time.time() - start:.0f} s:\n  sample grid  {grid}\n"
+          f"  export       {os.path.join(export_base, versions[-1])} (saved_model_cli reads it)\n"
+          f"  from export  {os.path.join(d['run_dir'], 'export_samples.png')}")
+
+
+def test(args):
+    pytest_args = list(args)
+    if "--slow" in pytest_args:
+        pytest_args.remove("--slow")
+        pytest_args += ["-m", "slow or not slow"]
+    run([PYTHON, "-m", "pytest", "-q", *pytest_args], env=env())
+
+
+def bench(args):
+    bench_dir = os.path.join(ROOT, "benchmarks")
+    scripts = sorted(f for f in os.listdir(bench_dir) if f.endswith(".py") and not f.startswith("_"))
+    for script in scripts:
+        run([PYTHON, os.path.join("benchmarks", script), *args], env={**env(), "PYTHONPATH": ROOT})
+
+
+JOBS = {"demo": demo, "test": test, "bench": bench}
+
+
+def main():
+    if len(sys.argv) < 2 or sys.argv[1] not in JOBS:
+        print(__doc__)
+        sys.exit(f"usage: python3 dev.py {{{','.join(JOBS)}}} [args...]")
+    ensure_installed()
+    try:
+        JOBS[sys.argv[1]](sys.argv[2:])
+    except subprocess.CalledProcessError as error:
+        sys.exit(error.returncode or 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,211 @@
+"""The `zoo` command: list, train, sample, export."""
+
+import argparse
+import os
+import sys
+
+MAIN_HELP = """zoo: generative models trained with keras.Model.fit.
+
+examples:
+  zoo list
+  zoo train dcgan --dataset digits --epochs 20
+  zoo sample --checkpoint runs/dcgan-digits/checkpoint --output grid.png
+  zoo export --checkpoint runs/dcgan-digits/checkpoint --name digits_dcgan
+"""
+
+
+def _quiet_tensorflow():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _dataset(name, batch_size, image_size, seed, limit):
+    from zoo import data
+
+    options = {"batch_size": batch_size, "seed": seed, "limit": limit}
+    if image_size is not None:  # else each loader's own default size
+        options["image_size"] = image_size
+    if name in data.DATASETS:
+        return data.load(name, **options)
+    if os.path.isdir(name):
+        return data.image_folder(name, **options)
+    raise ValueError(
+        f"unknown dataset {name!r}; known: {', '.join(data.list_datasets())}, or a folder of images"
+    )
+
+
+def cmd_list(args):
+    from zoo import data, presets
+
+    print("models:")
+    for name in sorted(presets.PRESETS):
+        print(f"  {name:14s} {presets.PRESETS[name].description}")
+    print("datasets:")
+    for name in data.list_datasets():
+        print(f"  {name:14s} {data.describe(name)}")
+    print("  <folder>       any folder of PNG/JPEG images (class subfolders give labels)")
+    return 0
+
+
+def cmd_train(args):
+    from zoo import device, export, presets, training
+
+    preset = presets.get(args.model)  # fails fast on an unknown model
+    policy = device.set_precision(args.precision)
+    batch_size = args.batch_size or preset.defaults["batch_size"]
+    epochs = args.epochs or preset.defaults["epochs"]
+    dataset = _dataset(args.dataset, batch_size, args.image_size, args.seed, args.limit)
+    image_shape = tuple(dataset.element_spec.shape[1:]) if not isinstance(
+        dataset.element_spec, tuple
+    ) else tuple(dataset.element_spec[0].shape[1:])
+    run_dir = args.run_dir or os.path.join("runs", f"{args.model}-{os.path.basename(os.path.normpath(args.dataset))}")
+    model = preset.build(
+        image_shape,
+        latent_dim=args.latent_dim,
+        learning_rate=args.learning_rate,
+        loss=args.loss,
+        seed=args.seed,
+        base_filters=args.base_filters,
+    )
+    print(
+        f"training {args.model} on {args.dataset} {image_shape} for {epochs} epochs, "
+        f"batch {batch_size}, {policy}; run directory {run_dir}"
+    )
+    training.train(
+        model,
+        dataset,
+        epochs=epochs,
+        run_dir=run_dir,
+        steps_per_epoch=args.steps_per_epoch,
+        save_freq=args.save_freq,
+        tensorboard=args.tensorboard,
+        resume=not args.no_resume,
+        verbose=2 if args.quiet else "auto",
+    )
+    print(f"samples: {os.path.join(run_dir, 'samples', 'latest.png')}")
+    if args.export:
+        path = export.export_generator(
+            model, args.export, base_path=args.base_path, metadata={"dataset": args.dataset, "preset": args.model}
+        )
+        print(f"exported: {path}")
+    return 0
+
+
+def _load_generator(args):
+    """A callable `noise -> images` and the latent size, from a checkpoint or an export."""
+    if bool(args.checkpoint) == bool(args.export):
+        raise ValueError("pass exactly one of --checkpoint DIR or --export PATH")
+    if args.checkpoint:
+        from zoo import checkpoint
+
+        model = checkpoint.load_model(args.checkpoint, compile=False)
+        return model.generate, model.latent_dim
+    import tensorflow as tf
+
+    from zoo import export
+
+    path = export.resolve_export(args.export)
+    loaded = tf.saved_model.load(path)
+    serve = loaded.signatures["serving_default"]
+    latent_dim = int(serve.structured_input_signature[1]["noise"].shape[-1])
+    return (lambda z: serve(noise=tf.constant(z))["images"].numpy()), latent_dim
+
+
+def cmd_sample(args):
+    import numpy as np
+
+    from zoo.plotting import save_grid
+
+    generate, latent_dim = _load_generator(args)
+    z = np.random.default_rng(args.seed).standard_normal((args.num, latent_dim)).astype("float32")
+    path = save_grid(generate(z), args.output)
+    print(f"wrote {args.num} samples to {path}")
+    return 0
+
+
+def cmd_export(args):
+    from zoo import checkpoint, export
+
+    model = checkpoint.load_model(args.checkpoint, compile=False)
+    path = export.export_generator(model, args.name, base_path=args.base_path, version=args.version)
+    print(f"exported: {path}")
+    return 0
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _save_freq(text):
+    return text if text == "epoch" else _positive_int(text)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="zoo", description=MAIN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("list", help="list the models and datasets")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("train", help="train a model (resumes from its run directory)")
+    p.add_argument("model", help="model name (see `zoo list`)")
+    p.add_argument("--dataset", required=True, help="dataset name (see `zoo list`) or a folder of images")
+    p.add_argument("--epochs", type=_positive_int, help="total epochs (default: the model's)")
+    p.add_argument("--batch-size", type=_positive_int, help="batch size (default: the model's)")
+    p.add_argument("--image-size", type=_positive_int, help="resize images to this square size")
+    p.add_argument("--latent-dim", type=_positive_int, help="noise size (default: the model's)")
+    p.add_argument("--learning-rate", type=float, help="Adam learning rate for both players")
+    p.add_argument("--base-filters", type=_positive_int, help="width of the conv nets (dcgan only)")
+    p.add_argument("--loss", choices=["non_saturating", "minimax", "least_squares", "hinge"], help="adversarial loss")
+    p.add_argument("--limit", type=_positive_int, help="use only the first N images")
+    p.add_argument("--steps-per-epoch", type=_positive_int, help="batches per epoch (default: one pass)")
+    p.add_argument("--seed", type=int, default=0, help="seed for data order and noise (default 0)")
+    p.add_argument("--run-dir", help="checkpoint/samples/log folder (default runs/MODEL-DATASET)")
+    p.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"],
+                   help="dtype policy; auto: float16 on GPUs, bfloat16 on CPUs with bf16 units, else float32")
+    p.add_argument("--save-freq", type=_save_freq, default="epoch", help="'epoch' or a number of batches")
+    p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
+    p.add_argument("--tensorboard", action="store_true", help="also log sample grids to RUN_DIR/tensorboard")
+    p.add_argument("--export", metavar="NAME", help="export the generator to BASE_PATH/NAME/<version> after training")
+    p.add_argument("--base-path", default="saved_models", help="export root (default saved_models)")
+    p.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("sample", help="write a PNG grid of samples from a checkpoint or an export")
+    p.add_argument("--checkpoint", help="checkpoint directory (RUN_DIR/checkpoint)")
+    p.add_argument("--export", help="SavedModel folder, or a model base path (newest version)")
+    p.add_argument("--num", type=_positive_int, default=64, help="number of samples (default 64)")
+    p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    p.add_argument("--output", default="samples.png", help="PNG path (default samples.png)")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("export", help="export a checkpoint's generator as a TF Serving SavedModel")
+    p.add_argument("--checkpoint", required=True, help="checkpoint directory (RUN_DIR/checkpoint)")
+    p.add_argument("--name", required=True, help="served model name: BASE_PATH/NAME/<version>")
+    p.add_argument("--base-path", default="saved_models", help="export root (default saved_models)")
+    p.add_argument("--version", type=_positive_int, help="version number (default: next free)")
+    p.set_defaults(func=cmd_export)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _quiet_tensorflow()
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, NotADirectoryError) as error:
+        print(f"zoo {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Named model configurations for `zoo train MODEL`: nets + training algorithm + defaults.
+
+Each preset builds a compiled model for an image shape taken from the data,
+with hyper-parameters from its paper (or the lecture example) unless overridden.
+"""
+
+import dataclasses
+
+import keras
+
+from zoo import models, nets
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    build_fn: object
+    defaults: dict
+
+    def build(self, image_shape, **overrides):
+        """Returns a compiled model for `image_shape`; overrides replace defaults."""
+        overrides = {k: v for k, v in overrides.items() if v is not None}
+        unknown = sorted(set(overrides) - set(self.defaults))
+        if unknown:
+            raise ValueError(
+                f"{self.name} has no hyper-parameter(s) {unknown}; known: {sorted(self.defaults)}"
+            )
+        hparams = {**self.defaults, **overrides}
+        return self.build_fn(tuple(image_shape), hparams)
+
+
+def _adam(hparams):
+    return keras.optimizers.Adam(hparams["learning_rate"], beta_1=hparams["beta_1"])
+
+
+def _compiled_gan(generator, discriminator, hparams):
+    model = models.GAN(
+        generator,
+        discriminator,
+        loss=hparams["loss"],
+        label_smoothing=hparams["label_smoothing"],
+        seed=hparams["seed"],
+    )
+    model.compile(d_optimizer=_adam(hparams), g_optimizer=_adam(hparams))
+    return model
+
+
+def _build_gan(image_shape, hparams):
+    return _compiled_gan(
+        nets.mlp_generator(hparams["latent_dim"], image_shape),
+        nets.mlp_discriminator(image_shape),
+        hparams,
+    )
+
+
+def _build_dcgan(image_shape, hparams):
+    return _compiled_gan(
+        nets.dcgan_generator(hparams["latent_dim"], image_shape, base_filters=hparams["base_filters"]),
+        nets.dcgan_discriminator(image_shape, base_filters=hparams["base_filters"]),
+        hparams,
+    )
+
+
+def _build_keras_dcgan(image_shape, hparams):
+    return _compiled_gan(
+        nets.keras_dcgan_generator(hparams["latent_dim"], image_shape),
+        nets.keras_dcgan_discriminator(image_shape),
+        hparams,
+    )
+
+
+_COMMON = {"loss": "non_saturating", "label_smoothing": 0.0, "seed": None}
+
+PRESETS = {
+    preset.name: preset
+    for preset in [
+        Preset(
+            "gan",
+            "vanilla GAN, fully connected nets (Goodfellow et al. 2014)",
+            _build_gan,
+            {**_COMMON, "latent_dim": 100, "batch_size": 64, "epochs": 100, "learning_rate": 2e-4, "beta_1": 0.5},
+        ),
+        Preset(
+            "dcgan",
+            "DCGAN at 28/32/64 px (Radford et al. 2016): Adam 2e-4, beta_1 0.5, batch 128",
+            _build_dcgan,
+            {
+                **_COMMON,
+                "latent_dim": 100,
+                "base_filters": 64,
+                "batch_size": 128,
+                "epochs": 25,
+                "learning_rate": 2e-4,
+                "beta_1": 0.5,
+            },
+        ),
+        Preset(
+            "keras_dcgan",
+            "the lecture's CelebA DCGAN (Chollet): latent 128, Adam 1e-4, batch 32",
+            _build_keras_dcgan,
+            {
+                **_COMMON,
+                "latent_dim": 128,
+                "batch_size": 32,
+                "epochs": 100,
+                "learning_rate": 1e-4,
+                "beta_1": 0.9,
+            },
+        ),
+    ]
+}
+
+# Hyper-parameters read by the training driver, not by the model builders.
+TRAINING_KEYS = ("batch_size", "epochs")
+
+
+def get(name):
+    """The preset called `name`; a ValueError lists the known ones."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown model {name!r}; known: {', '.join(sorted(PRESETS))}")
+    return PRESETS[name]

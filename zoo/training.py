@@ -1,0 +1,55 @@
+"""`train()`: fit with zoo's standard callbacks in a run directory.
+
+A run directory holds `checkpoint/` (resumable state), `samples/` (a PNG grid
+per epoch), `history.csv`, and optionally `tensorboard/`.
+"""
+
+import os
+
+import keras
+
+from zoo import callbacks as zoo_callbacks
+
+
+def standard_callbacks(run_dir, save_freq="epoch", sample_every=1, num_samples=64, tensorboard=False, resume=True):
+    """The callbacks `train` uses: NaN stop, checkpoint/resume, sample grid, CSV log."""
+    tensorboard_dir = os.path.join(run_dir, "tensorboard") if tensorboard else None
+    return [
+        zoo_callbacks.StopOnNaN(),
+        zoo_callbacks.TrainingCheckpoint(os.path.join(run_dir, "checkpoint"), save_freq=save_freq, resume=resume),
+        zoo_callbacks.SampleGrid(
+            os.path.join(run_dir, "samples"), num_images=num_samples, every=sample_every, tensorboard_dir=tensorboard_dir
+        ),
+        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
+    ]
+
+
+def train(model, dataset, epochs, run_dir, steps_per_epoch=None, callbacks=(), verbose="auto", **options):
+    """Fits `model` on `dataset`, resuming from `run_dir/checkpoint` if present.
+
+    Args:
+        model: a compiled zoo model.
+        dataset: `tf.data.Dataset` of image batches (or (images, labels)).
+        epochs: int, total epochs (a resumed run trains only the rest).
+        run_dir: str, folder for checkpoint, samples and logs.
+        steps_per_epoch: int or None, batches per epoch. Default: one pass.
+        callbacks: extra Keras callbacks.
+        verbose: passed to `fit` ("auto": progress bar).
+        **options: `save_freq`, `sample_every`, `num_samples`, `tensorboard`,
+            `resume` for `standard_callbacks`.
+
+    Returns:
+        The `keras.callbacks.History` of this call.
+    """
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    os.makedirs(run_dir, exist_ok=True)
+    all_callbacks = standard_callbacks(run_dir, **options) + list(callbacks)
+    return model.fit(
+        dataset,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        callbacks=all_callbacks,
+        verbose=verbose,
+        shuffle=False,  # tf.data pipelines shuffle themselves
+    )
