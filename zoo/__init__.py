@@ -1,7 +1,33 @@
-"""zoo: a Keras 3 / TensorFlow zoo of generative models trained with `model.fit`."""
+"""zoo: a Keras 3 / TensorFlow zoo of generative models trained with `model.fit`.
+
+Submodules load on first use (`zoo.nets`, `zoo.models`, ...), so that the
+`zoo` command answers `--help` without importing TensorFlow.
+"""
+
+import importlib
 
 __version__ = "0.1.0"
 
-from zoo import losses, models, nets  # noqa: E402
+__all__ = [
+    "callbacks",
+    "checkpoint",
+    "data",
+    "device",
+    "export",
+    "losses",
+    "models",
+    "nets",
+    "plotting",
+    "presets",
+    "training",
+]
 
-__all__ = ["losses", "models", "nets", "__version__"]
+
+def __getattr__(name):
+    if name in __all__:
+        return importlib.import_module(f"zoo.{name}")
+    raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
