@@ -1,7 +1,10 @@
+import inspect
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
+import zoo.data
 from zoo.data import pipeline
 
 
@@ -121,6 +124,20 @@ def test_check_options_normalises():
     assert options["batch_size"] == 8 and type(options["batch_size"]) is int
     assert options["image_size"] == (16, 16)
     assert options["seed"] == 3
+
+
+def test_common_options_validates_the_shared_names_and_ignores_the_rest():
+    namespace = dict(pipeline.check_options(), image_size=16, split="train", data_dir=None)
+    assert pipeline.common_options(namespace) == pipeline.check_options(image_size=16)
+    with pytest.raises(ValueError, match="^limit must be"):
+        pipeline.common_options(dict(namespace, limit=0))
+
+
+def test_every_loader_takes_the_common_options():
+    # Loaders validate with common_options(locals()), so each must keep all these keywords.
+    for loader in [zoo.data.image_folder, zoo.data.mnist_idx, *zoo.data.DATASETS.values()]:
+        params = inspect.signature(loader).parameters
+        assert set(pipeline.COMMON_OPTIONS) <= set(params), loader.__name__
 
 
 def test_finalize_shapes_dtypes_and_range():

@@ -41,8 +41,12 @@ def test_dcgan_learns_digits():
     gan.compile()
     z = np.random.default_rng(1).standard_normal((300, 64)).astype("float32")
     before = nearest_distance(to_8x8(gan.generate(z)), train_x)
+    g_before = [np.array(v) for v in gan.generator.trainable_variables]
+    d_before = [np.array(v) for v in gan.discriminator.trainable_variables]
 
     gan.fit(data.load("digits", batch_size=32, seed=0), epochs=12, verbose=0)
+    for before_value, variable in zip(g_before + d_before, gan.generator.trainable_variables + gan.discriminator.trainable_variables):
+        assert not np.array_equal(before_value, np.array(variable))  # both players trained
     samples = to_8x8(gan.generate(z))
     after = nearest_distance(samples, train_x)
     labels = classifier.predict(samples)

@@ -46,16 +46,7 @@ def digits(
         >>> ds = digits(batch_size=16, with_labels=True, seed=0)
         >>> images, labels = next(iter(ds))  # (16, 32, 32, 1), (16,)
     """
-    options = pipeline.check_options(
-        batch_size=batch_size,
-        image_size=image_size,
-        shuffle=shuffle,
-        seed=seed,
-        with_labels=with_labels,
-        drop_remainder=drop_remainder,
-        cache=cache,
-        limit=limit,
-    )
+    options = pipeline.common_options(locals())
     from sklearn.datasets import load_digits  # imported on use: sklearn is slow to import
 
     bunch = load_digits()
@@ -103,16 +94,7 @@ def lfw_faces(
         >>> ds = lfw_faces(batch_size=20)
         >>> images = next(iter(ds))  # (20, 32, 32, 1)
     """
-    options = pipeline.check_options(
-        batch_size=batch_size,
-        image_size=image_size,
-        shuffle=shuffle,
-        seed=seed,
-        with_labels=with_labels,
-        drop_remainder=drop_remainder,
-        cache=cache,
-        limit=limit,
-    )
+    options = pipeline.common_options(locals())
     if options["with_labels"]:
         raise ValueError("with_labels must be False for lfw_faces: the faces have no labels")
     from skimage.data import lfw_subset  # imported on use: skimage is slow to import

@@ -76,16 +76,7 @@ def image_folder(
         >>> images, labels = next(iter(ds))
         >>> ds.class_names  # e.g. ['cats', 'dogs']
     """
-    options = pipeline.check_options(
-        batch_size=batch_size,
-        image_size=image_size,
-        shuffle=shuffle,
-        seed=seed,
-        with_labels=with_labels,
-        drop_remainder=drop_remainder,
-        cache=cache,
-        limit=limit,
-    )
+    options = pipeline.common_options(locals())
     if channels not in (None, 1, 3) or isinstance(channels, bool):
         raise ValueError(f"channels must be None, 1 or 3; got {channels!r}")
     if on_error not in ON_ERROR:

@@ -136,16 +136,7 @@ def mnist_idx(
         >>> ds = mnist_idx("../shared/data/mnist", "test", shuffle=False, with_labels=True)
         >>> images, labels = next(iter(ds))  # (64, 28, 28, 1), (64,)
     """
-    options = pipeline.check_options(
-        batch_size=batch_size,
-        image_size=image_size,
-        shuffle=shuffle,
-        seed=seed,
-        with_labels=with_labels,
-        drop_remainder=drop_remainder,
-        cache=cache,
-        limit=limit,
-    )
+    options = pipeline.common_options(locals())
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}; got {split!r}")
     directory = Path(directory)

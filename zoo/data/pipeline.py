@@ -123,6 +123,44 @@ def check_options(
     }
 
 
+COMMON_OPTIONS = (
+    "batch_size",
+    "image_size",
+    "shuffle",
+    "seed",
+    "with_labels",
+    "drop_remainder",
+    "cache",
+    "limit",
+)
+
+
+def common_options(namespace):
+    """Validate the shared loader options picked by name from ``namespace``.
+
+    Lets a loader keep its explicit keyword signature yet validate in one line; call it
+    first, before any data is read.
+
+    Args:
+        namespace: mapping holding every name in :data:`COMMON_OPTIONS`, usually the
+            loader's ``locals()``. Other keys are ignored.
+
+    Returns:
+        dict, as returned by :func:`check_options`.
+
+    Raises:
+        ValueError: naming the first bad argument and what was expected.
+
+    Example:
+        >>> def loader(*, batch_size=64, image_size=None, shuffle=True, seed=None,
+        ...            with_labels=False, drop_remainder=True, cache=True, limit=None):
+        ...     return common_options(locals())
+        >>> loader(image_size=16)["image_size"]
+        (16, 16)
+    """
+    return check_options(**{name: namespace[name] for name in COMMON_OPTIONS})
+
+
 def to_signed_unit(images, max_value=255.0):
     """Scale images from ``[0, max_value]`` to float32 in ``[-1, 1]``.
 
@@ -257,16 +295,7 @@ def finalize(
         >>> ds.element_spec.shape
         TensorShape([4, 8, 8, 1])
     """
-    options = check_options(
-        batch_size=batch_size,
-        image_size=image_size,
-        shuffle=shuffle,
-        seed=seed,
-        with_labels=with_labels,
-        drop_remainder=drop_remainder,
-        cache=cache,
-        limit=limit,
-    )
+    options = common_options(locals())
     if shuffle_buffer is not None and not _is_positive_int(shuffle_buffer):
         raise ValueError(f"shuffle_buffer must be None or a positive int; got {shuffle_buffer!r}")
     labelled = isinstance(ds.element_spec, tuple)

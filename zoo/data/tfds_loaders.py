@@ -41,17 +41,7 @@ def mnist(
         >>> ds = mnist(batch_size=32, image_size=32, seed=0)
         >>> images = next(iter(ds))  # (32, 32, 32, 1)
     """
-    options = pipeline.check_options(
-        batch_size=batch_size,
-        image_size=image_size,
-        shuffle=shuffle,
-        seed=seed,
-        with_labels=with_labels,
-        drop_remainder=drop_remainder,
-        cache=cache,
-        limit=limit,
-    )
-    return pipeline.finalize(_load_supervised("mnist", split, data_dir), **options)
+    return _tfds_supervised("mnist", split, data_dir, **pipeline.common_options(locals()))
 
 
 def fashion_mnist(
@@ -90,17 +80,7 @@ def fashion_mnist(
         >>> ds = fashion_mnist(split="test", with_labels=True, shuffle=False)
         >>> images, labels = next(iter(ds))
     """
-    options = pipeline.check_options(
-        batch_size=batch_size,
-        image_size=image_size,
-        shuffle=shuffle,
-        seed=seed,
-        with_labels=with_labels,
-        drop_remainder=drop_remainder,
-        cache=cache,
-        limit=limit,
-    )
-    return pipeline.finalize(_load_supervised("fashion_mnist", split, data_dir), **options)
+    return _tfds_supervised("fashion_mnist", split, data_dir, **pipeline.common_options(locals()))
 
 
 def cifar10(
@@ -139,17 +119,7 @@ def cifar10(
         >>> ds = cifar10(batch_size=128, with_labels=True)
         >>> images, labels = next(iter(ds))  # (128, 32, 32, 3), (128,)
     """
-    options = pipeline.check_options(
-        batch_size=batch_size,
-        image_size=image_size,
-        shuffle=shuffle,
-        seed=seed,
-        with_labels=with_labels,
-        drop_remainder=drop_remainder,
-        cache=cache,
-        limit=limit,
-    )
-    return pipeline.finalize(_load_supervised("cifar10", split, data_dir), **options)
+    return _tfds_supervised("cifar10", split, data_dir, **pipeline.common_options(locals()))
 
 
 def celeb_a(
@@ -198,16 +168,7 @@ def celeb_a(
         >>> ds = celeb_a(batch_size=128, limit=10_000)
         >>> images = next(iter(ds))  # (128, 64, 64, 3)
     """
-    options = pipeline.check_options(
-        batch_size=batch_size,
-        image_size=image_size,
-        shuffle=shuffle,
-        seed=seed,
-        with_labels=with_labels,
-        drop_remainder=drop_remainder,
-        cache=cache,
-        limit=limit,
-    )
+    options = pipeline.common_options(locals())
     if options["with_labels"]:
         raise ValueError(
             "with_labels must be False for celeb_a: it has attributes, not class labels"
@@ -217,8 +178,9 @@ def celeb_a(
     return pipeline.finalize(ds, preprocess=pipeline.center_crop_square, **options)
 
 
-def _load_supervised(name, split, data_dir):
-    return _load(name, split, data_dir, as_supervised=True)
+def _tfds_supervised(name, split, data_dir, **options):
+    """A tfds ``(image, label)`` dataset through :func:`pipeline.finalize` with ``options``."""
+    return pipeline.finalize(_load(name, split, data_dir, as_supervised=True), **options)
 
 
 def _load(name, split, data_dir, as_supervised):
