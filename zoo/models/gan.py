@@ -121,6 +121,18 @@ class GAN(MultiOptimizerModel):
             "g_optimizer": lambda: keras.optimizers.Adam(2e-4, beta_1=0.5),
         }
 
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        """Configures training with one optimizer per player.
+
+        Args:
+            d_optimizer: discriminator optimizer (instance, name or config).
+                Default Adam(2e-4, beta_1=0.5) (Radford et al. 2016).
+            g_optimizer: generator optimizer. Same default.
+            **kwargs: `jit_compile` (None: XLA on GPUs only), `steps_per_execution`,
+                `run_eagerly`, ... as for `keras.Model.compile`.
+        """
+        super().compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, **kwargs)
+
     def optimizer_variables(self):
         return {
             "d_optimizer": self.discriminator.trainable_variables,
