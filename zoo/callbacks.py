@@ -169,7 +169,11 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self.restored = progress
         epoch, step = progress["epoch"], progress["step"]
         self.model._initial_epoch = epoch
-        print(f"Resuming from {self.directory}: epoch {epoch + 1}, batch {step + 1}")
+        total = self.params.get("epochs")
+        if total is not None and epoch >= total:
+            print(f"{self.directory} holds {epoch} finished epochs (asked for {total}): nothing to train")
+        else:
+            print(f"Resuming from {self.directory}: epoch {epoch + 1}, batch {step + 1}")
         if step:
             self._skip = step
             self._wrap_train_function()
