@@ -79,6 +79,30 @@ def test_resume_mid_epoch_reproduces_the_uninterrupted_run(tmp_path):
     )
 
 
+def test_resume_with_several_steps_per_execution(tmp_path):
+    def model():
+        gan = make_gan()
+        gan.compile(steps_per_execution=2)
+        return gan
+
+    keras.utils.set_random_seed(5)
+    reference = model()
+    reference.fit(dataset(8), epochs=2, verbose=0)
+
+    keras.utils.set_random_seed(5)
+    interrupted = model()
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit(dataset(8), epochs=2, verbose=0, callbacks=[
+            callbacks.TrainingCheckpoint(str(tmp_path), save_freq=4), Kill(1, 5)])
+    assert checkpoint.read_progress(str(tmp_path))["step"] == 4
+
+    resumed = model()
+    resumed.fit(dataset(8), epochs=2, verbose=0, callbacks=[callbacks.TrainingCheckpoint(str(tmp_path))])
+    assert int(resumed.g_optimizer.iterations) == int(reference.g_optimizer.iterations) == 16
+    for a, b in zip(state(reference), state(resumed)):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
 def test_resume_after_finished_run_trains_no_more(tmp_path):
     gan = make_gan()
     gan.fit(dataset(2), epochs=1, verbose=0, callbacks=[callbacks.TrainingCheckpoint(str(tmp_path))])

@@ -135,7 +135,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     epoch that were already trained on are read and skipped, so the run
     makes exactly as many updates as an uninterrupted one. (With a dataset
     reshuffled each epoch the skipped batches are the same *number* of
-    batches, not necessarily the same examples.)
+    batches, not necessarily the same examples; and the resumed epoch's
+    logged means cover only the batches trained after the resume, since
+    Keras resets the metric trackers at every epoch start.)
 
     A save is skipped, with a warning, when a logged value is NaN or
     infinite, so a diverged run never overwrites a good checkpoint. Writes
@@ -160,6 +162,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self.restored = None
         self._epoch = 0
         self._skip = 0
+        self._last_saved_batch = 0
 
     def on_train_begin(self, logs=None):
         self.restored = None
@@ -181,11 +184,15 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     def _wrap_train_function(self):
         train_function = self.model.train_function
         model = self.model
+        per_call = max(1, int(getattr(model, "steps_per_execution", 1) or 1))
 
         def skip_then_train(iterator):
+            # Each call of fit's loop stands for `per_call` batches: read and
+            # drop as many as it would have trained on.
             if self._skip > 0:
-                self._skip -= 1
-                next(iterator)
+                for _ in range(min(per_call, self._skip)):
+                    next(iterator)
+                self._skip -= per_call
                 return {}
             model.train_function = train_function
             return train_function(iterator)
@@ -194,9 +201,14 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        self._last_saved_batch = max(self._skip, 0)
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.save_freq != "epoch" and (batch + 1) % self.save_freq == 0 and not self._skip:
+        # `batch` is the last batch of the call (steps_per_execution may be > 1).
+        if self.save_freq == "epoch" or self._skip > 0:
+            return
+        if batch + 1 - self._last_saved_batch >= self.save_freq:
+            self._last_saved_batch = batch + 1
             self._save(self._epoch, batch + 1, logs)
 
     def on_epoch_end(self, epoch, logs=None):

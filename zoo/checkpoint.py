@@ -13,6 +13,7 @@ It is written to a temporary sibling directory and renamed into place, so a
 kill at any moment leaves either the previous or the new checkpoint whole.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -20,6 +21,15 @@ import tempfile
 
 import keras
 import numpy as np
+
+
+def _build_optimizers(model):
+    """Creates optimizer slots, under the model's distribution strategy if any."""
+    if not (hasattr(model, "build_optimizers") and getattr(model, "compiled", False)):
+        return
+    strategy = getattr(model, "distribute_strategy", None)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model.build_optimizers()
 
 
 def _optimizer_names(model):
@@ -86,8 +96,7 @@ def save(model, path, epoch=0, step=0, extra=None):
         step: int, batches completed in the current (unfinished) epoch.
         extra: optional JSON-serialisable dict stored in `progress.json`.
     """
-    if hasattr(model, "build_optimizers") and getattr(model, "compiled", False):
-        model.build_optimizers()
+    _build_optimizers(model)
     groups = _state_variables(model)
     arrays = {
         f"{group}/{i:05d}": keras.ops.convert_to_numpy(v)
@@ -149,8 +158,8 @@ def restore(model, path, include_optimizers=True):
     """
     progress = read_progress(path)
     found = _resolve(path)
-    if include_optimizers and hasattr(model, "build_optimizers") and getattr(model, "compiled", False):
-        model.build_optimizers()
+    if include_optimizers:
+        _build_optimizers(model)
     groups = _state_variables(model)
     expected = _fingerprint(groups)
     saved = progress["fingerprint"]

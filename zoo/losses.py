@@ -128,8 +128,9 @@ ADVERSARIAL_LOSSES = {
     "non_saturating": (non_saturating_d_loss, non_saturating_g_loss),
     "least_squares": (least_squares_d_loss, least_squares_g_loss),
     "hinge": (hinge_d_loss, hinge_g_loss),
-    "wasserstein": (wasserstein_d_loss, wasserstein_g_loss),
 }
+# The Wasserstein losses are not registered: without a Lipschitz constraint on
+# the critic (clipping or a gradient penalty) they diverge.
 
 
 def get_adversarial_loss(name):

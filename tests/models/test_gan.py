@@ -201,9 +201,16 @@ def test_replicas_draw_different_noise(two_replicas):
     strategy = two_replicas
     with strategy.scope():
         gan = make_gan()
-    noise = strategy.run(tf.function(lambda: gan.sample_noise(4)))
-    first, second = (np.array(t) for t in strategy.experimental_local_results(noise))
-    assert not np.allclose(first, second)
+    draw = tf.function(lambda: (gan.sample_noise(4), gan.sample_noise(4)))
+    draws = [
+        np.array(t)
+        for pair in strategy.experimental_local_results(strategy.run(draw))
+        for t in pair
+    ]
+    # Two draws on each of two replicas: no stream may repeat another's.
+    for i in range(4):
+        for j in range(i + 1, 4):
+            assert not np.allclose(draws[i], draws[j]), (i, j)
 
 
 def constant_generator_gan():

@@ -139,17 +139,16 @@ class MultiOptimizerModel(keras.Model):
 
     def draw_seed(self):
         """A fresh stateless seed, different on every replica."""
-        seed = self.seed_generator.next()
+        seed = ops.cast(self.seed_generator.next(), "int64")
         context = tf.distribute.get_replica_context()
-        if context is not None:
-            replica = ops.cast(context.replica_id_in_sync_group, seed.dtype)
-            seed = seed + ops.stack([ops.zeros_like(replica), replica + 1])
-        return seed
+        replica = 0 if context is None else context.replica_id_in_sync_group
+        # Folding in the replica id gives every replica its own stream; an
+        # offset would collide with the next draws of another replica.
+        return tf.random.experimental.stateless_fold_in(seed, replica)
 
     def normal(self, shape, stddev=1.0, dtype="float32"):
         """Standard normal noise from the model's seed generator."""
-        seed = ops.cast(self.draw_seed(), "int64")
-        return tf.random.stateless_normal(shape, seed=seed, stddev=stddev, dtype=dtype)
+        return tf.random.stateless_normal(shape, seed=self.draw_seed(), stddev=stddev, dtype=dtype)
 
     def apply_gradients(self, tape, loss, optimizer, variables):
         """Differentiates the (already scaled) `loss` and applies one update."""

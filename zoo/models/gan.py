@@ -23,7 +23,7 @@ class GAN(MultiOptimizerModel):
         latent_dim: int, size of the noise vector. Default None: read from
             `generator.input_shape`.
         loss: str, adversarial loss: "non_saturating" (default), "minimax",
-            "least_squares", "hinge" or "wasserstein" (see `zoo.losses`).
+            "least_squares" or "hinge" (see `zoo.losses`).
         d_steps: int, discriminator updates per generator update. Default 1.
         label_smoothing: float in [0, 1), one-sided smoothing: real targets
             become `1 - label_smoothing` (Salimans et al. 2016). Default 0.
