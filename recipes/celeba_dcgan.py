@@ -54,7 +54,7 @@ def main(argv=None):
         dataset = zoo.data.load(
             "celeb_a", batch_size=args.batch_size, image_size=args.image_size, seed=args.seed, data_dir=args.data_dir
         )
-    image_shape = tuple(dataset.element_spec.shape[1:])
+    image_shape = zoo.data.image_shape(dataset)
 
     generator = zoo.nets.keras_dcgan_generator(args.latent_dim, image_shape)
     discriminator = zoo.nets.keras_dcgan_discriminator(image_shape)

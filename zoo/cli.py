@@ -47,16 +47,14 @@ def cmd_list(args):
 
 
 def cmd_train(args):
-    from zoo import device, export, presets, training
+    from zoo import data, device, export, presets, training
 
     preset = presets.get(args.model)  # fails fast on an unknown model
     policy = device.set_precision(args.precision)
     batch_size = args.batch_size or preset.defaults["batch_size"]
     epochs = args.epochs or preset.defaults["epochs"]
     dataset = _dataset(args.dataset, batch_size, args.image_size, args.seed, args.limit)
-    image_shape = tuple(dataset.element_spec.shape[1:]) if not isinstance(
-        dataset.element_spec, tuple
-    ) else tuple(dataset.element_spec[0].shape[1:])
+    image_shape = data.image_shape(dataset)
     run_dir = args.run_dir or os.path.join("runs", f"{args.model}-{os.path.basename(os.path.normpath(args.dataset))}")
     model = preset.build(
         image_shape,

@@ -84,9 +84,6 @@ def export_generator(model, name, base_path="saved_models", version=None, metada
         images_uint8 = tf.cast(tf.round(tf.clip_by_value((images + 1.0) * 127.5, 0.0, 255.0)), tf.uint8)
         return {"images": images, "images_uint8": images_uint8}
 
-    def from_noise(noise):
-        return outputs(noise)
-
     def sample(batch_size):
         tf.debugging.assert_positive(batch_size, message="batch_size must be positive")
         noise = tf.random.normal(tf.stack([batch_size, latent_dim]))
@@ -96,7 +93,7 @@ def export_generator(model, name, base_path="saved_models", version=None, metada
     archive.track(generator)
     archive.add_endpoint(
         "serving_default",
-        from_noise,
+        outputs,
         input_signature=[tf.TensorSpec([None, latent_dim], tf.float32, name="noise")],
     )
     archive.add_endpoint(

@@ -248,3 +248,15 @@ def test_cache_to_file(tmp_path):
 def test_finalize_rejects_bad_shuffle_buffer():
     with pytest.raises(ValueError, match="shuffle_buffer"):
         pipeline.finalize(_indexed(), batch_size=2, shuffle_buffer=0)
+
+
+def test_image_shape_reads_images_and_labelled_batches():
+    import numpy as np
+    import tensorflow as tf
+
+    from zoo.data import image_shape
+
+    images = np.zeros((4, 12, 10, 3), "float32")
+    assert image_shape(tf.data.Dataset.from_tensor_slices(images).batch(2)) == (12, 10, 3)
+    labelled = tf.data.Dataset.from_tensor_slices((images, np.zeros(4, "int32"))).batch(2)
+    assert image_shape(labelled) == (12, 10, 3)

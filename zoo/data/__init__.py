@@ -92,6 +92,7 @@ __all__ = [
     "fashion_mnist",
     "finalize",
     "image_folder",
+    "image_shape",
     "lfw_faces",
     "list_datasets",
     "load",
@@ -101,3 +102,15 @@ __all__ = [
     "resize",
     "to_signed_unit",
 ]
+
+
+def image_shape(dataset):
+    """`(height, width, channels)` of the images a zoo dataset yields.
+
+    Works for image batches and for `(images, labels)` batches, so models can
+    take their shapes from the data.
+    """
+    spec = dataset.element_spec
+    if isinstance(spec, tuple):
+        spec = spec[0]
+    return tuple(int(s) for s in spec.shape[1:])

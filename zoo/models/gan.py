@@ -218,11 +218,7 @@ class GAN(MultiOptimizerModel):
         for _ in range(self.d_steps):
             d_loss, real_logits, fake_logits = self.discriminator_step(real_images)
         g_loss = self.generator_step(ops.shape(real_images)[0])
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.d_real_tracker.update_state(self._d_scores(real_logits))
-        self.d_fake_tracker.update_state(self._d_scores(fake_logits))
-        return {m.name: m.result() for m in self.metrics}
+        return self._track(d_loss, g_loss, real_logits, fake_logits)
 
     def test_step(self, data):
         real_images = data[0] if isinstance(data, (tuple, list)) else data
@@ -230,10 +226,12 @@ class GAN(MultiOptimizerModel):
         fake_images = self.generator(self.sample_noise(batch_size), training=False)
         real_logits = self.discriminator(real_images, training=False)
         fake_logits = self.discriminator(fake_images, training=False)
-        self.d_loss_tracker.update_state(
-            self.d_loss_fn(real_logits, fake_logits, real_target=1.0)
-        )
-        self.g_loss_tracker.update_state(self.g_loss_fn(fake_logits))
+        d_loss = self.d_loss_fn(real_logits, fake_logits, real_target=1.0)
+        return self._track(d_loss, self.g_loss_fn(fake_logits), real_logits, fake_logits)
+
+    def _track(self, d_loss, g_loss, real_logits, fake_logits):
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
         self.d_real_tracker.update_state(self._d_scores(real_logits))
         self.d_fake_tracker.update_state(self._d_scores(fake_logits))
         return {m.name: m.result() for m in self.metrics}
