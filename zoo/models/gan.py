@@ -69,11 +69,13 @@ class GAN(MultiOptimizerModel):
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
+        # The noise is the first input (a conditional generator's second is the label).
+        noise_dim = generator.inputs[0].shape[-1]
         if latent_dim is None:
-            latent_dim = generator.input_shape[-1]
+            latent_dim = noise_dim
         if not isinstance(latent_dim, int) or latent_dim < 1:
             raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
-        if generator.input_shape[-1] != latent_dim:
+        if noise_dim != latent_dim:
             raise ValueError(
                 f"latent_dim={latent_dim} does not match the generator's input "
                 f"shape {generator.input_shape}"

@@ -9,6 +9,12 @@ import keras
 from keras import layers
 
 from zoo.nets.common import check_image_shape, check_positive_int
+from zoo.nets.conditioning import (
+    check_conditioning,
+    concat_label_maps,
+    condition_on_labels,
+    conditional_logits,
+)
 
 
 def _upsampling_plan(image_shape):
@@ -30,7 +36,14 @@ def _upsampling_plan(image_shape):
     )
 
 
-def dcgan_generator(latent_dim=100, image_shape=(64, 64, 3), base_filters=64, name="dcgan_generator"):
+def dcgan_generator(
+    latent_dim=100,
+    image_shape=(64, 64, 3),
+    base_filters=64,
+    num_classes=None,
+    label_dim=None,
+    name="dcgan_generator",
+):
     """DCGAN generator: project and reshape, then stride-2 transposed convolutions.
 
     The noise is projected to `start x start x (base_filters * 2^(n-1))` and
@@ -43,10 +56,16 @@ def dcgan_generator(latent_dim=100, image_shape=(64, 64, 3), base_filters=64, na
         latent_dim: int, size of the noise vector. Default 100.
         image_shape: (height, width, channels) of the output. Default (64, 64, 3).
         base_filters: int, filters of the last hidden layer. Default 64.
+        num_classes: int or None. None (default) builds the unconditional
+            generator; an int adds a second input, int `labels` of shape
+            `(batch,)`, joined to the noise (Mirza & Osindero 2014).
+        label_dim: int or None, how labels are joined: None (default) as a
+            one-hot vector, an int as a learned embedding of that size.
         name: str, model name.
 
     Returns:
-        A functional `keras.Model` from `(batch, latent_dim)` to `(batch, *image_shape)`.
+        A functional `keras.Model` from `(batch, latent_dim)` (and `labels`
+        when conditional) to `(batch, *image_shape)`.
 
     Reference: Radford et al., "Unsupervised Representation Learning with Deep
     Convolutional Generative Adversarial Networks", ICLR 2016, fig. 1.
@@ -57,8 +76,9 @@ def dcgan_generator(latent_dim=100, image_shape=(64, 64, 3), base_filters=64, na
     start, steps = _upsampling_plan(image_shape)
     init = keras.initializers.RandomNormal(stddev=0.02)
     z = keras.Input((latent_dim,), name="noise")
+    inputs, x = condition_on_labels(z, num_classes, label_dim)
     filters = base_filters * 2 ** (steps - 1)
-    x = layers.Dense(start * start * filters, use_bias=False, kernel_initializer=init)(z)
+    x = layers.Dense(start * start * filters, use_bias=False, kernel_initializer=init)(x)
     x = layers.Reshape((start, start, filters))(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
@@ -73,10 +93,16 @@ def dcgan_generator(latent_dim=100, image_shape=(64, 64, 3), base_filters=64, na
         image_shape[-1], 4, strides=2, padding="same", kernel_initializer=init
     )(x)
     images = layers.Activation("tanh", dtype="float32", name="images")(x)
-    return keras.Model(z, images, name=name)
+    return keras.Model(inputs, images, name=name)
 
 
-def dcgan_discriminator(image_shape=(64, 64, 3), base_filters=64, name="dcgan_discriminator"):
+def dcgan_discriminator(
+    image_shape=(64, 64, 3),
+    base_filters=64,
+    num_classes=None,
+    conditioning="projection",
+    name="dcgan_discriminator",
+):
     """DCGAN discriminator: stride-2 convolutions with LeakyReLU(0.2), one logit.
 
     Batch normalisation on every layer but the first, doubling the filters
@@ -85,10 +111,20 @@ def dcgan_discriminator(image_shape=(64, 64, 3), base_filters=64, name="dcgan_di
     Args:
         image_shape: (height, width, channels) of the input. Default (64, 64, 3).
         base_filters: int, filters of the first layer. Default 64.
+        num_classes: int or None. None (default): unconditional. With an int,
+            `conditioning` says how the label enters (see
+            `zoo.nets.conditional_logits`).
+        conditioning: "projection" (default; Miyato & Koyama 2018), "concat"
+            (one-hot label maps joined to the image channels; Mirza &
+            Osindero 2014) or "auxiliary" (no label input, `1 + num_classes`
+            logits: real/fake then class; Odena et al. 2017). Ignored when
+            `num_classes` is None.
         name: str, model name.
 
     Returns:
-        A functional `keras.Model` from `(batch, *image_shape)` to logits `(batch, 1)`.
+        A functional `keras.Model` from `(batch, *image_shape)` (and int
+        `labels` `(batch,)` for "projection"/"concat") to logits `(batch, 1)`
+        (`(batch, 1 + num_classes)` for "auxiliary").
 
     Reference: Radford et al., ICLR 2016, sec. 3.
     """
@@ -96,8 +132,14 @@ def dcgan_discriminator(image_shape=(64, 64, 3), base_filters=64, name="dcgan_di
     image_shape = check_image_shape(image_shape)
     _, steps = _upsampling_plan(image_shape)
     init = keras.initializers.RandomNormal(stddev=0.02)
+    check_conditioning(num_classes, conditioning)
     images = keras.Input(image_shape, name="images")
-    x = images
+    inputs, x = images, images
+    if num_classes is not None and conditioning != "auxiliary":
+        labels = keras.Input((), dtype="int32", name="labels")
+        inputs = [images, labels]
+        if conditioning == "concat":
+            x = concat_label_maps(images, labels, num_classes)
     filters = base_filters
     for i in range(steps):
         x = layers.Conv2D(
@@ -108,8 +150,8 @@ def dcgan_discriminator(image_shape=(64, 64, 3), base_filters=64, name="dcgan_di
         x = layers.LeakyReLU(0.2)(x)
         filters *= 2
     x = layers.Flatten()(x)
-    logits = layers.Dense(1, dtype="float32", kernel_initializer=init, name="logits")(x)
-    return keras.Model(images, logits, name=name)
+    logits = conditional_logits(x, inputs, num_classes, conditioning, kernel_initializer=init)
+    return keras.Model(inputs, logits, name=name)
 
 
 def keras_dcgan_generator(latent_dim=128, image_shape=(64, 64, 3), name="keras_dcgan_generator"):

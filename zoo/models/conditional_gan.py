@@ -1,0 +1,229 @@
+"""Class-conditional GANs: label input (concat or projection) and AC-GAN."""
+
+import numpy as np
+import keras
+import tensorflow as tf
+from keras import ops
+
+from zoo.models.gan import GAN
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ConditionalGAN(GAN):
+    """A GAN whose generator and discriminator both see the class label.
+
+    The data are `(images, labels)` batches with int labels `(batch,)` (one-hot
+    `(batch, num_classes)` is accepted too). Each fake image is drawn for the
+    label of a real image of the same batch, so both players see the data's
+    label frequencies.
+
+    How the discriminator uses the label is decided by its net, and the model
+    reads it from the net's signature (see `zoo.nets.conditioning`):
+
+    - two inputs `[images, labels]`, one logit: the label is an input, by
+      one-hot maps ("concat", Mirza & Osindero 2014) or by an inner product
+      with the features ("projection", Miyato & Koyama 2018);
+    - one input, `1 + num_classes` logits: AC-GAN (Odena et al. 2017). The
+      first logit is real/fake; the rest classify. The discriminator also
+      minimises the class cross-entropy on real and fake images, the generator
+      on its fakes, each weighted by `auxiliary_weight`.
+
+    Args:
+        generator: `keras.Model` mapping `[noise (batch, latent_dim), labels
+            (batch,)]` to images, e.g. `zoo.nets.dcgan_generator(num_classes=10)`.
+        discriminator: `keras.Model`, `[images, labels] -> (batch, 1)` or
+            `images -> (batch, 1 + num_classes)`, e.g.
+            `zoo.nets.dcgan_discriminator(num_classes=10, conditioning="projection")`.
+        num_classes: int >= 2, number of classes.
+        latent_dim: int or None (read from the generator's noise input).
+        loss: str, adversarial loss (see `zoo.models.GAN`). Default
+            "non_saturating".
+        auxiliary_weight: float >= 0, weight of AC-GAN's class losses.
+            Default 1.0. Ignored for label-input discriminators.
+        d_steps, label_smoothing, instance_noise, instance_noise_decay_steps,
+            seed: as for `zoo.models.GAN`.
+
+    Logged: `d_loss`, `g_loss`, `d_real`, `d_fake`, and for AC-GAN also
+    `aux_loss` (class cross-entropy on real images) and `aux_accuracy`.
+
+    Example:
+    ```python
+    generator = zoo.nets.dcgan_generator(64, (28, 28, 1), num_classes=10)
+    discriminator = zoo.nets.dcgan_discriminator((28, 28, 1), num_classes=10)
+    gan = zoo.models.ConditionalGAN(generator, discriminator, num_classes=10)
+    gan.compile()
+    gan.fit(zoo.data.load("mnist", with_labels=True), epochs=20)
+    sevens = gan.generate(16, labels=7)
+    ```
+
+    Reference: Mirza & Osindero, "Conditional Generative Adversarial Nets",
+    2014; Miyato & Koyama, "cGANs with Projection Discriminator", ICLR 2018;
+    Odena et al., "Conditional Image Synthesis with Auxiliary Classifier
+    GANs", ICML 2017.
+    """
+
+    def __init__(self, generator, discriminator, num_classes, latent_dim=None, auxiliary_weight=1.0, **kwargs):
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+            raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
+        if len(generator.inputs) != 2:
+            raise ValueError(
+                "generator must take [noise, labels] (build it with num_classes=...), "
+                f"got inputs {generator.input_shape}"
+            )
+        d_outputs = discriminator.outputs[0].shape[-1]
+        if len(discriminator.inputs) == 2 and d_outputs == 1:
+            conditioning = "input"
+        elif len(discriminator.inputs) == 1 and d_outputs == 1 + num_classes:
+            conditioning = "auxiliary"
+        else:
+            raise ValueError(
+                "discriminator must map [images, labels] to 1 logit (concat/projection) "
+                f"or images to 1 + num_classes = {1 + num_classes} logits (AC-GAN); got "
+                f"inputs {discriminator.input_shape} and outputs {discriminator.output_shape}"
+            )
+        if auxiliary_weight < 0:
+            raise ValueError(f"auxiliary_weight must be >= 0, got {auxiliary_weight!r}")
+        super().__init__(generator, discriminator, latent_dim=latent_dim, **kwargs)
+        self.num_classes = num_classes
+        self.conditioning = conditioning
+        self.auxiliary_weight = float(auxiliary_weight)
+        if conditioning == "auxiliary":
+            self.aux_loss_tracker = keras.metrics.Mean(name="aux_loss")
+            self.aux_accuracy_tracker = keras.metrics.Mean(name="aux_accuracy")
+
+    @property
+    def metrics(self):
+        metrics = super().metrics
+        if self.conditioning == "auxiliary":
+            metrics += [self.aux_loss_tracker, self.aux_accuracy_tracker]
+        return metrics
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    # -- sampling ------------------------------------------------------------
+
+    def generate(self, num_or_z, labels=None, batch_size=256):
+        """Generates images in [-1, 1] for the given labels, as a numpy array.
+
+        Args:
+            num_or_z: int (number of images; noise from the model's seed
+                generator) or noise `(n, latent_dim)`.
+            labels: None (labels cycle 0, 1, ..., num_classes - 1), an int (every
+                image of that class) or ints `(n,)`.
+            batch_size: int, images per generator call. Default 256.
+        """
+        if isinstance(num_or_z, int):
+            if num_or_z < 1:
+                raise ValueError(f"number of images must be positive, got {num_or_z}")
+            z = self.sample_noise(num_or_z)
+        else:
+            z = ops.convert_to_tensor(num_or_z, dtype="float32")
+            if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
+                raise ValueError(f"noise must have shape (n, {self.latent_dim}), got {tuple(z.shape)}")
+        num = int(z.shape[0])
+        labels = self._check_labels(labels, num)
+        return self.generator.predict([z, labels], batch_size=batch_size, verbose=0)
+
+    def _check_labels(self, labels, num):
+        if labels is None:
+            labels = np.arange(num) % self.num_classes
+        elif np.ndim(labels) == 0:
+            labels = np.full(num, labels)
+        labels = np.asarray(labels)
+        if labels.shape != (num,) or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"labels must be None, an int or {num} ints, got shape {labels.shape} ({labels.dtype})")
+        if labels.min() < 0 or labels.max() >= self.num_classes:
+            raise ValueError(f"labels must be in [0, {self.num_classes}), got {labels.min()}..{labels.max()}")
+        return labels.astype("int32")
+
+    # -- training ------------------------------------------------------------
+
+    def _unpack(self, data):
+        if not isinstance(data, (tuple, list)) or len(data) < 2:
+            raise ValueError(
+                "ConditionalGAN needs (images, labels) batches; load the data with "
+                "with_labels=True"
+            )
+        images, labels = data[0], data[1]
+        if len(labels.shape) == 2:  # one-hot
+            labels = ops.argmax(labels, axis=-1)
+        return images, ops.cast(ops.reshape(labels, (-1,)), "int32")
+
+    def _discriminate(self, images, labels, training):
+        """(real/fake logits (batch, 1), class logits or None)."""
+        if self.conditioning == "input":
+            return self.discriminator([images, labels], training=training), None
+        logits = self.discriminator(images, training=training)
+        return logits[:, :1], logits[:, 1:]
+
+    def _class_loss(self, class_logits, labels):
+        return ops.mean(
+            keras.losses.sparse_categorical_crossentropy(labels, class_logits, from_logits=True)
+        )
+
+    def discriminator_step(self, real_images, labels):
+        batch_size = ops.shape(real_images)[0]
+        fake_images = self.generator([self.sample_noise(batch_size), labels], training=True)
+        with tf.GradientTape() as tape:
+            real_logits, real_classes = self._discriminate(self._noisy(real_images), labels, True)
+            fake_logits, fake_classes = self._discriminate(self._noisy(fake_images), labels, True)
+            d_loss = self.d_loss_fn(real_logits, fake_logits, real_target=1.0 - self.label_smoothing)
+            aux_loss = None
+            if self.conditioning == "auxiliary":
+                aux_loss = self._class_loss(real_classes, labels)
+                total = d_loss + self.auxiliary_weight * (
+                    aux_loss + self._class_loss(fake_classes, labels)
+                )
+            else:
+                total = d_loss
+            scaled = self.d_optimizer.scale_loss(self.replica_mean(total))
+        self.apply_gradients(tape, scaled, self.d_optimizer, self.discriminator.trainable_variables)
+        return d_loss, real_logits, fake_logits, (aux_loss, real_classes)
+
+    def generator_step(self, labels):
+        batch_size = ops.shape(labels)[0]
+        with tf.GradientTape() as tape:
+            fake_images = self.generator([self.sample_noise(batch_size), labels], training=True)
+            fake_logits, fake_classes = self._discriminate(self._noisy(fake_images), labels, True)
+            g_loss = self.g_loss_fn(fake_logits)
+            total = g_loss
+            if self.conditioning == "auxiliary":
+                total = g_loss + self.auxiliary_weight * self._class_loss(fake_classes, labels)
+            scaled = self.g_optimizer.scale_loss(self.replica_mean(total))
+        self.apply_gradients(tape, scaled, self.g_optimizer, self.generator.trainable_variables)
+        return g_loss
+
+    def train_step(self, data):
+        real_images, labels = self._unpack(data)
+        for _ in range(self.d_steps):
+            d_loss, real_logits, fake_logits, aux = self.discriminator_step(real_images, labels)
+        g_loss = self.generator_step(labels)
+        return self._track_conditional(d_loss, g_loss, real_logits, fake_logits, aux, labels)
+
+    def test_step(self, data):
+        real_images, labels = self._unpack(data)
+        batch_size = ops.shape(real_images)[0]
+        fake_images = self.generator([self.sample_noise(batch_size), labels], training=False)
+        real_logits, real_classes = self._discriminate(real_images, labels, False)
+        fake_logits, _ = self._discriminate(fake_images, labels, False)
+        d_loss = self.d_loss_fn(real_logits, fake_logits, real_target=1.0)
+        aux_loss = None if real_classes is None else self._class_loss(real_classes, labels)
+        return self._track_conditional(
+            d_loss, self.g_loss_fn(fake_logits), real_logits, fake_logits, (aux_loss, real_classes), labels
+        )
+
+    def _track_conditional(self, d_loss, g_loss, real_logits, fake_logits, aux, labels):
+        aux_loss, real_classes = aux
+        if self.conditioning == "auxiliary":
+            self.aux_loss_tracker.update_state(aux_loss)
+            predicted = ops.cast(ops.argmax(real_classes, axis=-1), "int32")
+            self.aux_accuracy_tracker.update_state(ops.mean(ops.cast(predicted == labels, "float32")))
+        return self._track(d_loss, g_loss, real_logits, fake_logits)
+
+    # -- serialisation ---------------------------------------------------------
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_classes": self.num_classes, "auxiliary_weight": self.auxiliary_weight})
+        return config

@@ -1,0 +1,95 @@
+"""How a class label enters a generator or a discriminator.
+
+Shared by every conditional net builder (`num_classes=None` keeps a net
+unconditional). The label is always an int input named `labels` of shape
+`(batch,)`, so exports and `ConditionalGAN` treat every net alike.
+
+- Generator: the label joins the noise, one-hot or as a learned embedding
+  (Mirza & Osindero 2014).
+- Discriminator, three ways users pick between:
+  "concat": one-hot label maps joined to the image channels (Mirza &
+  Osindero 2014; the keras.io conditional GAN);
+  "projection": logit = psi(h) + <embed(y), h> on the features h
+  (Miyato & Koyama 2018);
+  "auxiliary": no label input; `1 + num_classes` logits, real/fake then the
+  class, trained with an extra classification loss (AC-GAN, Odena et al. 2017).
+"""
+
+import keras
+from keras import layers
+
+from zoo.nets.common import check_positive_int
+
+CONDITIONINGS = ("projection", "concat", "auxiliary")
+
+
+def check_conditioning(num_classes, conditioning):
+    if num_classes is None:
+        return
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(f"num_classes must be None or an int >= 2, got {num_classes!r}")
+    if conditioning not in CONDITIONINGS:
+        raise ValueError(f"conditioning must be one of {CONDITIONINGS}, got {conditioning!r}")
+
+
+def label_input():
+    return keras.Input((), dtype="int32", name="labels")
+
+
+def condition_on_labels(noise, num_classes, label_dim=None):
+    """Joins int labels to the noise input of a generator.
+
+    Args:
+        noise: the generator's noise `keras.Input`.
+        num_classes: int or None (None: unconditional, returns `noise` as is).
+        label_dim: None for a one-hot label, an int for a learned embedding.
+
+    Returns:
+        `(inputs, x)`: the model inputs (`noise` or `[noise, labels]`) and the
+        tensor to build on.
+    """
+    if num_classes is None:
+        if label_dim is not None:
+            raise ValueError("label_dim needs num_classes")
+        return noise, noise
+    check_conditioning(num_classes, "concat")
+    labels = label_input()
+    if label_dim is None:
+        code = layers.CategoryEncoding(num_classes, output_mode="one_hot", name="label_one_hot")(labels)
+    else:
+        check_positive_int(label_dim, "label_dim")
+        code = layers.Embedding(num_classes, label_dim, name="label_embedding")(labels)
+    return [noise, labels], layers.Concatenate(name="noise_and_label")([noise, code])
+
+
+def concat_label_maps(images, labels, num_classes):
+    """Images with `num_classes` one-hot label planes appended as channels."""
+    height, width = images.shape[1], images.shape[2]
+    maps = layers.CategoryEncoding(num_classes, output_mode="one_hot", name="label_one_hot")(labels)
+    maps = layers.Reshape((1, 1, num_classes))(maps)
+    maps = layers.UpSampling2D((height, width), name="label_maps")(maps)
+    return layers.Concatenate(name="image_and_label")([images, maps])
+
+
+def conditional_logits(features, inputs, num_classes, conditioning, kernel_initializer="glorot_uniform"):
+    """The discriminator's head on flat `features`.
+
+    Returns float32 logits: `(batch, 1)`, or `(batch, 1 + num_classes)` for
+    "auxiliary".
+    """
+    if num_classes is None or conditioning == "concat":
+        return layers.Dense(1, dtype="float32", kernel_initializer=kernel_initializer, name="logits")(features)
+    if conditioning == "auxiliary":
+        return layers.Dense(
+            1 + num_classes, dtype="float32", kernel_initializer=kernel_initializer, name="logits"
+        )(features)
+    labels = inputs[1]
+    unconditional = layers.Dense(1, kernel_initializer=kernel_initializer, name="psi")(features)
+    embedded = layers.Embedding(
+        num_classes,
+        features.shape[-1],
+        embeddings_initializer=kernel_initializer,
+        name="label_projection",
+    )(labels)
+    projection = layers.Dot(axes=1, name="projection")([embedded, features])
+    return layers.Add(dtype="float32", name="logits")([unconditional, projection])
