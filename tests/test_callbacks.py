@@ -215,3 +215,39 @@ def test_sample_grid_rejects_a_model_without_a_generator(tmp_path):
     model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(ValueError, match="latent_dim"):
         model.fit(np.zeros((4, 2)), np.zeros((4, 1)), verbose=0, callbacks=[callbacks.SampleGrid(str(tmp_path))])
+
+
+def test_sample_grid_of_a_conditional_model_has_one_row_per_class(tmp_path, monkeypatch):
+    from zoo.models import ConditionalGAN
+
+    generator = nets.dcgan_generator(8, SHAPE, base_filters=4, num_classes=3)
+    discriminator = nets.dcgan_discriminator(SHAPE, base_filters=4, num_classes=3)
+    gan = ConditionalGAN(generator, discriminator, num_classes=3, seed=0)
+    gan.compile()
+    seen = {}
+
+    def record(images, path, num_rows=None, title=None):
+        seen[os.path.basename(path)] = (len(images), num_rows)
+
+    monkeypatch.setattr(callbacks, "save_grid", record)
+    calls = []
+    original = gan.generate
+    monkeypatch.setattr(gan, "generate", lambda z, labels=None: calls.append(labels) or original(z, labels=labels))
+    x = np.zeros((8, *SHAPE), "float32")
+    data = tf.data.Dataset.from_tensor_slices((x, np.arange(8) % 3)).batch(4)
+    gan.fit(data, epochs=1, verbose=0, callbacks=[callbacks.SampleGrid(str(tmp_path), num_images=7)])
+    assert seen["latest.png"] == (6, 3)  # 7 // 3 = 2 images for each of 3 classes
+    np.testing.assert_array_equal(calls[0], [0, 0, 1, 1, 2, 2])
+
+
+def test_time_limit_stops_after_the_budget():
+    gan = make_gan()
+    limit = callbacks.TimeLimit(1e-9)
+    history = gan.fit(dataset(6), epochs=3, verbose=0, callbacks=[limit])
+    assert limit.stopped_early and limit.elapsed > 0
+    assert len(history.history["d_loss"]) == 1 and int(gan.d_optimizer.iterations) == 1
+    roomy = callbacks.TimeLimit(3600)
+    gan.fit(dataset(6), epochs=1, verbose=0, callbacks=[roomy])
+    assert not roomy.stopped_early
+    with pytest.raises(ValueError, match="seconds"):
+        callbacks.TimeLimit(0)

@@ -2,6 +2,7 @@
 
 import math
 import os
+import time
 import warnings
 
 import keras
@@ -39,7 +40,10 @@ class SampleGrid(keras.callbacks.Callback):
         tensorboard_dir: str or None, also log the grid as a TensorBoard image
             summary under this log directory. Default None.
 
-    The model must have `latent_dim` and `generate(z)`.
+    The model must have `latent_dim` and `generate(z)`. For a conditional
+    model (one with `num_classes` and `generate(z, labels)`) each row of the
+    grid is one class, as in Mirza & Osindero's figure: `num_classes` rows of
+    `num_images // num_classes` images (at least one each).
     """
 
     def __init__(self, directory, num_images=64, every=1, seed=0, tensorboard_dir=None):
@@ -63,8 +67,15 @@ class SampleGrid(keras.callbacks.Callback):
                     f"SampleGrid needs a model with `{attribute}`; "
                     f"{type(self.model).__name__} has none"
                 )
+        num_classes = getattr(self.model, "num_classes", None)
+        num_images, self._labels, self._num_rows = self.num_images, None, None
+        if num_classes:
+            per_class = max(1, self.num_images // num_classes)
+            num_images = per_class * num_classes
+            self._labels = np.repeat(np.arange(num_classes), per_class).astype("int32")
+            self._num_rows = num_classes
         rng = np.random.default_rng(self.seed)
-        self._noise = rng.standard_normal((self.num_images, self.model.latent_dim)).astype("float32")
+        self._noise = rng.standard_normal((num_images, self.model.latent_dim)).astype("float32")
         os.makedirs(self.directory, exist_ok=True)
         if self.tensorboard_dir and self._writer is None:
             import importlib.util
@@ -86,10 +97,13 @@ class SampleGrid(keras.callbacks.Callback):
 
     def write(self, epoch):
         """Generates the grid now and writes it; returns the PNG path."""
-        images = self.model.generate(self._noise)
+        if self._labels is None:
+            images = self.model.generate(self._noise)
+        else:
+            images = self.model.generate(self._noise, labels=self._labels)
         path = os.path.join(self.directory, f"epoch_{epoch:04d}.png")
-        save_grid(images, path, title=f"epoch {epoch}")
-        save_grid(images, os.path.join(self.directory, "latest.png"), title=f"epoch {epoch}")
+        for target in (path, os.path.join(self.directory, "latest.png")):
+            save_grid(images, target, num_rows=self._num_rows, title=f"epoch {epoch}")
         if self._writer is not None:
             import tensorflow as tf
 
@@ -97,6 +111,41 @@ class SampleGrid(keras.callbacks.Callback):
                 tf.summary.image("samples", (images[:16] + 1.0) / 2.0, step=epoch, max_outputs=16)
             self._writer.flush()
         return path
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stops training once a wall-clock budget is spent (checked after every batch).
+
+    For benchmarks and recipes with a time budget ("train for at most 10
+    minutes"). The clock starts at `on_train_begin`, so graph tracing counts.
+    After training, `elapsed` holds the seconds trained and `stopped_early`
+    says whether the budget ended it.
+
+    Args:
+        seconds: float > 0, the budget.
+    """
+
+    def __init__(self, seconds):
+        super().__init__()
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
+            raise ValueError(f"seconds must be a positive number, got {seconds!r}")
+        self.seconds = float(seconds)
+        self.elapsed = 0.0
+        self.stopped_early = False
+        self._start = None
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+        self.stopped_early = False
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.elapsed = time.perf_counter() - self._start
+        if self.elapsed >= self.seconds:
+            self.stopped_early = True
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        self.elapsed = time.perf_counter() - self._start
 
 
 class StopOnNaN(keras.callbacks.Callback):
