@@ -117,3 +117,54 @@ def test_the_training_wrapper_is_never_exported(tmp_path):
 def test_resolve_export_explains_a_missing_model(tmp_path):
     with pytest.raises(FileNotFoundError, match="no SavedModel"):
         export.resolve_export(str(tmp_path))
+
+
+CONDITIONAL_LOADER = r"""
+import sys, json
+sys.modules["zoo"] = None
+import numpy as np, tensorflow as tf
+loaded = tf.saved_model.load(sys.argv[1])
+noise = np.load(sys.argv[2])
+labels = tf.constant([0, 1, 2, 1], tf.int32)
+out = loaded.signatures["serving_default"](noise=tf.constant(noise), labels=labels)
+sampled = loaded.signatures["sample"](labels=tf.constant([2, 2], tf.int32))
+np.save(sys.argv[3], out["images"].numpy())
+try:
+    loaded.signatures["sample"](labels=tf.constant([3], tf.int32))
+    error = ""
+except tf.errors.InvalidArgumentError as e:
+    error = e.message
+print(json.dumps({"sampled_shape": sampled["images"].shape.as_list(), "error": error}))
+"""
+
+
+def test_conditional_export_takes_labels(tmp_path):
+    from zoo.models import ConditionalGAN
+
+    gan = ConditionalGAN(
+        nets.dcgan_generator(8, SHAPE, 4, num_classes=3),
+        nets.dcgan_discriminator(SHAPE, 4, num_classes=3),
+        num_classes=3,
+    )
+    path = export.export_generator(gan, "digits_cgan", base_path=str(tmp_path))
+    assert export.read_metadata(path)["num_classes"] == 3
+    noise = np.random.default_rng(0).normal(size=(4, 8)).astype("float32")
+    np.save(tmp_path / "noise.npy", noise)
+    script = tmp_path / "load.py"
+    script.write_text(CONDITIONAL_LOADER)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    result = subprocess.run(
+        [sys.executable, str(script), path, str(tmp_path / "noise.npy"), str(tmp_path / "out.npy")],
+        capture_output=True, text=True, cwd=str(tmp_path), env=env, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["sampled_shape"] == [2, *SHAPE]
+    assert "labels must be class indices in [0, 3)" in report["error"]
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), gan.generate(noise, labels=[0, 1, 2, 1]), atol=1e-5)
+
+
+def test_bare_conditional_generator_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="num_classes"):
+        export.export_generator(nets.dcgan_generator(8, SHAPE, 4, num_classes=3), "x", base_path=str(tmp_path))

@@ -8,6 +8,10 @@ one), never the training wrapper. Signatures:
 - `sample`: `batch_size` int32 scalar -> the same outputs, the noise drawn
   inside the model (standard normal).
 
+A class-conditional generator (`zoo.models.ConditionalGAN`) adds int32
+`labels` `(batch,)` to `serving_default` (`noise`, `labels`), and its `sample`
+takes `labels` alone (one image per label); `num_classes` is in the metadata.
+
 Each version is written to a hidden temporary folder beside the final one and
 renamed into place, so a model server polling the base path never sees a
 half-written version (TF Serving only loads all-digit folder names).
@@ -35,7 +39,8 @@ def _generator_of(model):
         return model
     raise ValueError(
         f"cannot find a generator to export in {type(model).__name__}: expected a "
-        "model with a `generator` attribute or a single-input keras.Model"
+        "model with a `generator` attribute or a single-input keras.Model (export a "
+        "conditional generator through its ConditionalGAN, which knows num_classes)"
     )
 
 
@@ -76,31 +81,56 @@ def export_generator(model, name, base_path="saved_models", version=None, metada
         raise ValueError(f"{final} already exists; pass another version or remove it")
 
     generator = _generator_of(model)
-    latent_dim = int(generator.input_shape[-1])
-    image_shape = [int(s) for s in generator.output_shape[1:]]
+    latent_dim = int(generator.inputs[0].shape[-1])
+    image_shape = [int(s) for s in generator.outputs[0].shape[1:]]
+    num_classes = getattr(model, "num_classes", None) if len(generator.inputs) == 2 else None
+    if len(generator.inputs) == 2 and not num_classes:
+        raise ValueError(
+            "a conditional generator ([noise, labels]) needs its model (with num_classes) "
+            "to be exported, not the bare net"
+        )
 
-    def outputs(noise):
-        images = tf.cast(generator(noise, training=False), tf.float32)
+    def to_outputs(images):
+        images = tf.cast(images, tf.float32)
         images_uint8 = tf.cast(tf.round(tf.clip_by_value((images + 1.0) * 127.5, 0.0, 255.0)), tf.uint8)
         return {"images": images, "images_uint8": images_uint8}
 
-    def sample(batch_size):
-        tf.debugging.assert_positive(batch_size, message="batch_size must be positive")
-        noise = tf.random.normal(tf.stack([batch_size, latent_dim]))
-        return outputs(noise)
-
     archive = keras.export.ExportArchive()
     archive.track(generator)
-    archive.add_endpoint(
-        "serving_default",
-        outputs,
-        input_signature=[tf.TensorSpec([None, latent_dim], tf.float32, name="noise")],
-    )
-    archive.add_endpoint(
-        "sample",
-        sample,
-        input_signature=[tf.TensorSpec([], tf.int32, name="batch_size")],
-    )
+    noise_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="noise")
+    if num_classes is None:
+
+        def outputs(noise):
+            return to_outputs(generator(noise, training=False))
+
+        def sample(batch_size):
+            tf.debugging.assert_positive(batch_size, message="batch_size must be positive")
+            return outputs(tf.random.normal(tf.stack([batch_size, latent_dim])))
+
+        archive.add_endpoint("serving_default", outputs, input_signature=[noise_spec])
+        archive.add_endpoint(
+            "sample", sample, input_signature=[tf.TensorSpec([], tf.int32, name="batch_size")]
+        )
+    else:
+
+        def checked(labels):
+            message = f"labels must be class indices in [0, {num_classes})"
+            tf.debugging.assert_non_negative(labels, message=message)
+            tf.debugging.assert_less(labels, num_classes, message=message)
+            return labels
+
+        def outputs(noise, labels):
+            tf.debugging.assert_equal(
+                tf.shape(noise)[0], tf.shape(labels)[0], message="noise and labels need the same batch size"
+            )
+            return to_outputs(generator([noise, checked(labels)], training=False))
+
+        def sample(labels):
+            return outputs(tf.random.normal(tf.stack([tf.shape(labels)[0], latent_dim])), labels)
+
+        labels_spec = tf.TensorSpec([None], tf.int32, name="labels")
+        archive.add_endpoint("serving_default", outputs, input_signature=[noise_spec, labels_spec])
+        archive.add_endpoint("sample", sample, input_signature=[labels_spec])
 
     info = {
         "latent_dim": latent_dim,
@@ -108,6 +138,7 @@ def export_generator(model, name, base_path="saved_models", version=None, metada
         "generator": generator.name,
         "model": type(model).__name__,
         "signatures": ["serving_default", "sample"],
+        **({"num_classes": int(num_classes)} if num_classes else {}),
         **(metadata or {}),
     }
     os.makedirs(os.path.join(base_path, name), exist_ok=True)
@@ -143,3 +174,80 @@ def resolve_export(path):
     raise FileNotFoundError(
         f"no SavedModel at {path!r}: expected saved_model.pb there or in a numbered version folder"
     )
+
+
+def export_classifier(model, name, base_path="saved_models", version=None, metadata=None):
+    """Writes a classifier (e.g. a semi-supervised GAN's discriminator) for TF Serving.
+
+    Signature `serving_default`: `images` float32 `(batch, h, w, c)` in [-1, 1]
+    -> `probabilities` float32 `(batch, num_classes)` (softmax over the K real
+    classes) and `labels` int64 `(batch,)`. Written like `export_generator`: a
+    hidden temporary folder renamed into `base_path/name/<version>`, with
+    `assets.extra/zoo.json` metadata (`num_classes`, `image_shape`, `model`).
+
+    Args:
+        model: a model with a `classifier` (e.g. `zoo.models.SemiSupervisedGAN`),
+            or a `keras.Model` mapping images to class logits.
+        name: str, the served model's name (folder under `base_path`).
+        base_path: str, TF Serving's model base path root. Default "saved_models".
+        version: int or None, version number; None takes the next free one.
+        metadata: optional JSON-serialisable dict added to `zoo.json`.
+
+    Returns:
+        The path of the written version folder.
+
+    Raises:
+        ValueError: bad name or version, the version already exists, or no
+            classifier in `model`.
+    """
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise ValueError(f"name must be a non-empty string of letters, digits, '_', '-', '.'; got {name!r}")
+    existing = versions(base_path, name)
+    if version is None:
+        version = (existing[-1] + 1) if existing else 1
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"version must be a positive int or None, got {version!r}")
+    final = os.path.join(base_path, name, str(version))
+    if os.path.exists(final):
+        raise ValueError(f"{final} already exists; pass another version or remove it")
+
+    classifier = getattr(model, "classifier", model)
+    if not isinstance(classifier, keras.Model) or len(classifier.inputs or []) != 1:
+        raise ValueError(
+            f"cannot find a classifier to export in {type(model).__name__}: expected a "
+            "model with a `classifier` attribute or a single-input keras.Model"
+        )
+    image_shape = [int(s) for s in classifier.input_shape[1:]]
+    num_classes = int(classifier.output_shape[-1])
+
+    def outputs(images):
+        logits = tf.cast(classifier(images, training=False), tf.float32)
+        return {"probabilities": tf.nn.softmax(logits), "labels": tf.argmax(logits, axis=-1)}
+
+    archive = keras.export.ExportArchive()
+    archive.track(classifier)
+    archive.add_endpoint(
+        "serving_default",
+        outputs,
+        input_signature=[tf.TensorSpec([None, *image_shape], tf.float32, name="images")],
+    )
+    info = {
+        "num_classes": num_classes,
+        "image_shape": image_shape,
+        "classifier": classifier.name,
+        "model": type(model).__name__,
+        "signatures": ["serving_default"],
+        **(metadata or {}),
+    }
+    os.makedirs(os.path.join(base_path, name), exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=os.path.join(base_path, name))
+    try:
+        target = os.path.join(tmp, "model")
+        archive.write_out(target, verbose=False)
+        os.makedirs(os.path.join(target, "assets.extra"), exist_ok=True)
+        with open(os.path.join(target, "assets.extra", ZOO_METADATA), "w") as f:
+            json.dump(info, f, indent=1)
+        os.rename(target, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
