@@ -37,12 +37,9 @@ Results are appended to a JSON file (`--output`), written atomically.
 import argparse
 import contextlib
 import datetime
-import json
 import os
-import platform
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -55,6 +52,10 @@ from keras import layers, ops  # noqa: E402
 
 import zoo  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _shared  # noqa: E402
+from _shared import has_native_bf16, machine_info  # noqa: E402
+
 BENCHMARK = "dcgan64_throughput"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_OUTPUT = RESULTS_DIR / f"{BENCHMARK}.json"
@@ -63,7 +64,6 @@ QUICK_OUTPUT = RESULTS_DIR / f"{BENCHMARK}_quick.json"
 LATENT_DIM = 128
 LEARNING_RATE = 1e-4
 BASELINE = "plain"
-BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
 # -- the plain baseline -----------------------------------------------------------
@@ -339,81 +339,12 @@ def synthetic_dataset(image_size, batch_size, num_batches, seed):
 # -- machine and results ------------------------------------------------------------
 
 
-def cpu_info():
-    """CPU model name and flags from /proc/cpuinfo ("unknown" and none elsewhere)."""
-    model_name, flags = "unknown", set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key == "model name" and model_name == "unknown":
-                    model_name = value.strip()
-                elif key == "flags" and not flags:
-                    flags = set(value.split())
-    except OSError:
-        pass
-    return model_name, flags
-
-
-def has_native_bf16():
-    return any(flag in cpu_info()[1] for flag in BF16_CPU_FLAGS)
-
-
-def machine_info():
-    model_name, flags = cpu_info()
-    return {
-        "cpu_model": model_name,
-        "cpu_count": os.cpu_count(),
-        "cpus_available": (
-            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-        ),
-        "cpu_flags": sorted(flags & {"avx2", "fma", "avx512f", *BF16_CPU_FLAGS}),
-        "tf_intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
-        "tf_inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
-        "tf_enable_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "numpy": np.__version__,
-    }
-
-
 def read_results(path):
-    """The results file's contents, or a fresh one; raises on a file it cannot extend."""
-    if not path.exists():
-        return {"benchmark": BENCHMARK, "records": []}
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except (OSError, json.JSONDecodeError) as error:
-        raise ValueError(f"--output {path}: not a readable JSON results file ({error})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("records"), list):
-        raise ValueError(f'--output {path}: expected a JSON object with a "records" list')
-    return data
+    return _shared.read_results(path, BENCHMARK)
 
 
 def append_record(path, record):
-    """Appends `record` to the results file: write a temporary file, then `os.replace`."""
-    data = read_results(path)
-    data["records"].append(record)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates the file private (0600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    _shared.append_record(path, record, BENCHMARK)
 
 
 def warm_up(name, image_shape, dataset, warmup_steps, seed):

@@ -1,0 +1,90 @@
+"""Helpers shared by the benchmark scripts: machine description and atomic JSON results."""
+
+import contextlib
+import json
+import os
+import platform
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_info():
+    """CPU model name and flags from /proc/cpuinfo ("unknown" and none elsewhere)."""
+    model_name, flags = "unknown", set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "model name" and model_name == "unknown":
+                    model_name = value.strip()
+                elif key == "flags" and not flags:
+                    flags = set(value.split())
+    except OSError:
+        pass
+    return model_name, flags
+
+
+def has_native_bf16():
+    return any(flag in cpu_info()[1] for flag in BF16_CPU_FLAGS)
+
+
+def machine_info():
+    model_name, flags = cpu_info()
+    return {
+        "cpu_model": model_name,
+        "cpu_count": os.cpu_count(),
+        "cpus_available": (
+            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        ),
+        "cpu_flags": sorted(flags & {"avx2", "fma", "avx512f", *BF16_CPU_FLAGS}),
+        "tf_intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+        "tf_inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        "tf_enable_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def read_results(path, benchmark):
+    """The results file's contents, or a fresh one; raises on a file it cannot extend."""
+    if not path.exists():
+        return {"benchmark": benchmark, "records": []}
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"--output {path}: not a readable JSON results file ({error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("records"), list):
+        raise ValueError(f'--output {path}: expected a JSON object with a "records" list')
+    return data
+
+
+def append_record(path, record, benchmark):
+    """Appends `record` to the results file: write a temporary file, then `os.replace`."""
+    data = read_results(path, benchmark)
+    data["records"].append(record)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates the file private (0600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
