@@ -17,9 +17,13 @@ class Preset:
     description: str
     build_fn: object
     defaults: dict
+    conditional: bool = False  # trains on (images, labels); build needs num_classes
 
-    def build(self, image_shape, **overrides):
-        """Returns a compiled model for `image_shape`; overrides replace defaults."""
+    def build(self, image_shape, num_classes=None, **overrides):
+        """Returns a compiled model for `image_shape`; overrides replace defaults.
+
+        `num_classes` (from the data) is required by conditional presets.
+        """
         overrides = {k: v for k, v in overrides.items() if v is not None}
         unknown = sorted(set(overrides) - set(self.defaults))
         if unknown:
@@ -27,6 +31,10 @@ class Preset:
                 f"{self.name} has no hyper-parameter(s) {unknown}; known: {sorted(self.defaults)}"
             )
         hparams = {**self.defaults, **overrides}
+        if self.conditional:
+            if not num_classes:
+                raise ValueError(f"{self.name} is class-conditional and needs data with class labels")
+            hparams["num_classes"] = num_classes
         return self.build_fn(tuple(image_shape), hparams)
 
 
@@ -70,7 +78,38 @@ def _build_keras_dcgan(image_shape, hparams):
     )
 
 
+def _build_conditional(conditioning):
+    def build(image_shape, hparams):
+        num_classes = hparams["num_classes"]
+        model = models.ConditionalGAN(
+            nets.dcgan_generator(
+                hparams["latent_dim"], image_shape, hparams["base_filters"], num_classes=num_classes
+            ),
+            nets.dcgan_discriminator(
+                image_shape, hparams["base_filters"], num_classes=num_classes, conditioning=conditioning
+            ),
+            num_classes=num_classes,
+            loss=hparams["loss"],
+            label_smoothing=hparams["label_smoothing"],
+            seed=hparams["seed"],
+        )
+        model.compile(d_optimizer=_adam(hparams), g_optimizer=_adam(hparams))
+        return model
+
+    return build
+
+
 _COMMON = {"loss": "non_saturating", "label_smoothing": 0.0, "seed": None}
+# benchmarks/mnist_cgan.py measures these on MNIST (10 CPU-minutes).
+_CONDITIONAL = {
+    **_COMMON,
+    "latent_dim": 64,
+    "base_filters": 64,
+    "batch_size": 64,
+    "epochs": 20,
+    "learning_rate": 2e-4,
+    "beta_1": 0.5,
+}
 
 PRESETS = {
     preset.name: preset
@@ -107,6 +146,27 @@ PRESETS = {
                 "learning_rate": 1e-4,
                 "beta_1": 0.9,
             },
+        ),
+        Preset(
+            "cgan",
+            "class-conditional DCGAN, projection discriminator (Mirza 2014; Miyato 2018)",
+            _build_conditional("projection"),
+            _CONDITIONAL,
+            conditional=True,
+        ),
+        Preset(
+            "cgan_concat",
+            "class-conditional DCGAN, one-hot label maps joined to D's input (Mirza 2014)",
+            _build_conditional("concat"),
+            _CONDITIONAL,
+            conditional=True,
+        ),
+        Preset(
+            "acgan",
+            "auxiliary-classifier GAN: D also classifies (Odena et al. 2017)",
+            _build_conditional("auxiliary"),
+            _CONDITIONAL,
+            conditional=True,
         ),
     ]
 }

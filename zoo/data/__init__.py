@@ -8,6 +8,7 @@ from zoo.data.embedded import digits, lfw_faces
 from zoo.data.folder import image_folder
 from zoo.data.mnist_idx import mnist_idx, read_idx
 from zoo.data.pipeline import finalize, resize, to_signed_unit
+from zoo.data.semi_supervised import dataset_arrays, labelled_subset, semi_supervised_dataset
 from zoo.data.tfds_loaders import celeb_a, cifar10, fashion_mnist, mnist
 
 DATASETS = {
@@ -87,12 +88,14 @@ __all__ = [
     "DATASETS",
     "celeb_a",
     "cifar10",
+    "dataset_arrays",
     "describe",
     "digits",
     "fashion_mnist",
     "finalize",
     "image_folder",
     "image_shape",
+    "labelled_subset",
     "lfw_faces",
     "list_datasets",
     "load",
@@ -100,6 +103,7 @@ __all__ = [
     "mnist_idx",
     "read_idx",
     "resize",
+    "semi_supervised_dataset",
     "to_signed_unit",
 ]
 
@@ -114,3 +118,27 @@ def image_shape(dataset):
     if isinstance(spec, tuple):
         spec = spec[0]
     return tuple(int(s) for s in spec.shape[1:])
+
+
+# Classes of the labelled registered datasets (None: no class labels used by zoo).
+NUM_CLASSES = {
+    "mnist": 10,
+    "fashion_mnist": 10,
+    "cifar10": 10,
+    "digits": 10,
+    "celeb_a": None,
+    "lfw_faces": None,
+}
+
+
+def num_classes(name_or_dataset):
+    """Number of classes of a registered dataset (by name) or of an `image_folder` dataset.
+
+    Returns None when the data have no class labels (e.g. ``celeb_a``, a folder
+    without class subfolders).
+    """
+    if isinstance(name_or_dataset, str):
+        _loader(name_or_dataset)  # a clear error for an unknown name
+        return NUM_CLASSES.get(name_or_dataset)
+    names = getattr(name_or_dataset, "class_names", None)
+    return len(names) if names else None

@@ -1,0 +1,328 @@
+"""Conditional GAN quality on real MNIST in a fixed CPU time budget: zoo against the keras.io example.
+
+Run from the repository root (needs the MNIST test split as IDX files, by default
+../shared/data/mnist or $ZOO_SHARED_DATA/mnist):
+
+    PYTHONPATH=. .venv/bin/python benchmarks/mnist_cgan.py                # 10 min each
+    PYTHONPATH=. .venv/bin/python benchmarks/mnist_cgan.py --minutes 10 --variants zoo
+    PYTHONPATH=. .venv/bin/python benchmarks/mnist_cgan.py --quick        # smoke check
+
+Protocol (issue 3):
+    data        the real MNIST test split, first 8,000 digits to train on, last 2,000
+                held out; nothing else.
+    judge       a domain classifier (`zoo.nets.domain_classifier`) trained by zoo on the
+                8,000 training digits with their labels; its held-out accuracy is
+                reported. It never sees generated images while the GANs train.
+    variants    zoo       `zoo.models.ConditionalGAN` with conditional DCGAN-28 nets
+                          (projection discriminator, non-saturating loss, Adam 2e-4/0.5,
+                          batch 64, latent 64, base 64 filters), float32;
+                keras_io  the keras.io "Conditional GAN" example (Sayak Paul) as written:
+                          one-hot labels joined to the noise and as image planes, its
+                          nets, BCE from logits with real=0/fake=1 targets, one
+                          concatenated discriminator batch, Adam(3e-4), batch 64,
+                          shuffle buffer 1024, images in [0, 1]. Float32: the example
+                          sets no policy, and bfloat16 is ~4x slower on CPUs without
+                          native bf16 (this one has AVX2 only).
+    budget      each variant trains for at most --minutes of wall time (tracing
+                included), measured by `zoo.callbacks.TimeLimit`.
+    scores      2,000 samples with the held-out labels (same label frequencies as the
+                reference): the judge's accuracy on them overall and per requested
+                label; FID of the judge's 128-d features against the held-out 2,000;
+                the floor = FID of 2,000 real training digits against the same 2,000.
+                Targets: accuracy >= 97 %, worst label >= 90 %, FID <= 2x floor.
+    output      a JSON record appended to benchmarks/results/mnist_cgan.json and a
+                10x10 grid per variant (row k: digit k) plus a side-by-side figure
+                in benchmarks/results/.
+"""
+
+import argparse
+import datetime
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from keras import layers  # noqa: E402
+
+import zoo  # noqa: E402
+
+tf.get_logger().setLevel("ERROR")  # predict() retracing notices for the varying sample counts
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _shared  # noqa: E402
+
+BENCHMARK = "mnist_cgan"
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+NUM_CLASSES = 10
+VARIANTS = ("zoo", "keras_io")
+
+
+def default_data_dir():
+    root = os.environ.get("ZOO_SHARED_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    return os.path.join(root, "mnist")
+
+
+def arrays(data_dir, split):
+    ds = zoo.data.mnist_idx(data_dir, split, batch_size=10_000, shuffle=False, with_labels=True, drop_remainder=False)
+    images, labels = next(iter(ds))
+    return images.numpy(), labels.numpy()
+
+
+# -- the keras.io example, rewritten as written -------------------------------------
+
+
+def keras_io_nets(latent_dim):
+    """The example's generator and discriminator (its layer sizes, LeakyReLU 0.2)."""
+    discriminator = keras.Sequential(
+        [
+            keras.Input((28, 28, 1 + NUM_CLASSES)),
+            layers.Conv2D(64, 3, strides=2, padding="same"),
+            layers.LeakyReLU(0.2),
+            layers.Conv2D(128, 3, strides=2, padding="same"),
+            layers.LeakyReLU(0.2),
+            layers.GlobalMaxPooling2D(),
+            layers.Dense(1),
+        ],
+        name="discriminator",
+    )
+    channels = latent_dim + NUM_CLASSES
+    generator = keras.Sequential(
+        [
+            keras.Input((channels,)),
+            layers.Dense(7 * 7 * channels),
+            layers.LeakyReLU(0.2),
+            layers.Reshape((7, 7, channels)),
+            layers.Conv2DTranspose(128, 4, strides=2, padding="same"),
+            layers.LeakyReLU(0.2),
+            layers.Conv2DTranspose(128, 4, strides=2, padding="same"),
+            layers.LeakyReLU(0.2),
+            layers.Conv2D(1, 7, padding="same", activation="sigmoid"),
+        ],
+        name="generator",
+    )
+    return generator, discriminator
+
+
+class KerasIoConditionalGAN(keras.Model):
+    """The example's training step: concatenated D batch, fake=1/real=0 targets."""
+
+    def __init__(self, discriminator, generator, latent_dim):
+        super().__init__()
+        self.discriminator = discriminator
+        self.generator = generator
+        self.latent_dim = latent_dim
+        self.num_classes = NUM_CLASSES
+        self.g_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_tracker = keras.metrics.Mean(name="d_loss")
+
+    @property
+    def metrics(self):
+        return [self.g_tracker, self.d_tracker]
+
+    def compile(self, d_optimizer, g_optimizer, loss_fn):
+        super().compile(optimizer=None)
+        self.d_optimizer, self.g_optimizer, self.loss_fn = d_optimizer, g_optimizer, loss_fn
+
+    def train_step(self, data):
+        real_images, one_hot = data
+        planes = tf.tile(one_hot[:, None, None, :], [1, 28, 28, 1])
+        batch_size = tf.shape(real_images)[0]
+        noise = tf.concat([tf.random.normal((batch_size, self.latent_dim)), one_hot], axis=1)
+        fakes = self.generator(noise)
+        combined = tf.concat([tf.concat([fakes, planes], -1), tf.concat([real_images, planes], -1)], axis=0)
+        targets = tf.concat([tf.ones((batch_size, 1)), tf.zeros((batch_size, 1))], axis=0)
+        with tf.GradientTape() as tape:
+            d_loss = self.loss_fn(targets, self.discriminator(combined))
+        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+        noise = tf.concat([tf.random.normal((batch_size, self.latent_dim)), one_hot], axis=1)
+        with tf.GradientTape() as tape:
+            predictions = self.discriminator(tf.concat([self.generator(noise), planes], -1))
+            g_loss = self.loss_fn(tf.zeros((batch_size, 1)), predictions)
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+        self.g_tracker.update_state(g_loss)
+        self.d_tracker.update_state(d_loss)
+        return {m.name: m.result() for m in self.metrics}
+
+    def generate(self, z, labels):
+        """Images in [-1, 1] (the example's generator ends in a sigmoid on [0, 1])."""
+        one_hot = np.eye(NUM_CLASSES, dtype="float32")[labels]
+        images = self.generator.predict(np.concatenate([z, one_hot], axis=1), batch_size=500, verbose=0)
+        return images * 2.0 - 1.0
+
+
+def build_keras_io(train_images, train_labels, batch_size, seed):
+    latent_dim = 128
+    generator, discriminator = keras_io_nets(latent_dim)
+    model = KerasIoConditionalGAN(discriminator, generator, latent_dim)
+    model.compile(
+        d_optimizer=keras.optimizers.Adam(3e-4),
+        g_optimizer=keras.optimizers.Adam(3e-4),
+        loss_fn=keras.losses.BinaryCrossentropy(from_logits=True),
+    )
+    images = (train_images + 1.0) / 2.0  # the example's [0, 1] pixels
+    one_hot = np.eye(NUM_CLASSES, dtype="float32")[train_labels]
+    dataset = tf.data.Dataset.from_tensor_slices((images, one_hot)).shuffle(1024, seed=seed).batch(batch_size)
+    return model, dataset
+
+
+# -- zoo ------------------------------------------------------------------------------
+
+
+def build_zoo(train_images, train_labels, batch_size, seed, base_filters=64, latent_dim=64):
+    generator = zoo.nets.dcgan_generator(latent_dim, (28, 28, 1), base_filters, num_classes=NUM_CLASSES)
+    discriminator = zoo.nets.dcgan_discriminator((28, 28, 1), base_filters, num_classes=NUM_CLASSES)
+    model = zoo.models.ConditionalGAN(generator, discriminator, num_classes=NUM_CLASSES, seed=seed)
+    model.compile()
+    dataset = (
+        tf.data.Dataset.from_tensor_slices((train_images, train_labels.astype("int32")))
+        .shuffle(len(train_images), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size, drop_remainder=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    return model, dataset
+
+
+# -- protocol ---------------------------------------------------------------------------
+
+
+def train_for(model, dataset, seconds):
+    limit = zoo.callbacks.TimeLimit(seconds)
+    # Enough epochs that only the budget stops training.
+    history = model.fit(dataset.repeat(), steps_per_epoch=100, epochs=100_000, callbacks=[limit], verbose=0)
+    last = {k: float(v[-1]) for k, v in history.history.items()}
+    return {"train_seconds": round(limit.elapsed, 1), "steps": int(model.g_optimizer.iterations), "last_logs": last}
+
+
+def score(generate, judge, extractor, test_images, test_labels, floor):
+    images = generate(test_labels)
+    accuracy = zoo.metrics.conditional_accuracy(judge, images, test_labels)
+    fid = zoo.metrics.frechet_distance(extractor.features(images), extractor.features(test_images))
+    return images, {
+        "accuracy": accuracy["accuracy"],
+        "worst_label_accuracy": accuracy["worst_label_accuracy"],
+        "worst_label": accuracy["worst_label"],
+        "per_label": {str(k): v for k, v in accuracy["per_label"].items()},
+        "fid": fid,
+        "fid_over_floor": fid / floor,
+    }
+
+
+def save_figures(grids, prefix):
+    paths = {}
+    for name, images in grids.items():
+        paths[name] = str(zoo.plotting.save_grid(images, f"{prefix}_{name}.png", num_rows=10, title=name))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(grids), figsize=(5 * len(grids), 5.4))
+    for ax, (name, images) in zip(np.atleast_1d(axes), grids.items()):
+        ax.imshow(zoo.plotting.make_grid(images, num_rows=10)[..., 0], cmap="gray", vmin=-1, vmax=1)
+        ax.set_title(name)
+        ax.axis("off")
+    fig.tight_layout()
+    paths["side_by_side"] = f"{prefix}_side_by_side.png"
+    fig.savefig(paths["side_by_side"], dpi=100)
+    plt.close(fig)
+    return paths
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", default=default_data_dir())
+    parser.add_argument("--minutes", type=float, default=10.0, help="training budget per variant")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--classifier-epochs", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="seconds: tiny budget, 500 digits, own output")
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args(argv)
+    args.variants = [v for v in args.variants.split(",") if v]
+    unknown = set(args.variants) - set(VARIANTS)
+    if unknown or not args.variants:
+        parser.error(f"--variants: expected a comma-separated subset of {VARIANTS}, got {args.variants}")
+    if args.output is None:
+        args.output = RESULTS_DIR / (f"{BENCHMARK}_quick.json" if args.quick else f"{BENCHMARK}.json")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not os.path.isdir(args.data_dir):
+        raise SystemExit(f"MNIST IDX folder not found: {args.data_dir} (pass --data-dir)")
+    _shared.read_results(args.output, BENCHMARK)  # fail now rather than after training
+    keras.utils.set_random_seed(args.seed)
+    train_images, train_labels = arrays(args.data_dir, "train")
+    test_images, test_labels = arrays(args.data_dir, "test")
+    if args.quick:
+        args.minutes, args.classifier_epochs = 0.1, 1
+        train_images, train_labels = train_images[:500], train_labels[:500]
+        test_images, test_labels = test_images[:200], test_labels[:200]
+
+    start = time.perf_counter()
+    judge = zoo.metrics.train_domain_classifier(
+        train_images, train_labels, num_classes=NUM_CLASSES, epochs=args.classifier_epochs, seed=args.seed, verbose=0
+    )
+    extractor = zoo.metrics.ClassifierExtractor(judge)
+    judge_accuracy = float(np.mean(extractor.probabilities(test_images).argmax(-1) == test_labels))
+    floor = zoo.metrics.frechet_distance(
+        extractor.features(train_images[: len(test_images)]), extractor.features(test_images)
+    )
+    judge_info = {"held_out_accuracy": judge_accuracy, "fid_floor": floor, "seconds": round(time.perf_counter() - start, 1)}
+    print(f"judge: held-out accuracy {judge_accuracy:.4f}; FID floor (2k real train vs 2k held-out) {floor:.3f}")
+
+    rng = np.random.default_rng(args.seed)
+    results, grids = {}, {}
+    grid_labels = np.repeat(np.arange(NUM_CLASSES), 10)
+    for name in args.variants:
+        keras.utils.set_random_seed(args.seed)
+        build = build_zoo if name == "zoo" else build_keras_io
+        model, dataset = build(train_images, train_labels, args.batch_size, args.seed)
+        training = train_for(model, dataset, args.minutes * 60)
+
+        def generate(labels, model=model):
+            z = rng.standard_normal((len(labels), model.latent_dim)).astype("float32")
+            return model.generate(z, labels=np.asarray(labels, "int32"))
+
+        _, scores = score(generate, judge, extractor, test_images, test_labels, floor)
+        results[name] = {**training, **scores}
+        grids[name] = generate(grid_labels)
+        print(
+            f"{name:9s} {training['train_seconds']:.0f}s ({training['steps']} steps): "
+            f"accuracy {scores['accuracy']:.4f}, worst label {scores['worst_label']} "
+            f"{scores['worst_label_accuracy']:.4f}, FID {scores['fid']:.3f} = {scores['fid_over_floor']:.2f}x floor"
+        )
+
+    prefix = str(args.output.parent / args.output.stem)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    figures = save_figures(grids, prefix)
+    record = {
+        "benchmark": BENCHMARK,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": "PYTHONPATH=. .venv/bin/python benchmarks/mnist_cgan.py " + " ".join(argv or sys.argv[1:]),
+        "machine": _shared.machine_info(),
+        "settings": {
+            "minutes": args.minutes, "batch_size": args.batch_size, "seed": args.seed, "quick": args.quick,
+            "train_images": len(train_images), "held_out_images": len(test_images),
+            "classifier_epochs": args.classifier_epochs,
+        },
+        "judge": judge_info,
+        "targets": {"accuracy": 0.97, "worst_label_accuracy": 0.90, "fid_over_floor": 2.0},
+        "variants": results,
+        "figures": figures,
+    }
+    _shared.append_record(args.output, record, BENCHMARK)
+    print(f"results appended to {args.output}; figures {figures['side_by_side']}")
+    return record
+
+
+if __name__ == "__main__":
+    main()
