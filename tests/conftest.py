@@ -46,3 +46,29 @@ def two_replicas():
     if not _STRATEGY:
         _STRATEGY.append(tf.distribute.MirroredStrategy([d.name for d in devices[:2]]))
     return _STRATEGY[0]
+
+
+@pytest.fixture
+def run_without_zoo(tmp_path):
+    """Runs a script in a fresh interpreter in which importing zoo is impossible.
+
+    `run(script_text, *args)` writes the script to `tmp_path`, runs it there
+    with `args`, and returns the JSON object its last output line holds.
+    """
+    import json
+    import subprocess
+    import sys
+
+    def run(script_text, *args):
+        script = tmp_path / "fresh_process.py"
+        script.write_text('import sys\nsys.modules["zoo"] = None\n' + script_text)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        result = subprocess.run(
+            [sys.executable, str(script), *map(str, args)],
+            capture_output=True, text=True, cwd=str(tmp_path), env=env, timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    return run

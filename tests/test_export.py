@@ -1,6 +1,5 @@
 """SavedModel export for TF Serving, checked from processes with no zoo code."""
 
-import json
 import os
 import subprocess
 import sys
@@ -15,8 +14,7 @@ SHAPE = (16, 16, 1)
 
 # Runs in a fresh interpreter in which importing zoo is impossible.
 LOADER = r"""
-import sys, json
-sys.modules["zoo"] = None
+import json
 import numpy as np, tensorflow as tf
 loaded = tf.saved_model.load(sys.argv[1])
 noise = np.load(sys.argv[2])
@@ -36,22 +34,13 @@ def make_gan():
     return GAN(nets.dcgan_generator(8, SHAPE, base_filters=4), nets.dcgan_discriminator(SHAPE, base_filters=4))
 
 
-def test_export_loads_in_a_process_without_zoo(tmp_path):
+def test_export_loads_in_a_process_without_zoo(tmp_path, run_without_zoo):
     gan = make_gan()
     path = export.export_generator(gan, "digits", base_path=str(tmp_path))
     assert path == str(tmp_path / "digits" / "1")
     noise = np.random.default_rng(0).normal(size=(4, 8)).astype("float32")
     np.save(tmp_path / "noise.npy", noise)
-    script = tmp_path / "load.py"
-    script.write_text(LOADER)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    result = subprocess.run(
-        [sys.executable, str(script), path, str(tmp_path / "noise.npy"), str(tmp_path / "out.npy")],
-        capture_output=True, text=True, cwd=str(tmp_path), env=env, timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = run_without_zoo(LOADER, path, tmp_path / "noise.npy", tmp_path / "out.npy")
     assert report["signatures"] == ["sample", "serving_default"]
     assert report["uint8_dtype"] == "uint8" and report["uint8_max"] <= 255
     assert report["sampled_shape"] == [3, *SHAPE]
@@ -120,8 +109,7 @@ def test_resolve_export_explains_a_missing_model(tmp_path):
 
 
 CONDITIONAL_LOADER = r"""
-import sys, json
-sys.modules["zoo"] = None
+import json
 import numpy as np, tensorflow as tf
 loaded = tf.saved_model.load(sys.argv[1])
 noise = np.load(sys.argv[2])
@@ -138,7 +126,7 @@ print(json.dumps({"sampled_shape": sampled["images"].shape.as_list(), "error": e
 """
 
 
-def test_conditional_export_takes_labels(tmp_path):
+def test_conditional_export_takes_labels(tmp_path, run_without_zoo):
     from zoo.models import ConditionalGAN
 
     gan = ConditionalGAN(
@@ -150,16 +138,7 @@ def test_conditional_export_takes_labels(tmp_path):
     assert export.read_metadata(path)["num_classes"] == 3
     noise = np.random.default_rng(0).normal(size=(4, 8)).astype("float32")
     np.save(tmp_path / "noise.npy", noise)
-    script = tmp_path / "load.py"
-    script.write_text(CONDITIONAL_LOADER)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    result = subprocess.run(
-        [sys.executable, str(script), path, str(tmp_path / "noise.npy"), str(tmp_path / "out.npy")],
-        capture_output=True, text=True, cwd=str(tmp_path), env=env, timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = run_without_zoo(CONDITIONAL_LOADER, path, tmp_path / "noise.npy", tmp_path / "out.npy")
     assert report["sampled_shape"] == [2, *SHAPE]
     assert "labels must be class indices in [0, 3)" in report["error"]
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), gan.generate(noise, labels=[0, 1, 2, 1]), atol=1e-5)

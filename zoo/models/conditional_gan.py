@@ -113,16 +113,8 @@ class ConditionalGAN(GAN):
                 image of that class) or ints `(n,)`.
             batch_size: int, images per generator call. Default 256.
         """
-        if isinstance(num_or_z, int):
-            if num_or_z < 1:
-                raise ValueError(f"number of images must be positive, got {num_or_z}")
-            z = self.sample_noise(num_or_z)
-        else:
-            z = ops.convert_to_tensor(num_or_z, dtype="float32")
-            if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
-                raise ValueError(f"noise must have shape (n, {self.latent_dim}), got {tuple(z.shape)}")
-        num = int(z.shape[0])
-        labels = self._check_labels(labels, num)
+        z = self.noise_for(num_or_z)
+        labels = self._check_labels(labels, int(z.shape[0]))
         return self.generator.predict([z, labels], batch_size=batch_size, verbose=0)
 
     def _check_labels(self, labels, num):

@@ -157,17 +157,18 @@ class GAN(MultiOptimizerModel):
                 seed generator) or an array of noise vectors `(n, latent_dim)`.
             batch_size: int, images per generator call. Default 256.
         """
+        return self.generator.predict(self.noise_for(num_or_z), batch_size=batch_size, verbose=0)
+
+    def noise_for(self, num_or_z):
+        """Noise `(n, latent_dim)` from a count (drawn here) or checked as given."""
         if isinstance(num_or_z, int):
             if num_or_z < 1:
                 raise ValueError(f"number of images must be positive, got {num_or_z}")
-            z = self.sample_noise(num_or_z)
-        else:
-            z = ops.convert_to_tensor(num_or_z, dtype="float32")
-            if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
-                raise ValueError(
-                    f"noise must have shape (n, {self.latent_dim}), got {tuple(z.shape)}"
-                )
-        return self.generator.predict(z, batch_size=batch_size, verbose=0)
+            return self.sample_noise(num_or_z)
+        z = ops.convert_to_tensor(num_or_z, dtype="float32")
+        if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
+            raise ValueError(f"noise must have shape (n, {self.latent_dim}), got {tuple(z.shape)}")
+        return z
 
     # -- training ------------------------------------------------------------
 
