@@ -194,7 +194,9 @@ def build_zoo(train_images, train_labels, batch_size, seed, base_filters=64, lat
 def train_for(model, dataset, seconds):
     limit = zoo.callbacks.TimeLimit(seconds)
     # Enough epochs that only the budget stops training.
-    history = model.fit(dataset.repeat(), steps_per_epoch=100, epochs=100_000, callbacks=[limit], verbose=0)
+    history = model.fit(
+        dataset.repeat(), steps_per_epoch=100, epochs=100_000, callbacks=[limit], verbose=0, shuffle=False
+    )
     last = {k: float(v[-1]) for k, v in history.history.items()}
     return {"train_seconds": round(limit.elapsed, 1), "steps": int(model.g_optimizer.iterations), "last_logs": last}
 

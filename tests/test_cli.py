@@ -24,7 +24,7 @@ def test_list_names_models_and_datasets(capsys):
 
 def test_unknown_model_and_dataset_list_the_known_ones(capsys):
     code, _, err = run(capsys, "train", "stylegan9", "--dataset", "digits")
-    assert code == 2 and "unknown model 'stylegan9'; known: dcgan, gan, keras_dcgan" in err
+    assert code == 2 and "unknown model 'stylegan9'; known: acgan, cgan, cgan_concat, dcgan, gan, keras_dcgan" in err
     code, _, err = run(capsys, "train", "gan", "--dataset", "imagenet")
     assert code == 2 and "unknown dataset 'imagenet'; known: celeb_a" in err
 
@@ -90,3 +90,122 @@ def test_console_script_is_installed():
         pytest.skip("zoo is not pip-installed in this environment")
     result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "zoo train dcgan" in result.stdout
+
+
+# -- zoo evaluate --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_generators(tmp_path_factory):
+    """A 16x16 GAN saved as a checkpoint and as an export, and a domain classifier for 16x16."""
+    import keras
+
+    from zoo import metrics, models, nets
+
+    root = tmp_path_factory.mktemp("evaluate")
+    keras.utils.set_random_seed(0)
+    gan = models.GAN(nets.mlp_generator(8, (16, 16, 1), hidden_units=(16,)), nets.mlp_discriminator((16, 16, 1), hidden_units=(16,)))
+    gan.compile()
+    checkpoint.save(gan, str(root / "checkpoint"))
+    export.export_generator(gan, "tiny", base_path=str(root / "models"))
+    classifier = nets.domain_classifier((16, 16, 1), feature_dim=8, filters=(4,), name="digits16")
+    metrics.save_domain_classifier(classifier, root / "digits16.keras")
+    return root
+
+
+def test_evaluate_a_checkpoint_and_an_export(capsys, tiny_generators):
+    import json
+
+    root = tiny_generators
+    output = str(root / "results" / "evaluate.jsonl")
+    common = ["--reference", "digits", "--limit", "100", "--num-samples", "64", "--extractor",
+              str(root / "digits16.keras"), "--output", output]
+    code, out, err = run(capsys, "evaluate", str(root / "checkpoint"), "--metric", "fid", "--metric", "kid",
+                         "--metric", "is", *common)
+    assert code == 0, err
+    assert "fid_64" in out and "kid_64" in out and "is_64" in out and "appended 3 records" in out
+    code, out, err = run(capsys, "evaluate", str(root / "models" / "tiny"), *common)
+    assert code == 0, err
+    records = [json.loads(line) for line in open(output)]
+    assert [r["metric"] for r in records] == ["fid_64", "kid_64", "is_64", "fid_64"]
+    assert records[0]["extractor"] == "classifier:digits16" and records[0]["reference"] == "digits"
+    assert records[0]["num_samples"] == 64 and records[0]["reference_images"] == 100
+    assert records[0]["reference_split"] is None  # digits has no splits: every image is read
+    assert records[0]["model"] == str(root / "checkpoint") and records[3]["model"] == str(root / "models" / "tiny")
+    # The export serves the checkpoint's generator: with the same noise, the same FID.
+    assert records[3]["value"] == pytest.approx(records[0]["value"], rel=1e-4)
+
+
+def test_evaluate_against_mnist_idx_files(capsys, tiny_generators, tmp_path):
+    import gzip
+    import struct
+
+    import numpy as np
+
+    images = np.random.default_rng(0).integers(0, 256, (40, 28, 28), dtype=np.uint8)
+    labels = (np.arange(40) % 10).astype(np.uint8)
+    for name, array in (("t10k-images-idx3-ubyte.gz", images), ("t10k-labels-idx1-ubyte.gz", labels)):
+        header = struct.pack(">BBBB", 0, 0, 8, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+        (tmp_path / name).write_bytes(gzip.compress(header + array.tobytes()))
+    root = tiny_generators
+    code, out, err = run(capsys, "evaluate", str(root / "checkpoint"), "--reference", f"mnist_idx:{tmp_path}",
+                         "--reference-split", "all", "--extractor", str(root / "digits16.keras"),
+                         "--output", str(tmp_path / "r.jsonl"))
+    assert code == 0, err
+    assert "fid_40" in out  # 40 reference images resized to the generator's 16x16, as many samples
+
+
+def test_evaluate_errors_are_one_line(capsys, tiny_generators, monkeypatch):
+    import keras
+
+    root = tiny_generators
+    clf = str(root / "digits16.keras")
+    cases = [
+        (["--metric", "fidd", "--extractor", clf], "metrics must be a non-empty list of fid, kid, is, accuracy"),
+        (["--metric", "accuracy", "--extractor", clf], "metric 'accuracy' needs a conditional model"),
+        (["--extractor", str(root / "missing.keras")], "--extractor must be 'inception' or a .keras classifier"),
+        (["--extractor", clf, "--reference", "imagenet"], "unknown reference 'imagenet'"),
+        (["--extractor", "inception"], "pass a domain classifier"),
+    ]
+
+    def offline(**kwargs):
+        raise Exception("URL fetch failure: no network")
+
+    monkeypatch.setattr(keras.applications, "InceptionV3", offline)
+    for extra, message in cases:
+        argv = ["evaluate", str(root / "checkpoint"), "--reference", "digits", *extra]
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and message in err, (extra, err)
+        assert err.count("\n") == 1
+    code, _, err = run(capsys, "evaluate", str(root / "nowhere"), "--reference", "digits", "--extractor", clf)
+    assert code == 2 and "no checkpoint or export at" in err
+
+
+def test_evaluate_help(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["evaluate", "--help"])
+    assert exit_info.value.code == 0
+    assert "--reference-split" in capsys.readouterr().out
+
+
+def test_evaluate_a_conditional_export_with_accuracy(capsys, tmp_path):
+    import json
+
+    from zoo import metrics, models, nets
+
+    shape = (16, 16, 1)
+    cgan = models.ConditionalGAN(
+        nets.dcgan_generator(8, shape, base_filters=4, num_classes=10),
+        nets.dcgan_discriminator(shape, base_filters=4, num_classes=10),
+        num_classes=10,
+    )
+    export.export_generator(cgan, "cgan", base_path=str(tmp_path))
+    metrics.save_domain_classifier(nets.domain_classifier(shape, feature_dim=8, filters=(4,)), tmp_path / "c.keras")
+    output = str(tmp_path / "r.jsonl")
+    code, out, err = run(capsys, "evaluate", str(tmp_path / "cgan"), "--metric", "fid", "--metric", "accuracy",
+                         "--reference", "digits", "--limit", "50", "--extractor", str(tmp_path / "c.keras"),
+                         "--output", output)
+    assert code == 0, err
+    records = {r["metric"]: r for r in map(json.loads, open(output))}
+    assert sorted(records) == ["accuracy_50", "fid_50", "worst_label_accuracy_50"]
+    assert 0.0 <= records["worst_label_accuracy_50"]["value"] <= records["accuracy_50"]["value"] <= 1.0

@@ -15,6 +15,7 @@ __all__ = [
     "device",
     "export",
     "losses",
+    "metrics",
     "models",
     "nets",
     "plotting",

@@ -1,4 +1,4 @@
-"""The `zoo` command: list, train, sample, export."""
+"""The `zoo` command: list, train, sample, export, evaluate."""
 
 import argparse
 import os
@@ -11,6 +11,7 @@ examples:
   zoo train dcgan --dataset digits --epochs 20
   zoo sample --checkpoint runs/dcgan-digits/checkpoint --output grid.png
   zoo export --checkpoint runs/dcgan-digits/checkpoint --name digits_dcgan
+  zoo evaluate saved_models/digits_dcgan --metric fid --metric kid --reference digits --extractor digits.keras
 """
 
 
@@ -129,6 +130,55 @@ def cmd_export(args):
     return 0
 
 
+def cmd_evaluate(args):
+    from zoo import metrics
+    from zoo.metrics import loading
+
+    names = metrics.evaluate.check_metrics(args.metric or ["fid"])  # fails fast on an unknown metric
+    generator = loading.load_generator(args.model)
+    extractor = _extractor(args.extractor)
+    if "accuracy" in names:
+        metrics.evaluate.check_accuracy(metrics.evaluate.num_classes_of(generator), extractor)
+    height, width, _ = loading.image_shape_of(generator)
+    conditional = metrics.evaluate.num_classes_of(generator) is not None
+    images, labels = loading.load_reference(
+        args.reference, args.reference_split, (height, width), args.limit, with_labels=conditional
+    )
+    num_samples = args.num_samples or len(images)
+    print(
+        f"evaluating {args.model}: {num_samples} samples against {args.reference} "
+        f"({len(images)} images), extractor {extractor.name}"
+    )
+    results = metrics.evaluate_generator(
+        generator, images, extractor, names, num_samples=num_samples,
+        batch_size=args.batch_size, seed=args.seed, reference_labels=labels,
+    )
+    records = metrics.append_results(
+        args.output, results, num_samples=num_samples, reference=args.reference, extractor=extractor.name,
+        model=args.model, reference_split=args.reference_split if loading.has_splits(args.reference) else None,
+        reference_images=len(images), seed=args.seed,
+    )
+    print(f"{'metric':24s} {'value':>12s} {'std':>10s}")
+    for record in records:
+        std = f"{record['std']:10.4g}" if "std" in record else ""
+        print(f"{record['metric']:24s} {record['value']:12.6g} {std}")
+    print(f"appended {len(records)} records to {args.output}")
+    return 0
+
+
+def _extractor(spec):
+    from zoo import metrics
+
+    if spec == "inception":
+        try:
+            return metrics.InceptionExtractor()
+        except RuntimeError as error:
+            raise ValueError(str(error)) from None
+    if not os.path.isfile(spec):
+        raise FileNotFoundError(f"--extractor must be 'inception' or a .keras classifier file; {spec!r} not found")
+    return metrics.ClassifierExtractor.from_path(spec)
+
+
 def _positive_int(text):
     try:
         value = int(text)
@@ -191,6 +241,30 @@ def build_parser():
     p.add_argument("--base-path", default="saved_models", help="export root (default saved_models)")
     p.add_argument("--version", type=_positive_int, help="version number (default: next free)")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "evaluate",
+        help="score a checkpoint or an export against a dataset (FID, KID, IS, accuracy)",
+        description="Generate images and score them against a reference dataset; results are printed "
+        "and appended to a JSON-lines file, named by protocol (fid_10k: 10,000 samples).",
+    )
+    p.add_argument("model", metavar="MODEL_OR_EXPORT",
+                   help="checkpoint directory, SavedModel folder or export base path (newest version)")
+    p.add_argument("--metric", action="append", metavar="NAME",
+                   help="fid, kid, is or accuracy (conditional models); repeat for several (default fid)")
+    p.add_argument("--reference", required=True,
+                   help="dataset name (see `zoo list`), a folder of images, or mnist_idx:DIR")
+    p.add_argument("--reference-split", default="test",
+                   help="split of the reference: train, test or all (mnist_idx, tfds); default test")
+    p.add_argument("--num-samples", type=_positive_int, help="images to generate (default: as many as the reference)")
+    p.add_argument("--limit", type=_positive_int, help="use only the first N reference images")
+    p.add_argument("--extractor", default="inception",
+                   help="inception (ImageNet weights, downloaded once) or a .keras domain classifier")
+    p.add_argument("--output", default=os.path.join("runs", "evaluate.jsonl"),
+                   help="JSON-lines file the results are appended to (default runs/evaluate.jsonl)")
+    p.add_argument("--batch-size", type=_positive_int, default=256, help="images per call (default 256)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the noise, labels and KID subsets (default 0)")
+    p.set_defaults(func=cmd_evaluate)
     return parser
 
 

@@ -44,7 +44,11 @@ def train(model, dataset, epochs, run_dir, steps_per_epoch=None, callbacks=(), v
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     os.makedirs(run_dir, exist_ok=True)
-    all_callbacks = standard_callbacks(run_dir, **options) + list(callbacks)
+    # User callbacks (e.g. zoo.metrics.EvaluationCallback) run before the CSV
+    # log and after the checkpoint, so values they add to the epoch logs reach
+    # history.csv while TimeLimit-style stops still leave a saved state.
+    standard = standard_callbacks(run_dir, **options)
+    all_callbacks = standard[:-1] + list(callbacks) + standard[-1:]
     return model.fit(
         dataset,
         epochs=epochs,

@@ -1,5 +1,6 @@
 """Architectures: builder functions returning named functional `keras.Model`s."""
 
+from zoo.nets.classifier import domain_classifier
 from zoo.nets.dcgan import (
     dcgan_discriminator,
     dcgan_generator,
@@ -7,12 +8,16 @@ from zoo.nets.dcgan import (
     keras_dcgan_generator,
 )
 from zoo.nets.mlp import mlp_discriminator, mlp_generator
+from zoo.nets.sgan import sgan_discriminator, sgan_generator
 
 __all__ = [
     "dcgan_discriminator",
     "dcgan_generator",
+    "domain_classifier",
     "keras_dcgan_discriminator",
     "keras_dcgan_generator",
     "mlp_discriminator",
     "mlp_generator",
+    "sgan_discriminator",
+    "sgan_generator",
 ]

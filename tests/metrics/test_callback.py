@@ -1,0 +1,41 @@
+import json
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo import metrics, models, nets
+
+
+class Recorder(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.keys = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.keys.append(sorted(logs))
+
+
+def test_logs_fid_at_every_nth_and_the_last_epoch(tmp_path):
+    shape = (8, 8, 1)
+    gan = models.GAN(
+        nets.mlp_generator(4, shape, hidden_units=(8,)), nets.mlp_discriminator(shape, hidden_units=(8,)), seed=0
+    )
+    gan.compile()
+    rng = np.random.default_rng(0)
+    reference = np.tanh(rng.normal(size=(32, *shape))).astype("float32")
+    data = tf.data.Dataset.from_tensor_slices(reference).batch(4)
+    extractor = metrics.ClassifierExtractor(nets.domain_classifier(shape, feature_dim=6, filters=(4,)))
+    callback = metrics.EvaluationCallback(
+        extractor, reference, every_n_epochs=2, metrics=("fid", "kid"), num_samples=16,
+        jsonl_path=str(tmp_path / "metrics.jsonl"),
+    )
+    recorder = Recorder()
+    history = gan.fit(data, epochs=3, steps_per_epoch=2, callbacks=[callback, recorder], verbose=0)
+    has_fid = ["fid_16" in keys for keys in recorder.keys]
+    assert has_fid == [False, True, True]  # epoch 2 (every 2nd) and epoch 3 (the last)
+    assert len(history.history["fid_16"]) == 2 and len(history.history["d_loss"]) == 3
+    assert all(np.isfinite(history.history["kid_16_std"]))
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [(r["metric"], r["epoch"]) for r in records] == [("fid_16", 2), ("kid_16", 2), ("fid_16", 3), ("kid_16", 3)]
+    assert records[0]["extractor"] == "classifier:domain_classifier" and records[0]["model"] == gan.name

@@ -1,0 +1,144 @@
+import json
+
+import numpy as np
+import pytest
+
+from zoo import metrics
+
+
+class PixelExtractor:
+    """Features: the mean of each image row; probabilities: one-hot of the top-left pixel."""
+
+    name = "pixels"
+
+    def __init__(self, num_classes=3):
+        self.num_classes = num_classes
+
+    def features(self, images, batch_size=256):
+        return np.asarray(images, np.float64).mean(axis=(2, 3))
+
+    def probabilities(self, images, batch_size=256):
+        classes = np.clip(np.round(np.asarray(images)[:, 0, 0, 0] * 10), 0, self.num_classes - 1)
+        return np.eye(self.num_classes)[classes.astype(int)]
+
+
+class ConditionalModel:
+    """A zoo-like conditional model that writes label / 10 into its images' top-left pixel."""
+
+    num_classes = 3
+    latent_dim = 4
+
+    def __init__(self, obey=True):
+        self.obey = obey
+        self.calls = []
+
+    def generate(self, num_or_z, labels=None):
+        z = np.asarray(num_or_z, np.float32)
+        self.calls.append((z, labels))
+        images = np.tile(z[:, :1, None, None], (1, 8, 8, 1)) * 0.1
+        images[:, 0, 0, 0] = (labels if self.obey else np.zeros_like(labels)) / 10
+        return images
+
+
+def _reference(n=60, seed=0):
+    return np.random.default_rng(seed).normal(scale=0.1, size=(n, 8, 8, 1)).astype(np.float32)
+
+
+@pytest.mark.parametrize("n,name", [(2000, "fid_2k"), (10_000, "fid_10k"), (1500, "fid_1500"), (64, "fid_64")])
+def test_protocol_names(n, name):
+    assert metrics.metric_name("fid", n) == name
+
+
+def test_a_callable_generator_scored_against_itself():
+    reference = _reference()
+    results = metrics.evaluate_generator(
+        lambda n: reference[:n], reference, PixelExtractor(), metrics=("fid", "kid", "is")
+    )
+    assert list(results) == ["fid_60", "kid_60", "kid_60_std", "is_60", "is_60_std"]
+    assert results["fid_60"] == pytest.approx(0.0, abs=1e-9)
+    assert all(np.isfinite(v) for v in results.values())
+    shifted = metrics.evaluate_generator(lambda n: reference[:n] + 0.5, reference, PixelExtractor())
+    assert shifted["fid_60"] == pytest.approx(8 * 0.25, rel=1e-6)  # 8 row means each moved by 0.5
+
+
+def test_conditional_models_get_labels_and_accuracy():
+    reference = _reference()
+    model = ConditionalModel()
+    results = metrics.evaluate_generator(
+        model, reference, PixelExtractor(), metrics=("accuracy",), num_samples=30
+    )
+    assert results == {"accuracy_30": 1.0, "worst_label_accuracy_30": 1.0}
+    z, labels = model.calls[-1]
+    assert z.shape == (30, 4)
+    assert np.bincount(labels).tolist() == [10, 10, 10]  # balanced without reference labels
+
+    ignoring = metrics.evaluate_generator(
+        ConditionalModel(obey=False), reference, PixelExtractor(), metrics=("accuracy",), num_samples=30
+    )
+    assert ignoring["accuracy_30"] == pytest.approx(1 / 3) and ignoring["worst_label_accuracy_30"] == 0.0
+
+
+def test_labels_follow_the_reference_frequencies():
+    reference_labels = np.array([0] * 45 + [2] * 15)
+    model = ConditionalModel()
+    metrics.evaluate_generator(model, _reference(), PixelExtractor(), reference_labels=reference_labels)
+    counts = np.bincount(model.calls[-1][1], minlength=3)
+    assert counts.tolist() == [45, 0, 15]  # as many samples as reference images: the same labels
+
+
+def test_same_seed_same_samples():
+    model = ConditionalModel()
+    first = metrics.evaluate_generator(model, _reference(), PixelExtractor(), ("fid", "kid"), seed=3)
+    second = metrics.evaluate_generator(model, _reference(), PixelExtractor(), ("fid", "kid"), seed=3)
+    assert first == second
+    np.testing.assert_array_equal(model.calls[0][0], model.calls[1][0])
+
+
+def test_errors():
+    reference = _reference()
+    with pytest.raises(ValueError, match="metrics must be a non-empty list of fid, kid, is, accuracy"):
+        metrics.evaluate_generator(lambda n: reference[:n], reference, PixelExtractor(), metrics=("fidd",))
+    with pytest.raises(ValueError, match="needs a conditional model"):
+        metrics.evaluate_generator(lambda n: reference[:n], reference, PixelExtractor(), metrics=("accuracy",))
+    with pytest.raises(ValueError, match="classifier of the model's 3 classes"):
+        metrics.evaluate_generator(ConditionalModel(), reference, PixelExtractor(10), metrics=("accuracy",))
+    with pytest.raises(ValueError, match=r"generated images are \(4, 4, 1\)"):
+        metrics.evaluate_generator(lambda n: reference[:n, :4, :4], reference, PixelExtractor())
+    with pytest.raises(ValueError, match="num_samples must be an int >= 2"):
+        metrics.evaluate_generator(lambda n: reference[:n], reference, PixelExtractor(), num_samples=1)
+
+
+def test_append_jsonl_and_results(tmp_path):
+    path = tmp_path / "new" / "folder" / "results.jsonl"
+    metrics.append_jsonl(path, {"metric": "fid_2k", "value": np.float32(1.5)})
+    records = metrics.append_results(
+        path, {"fid_60": 1.25, "kid_60": 0.5, "kid_60_std": 0.1}, num_samples=60,
+        reference="digits", extractor="pixels", model="m", epoch=3,
+    )
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert lines[1:] == records and len(lines) == 3
+    assert list(lines[0]) == ["time", "metric", "value"] and lines[0]["value"] == 1.5
+    assert lines[0]["time"].endswith("+00:00")
+    assert lines[2] == {
+        "time": lines[2]["time"], "metric": "kid_60", "value": 0.5, "std": 0.1, "num_samples": 60,
+        "reference": "digits", "extractor": "pixels", "model": "m", "epoch": 3,
+    }
+
+
+def test_a_conditional_gan_and_its_export_score_alike(tmp_path):
+    from zoo import export, models, nets
+
+    shape = (16, 16, 1)
+    cgan = models.ConditionalGAN(
+        nets.dcgan_generator(8, shape, base_filters=4, num_classes=4),
+        nets.dcgan_discriminator(shape, base_filters=4, num_classes=4),
+        num_classes=4,
+    )
+    extractor = metrics.ClassifierExtractor(nets.domain_classifier(shape, num_classes=4, feature_dim=8, filters=(4,)))
+    reference = np.tanh(np.random.default_rng(0).normal(size=(24, *shape))).astype(np.float32)
+    options = dict(metrics=("fid", "kid", "accuracy"), reference_labels=np.arange(24) % 4, seed=5)
+    direct = metrics.evaluate_generator(cgan, reference, extractor, **options)
+    exported = metrics.load_generator(export.export_generator(cgan, "c", base_path=str(tmp_path)))
+    served = metrics.evaluate_generator(exported, reference, extractor, **options)
+    assert list(direct) == ["fid_24", "kid_24", "kid_24_std", "accuracy_24", "worst_label_accuracy_24"]
+    assert served == pytest.approx(direct, rel=1e-4, abs=1e-6)

@@ -1,0 +1,53 @@
+import keras
+import numpy as np
+import pytest
+
+from zoo import metrics, nets
+
+
+def test_inception_extractor_without_weights_on_tiny_images():
+    extractor = metrics.InceptionExtractor(weights=None)
+    assert extractor.name == "inception_v3" and extractor.num_classes == 1000
+    rng = np.random.default_rng(0)
+    grey = rng.uniform(-1, 1, (2, 16, 16, 1)).astype("float32")
+    features, probabilities = extractor.features_and_probabilities(grey, batch_size=2)
+    assert features.shape == (2, 2048) and features.dtype == np.float64
+    assert probabilities.shape == (2, 1000)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+    # Greyscale is repeated to RGB, so a grey image and its RGB copy embed identically.
+    np.testing.assert_allclose(extractor.features(np.repeat(grey, 3, axis=-1)), features, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="1 or 3 channels"):
+        extractor.features(np.zeros((1, 16, 16, 2), "float32"))
+
+
+def test_inception_download_failure_says_what_to_do(monkeypatch):
+    def offline(**kwargs):
+        raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- no network")
+
+    monkeypatch.setattr(keras.applications, "InceptionV3", offline)
+    with pytest.raises(RuntimeError, match="domain classifier") as error:
+        metrics.InceptionExtractor()
+    assert "URL fetch failure" in str(error.value)
+
+
+def test_classifier_extractor_uses_the_features_layer_and_softmax():
+    model = nets.domain_classifier((8, 8, 1), num_classes=4, feature_dim=6, filters=(4,))
+    extractor = metrics.ClassifierExtractor(model)
+    images = np.random.default_rng(0).uniform(-1, 1, (5, 8, 8, 1)).astype("float32")
+    features, probabilities = extractor.features_and_probabilities(images, batch_size=2)
+    embed = keras.Model(model.input, model.get_layer("features").output)
+    np.testing.assert_allclose(features, embed.predict(images, verbose=0), rtol=1e-5, atol=1e-6)
+    logits = model.predict(images, verbose=0)
+    np.testing.assert_allclose(probabilities, keras.ops.convert_to_numpy(keras.ops.softmax(logits)), rtol=1e-5)
+    assert extractor.name == "classifier:domain_classifier" and extractor.num_classes == 4
+    assert extractor.probabilities(images).shape == (5, 4)
+
+
+def test_classifier_extractor_errors():
+    model = nets.domain_classifier((8, 8, 1), filters=(4,))
+    with pytest.raises(ValueError, match="no layer named 'embedding'"):
+        metrics.ClassifierExtractor(model, feature_layer="embedding")
+    with pytest.raises(ValueError, match=r"expects \(8, 8, 1\)"):
+        metrics.ClassifierExtractor(model).features(np.zeros((2, 16, 16, 1), "float32"))
+    with pytest.raises(ValueError, match="keras.Model"):
+        metrics.ClassifierExtractor(lambda x: x)

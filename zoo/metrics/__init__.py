@@ -1,0 +1,64 @@
+"""Evaluation metrics for generative models, computed from activations.
+
+The feature extractor is passed in (TF-GAN's `classifier_fn` idea): InceptionV3 for the
+usual numbers, or a domain classifier trained by zoo for small greyscale data, so that
+FID means something offline. One metric per file:
+
+- `frechet.py`: FID (Heusel et al. 2017);
+- `kid.py`: KID (Binkowski et al. 2018);
+- `inception_score.py`: Inception / classifier score (Salimans et al. 2016);
+- `ssim.py`: SSIM and MS-SSIM (Wang et al. 2004, 2003);
+- `conditional.py`: accuracy of a held-out classifier on a conditional generator;
+- `extractors.py`, `classifier.py`: the feature extractors and the domain classifier;
+- `evaluate.py`, `callback.py`: protocol-named results (`fid_10k`), JSON lines, and a
+  callback that logs them during `fit`;
+- `loading.py`: checkpoints, exports and reference datasets for `zoo evaluate`.
+"""
+
+from zoo.metrics.callback import EvaluationCallback
+from zoo.metrics.classifier import load_domain_classifier, save_domain_classifier, train_domain_classifier
+from zoo.metrics.conditional import accuracy_from_scores, conditional_accuracy
+from zoo.metrics.evaluate import (
+    METRICS,
+    append_jsonl,
+    append_results,
+    evaluate_generator,
+    evaluate_with_reference,
+    generate_samples,
+    metric_name,
+)
+from zoo.metrics.extractors import ClassifierExtractor, InceptionExtractor
+from zoo.metrics.frechet import frechet_distance, frechet_distance_from_statistics, gaussian_statistics
+from zoo.metrics.inception_score import inception_score
+from zoo.metrics.kid import kernel_inception_distance, polynomial_kernel
+from zoo.metrics.loading import ExportedGenerator, load_generator, load_reference
+from zoo.metrics.ssim import ms_ssim, ssim
+
+__all__ = [
+    "METRICS",
+    "ClassifierExtractor",
+    "EvaluationCallback",
+    "ExportedGenerator",
+    "InceptionExtractor",
+    "accuracy_from_scores",
+    "append_jsonl",
+    "append_results",
+    "conditional_accuracy",
+    "evaluate_generator",
+    "evaluate_with_reference",
+    "frechet_distance",
+    "frechet_distance_from_statistics",
+    "gaussian_statistics",
+    "generate_samples",
+    "inception_score",
+    "kernel_inception_distance",
+    "load_domain_classifier",
+    "load_generator",
+    "load_reference",
+    "metric_name",
+    "ms_ssim",
+    "polynomial_kernel",
+    "save_domain_classifier",
+    "ssim",
+    "train_domain_classifier",
+]

@@ -1,0 +1,110 @@
+"""A Keras callback that scores the generator every few epochs during `fit`."""
+
+import numbers
+
+import keras
+
+from zoo.metrics import evaluate
+
+
+class EvaluationCallback(keras.callbacks.Callback):
+    """Logs FID/KID/IS/accuracy of the model being trained every `every_n_epochs` epochs.
+
+    On every Nth epoch end, and on the last epoch of `fit`, it runs
+    `zoo.metrics.evaluate_generator(self.model, ...)` with a fixed seed (the same noise
+    and labels every time, so successive epochs compare) and writes the values, named
+    by protocol (`fid_2k`, ...), into the epoch's `logs`. Callbacks placed AFTER this
+    one in the `callbacks` list see them: put it before `CSVLogger` and `TensorBoard`
+    (Keras adds `History` and the progress bar after every user callback). `CSVLogger`
+    fixes its columns on the first epoch, so with `every_n_epochs > 1` its file lacks
+    the metric columns; the JSON-lines file (`jsonl_path`) records every evaluation.
+    The reference features are computed once, at the first evaluation.
+
+    Args:
+        extractor: feature extractor (see `zoo.metrics.extractors`).
+        reference_images: float array `(N, H, W, C)` in [-1, 1], images of the
+            generator's shape.
+        every_n_epochs: int >= 1. Default 1.
+        metrics: names from `zoo.metrics.METRICS`. Default ("fid",).
+        num_samples: int or None (`len(reference_images)`), images generated each time.
+            Default None.
+        reference_labels: None or int array `(N,)`, for conditional models.
+        jsonl_path: None or str, a JSON-lines file to append every result to (with the
+            epoch). Default None.
+        seed: int, seed of the noise, labels and KID subsets. Default 0.
+        batch_size: int, images per generator/extractor call. Default 256.
+        reference_name: str, what the reference set is, for the JSON records.
+            Default "reference".
+
+    Example:
+    ```python
+    extractor = zoo.metrics.ClassifierExtractor.from_path("mnist.keras")
+    gan.fit(data, epochs=20, callbacks=[
+        zoo.metrics.EvaluationCallback(extractor, real_images, every_n_epochs=5,
+                                       metrics=("fid", "kid"), num_samples=2000,
+                                       jsonl_path="runs/mnist/metrics.jsonl"),
+        keras.callbacks.CSVLogger("runs/mnist/history.csv"),
+    ])
+    ```
+
+    Reference: Karras et al., "Training Generative Adversarial Networks with Limited
+    Data", NeurIPS 2020 (metrics logged during training, appended to JSON lines).
+    """
+
+    def __init__(
+        self,
+        extractor,
+        reference_images,
+        every_n_epochs=1,
+        metrics=("fid",),
+        num_samples=None,
+        reference_labels=None,
+        jsonl_path=None,
+        seed=0,
+        batch_size=256,
+        reference_name="reference",
+    ):
+        super().__init__()
+        if isinstance(every_n_epochs, bool) or not isinstance(every_n_epochs, numbers.Integral) or every_n_epochs < 1:
+            raise ValueError(f"every_n_epochs must be a positive int; got {every_n_epochs!r}")
+        self.extractor = extractor
+        self.reference_images = evaluate._reference(reference_images)
+        self.every_n_epochs = int(every_n_epochs)
+        self.metrics = evaluate.check_metrics(metrics)
+        self.num_samples = len(self.reference_images) if num_samples is None else num_samples
+        self.reference_labels = reference_labels
+        self.jsonl_path = jsonl_path
+        self.seed = seed
+        self.batch_size = batch_size
+        self.reference_name = reference_name
+        self._reference_features = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = epoch + 1
+        if done % self.every_n_epochs and done != self.params.get("epochs"):
+            return
+        if self._reference_features is None and any(m in ("fid", "kid") for m in self.metrics):
+            self._reference_features = self.extractor.features(self.reference_images, batch_size=self.batch_size)
+        results = evaluate.evaluate_with_reference(
+            self.model,
+            self.reference_images.shape[1:],
+            self._reference_features,
+            self.extractor,
+            self.metrics,
+            num_samples=self.num_samples,
+            batch_size=self.batch_size,
+            seed=self.seed,
+            reference_labels=self.reference_labels,
+        )
+        if logs is not None:
+            logs.update(results)
+        if self.jsonl_path:
+            evaluate.append_results(
+                self.jsonl_path,
+                results,
+                num_samples=self.num_samples,
+                reference=self.reference_name,
+                extractor=getattr(self.extractor, "name", type(self.extractor).__name__),
+                model=self.model.name,
+                epoch=done,
+            )

@@ -1,0 +1,343 @@
+"""Evaluate a generator against reference images under a named protocol; log to JSON lines.
+
+Result names carry the protocol, as in stylegan2-ada: `fid_2k` is FID between 2,000
+generated images and the reference set passed in (every reference image is used, so
+the reference set is part of the protocol and goes into each record), `kid_2k` and
+`kid_2k_std`, `is_2k` and `is_2k_std`, `accuracy_2k` and `worst_label_accuracy_2k`.
+"""
+
+import datetime
+import json
+import numbers
+import os
+
+import numpy as np
+
+from zoo.metrics.conditional import accuracy_from_scores
+from zoo.metrics.extractors import InceptionExtractor, features_and_probabilities
+from zoo.metrics.frechet import frechet_distance
+from zoo.metrics.inception_score import inception_score
+from zoo.metrics.kid import kernel_inception_distance
+
+METRICS = ("fid", "kid", "is", "accuracy")
+# Metrics computed from the extractor's features of both sets (the others need only
+# the generated images' probabilities).
+_FEATURE_METRICS = ("fid", "kid")
+IS_SPLITS = 10
+
+
+def metric_name(metric, num_samples):
+    """The protocol name of a result: `fid_2k` for 2,000 samples, `fid_1500` for 1,500.
+
+    Args:
+        metric: str, e.g. "fid".
+        num_samples: int, generated images the value was computed from.
+
+    Returns:
+        str, `f"{metric}_{n // 1000}k"` when n is a multiple of 1000, else `f"{metric}_{n}"`.
+
+    Example:
+        >>> metric_name("fid", 10_000)
+        'fid_10k'
+    """
+    if num_samples % 1000 == 0:
+        return f"{metric}_{num_samples // 1000}k"
+    return f"{metric}_{num_samples}"
+
+
+def check_metrics(metrics):
+    """`metrics` as a tuple of known names, in order, without repeats."""
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+    metrics = tuple(dict.fromkeys(metrics))
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown or not metrics:
+        raise ValueError(f"metrics must be a non-empty list of {', '.join(METRICS)}; got {list(metrics)!r}")
+    return metrics
+
+
+def num_classes_of(model):
+    """K for a conditional generator (an int attribute `num_classes`), else None."""
+    value = getattr(model, "num_classes", None)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > 0:
+        return int(value)
+    return None
+
+
+def generate_samples(model, num_samples, labels=None, seed=0, batch_size=256):
+    """Images from a zoo model or a callable, with reproducible noise where possible.
+
+    Zoo models (a `generate` method and an int `latent_dim`) get standard normal noise
+    drawn from `seed`, so calls with one seed give the same images; other objects with
+    `generate` are called as `generate(n)`. A plain callable is called in chunks of
+    `batch_size` as `fn(n)`, or `fn(n, labels)` when conditional.
+
+    Args:
+        model: object with `generate(num_or_z[, labels=...])`, or a callable. A
+            conditional one has an int attribute `num_classes`.
+        num_samples: int >= 1.
+        labels: None, or an int array `(num_samples,)` for a conditional model.
+        seed: int, noise seed. Default 0.
+        batch_size: int, images per call of a plain callable. Default 256.
+
+    Returns:
+        float32 array `(num_samples, H, W, C)`.
+    """
+    generate = getattr(model, "generate", None)
+    extra = {} if labels is None else {"labels": labels}
+    latent_dim = getattr(model, "latent_dim", None)
+    if generate is not None and isinstance(latent_dim, numbers.Integral):
+        z = np.random.default_rng(seed).standard_normal((num_samples, int(latent_dim))).astype(np.float32)
+        images = generate(z, **extra)
+    elif generate is not None:
+        images = generate(num_samples, **extra)
+    elif callable(model):
+        parts = []
+        for start in range(0, num_samples, batch_size):
+            n = min(batch_size, num_samples - start)
+            parts.append(np.asarray(model(n) if labels is None else model(n, labels[start : start + n])))
+        images = np.concatenate(parts)
+    else:
+        raise ValueError(f"model must have a generate method or be callable; got {type(model).__name__}")
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or len(images) != num_samples:
+        raise ValueError(f"the generator returned shape {images.shape}; expected ({num_samples}, H, W, C)")
+    return images
+
+
+def evaluate_generator(
+    model,
+    reference_images,
+    extractor,
+    metrics=("fid",),
+    num_samples=None,
+    batch_size=256,
+    seed=0,
+    reference_labels=None,
+):
+    """Generates `num_samples` images and scores them against `reference_images`.
+
+    Metrics: `"fid"` (Frechet distance of features), `"kid"` (KID mean and std),
+    `"is"` (Inception Score, or classifier score with a domain classifier; mean and
+    std over 10 splits) and `"accuracy"` (conditional models only: the extractor's
+    classifier accuracy on the requested labels, overall and for the worst label).
+
+    For a conditional model the requested labels follow the frequencies of
+    `reference_labels` when given (so FID compares like with like), else they are
+    balanced over the classes.
+
+    Args:
+        model: a zoo model (`generate`; conditional ones have an int `num_classes` and
+            `generate(num_or_z, labels=...)`), or a callable `fn(n) -> images` (for a
+            conditional one, `fn(n, labels)` with a `num_classes` attribute).
+        reference_images: float array `(N, H, W, C)` in [-1, 1], the same shape as the
+            generated images.
+        extractor: a feature extractor (`InceptionExtractor`, `ClassifierExtractor` or
+            any object with `features`, `probabilities`, `name`, `num_classes`).
+        metrics: names from `METRICS`. Default ("fid",).
+        num_samples: int >= 2, images to generate. Default None: `len(reference_images)`.
+        batch_size: int, images per generator/extractor call. Default 256.
+        seed: int, seed of the noise, labels and KID subsets. Default 0.
+        reference_labels: None or int array `(N,)`, labels of the reference images.
+
+    Returns:
+        dict `{protocol name: float}`, e.g. `{"fid_2k": 3.1, "kid_2k": 0.001,
+        "kid_2k_std": 0.0002}` (see `metric_name`).
+
+    Raises:
+        ValueError: on an unknown metric, "accuracy" for an unconditional model or an
+            extractor whose classes are not the model's, or images of another shape.
+
+    Example:
+    ```python
+    extractor = zoo.metrics.ClassifierExtractor.from_path("mnist.keras")
+    results = zoo.metrics.evaluate_generator(gan, real_images, extractor, ("fid", "kid"))
+    zoo.metrics.append_results("runs/evaluate.jsonl", results, num_samples=len(real_images),
+                               reference="mnist_idx:test", extractor=extractor.name, model="gan")
+    ```
+
+    Reference: Heusel et al. 2017 (FID), Binkowski et al. 2018 (KID), Salimans et al.
+    2016 (IS); Karras et al., "Training Generative Adversarial Networks with Limited
+    Data", NeurIPS 2020 (protocol names, JSON-lines results).
+    """
+    metrics = check_metrics(metrics)
+    if "accuracy" in metrics:  # fail before the slow part
+        check_accuracy(num_classes_of(model), extractor)
+    reference_images = _reference(reference_images)
+    if reference_labels is not None and len(reference_labels) != len(reference_images):
+        raise ValueError(
+            f"reference_labels must have one label per reference image ({len(reference_images)}); "
+            f"got {len(reference_labels)}"
+        )
+    reference_features = None
+    if any(m in _FEATURE_METRICS for m in metrics):
+        reference_features = extractor.features(reference_images, batch_size=batch_size)
+    return evaluate_with_reference(
+        model,
+        reference_images.shape[1:],
+        reference_features,
+        extractor,
+        metrics,
+        num_samples=len(reference_images) if num_samples is None else num_samples,
+        batch_size=batch_size,
+        seed=seed,
+        reference_labels=reference_labels,
+    )
+
+
+def evaluate_with_reference(
+    model,
+    image_shape,
+    reference_features,
+    extractor,
+    metrics,
+    num_samples,
+    batch_size=256,
+    seed=0,
+    reference_labels=None,
+):
+    """`evaluate_generator` with the reference features computed once beforehand.
+
+    Used by `EvaluationCallback` to evaluate every few epochs without re-embedding the
+    reference set. `image_shape` is `(H, W, C)` of the reference images;
+    `reference_features` may be None when no metric in `metrics` needs it.
+    """
+    metrics = check_metrics(metrics)
+    if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral) or num_samples < 2:
+        raise ValueError(f"num_samples must be an int >= 2; got {num_samples!r}")
+    num_samples = int(num_samples)
+    if reference_features is None and any(m in _FEATURE_METRICS for m in metrics):
+        raise ValueError("reference_features are needed for 'fid' and 'kid'")
+    num_classes = num_classes_of(model)
+    if "accuracy" in metrics:
+        check_accuracy(num_classes, extractor)
+    labels = None
+    if num_classes is not None:
+        # A stream of its own: drawn from the noise's stream, labels would correlate with z.
+        rng = np.random.default_rng(None if seed is None else [seed, 1])
+        labels = _sample_labels(rng, num_samples, num_classes, reference_labels)
+    images = generate_samples(model, num_samples, labels=labels, seed=seed, batch_size=batch_size)
+    if tuple(images.shape[1:]) != tuple(image_shape):
+        raise ValueError(
+            f"generated images are {tuple(images.shape[1:])} but the reference images are "
+            f"{tuple(image_shape)}; load the reference at the generator's size"
+        )
+    if not np.all(np.isfinite(images)):
+        raise ValueError("the generator returned NaN or infinite values")
+
+    features, probabilities = features_and_probabilities(extractor, images, batch_size)
+    results = {}
+    for metric in metrics:
+        name = metric_name(metric, num_samples)
+        if metric == "fid":
+            results[name] = frechet_distance(reference_features, features)
+        elif metric == "kid":
+            results[name], results[f"{name}_std"] = kernel_inception_distance(reference_features, features, seed=seed)
+        elif metric == "is":
+            results[name], results[f"{name}_std"] = inception_score(probabilities, splits=min(IS_SPLITS, num_samples))
+        else:
+            accuracy = accuracy_from_scores(probabilities, labels)
+            results[name] = accuracy["accuracy"]
+            results[metric_name("worst_label_accuracy", num_samples)] = accuracy["worst_label_accuracy"]
+    return results
+
+
+def append_jsonl(path, record):
+    """Appends `record` as one JSON line to `path` (parent folders are created).
+
+    Args:
+        path: str or `Path` of the `.jsonl` file.
+        record: JSON-serialisable dict (numpy scalars are converted). A `"time"` key
+            (ISO 8601 UTC) is added first unless present.
+
+    Returns:
+        dict, the record as written.
+
+    Example:
+        >>> append_jsonl("runs/evaluate.jsonl", {"metric": "fid_2k", "value": 3.1})
+    """
+    if "time" not in record:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        record = {"time": now.isoformat(timespec="seconds"), **record}
+    line = json.dumps(record, default=_jsonable)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    with open(path, "a") as f:
+        f.write(line + "\n")
+    return record
+
+
+def append_results(path, results, *, num_samples, reference, extractor, model, **extras):
+    """Appends one JSON line per metric of an `evaluate_generator` result.
+
+    A `*_std` value goes into its metric's record as `"std"`.
+
+    Args:
+        path: str, the `.jsonl` file.
+        results: dict from `evaluate_generator`.
+        num_samples: int, generated images.
+        reference: str, what the reference set was (e.g. "mnist_idx:test").
+        extractor: str, the extractor's `name`.
+        model: str, what was evaluated (a path or a model name).
+        **extras: further JSON-serialisable fields for every record (e.g. epoch).
+
+    Returns:
+        list of the records written.
+    """
+    written = []
+    for key, value in results.items():
+        if key.endswith("_std") and key[: -len("_std")] in results:
+            continue
+        record = {"metric": key, "value": value}
+        if f"{key}_std" in results:
+            record["std"] = results[f"{key}_std"]
+        record.update(
+            num_samples=num_samples, reference=reference, extractor=extractor, model=model, **extras
+        )
+        written.append(append_jsonl(path, record))
+    return written
+
+
+def check_accuracy(num_classes, extractor):
+    """Raises ValueError unless "accuracy" makes sense: a conditional model, its classifier."""
+    if num_classes is None:
+        raise ValueError(
+            "metric 'accuracy' needs a conditional model (one with an int num_classes "
+            "whose generate takes labels)"
+        )
+    if isinstance(extractor, InceptionExtractor) or getattr(extractor, "num_classes", None) != num_classes:
+        raise ValueError(
+            f"metric 'accuracy' needs a classifier of the model's {num_classes} classes as "
+            f"extractor; got {getattr(extractor, 'name', type(extractor).__name__)!r} with "
+            f"{getattr(extractor, 'num_classes', '?')} classes"
+        )
+
+
+def _sample_labels(rng, num_samples, num_classes, reference_labels):
+    if reference_labels is None:
+        return rng.permutation(np.arange(num_samples) % num_classes).astype(np.int32)
+    reference_labels = np.asarray(reference_labels)
+    integer = np.issubdtype(reference_labels.dtype, np.integer)
+    if reference_labels.ndim != 1 or len(reference_labels) == 0 or not integer:
+        raise ValueError(f"reference_labels must be a non-empty 1-D int array; got shape {reference_labels.shape}")
+    if reference_labels.min() < 0 or reference_labels.max() >= num_classes:
+        raise ValueError(f"reference_labels must be in [0, {num_classes}) for this model")
+    replace = num_samples > len(reference_labels)
+    return rng.choice(reference_labels, size=num_samples, replace=replace).astype(np.int32)
+
+
+def _reference(reference_images):
+    reference_images = np.asarray(reference_images, dtype=np.float32)
+    if reference_images.ndim != 4 or len(reference_images) < 2:
+        raise ValueError(
+            f"reference_images must be at least 2 images (N, H, W, C); got shape {reference_images.shape}"
+        )
+    return reference_images
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
