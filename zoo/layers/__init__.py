@@ -1,0 +1,5 @@
+"""Custom layers with `get_config`, used by the nets in `zoo.nets`."""
+
+from zoo.layers.weight_norm import WeightNormDense, initialize_weight_norm
+
+__all__ = ["WeightNormDense", "initialize_weight_norm"]
