@@ -209,3 +209,24 @@ def test_evaluate_a_conditional_export_with_accuracy(capsys, tmp_path):
     records = {r["metric"]: r for r in map(json.loads, open(output))}
     assert sorted(records) == ["accuracy_50", "fid_50", "worst_label_accuracy_50"]
     assert 0.0 <= records["worst_label_accuracy_50"]["value"] <= records["accuracy_50"]["value"] <= 1.0
+
+
+def test_train_and_sample_a_conditional_model(capsys, tmp_path):
+    run_dir, base = str(tmp_path / "run"), str(tmp_path / "models")
+    code, out, err = run(
+        capsys, "train", "cgan", "--dataset", "digits", "--batch-size", "8", "--steps-per-epoch", "2",
+        "--limit", "64", "--image-size", "16", "--base-filters", "4", "--latent-dim", "8",
+        "--epochs", "1", "--run-dir", run_dir, "--quiet", "--export", "digits_cgan", "--base-path", base,
+    )
+    assert code == 0, err
+    assert export.read_metadata(os.path.join(base, "digits_cgan", "1"))["num_classes"] == 10
+    for source in (["--checkpoint", os.path.join(run_dir, "checkpoint")], ["--export", os.path.join(base, "digits_cgan")]):
+        output = str(tmp_path / "grid.png")
+        code, out, err = run(capsys, "sample", *source, "--num", "25", "--output", output)
+        assert code == 0, err
+        assert "wrote 20 samples" in out  # 25 // 10 = 2 per class, one row per class
+
+
+def test_conditional_model_on_unlabelled_data_is_a_clear_error(capsys):
+    code, _, err = run(capsys, "train", "acgan", "--dataset", "lfw_faces", "--epochs", "1")
+    assert code == 2 and "no class labels" in err

@@ -19,10 +19,10 @@ def _quiet_tensorflow():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def _dataset(name, batch_size, image_size, seed, limit):
+def _dataset(name, batch_size, image_size, seed, limit, with_labels=False):
     from zoo import data
 
-    options = {"batch_size": batch_size, "seed": seed, "limit": limit}
+    options = {"batch_size": batch_size, "seed": seed, "limit": limit, "with_labels": with_labels}
     if image_size is not None:  # else each loader's own default size
         options["image_size"] = image_size
     if name in data.DATASETS:
@@ -54,11 +54,25 @@ def cmd_train(args):
     policy = device.set_precision(args.precision)
     batch_size = args.batch_size or preset.defaults["batch_size"]
     epochs = args.epochs or preset.defaults["epochs"]
-    dataset = _dataset(args.dataset, batch_size, args.image_size, args.seed, args.limit)
+    unlabelled = ValueError(
+        f"{args.model} is class-conditional, but {args.dataset} has no class labels "
+        "(use a labelled dataset such as mnist or digits, or a folder with class subfolders)"
+    )
+    if preset.conditional and args.dataset in data.DATASETS and not data.num_classes(args.dataset):
+        raise unlabelled
+    dataset = _dataset(
+        args.dataset, batch_size, args.image_size, args.seed, args.limit, with_labels=preset.conditional
+    )
     image_shape = data.image_shape(dataset)
+    num_classes = None
+    if preset.conditional:
+        num_classes = data.num_classes(args.dataset if args.dataset in data.DATASETS else dataset)
+        if not num_classes:
+            raise unlabelled
     run_dir = args.run_dir or os.path.join("runs", f"{args.model}-{os.path.basename(os.path.normpath(args.dataset))}")
     model = preset.build(
         image_shape,
+        num_classes=num_classes,
         latent_dim=args.latent_dim,
         learning_rate=args.learning_rate,
         loss=args.loss,
@@ -90,23 +104,20 @@ def cmd_train(args):
 
 
 def _load_generator(args):
-    """A callable `noise -> images` and the latent size, from a checkpoint or an export."""
+    """A checkpointed zoo model or an export, with `generate`, `latent_dim`, `num_classes`."""
     if bool(args.checkpoint) == bool(args.export):
         raise ValueError("pass exactly one of --checkpoint DIR or --export PATH")
+    from zoo.metrics import loading
+
     if args.checkpoint:
         from zoo import checkpoint
 
-        model = checkpoint.load_model(args.checkpoint, compile=False)
-        return model.generate, model.latent_dim
-    import tensorflow as tf
-
+        if not checkpoint.exists(args.checkpoint):
+            raise ValueError(f"no zoo checkpoint in {args.checkpoint!r}")
+        return loading.load_generator(args.checkpoint)
     from zoo import export
 
-    path = export.resolve_export(args.export)
-    loaded = tf.saved_model.load(path)
-    serve = loaded.signatures["serving_default"]
-    latent_dim = int(serve.structured_input_signature[1]["noise"].shape[-1])
-    return (lambda z: serve(noise=tf.constant(z))["images"].numpy()), latent_dim
+    return loading.ExportedGenerator(export.resolve_export(args.export))
 
 
 def cmd_sample(args):
@@ -114,10 +125,18 @@ def cmd_sample(args):
 
     from zoo.plotting import save_grid
 
-    generate, latent_dim = _load_generator(args)
-    z = np.random.default_rng(args.seed).standard_normal((args.num, latent_dim)).astype("float32")
-    path = save_grid(generate(z), args.output)
-    print(f"wrote {args.num} samples to {path}")
+    generator = _load_generator(args)
+    num_classes = getattr(generator, "num_classes", None)
+    labels, num_rows, num = None, None, args.num
+    if num_classes:
+        # One row per class, as in Mirza & Osindero's figure.
+        per_class = max(1, args.num // num_classes)
+        num, num_rows = per_class * num_classes, num_classes
+        labels = np.repeat(np.arange(num_classes), per_class).astype("int32")
+    z = np.random.default_rng(args.seed).standard_normal((num, generator.latent_dim)).astype("float32")
+    images = generator.generate(z) if labels is None else generator.generate(z, labels=labels)
+    path = save_grid(images, args.output, num_rows=num_rows)
+    print(f"wrote {len(z)} samples to {path}")
     return 0
 
 
