@@ -72,3 +72,21 @@ def run_without_zoo(tmp_path):
         return json.loads(result.stdout.strip().splitlines()[-1])
 
     return run
+
+
+def _shared_mnist_dir():
+    from pathlib import Path
+
+    root = os.environ.get("ZOO_SHARED_DATA")
+    shared = Path(root) if root else Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    return shared / "mnist"
+
+
+@pytest.fixture(scope="session")
+def shared_mnist():
+    """The real MNIST test split as IDX files (../shared/data/mnist or
+    $ZOO_SHARED_DATA/mnist); tests using it skip where it is absent."""
+    directory = _shared_mnist_dir()
+    if not (directory / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"real MNIST IDX files not found in {directory} (set ZOO_SHARED_DATA)")
+    return directory

@@ -1,20 +1,12 @@
 import gzip
 import hashlib
-import os
 import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from zoo.data.mnist_idx import IMAGES_FILE, LABELS_FILE, mnist_idx, read_idx
-
-
-def _shared_mnist():
-    root = os.environ.get("ZOO_SHARED_DATA")
-    shared = Path(root) if root else Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    return shared / "mnist"
 
 
 def _idx_bytes(array, type_code=0x08):
@@ -160,11 +152,8 @@ def test_mnist_idx_bad_arguments(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def real_mnist():
-    directory = _shared_mnist()
-    if not (directory / f"{IMAGES_FILE}.gz").is_file():
-        pytest.skip(f"real MNIST IDX files not found in {directory}")
-    return directory
+def real_mnist(shared_mnist):
+    return shared_mnist
 
 
 def test_real_files_match_the_published_checksums(real_mnist):

@@ -2,7 +2,6 @@
 
 import os
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -81,17 +80,9 @@ def test_training_arguments_are_checked(digits):
         metrics.load_domain_classifier("missing.keras")
 
 
-def _shared_mnist():
-    root = os.environ.get("ZOO_SHARED_DATA")
-    shared = Path(root) if root else Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    return shared / "mnist"
-
-
 @pytest.mark.slow
-def test_mnist_protocol_reaches_98_5_percent_on_the_held_out_2000():
-    folder = _shared_mnist()
-    if not folder.is_dir():
-        pytest.skip(f"{folder} not found (set ZOO_SHARED_DATA)")
+def test_mnist_protocol_reaches_98_5_percent_on_the_held_out_2000(shared_mnist):
+    folder = shared_mnist
 
     def split(name):
         ds = zoo.data.mnist_idx(folder, name, batch_size=10_000, shuffle=False, with_labels=True, drop_remainder=False)
