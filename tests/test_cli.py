@@ -230,3 +230,18 @@ def test_train_and_sample_a_conditional_model(capsys, tmp_path):
 def test_conditional_model_on_unlabelled_data_is_a_clear_error(capsys):
     code, _, err = run(capsys, "train", "acgan", "--dataset", "lfw_faces", "--epochs", "1")
     assert code == 2 and "no class labels" in err
+
+
+def test_classifier_trains_saves_and_serves_evaluate(capsys, tmp_path):
+    path = str(tmp_path / "digits.keras")
+    code, out, err = run(capsys, "classifier", "--dataset", "digits", "--image-size", "16", "--epochs", "1",
+                         "--output", path)
+    assert code == 0, err
+    assert os.path.isfile(path) and "saved:" in out
+    from zoo import metrics
+
+    assert metrics.load_domain_classifier(path).output_shape == (None, 10)
+    code, _, err = run(capsys, "classifier", "--dataset", "lfw_faces", "--output", path)
+    assert code == 2 and "no class labels" in err
+    code, _, err = run(capsys, "classifier", "--dataset", "digits", "--output", str(tmp_path / "x.h5"))
+    assert code == 2 and ".keras" in err
