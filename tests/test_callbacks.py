@@ -251,3 +251,23 @@ def test_time_limit_stops_after_the_budget():
     assert not roomy.stopped_early
     with pytest.raises(ValueError, match="seconds"):
         callbacks.TimeLimit(0)
+
+
+def test_sample_grid_of_a_semi_supervised_gan_draws_without_labels(tmp_path):
+    # It has num_classes but generates without labels: not a conditional model.
+    from zoo import data
+    from zoo.models import SemiSupervisedGAN, conditional_classes
+
+    shape = (8, 8, 1)
+    sgan = SemiSupervisedGAN(
+        nets.sgan_generator(4, shape, hidden_units=(8,)),
+        nets.sgan_discriminator(shape, num_classes=3, hidden_units=(8,)),
+        num_classes=3,
+        seed=0,
+    )
+    sgan.compile()
+    assert conditional_classes(sgan) is None
+    images = np.zeros((12, *shape), "float32")
+    ds = data.semi_supervised_dataset(images, images[:3], np.arange(3), batch_size=4, seed=0)
+    sgan.fit(ds.take(2), epochs=1, verbose=0, callbacks=[callbacks.SampleGrid(str(tmp_path), num_images=4)])
+    assert os.path.isfile(tmp_path / "latest.png")

@@ -76,3 +76,11 @@ def test_get_adversarial_loss_names_the_known_losses():
     assert losses.get_adversarial_loss("hinge") == (losses.hinge_d_loss, losses.hinge_g_loss)
     with pytest.raises(ValueError, match="hinge.*least_squares.*minimax"):
         losses.get_adversarial_loss("bce")
+
+
+def test_auxiliary_classifier_loss_is_the_class_negative_log_likelihood():
+    logits = np.array([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]], "float32")
+    labels = np.array([0, 2])
+    first = -math.log(math.exp(2.0) / (math.exp(2.0) + 1.0 + math.exp(-1.0)))
+    second = math.log(3.0)
+    assert float(losses.auxiliary_classifier_loss(logits, labels)) == pytest.approx((first + second) / 2, rel=1e-6)

@@ -5,12 +5,16 @@ import pytest
 from zoo import data, presets
 
 
-@pytest.mark.parametrize("name,conditioning", [("cgan", "input"), ("cgan_concat", "input"), ("acgan", "auxiliary")])
-def test_conditional_presets_build_conditional_models(name, conditioning):
+@pytest.mark.parametrize(
+    "name,layer,outputs", [("cgan", "label_projection", 1), ("cgan_concat", "label_maps", 1), ("acgan", "logits", 4)]
+)
+def test_conditional_presets_build_conditional_models(name, layer, outputs):
     preset = presets.get(name)
     assert preset.conditional
     model = preset.build((16, 16, 1), num_classes=3, base_filters=4, latent_dim=8)
-    assert model.num_classes == 3 and model.conditioning == conditioning
+    assert model.num_classes == 3
+    model.discriminator.get_layer(layer)  # raises if the wiring is another variant's
+    assert model.discriminator.output_shape == (None, outputs)
     assert model.generate(3, labels=[0, 1, 2]).shape == (3, 16, 16, 1)
 
 

@@ -41,7 +41,7 @@ class SampleGrid(keras.callbacks.Callback):
             summary under this log directory. Default None.
 
     The model must have `latent_dim` and `generate(z)`. For a conditional
-    model (one with `num_classes` and `generate(z, labels)`) each row of the
+    model (`conditional` true, `num_classes`, `generate(z, labels)`) each row of the
     grid is one class, as in Mirza & Osindero's figure: `num_classes` rows of
     `num_images // num_classes` images (at least one each).
     """
@@ -67,7 +67,9 @@ class SampleGrid(keras.callbacks.Callback):
                     f"SampleGrid needs a model with `{attribute}`; "
                     f"{type(self.model).__name__} has none"
                 )
-        num_classes = getattr(self.model, "num_classes", None)
+        from zoo.models.conditional_gan import conditional_classes
+
+        num_classes = conditional_classes(self.model)
         num_images, self._labels, self._num_rows = self.num_images, None, None
         if num_classes:
             per_class = max(1, self.num_images // num_classes)

@@ -126,8 +126,10 @@ def cmd_sample(args):
 
     from zoo.plotting import save_grid
 
+    from zoo.models import conditional_classes
+
     generator = _load_generator(args)
-    num_classes = getattr(generator, "num_classes", None)
+    num_classes = conditional_classes(generator)
     labels, num_rows, num = None, None, args.num
     if num_classes:
         # One row per class, as in Mirza & Osindero's figure.

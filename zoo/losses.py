@@ -123,6 +123,25 @@ def wasserstein_g_loss(fake_logits):
     return -_mean(fake_logits)
 
 
+def auxiliary_classifier_loss(class_logits, labels):
+    """Class cross-entropy of an AC-GAN discriminator's auxiliary classifier.
+
+    `-log P(C = c | x)`, the mean negative log-likelihood of the true class
+    `labels` under `softmax(class_logits)`. The discriminator minimises it on
+    real and on generated images, the generator on its generated images (the
+    "L_C" term of the paper).
+
+    Args:
+        class_logits: `(batch, num_classes)` raw class scores.
+        labels: int `(batch,)` class indices.
+
+    Reference: Odena et al., "Conditional Image Synthesis with Auxiliary
+    Classifier GANs", ICML 2017, eq. 3.
+    """
+    class_logits = ops.cast(class_logits, "float32")
+    return _mean(ops.sparse_categorical_crossentropy(labels, class_logits, from_logits=True))
+
+
 ADVERSARIAL_LOSSES = {
     "minimax": (minimax_d_loss, minimax_g_loss),
     "non_saturating": (non_saturating_d_loss, non_saturating_g_loss),

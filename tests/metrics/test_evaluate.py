@@ -25,6 +25,7 @@ class PixelExtractor:
 class ConditionalModel:
     """A zoo-like conditional model that writes label / 10 into its images' top-left pixel."""
 
+    conditional = True
     num_classes = 3
     latent_dim = 4
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from zoo import nets
+from zoo import losses, nets
 from zoo.models import ConditionalGAN
 
 SHAPE = (16, 16, 1)
@@ -57,14 +57,53 @@ def test_fit_moves_both_players_with_finite_logs(conditioning):
     assert gan.conditioning == ("auxiliary" if conditioning == "auxiliary" else "input")
 
 
-def test_one_hot_labels_train_like_int_labels():
+def test_one_hot_and_column_labels_train_like_int_labels():
+    images, labels = batch(16)
+    forms = [labels, np.eye(CLASSES, dtype="float32")[labels], labels[:, None]]
     histories = []
-    for one_hot in (False, True):
+    for form in forms:
         keras.utils.set_random_seed(7)
         gan = make()
         gan.compile()
-        histories.append(gan.fit(dataset(one_hot=one_hot), epochs=1, verbose=0).history)
-    np.testing.assert_allclose(histories[0]["d_loss"], histories[1]["d_loss"], rtol=1e-5)
+        data = tf.data.Dataset.from_tensor_slices((images, form)).batch(4)
+        histories.append(gan.fit(data, epochs=1, verbose=0).history)
+    for history in histories[1:]:
+        np.testing.assert_allclose(history["d_loss"], histories[0]["d_loss"], rtol=1e-5)
+
+
+def test_labels_of_another_shape_are_refused():
+    gan = make()
+    gan.compile()
+    images, _ = batch(4)
+    data = tf.data.Dataset.from_tensors((images, np.zeros((4, CLASSES + 1), "float32")))
+    with pytest.raises(ValueError, match="one-hot"):
+        gan.fit(data, epochs=1, verbose=0)
+
+
+def test_acgan_discriminator_minimises_adversarial_plus_both_class_losses():
+    # One SGD step moves the weights by -lr * gradient of the total the step
+    # minimises; recompute that total here, with the same (fixed) noise.
+    weight, lr = 0.7, 0.1
+    gan = make("auxiliary", auxiliary_weight=weight)
+    gan.compile(d_optimizer=keras.optimizers.SGD(lr))
+    gan.build_optimizers()
+    z = np.random.default_rng(1).normal(size=(4, LATENT)).astype("float32")
+    gan.sample_noise = lambda n: keras.ops.convert_to_tensor(z)
+    images, labels = batch()
+    variables = gan.discriminator.trainable_variables
+    before = snapshot(variables)
+    fakes = gan.generator([z, labels], training=True)
+    with tf.GradientTape() as tape:
+        real = gan.discriminator(images, training=True)
+        fake = gan.discriminator(fakes, training=True)
+        total = losses.non_saturating_d_loss(real[:, :1], fake[:, :1]) + weight * (
+            losses.auxiliary_classifier_loss(real[:, 1:], labels)
+            + losses.auxiliary_classifier_loss(fake[:, 1:], labels)
+        )
+    grads = tape.gradient(total, variables)
+    gan.discriminator_step(keras.ops.convert_to_tensor(images), keras.ops.convert_to_tensor(labels))
+    for b, g, v in zip(before, grads, variables):
+        np.testing.assert_allclose(np.array(v), b - lr * np.array(g), rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("conditioning", ["projection", "auxiliary"])

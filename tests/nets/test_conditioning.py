@@ -100,3 +100,23 @@ def test_bad_conditioning_arguments_are_named(kwargs, match):
 def test_label_dim_without_classes_is_refused():
     with pytest.raises(ValueError, match="label_dim"):
         nets.dcgan_generator(8, SHAPE, 4, label_dim=3)
+
+
+def test_projection_logit_is_psi_plus_the_label_embedding_dot_features():
+    discriminator = nets.dcgan_discriminator(SHAPE, 4, num_classes=CLASSES)
+    images, labels = inputs()
+    features = keras.Model(discriminator.inputs, discriminator.get_layer("psi").input)([images, labels])
+    features = keras.ops.convert_to_numpy(features)
+    psi = discriminator.get_layer("psi")
+    kernel, bias = (keras.ops.convert_to_numpy(w) for w in psi.weights)
+    embeddings = keras.ops.convert_to_numpy(discriminator.get_layer("label_projection").embeddings)
+    expected = features @ kernel + bias + np.sum(embeddings[labels] * features, axis=1, keepdims=True)
+    actual = keras.ops.convert_to_numpy(discriminator([images, labels]))
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_projection_head_computes_in_float32_under_mixed_precision():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    discriminator = nets.dcgan_discriminator(SHAPE, 4, num_classes=CLASSES)
+    for name in ("psi", "label_projection", "projection", "logits"):
+        assert discriminator.get_layer(name).compute_dtype == "float32", name

@@ -57,11 +57,10 @@ def check_metrics(metrics):
 
 
 def num_classes_of(model):
-    """K for a conditional generator (an int attribute `num_classes`), else None."""
-    value = getattr(model, "num_classes", None)
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > 0:
-        return int(value)
-    return None
+    """K for a conditional generator (`conditional` true and an int `num_classes`), else None."""
+    from zoo.models.conditional_gan import conditional_classes
+
+    return conditional_classes(model)
 
 
 def generate_samples(model, num_samples, labels=None, seed=0, batch_size=256):
@@ -74,7 +73,7 @@ def generate_samples(model, num_samples, labels=None, seed=0, batch_size=256):
 
     Args:
         model: object with `generate(num_or_z[, labels=...])`, or a callable. A
-            conditional one has an int attribute `num_classes`.
+            conditional one has `conditional = True` and an int `num_classes`.
         num_samples: int >= 1.
         labels: None, or an int array `(num_samples,)` for a conditional model.
         seed: int, noise seed. Default 0.
@@ -127,9 +126,10 @@ def evaluate_generator(
     balanced over the classes.
 
     Args:
-        model: a zoo model (`generate`; conditional ones have an int `num_classes` and
-            `generate(num_or_z, labels=...)`), or a callable `fn(n) -> images` (for a
-            conditional one, `fn(n, labels)` with a `num_classes` attribute).
+        model: a zoo model (`generate`; conditional ones have `conditional = True`, an
+            int `num_classes` and `generate(num_or_z, labels=...)`), or a callable
+            `fn(n) -> images` (for a conditional one, `fn(n, labels)` with attributes
+            `conditional = True` and `num_classes`).
         reference_images: float array `(N, H, W, C)` in [-1, 1], the same shape as the
             generated images.
         extractor: a feature extractor (`InceptionExtractor`, `ClassifierExtractor` or

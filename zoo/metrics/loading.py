@@ -44,6 +44,7 @@ class ExportedGenerator:
         if "labels" in inputs and not isinstance(num_classes, int):
             raise ValueError(f"{self.path}: the export takes labels but its zoo.json has no int num_classes")
         self.num_classes = num_classes if "labels" in inputs else None
+        self.conditional = self.num_classes is not None
         shape = self.metadata.get("image_shape")
         if not shape:
             labels = None if self.num_classes is None else np.zeros(1, np.int32)
@@ -137,7 +138,7 @@ def load_reference(name, split="test", image_size=None, limit=None, with_labels=
         loader = data.DATASETS[name]
         if "split" in inspect.signature(loader).parameters:
             loader = _with_split(loader, split)
-        labelled = name != "lfw_faces"
+        labelled = data.NUM_CLASSES.get(name) is not None
     elif os.path.isdir(name):
         labelled = _has_class_folders(name)
         loader = lambda **kw: data.image_folder(name, **kw)  # noqa: E731

@@ -5,7 +5,22 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from zoo import losses
 from zoo.models.gan import GAN
+
+
+def conditional_classes(model):
+    """K if `model` generates by class label (its `conditional` is true), else None.
+
+    A `num_classes` attribute alone does not make a model conditional: a
+    semi-supervised GAN has classes but generates without labels.
+    """
+    if not getattr(model, "conditional", False):
+        return None
+    value = getattr(model, "num_classes", None)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{type(model).__name__} is conditional but has no positive int num_classes")
+    return int(value)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -62,6 +77,9 @@ class ConditionalGAN(GAN):
     GANs", ICML 2017.
     """
 
+    # Generates by label: SampleGrid, zoo sample and zoo.metrics pass labels.
+    conditional = True
+
     def __init__(self, generator, discriminator, num_classes, latent_dim=None, auxiliary_weight=1.0, **kwargs):
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
@@ -103,7 +121,7 @@ class ConditionalGAN(GAN):
 
     # -- sampling ------------------------------------------------------------
 
-    def generate(self, num_or_z, labels=None, batch_size=256):
+    def generate(self, num_or_z, labels=None, *, batch_size=256):
         """Generates images in [-1, 1] for the given labels, as a numpy array.
 
         Args:
@@ -138,9 +156,16 @@ class ConditionalGAN(GAN):
                 "with_labels=True"
             )
         images, labels = data[0], data[1]
-        if len(labels.shape) == 2:  # one-hot
-            labels = ops.argmax(labels, axis=-1)
-        return images, ops.cast(ops.reshape(labels, (-1,)), "int32")
+        if len(labels.shape) == 2 and labels.shape[-1] == self.num_classes and self.num_classes > 1:
+            labels = ops.argmax(labels, axis=-1)  # one-hot
+        elif len(labels.shape) == 2 and labels.shape[-1] == 1:
+            labels = ops.reshape(labels, (-1,))
+        elif len(labels.shape) != 1:
+            raise ValueError(
+                f"labels must be ints (batch,) or (batch, 1), or one-hot (batch, {self.num_classes}); "
+                f"got shape {tuple(labels.shape)}"
+            )
+        return images, ops.cast(labels, "int32")
 
     def _discriminate(self, images, labels, training):
         """(real/fake logits (batch, 1), class logits or None)."""
@@ -148,11 +173,6 @@ class ConditionalGAN(GAN):
             return self.discriminator([images, labels], training=training), None
         logits = self.discriminator(images, training=training)
         return logits[:, :1], logits[:, 1:]
-
-    def _class_loss(self, class_logits, labels):
-        return ops.mean(
-            keras.losses.sparse_categorical_crossentropy(labels, class_logits, from_logits=True)
-        )
 
     def discriminator_step(self, real_images, labels):
         batch_size = ops.shape(real_images)[0]
@@ -163,9 +183,9 @@ class ConditionalGAN(GAN):
             d_loss = self.d_loss_fn(real_logits, fake_logits, real_target=1.0 - self.label_smoothing)
             aux_loss = None
             if self.conditioning == "auxiliary":
-                aux_loss = self._class_loss(real_classes, labels)
+                aux_loss = losses.auxiliary_classifier_loss(real_classes, labels)
                 total = d_loss + self.auxiliary_weight * (
-                    aux_loss + self._class_loss(fake_classes, labels)
+                    aux_loss + losses.auxiliary_classifier_loss(fake_classes, labels)
                 )
             else:
                 total = d_loss
@@ -181,7 +201,7 @@ class ConditionalGAN(GAN):
             g_loss = self.g_loss_fn(fake_logits)
             total = g_loss
             if self.conditioning == "auxiliary":
-                total = g_loss + self.auxiliary_weight * self._class_loss(fake_classes, labels)
+                total = g_loss + self.auxiliary_weight * losses.auxiliary_classifier_loss(fake_classes, labels)
             scaled = self.g_optimizer.scale_loss(self.replica_mean(total))
         self.apply_gradients(tape, scaled, self.g_optimizer, self.generator.trainable_variables)
         return g_loss
@@ -200,7 +220,7 @@ class ConditionalGAN(GAN):
         real_logits, real_classes = self._discriminate(real_images, labels, False)
         fake_logits, _ = self._discriminate(fake_images, labels, False)
         d_loss = self.d_loss_fn(real_logits, fake_logits, real_target=1.0)
-        aux_loss = None if real_classes is None else self._class_loss(real_classes, labels)
+        aux_loss = None if real_classes is None else losses.auxiliary_classifier_loss(real_classes, labels)
         return self._track_conditional(
             d_loss, self.g_loss_fn(fake_logits), real_logits, fake_logits, (aux_loss, real_classes), labels
         )

@@ -149,7 +149,7 @@ class GAN(MultiOptimizerModel):
     def sample_noise(self, batch_size):
         return self.normal((batch_size, self.latent_dim))
 
-    def generate(self, num_or_z, batch_size=256):
+    def generate(self, num_or_z, *, batch_size=256):
         """Generates images in [-1, 1] as a numpy array.
 
         Args:

@@ -84,12 +84,15 @@ def conditional_logits(features, inputs, num_classes, conditioning, kernel_initi
             1 + num_classes, dtype="float32", kernel_initializer=kernel_initializer, name="logits"
         )(features)
     labels = inputs[1]
-    unconditional = layers.Dense(1, kernel_initializer=kernel_initializer, name="psi")(features)
+    # float32 head: the inner product sums thousands of terms, too many for
+    # bfloat16/float16 under a mixed-precision policy.
+    unconditional = layers.Dense(1, kernel_initializer=kernel_initializer, dtype="float32", name="psi")(features)
     embedded = layers.Embedding(
         num_classes,
         features.shape[-1],
         embeddings_initializer=kernel_initializer,
+        dtype="float32",
         name="label_projection",
     )(labels)
-    projection = layers.Dot(axes=1, name="projection")([embedded, features])
+    projection = layers.Dot(axes=1, dtype="float32", name="projection")([embedded, features])
     return layers.Add(dtype="float32", name="logits")([unconditional, projection])

@@ -1,0 +1,228 @@
+"""Semi-supervised MNIST with 100 labels: held-out error of zoo's SGAN against a supervised baseline.
+
+Run from the repository root:
+
+    PYTHONPATH=. .venv/bin/python benchmarks/mnist_sgan.py                    # seeds 0 1 2
+    PYTHONPATH=. .venv/bin/python benchmarks/mnist_sgan.py --seeds 0 --epochs 40
+    PYTHONPATH=. .venv/bin/python benchmarks/mnist_sgan.py --quick            # smoke check
+
+Protocol (data: the MNIST test set as IDX files, `--data`, default ../shared/data/mnist):
+    - the first 8,000 images are the training pool, the last 2,000 the held-out test set;
+    - for each seed, `zoo.data.labelled_subset(labels, 10, seed)` picks 10 labelled images
+      per class from the pool (100 labels); the 8,000 pool images are the unlabelled data,
+      passed without labels;
+    - SGAN: `zoo.models.SemiSupervisedGAN` with the Improved-GAN MNIST nets (feature
+      matching, weight norm, Gaussian noise), Adam(`--learning-rate`, beta_1 0.5), batch 100,
+      `--epochs` passes over the 8,000 images;
+    - supervised baseline: the same discriminator net (same noise layers, weight norm and
+      initialisation), trained with softmax cross-entropy on the same 100 labels only, with
+      the same optimizer and the same number of updates; no early stopping (the test set is
+      never used for any choice);
+    - reported: held-out error of both, per seed, their mean and worst, and wall times.
+Results are appended to benchmarks/results/mnist_sgan.json (`--output`), written atomically.
+"""
+
+import argparse
+import contextlib
+import datetime
+import json
+import os
+import platform
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import zoo  # noqa: E402
+import zoo.layers  # noqa: E402
+
+BENCHMARK = "mnist_sgan"
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS_DIR = ROOT / "benchmarks" / "results"
+DEFAULT_OUTPUT = RESULTS_DIR / f"{BENCHMARK}.json"
+QUICK_OUTPUT = RESULTS_DIR / f"{BENCHMARK}_quick.json"
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist"
+TARGET_ERROR = 0.02
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("ZOO_SHARED_DATA", DEFAULT_DATA.parent)) / "mnist")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--labels-per-class", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--learning-rate", type=float, default=3e-4)
+    parser.add_argument("--unlabelled-weight", type=float, default=1.0)
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N pool images")
+    parser.add_argument("--hidden-units", type=int, nargs="+", default=[1000, 500, 250, 250, 250])
+    parser.add_argument("--generator-units", type=int, nargs="+", default=[500, 500])
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="seconds: tiny nets, 1 epoch, 1 seed")
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seeds, args.epochs, args.limit = args.seeds[:1], 1, args.limit or 1000
+        args.hidden_units, args.generator_units = [32, 16], [32]
+    if args.output is None:
+        args.output = QUICK_OUTPUT if args.quick else DEFAULT_OUTPUT
+    return args
+
+
+def load(directory, limit):
+    options = dict(with_labels=True, shuffle=False, drop_remainder=False, batch_size=1000)
+    train = zoo.data.dataset_arrays(zoo.data.mnist_idx(directory, "train", **options))
+    test = zoo.data.dataset_arrays(zoo.data.mnist_idx(directory, "test", **options))
+    if limit:
+        train = (train[0][:limit], train[1][:limit])
+    return train, test
+
+
+def discriminator(args, init_images):
+    net = zoo.nets.sgan_discriminator((28, 28, 1), 10, hidden_units=tuple(args.hidden_units))
+    zoo.layers.initialize_weight_norm(net, init_images)
+    return net
+
+
+def adam(args):
+    return keras.optimizers.Adam(args.learning_rate, beta_1=0.5)
+
+
+def run_sgan(args, seed, pool, keep, test):
+    keras.utils.set_random_seed(seed)
+    images, labels = pool
+    dataset = zoo.data.semi_supervised_dataset(
+        images, images[keep], labels[keep], batch_size=args.batch_size, seed=seed
+    )
+    sgan = zoo.models.SemiSupervisedGAN(
+        zoo.nets.sgan_generator(100, (28, 28, 1), hidden_units=tuple(args.generator_units)),
+        discriminator(args, images[:500]),
+        num_classes=10,
+        unlabelled_weight=args.unlabelled_weight,
+        seed=seed,
+    )
+    sgan.compile(d_optimizer=adam(args), g_optimizer=adam(args))
+    start = time.perf_counter()
+    history = sgan.fit(dataset, epochs=args.epochs, verbose=0)
+    seconds = time.perf_counter() - start
+    scores = sgan.evaluate(*test, batch_size=500, verbose=0, return_dict=True)
+    return {
+        "test_error": float(scores["error"]),
+        "train_seconds": round(seconds, 1),
+        "updates": int(sgan.d_optimizer.iterations),
+        "final": {k: float(v[-1]) for k, v in history.history.items()},
+    }
+
+
+def run_supervised(args, seed, pool, keep, test, updates):
+    keras.utils.set_random_seed(seed)
+    images, labels = pool
+    net = discriminator(args, images[:500])
+    net.compile(
+        optimizer=adam(args),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["sparse_categorical_accuracy"],
+    )
+    labelled = (
+        tf.data.Dataset.from_tensor_slices((images[keep], labels[keep].astype("int32")))
+        .shuffle(len(keep), seed=seed)
+        .repeat()
+        .batch(args.batch_size)
+    )
+    start = time.perf_counter()
+    net.fit(labelled, epochs=1, steps_per_epoch=updates, verbose=0)
+    seconds = time.perf_counter() - start
+    accuracy = net.evaluate(*test, batch_size=500, verbose=0, return_dict=True)["sparse_categorical_accuracy"]
+    return {"test_error": 1.0 - float(accuracy), "train_seconds": round(seconds, 1), "updates": updates}
+
+
+def summary(errors):
+    return {"mean": statistics.fmean(errors), "worst": max(errors), "best": min(errors)}
+
+
+def read_results(path):
+    if not path.exists():
+        return {"benchmark": BENCHMARK, "records": []}
+    with open(path) as f:
+        data = json.load(f)
+    if not isinstance(data, dict) or not isinstance(data.get("records"), list):
+        raise ValueError(f"{path} is not a results file with a 'records' list")
+    return data
+
+
+def append_record(path, record):
+    """Appends `record` to the results file: write a temporary file, then `os.replace`."""
+    data = read_results(path)
+    data["records"].append(record)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    args = parse_args(argv)
+    read_results(args.output)  # fail now rather than after the runs
+    started = time.perf_counter()
+    pool, test = load(args.data, args.limit)
+    runs = []
+    for seed in args.seeds:
+        keep = zoo.data.labelled_subset(pool[1], args.labels_per_class, seed=seed)
+        run = {"seed": seed, "labelled_indices": keep.tolist()}
+        run["sgan"] = run_sgan(args, seed, pool, keep, test)
+        if not args.skip_baseline:
+            run["supervised"] = run_supervised(args, seed, pool, keep, test, run["sgan"]["updates"])
+        runs.append(run)
+        print(
+            f"seed {seed}: SGAN error {run['sgan']['test_error']:.2%} "
+            f"({run['sgan']['train_seconds']:.0f} s)"
+            + (f", supervised {run['supervised']['test_error']:.2%}" if "supervised" in run else ""),
+            flush=True,
+        )
+    record = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": "PYTHONPATH=. .venv/bin/python benchmarks/mnist_sgan.py " + shlex.join(argv),
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "platform": platform.platform(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+        },
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "num_labels": args.labels_per_class * 10,
+        "num_unlabelled": len(pool[0]),
+        "num_test": len(test[0]),
+        "target_error": TARGET_ERROR,
+        "runs": runs,
+        "sgan": summary([r["sgan"]["test_error"] for r in runs]),
+        "wall_seconds": round(time.perf_counter() - started, 1),
+    }
+    if not args.skip_baseline:
+        record["supervised"] = summary([r["supervised"]["test_error"] for r in runs])
+    append_record(args.output, record)
+    print(
+        f"SGAN held-out error: mean {record['sgan']['mean']:.2%}, worst {record['sgan']['worst']:.2%} "
+        f"(target <= {TARGET_ERROR:.0%})"
+        + (f"; supervised baseline mean {record['supervised']['mean']:.2%}" if "supervised" in record else "")
+    )
+    return record
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""The semi-supervised GAN: losses, updates, label isolation, classifier, config."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from zoo import data, nets
+from zoo.models import SemiSupervisedGAN
+from zoo.models import semi_supervised_gan as sgan_module
+
+SHAPE = (8, 8, 1)
+LATENT = 4
+CLASSES = 3
+
+
+def make_sgan(**kwargs):
+    generator = nets.sgan_generator(LATENT, SHAPE, hidden_units=(8,))
+    discriminator = nets.sgan_discriminator(SHAPE, num_classes=CLASSES, hidden_units=(16, 8))
+    return SemiSupervisedGAN(generator, discriminator, num_classes=CLASSES, seed=3, **kwargs)
+
+
+def arrays(n=48, seed=0):
+    rng = np.random.default_rng(seed)
+    images = rng.uniform(-1, 1, (n, *SHAPE)).astype("float32")
+    labels = rng.integers(0, CLASSES, n)
+    return images, labels
+
+
+def dataset(images, labels, keep, batch=8):
+    return data.semi_supervised_dataset(images, images[keep], labels[keep], batch_size=batch, seed=0)
+
+
+def snapshot(variables):
+    return [np.array(v) for v in variables]
+
+
+def changed(before, variables):
+    return [not np.array_equal(b, np.array(v)) for b, v in zip(before, variables)]
+
+
+def test_losses_match_hand_computed_values():
+    real = np.array([[0.0, np.log(3.0)], [np.log(2.0), np.log(2.0)]], "float32")  # Z = 4, 4
+    fake = np.array([[np.log(0.5), np.log(0.5)]], "float32")  # Z = 1
+    # D(x) = Z / (Z + 1): -log(4/5) on real, -log(1 - 1/2) on fake.
+    expected = -np.log(0.8) - np.log(0.5)
+    assert float(sgan_module.unsupervised_loss(real, fake)) == pytest.approx(expected, rel=1e-5)
+    assert float(sgan_module.non_saturating_generator_loss(fake)) == pytest.approx(np.log(2.0), rel=1e-5)
+    labels = np.array([1, 0])
+    expected = (-np.log(3.0 / 4.0) - np.log(2.0 / 4.0)) / 2
+    assert float(sgan_module.supervised_loss(labels, real)) == pytest.approx(expected, rel=1e-5)
+    a = np.array([[1.0, 2.0], [3.0, 4.0]], "float32")  # means (2, 3)
+    b = np.zeros((3, 2), "float32")
+    assert float(sgan_module.feature_matching_loss(a, b)) == pytest.approx((4 + 9) / 2)
+
+
+@pytest.mark.parametrize("feature_matching", [True, False])
+def test_fit_logs_finite_values_and_moves_both_players(feature_matching):
+    images, labels = arrays()
+    keep = data.labelled_subset(labels, per_class=2, seed=0)
+    sgan = make_sgan(feature_matching=feature_matching)
+    sgan.compile()
+    g_before = snapshot(sgan.generator.trainable_variables)
+    d_before = snapshot(sgan.discriminator.trainable_variables)
+    history = sgan.fit(dataset(images, labels, keep), epochs=2, verbose=0)
+    assert set(history.history) == {"d_loss", "g_loss", "supervised_loss", "unsupervised_loss", "accuracy"}
+    for values in history.history.values():
+        assert np.all(np.isfinite(values))
+    assert all(changed(g_before, sgan.generator.trainable_variables))
+    assert all(changed(d_before, sgan.discriminator.trainable_variables))
+    assert int(sgan.d_optimizer.iterations) == 12 and int(sgan.g_optimizer.iterations) == 12
+
+
+def test_discriminator_step_leaves_generator_unchanged_and_vice_versa():
+    images, labels = arrays(8)
+    sgan = make_sgan()
+    sgan.compile()
+    sgan.build_optimizers()
+    g_before = snapshot(sgan.generator.trainable_variables)
+    d_before = snapshot(sgan.discriminator.trainable_variables)
+    tf.function(sgan.discriminator_step)(images, images[:4], labels[:4])
+    assert not any(changed(g_before, sgan.generator.trainable_variables))
+    assert all(changed(d_before, sgan.discriminator.trainable_variables))
+    d_before = snapshot(sgan.discriminator.trainable_variables)
+    tf.function(sgan.generator_step)(images)
+    assert not any(changed(d_before, sgan.discriminator.trainable_variables))
+    assert all(changed(g_before, sgan.generator.trainable_variables))
+
+
+def test_labels_outside_the_subset_never_change_training():
+    images, labels = arrays()
+    keep = data.labelled_subset(labels, per_class=2, seed=5)
+    scrambled = labels.copy()
+    outside = np.setdiff1d(np.arange(len(labels)), keep)
+    scrambled[outside] = np.random.default_rng(9).permutation(scrambled[outside])
+    scrambled[outside[:5]] = 99  # not even a valid class
+    weights = []
+    for these_labels in (labels, scrambled):
+        keras.utils.set_random_seed(7)
+        sgan = make_sgan()
+        sgan.compile()
+        sgan.fit(dataset(images, these_labels, keep), epochs=1, verbose=0)
+        weights.append(sgan.discriminator.get_weights() + sgan.generator.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_evaluate_reports_accuracy_and_error_and_classifier_predicts():
+    images, labels = arrays(10)
+    sgan = make_sgan()
+    sgan.compile()
+    result = sgan.evaluate(images, labels, batch_size=4, verbose=0, return_dict=True)
+    predicted = sgan.predict_labels(images)
+    assert predicted.shape == (10,) and predicted.dtype == np.int64
+    accuracy = float(np.mean(predicted == labels))
+    assert result["accuracy"] == pytest.approx(accuracy)
+    assert result["error"] == pytest.approx(1.0 - accuracy)
+
+    classifier = sgan.classifier
+    assert classifier is sgan.classifier
+    assert classifier.predict(images, verbose=0).shape == (10, CLASSES)
+    classifier.compile(
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["sparse_categorical_accuracy"],
+    )
+    scores = classifier.evaluate(images, labels, verbose=0, return_dict=True)
+    assert scores["sparse_categorical_accuracy"] == pytest.approx(accuracy)
+    # Shares the discriminator's weights and adds none to the model.
+    assert {id(v) for v in classifier.weights} <= {id(v) for v in sgan.discriminator.weights}
+    assert len(sgan.weights) == len(sgan.generator.weights) + len(sgan.discriminator.weights)
+
+
+def test_generate_gives_images_in_range():
+    out = make_sgan().generate(3)
+    assert out.shape == (3, *SHAPE) and out.min() >= -1 and out.max() <= 1
+
+
+def test_config_round_trip_keeps_arguments_and_nets():
+    sgan = make_sgan(feature_matching=False, unlabelled_weight=0.5)
+    config = sgan.get_config()
+    clone = SemiSupervisedGAN.from_config(config)
+    for key in ("num_classes", "latent_dim", "feature_matching", "feature_layer", "unlabelled_weight", "seed"):
+        assert clone.get_config()[key] == config[key]
+    clone.discriminator.set_weights(sgan.discriminator.get_weights())
+    images, _ = arrays(4)
+    np.testing.assert_array_equal(clone.predict_labels(images), sgan.predict_labels(images))
+
+
+def test_fit_under_two_replicas_gives_finite_losses(two_replicas):
+    images, labels = arrays()
+    keep = data.labelled_subset(labels, per_class=2, seed=0)
+    with two_replicas.scope():
+        sgan = make_sgan()
+        sgan.compile()
+        sgan.build_optimizers()
+    history = sgan.fit(dataset(images, labels, keep), epochs=1, verbose=0)
+    assert all(np.isfinite(v[-1]) for v in history.history.values())
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"num_classes": 1}, "num_classes must be"),
+        ({"num_classes": 4}, "num_classes=4 does not match"),
+        ({"latent_dim": 9}, "latent_dim=9 does not match"),
+        ({"feature_layer": "nope"}, "feature_layer='nope'"),
+        ({"unlabelled_weight": -1.0}, "unlabelled_weight"),
+        ({"feature_matching": "yes"}, "feature_matching"),
+    ],
+)
+def test_bad_arguments_are_named(kwargs, match):
+    generator = nets.sgan_generator(LATENT, SHAPE, hidden_units=(8,))
+    discriminator = nets.sgan_discriminator(SHAPE, num_classes=CLASSES, hidden_units=(8,))
+    kwargs = {"num_classes": CLASSES, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        SemiSupervisedGAN(generator, discriminator, **kwargs)
+
+
+def test_fit_without_labelled_batches_is_a_clear_error():
+    images, _ = arrays(8)
+    sgan = make_sgan()
+    sgan.compile()
+    with pytest.raises(ValueError, match="semi_supervised_dataset"):
+        sgan.fit(tf.data.Dataset.from_tensor_slices(images).batch(4), epochs=1, verbose=0)
