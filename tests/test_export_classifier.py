@@ -1,6 +1,5 @@
 """Classifier export for TF Serving, checked from processes with no zoo code."""
 
-import json
 import os
 import subprocess
 import sys
@@ -15,8 +14,7 @@ SHAPE = (8, 8, 1)
 
 # Runs in a fresh interpreter in which importing zoo is impossible.
 LOADER = r"""
-import sys, json
-sys.modules["zoo"] = None
+import json
 import numpy as np, tensorflow as tf
 loaded = tf.saved_model.load(sys.argv[1])
 out = loaded.signatures["serving_default"](images=tf.constant(np.load(sys.argv[2])))
@@ -37,7 +35,7 @@ def make_sgan():
     )
 
 
-def test_export_loads_in_a_process_without_zoo(tmp_path):
+def test_export_loads_in_a_process_without_zoo(tmp_path, run_without_zoo):
     sgan = make_sgan()
     path = export.export_classifier(sgan, "digits_sgan", base_path=str(tmp_path), metadata={"error": 0.5})
     assert path == str(tmp_path / "digits_sgan" / "1")
@@ -46,16 +44,7 @@ def test_export_loads_in_a_process_without_zoo(tmp_path):
     assert meta["model"] == "SemiSupervisedGAN" and meta["error"] == 0.5
     images = np.random.default_rng(0).uniform(-1, 1, (5, *SHAPE)).astype("float32")
     np.save(tmp_path / "images.npy", images)
-    script = tmp_path / "load.py"
-    script.write_text(LOADER)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    result = subprocess.run(
-        [sys.executable, str(script), path, str(tmp_path / "images.npy"), str(tmp_path / "out.npy")],
-        capture_output=True, text=True, cwd=str(tmp_path), env=env, timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = run_without_zoo(LOADER, path, tmp_path / "images.npy", tmp_path / "out.npy")
     assert report["signatures"] == ["serving_default"]
     assert report["labels_dtype"] == "int64"
     assert report["labels"] == sgan.predict_labels(images).tolist()

@@ -52,6 +52,38 @@ def versions(base_path, name):
     return sorted(int(d) for d in os.listdir(folder) if re.fullmatch(r"\d+", d))
 
 
+def _version_path(base_path, name, version):
+    """`base_path/name/<version>` after checking both; None takes the next free version."""
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise ValueError(f"name must be a non-empty string of letters, digits, '_', '-', '.'; got {name!r}")
+    existing = versions(base_path, name)
+    if version is None:
+        version = (existing[-1] + 1) if existing else 1
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"version must be a positive int or None, got {version!r}")
+    final = os.path.join(base_path, name, str(version))
+    if os.path.exists(final):
+        raise ValueError(f"{final} already exists; pass another version or remove it")
+    return final
+
+
+def _write_version(archive, info, final):
+    """Writes the archive and its zoo.json to a hidden temporary folder, then renames it to `final`."""
+    parent = os.path.dirname(final)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".tmp-{os.path.basename(final)}-", dir=parent)
+    try:
+        target = os.path.join(tmp, "model")
+        archive.write_out(target, verbose=False)
+        os.makedirs(os.path.join(target, "assets.extra"), exist_ok=True)
+        with open(os.path.join(target, "assets.extra", ZOO_METADATA), "w") as f:
+            json.dump(info, f, indent=1)
+        os.rename(target, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
 def export_generator(model, name, base_path="saved_models", version=None, metadata=None):
     """Writes `model`'s generator as a SavedModel for TF Serving.
 
@@ -69,16 +101,7 @@ def export_generator(model, name, base_path="saved_models", version=None, metada
     Raises:
         ValueError: bad name or version, or the version already exists.
     """
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-        raise ValueError(f"name must be a non-empty string of letters, digits, '_', '-', '.'; got {name!r}")
-    existing = versions(base_path, name)
-    if version is None:
-        version = (existing[-1] + 1) if existing else 1
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ValueError(f"version must be a positive int or None, got {version!r}")
-    final = os.path.join(base_path, name, str(version))
-    if os.path.exists(final):
-        raise ValueError(f"{final} already exists; pass another version or remove it")
+    final = _version_path(base_path, name, version)
 
     generator = _generator_of(model)
     latent_dim = int(generator.inputs[0].shape[-1])
@@ -141,18 +164,7 @@ def export_generator(model, name, base_path="saved_models", version=None, metada
         **({"num_classes": int(num_classes)} if num_classes else {}),
         **(metadata or {}),
     }
-    os.makedirs(os.path.join(base_path, name), exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=os.path.join(base_path, name))
-    try:
-        target = os.path.join(tmp, "model")
-        archive.write_out(target, verbose=False)
-        os.makedirs(os.path.join(target, "assets.extra"), exist_ok=True)
-        with open(os.path.join(target, "assets.extra", ZOO_METADATA), "w") as f:
-            json.dump(info, f, indent=1)
-        os.rename(target, final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+    return _write_version(archive, info, final)
 
 
 def read_metadata(export_path):
@@ -200,16 +212,7 @@ def export_classifier(model, name, base_path="saved_models", version=None, metad
         ValueError: bad name or version, the version already exists, or no
             classifier in `model`.
     """
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-        raise ValueError(f"name must be a non-empty string of letters, digits, '_', '-', '.'; got {name!r}")
-    existing = versions(base_path, name)
-    if version is None:
-        version = (existing[-1] + 1) if existing else 1
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ValueError(f"version must be a positive int or None, got {version!r}")
-    final = os.path.join(base_path, name, str(version))
-    if os.path.exists(final):
-        raise ValueError(f"{final} already exists; pass another version or remove it")
+    final = _version_path(base_path, name, version)
 
     classifier = getattr(model, "classifier", model)
     if not isinstance(classifier, keras.Model) or len(classifier.inputs or []) != 1:
@@ -239,15 +242,4 @@ def export_classifier(model, name, base_path="saved_models", version=None, metad
         "signatures": ["serving_default"],
         **(metadata or {}),
     }
-    os.makedirs(os.path.join(base_path, name), exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=os.path.join(base_path, name))
-    try:
-        target = os.path.join(tmp, "model")
-        archive.write_out(target, verbose=False)
-        os.makedirs(os.path.join(target, "assets.extra"), exist_ok=True)
-        with open(os.path.join(target, "assets.extra", ZOO_METADATA), "w") as f:
-            json.dump(info, f, indent=1)
-        os.rename(target, final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+    return _write_version(archive, info, final)
