@@ -271,3 +271,25 @@ def test_sample_grid_of_a_semi_supervised_gan_draws_without_labels(tmp_path):
     ds = data.semi_supervised_dataset(images, images[:3], np.arange(3), batch_size=4, seed=0)
     sgan.fit(ds.take(2), epochs=1, verbose=0, callbacks=[callbacks.SampleGrid(str(tmp_path), num_images=4)])
     assert os.path.isfile(tmp_path / "latest.png")
+
+
+def test_a_mid_epoch_time_limit_stop_resumes_inside_the_epoch(tmp_path):
+    directory = str(tmp_path / "ckpt")
+    gan = make_gan()
+    limit = callbacks.TimeLimit(3600)
+
+    class StopAtThirdBatch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 2:
+                limit.stopped_early = True
+                self.model.stop_training = True
+
+    gan.fit(dataset(6), epochs=2, verbose=0,
+            callbacks=[StopAtThirdBatch(), callbacks.TrainingCheckpoint(directory), limit])
+    assert checkpoint.read_progress(directory)["epoch"] == 0
+    assert checkpoint.read_progress(directory)["step"] == 3
+    resumed = make_gan()
+    resumed.fit(dataset(6), epochs=2, verbose=0, callbacks=[callbacks.TrainingCheckpoint(directory)])
+    # 3 updates before the stop + 3 to finish epoch 1 + 6 in epoch 2: no batch lost.
+    assert int(resumed.d_optimizer.iterations) == 12
+    assert checkpoint.read_progress(directory)["epoch"] == 2

@@ -253,9 +253,11 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
         self._last_saved_batch = max(self._skip, 0)
+        self._batches_done = 0
 
     def on_train_batch_end(self, batch, logs=None):
         # `batch` is the last batch of the call (steps_per_execution may be > 1).
+        self._batches_done = batch + 1
         if self.save_freq == "epoch" or self._skip > 0:
             return
         if batch + 1 - self._last_saved_batch >= self.save_freq:
@@ -263,7 +265,13 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             self._save(self._epoch, batch + 1, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        self._save(epoch + 1, 0, logs)
+        steps = self.params.get("steps")
+        if self.model.stop_training and steps and 0 < self._batches_done < steps:
+            # Stopped mid-epoch (TimeLimit, StopOnNaN, ...): Keras still ends the
+            # epoch, but a resume must continue inside it.
+            self._save(epoch, self._batches_done, logs)
+        else:
+            self._save(epoch + 1, 0, logs)
 
     def on_train_end(self, logs=None):
         self.model._initial_epoch = None
