@@ -39,3 +39,21 @@ def test_logs_fid_at_every_nth_and_the_last_epoch(tmp_path):
     records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [(r["metric"], r["epoch"]) for r in records] == [("fid_16", 2), ("kid_16", 2), ("fid_16", 3), ("kid_16", 3)]
     assert records[0]["extractor"] == "classifier:domain_classifier" and records[0]["model"] == gan.name
+
+
+def test_accuracy_on_an_unconditional_model_fails_before_training():
+    import pytest
+
+    shape = (8, 8, 1)
+    gan = models.GAN(
+        nets.mlp_generator(4, shape, hidden_units=(8,)), nets.mlp_discriminator(shape, hidden_units=(8,)), seed=0
+    )
+    gan.compile()
+    reference = np.zeros((8, *shape), "float32")
+    extractor = metrics.ClassifierExtractor(nets.domain_classifier(shape, feature_dim=6, filters=(4,)))
+    callback = metrics.EvaluationCallback(extractor, reference, metrics=("accuracy",))
+    with pytest.raises(ValueError, match="conditional"):
+        gan.fit(tf.data.Dataset.from_tensor_slices(reference).batch(4), epochs=1, callbacks=[callback], verbose=0)
+    assert int(gan.d_optimizer.iterations) == 0
+    with pytest.raises(ValueError, match="num_samples"):
+        metrics.EvaluationCallback(extractor, reference, num_samples=1)

@@ -72,12 +72,20 @@ class EvaluationCallback(keras.callbacks.Callback):
         self.every_n_epochs = int(every_n_epochs)
         self.metrics = evaluate.check_metrics(metrics)
         self.num_samples = len(self.reference_images) if num_samples is None else num_samples
+        if isinstance(self.num_samples, bool) or not isinstance(self.num_samples, numbers.Integral) or self.num_samples < 2:
+            raise ValueError(f"num_samples must be an int >= 2; got {num_samples!r}")
         self.reference_labels = reference_labels
         self.jsonl_path = jsonl_path
         self.seed = seed
         self.batch_size = batch_size
         self.reference_name = reference_name
         self._reference_features = None
+
+    def on_train_begin(self, logs=None):
+        # Fail before the first epoch, not after it: accuracy needs a conditional
+        # model and a classifier of its classes.
+        if "accuracy" in self.metrics:
+            evaluate.check_accuracy(evaluate.num_classes_of(self.model), self.extractor)
 
     def on_epoch_end(self, epoch, logs=None):
         done = epoch + 1
