@@ -247,7 +247,7 @@ def save_figures(grids, prefix):
 
     fig, axes = plt.subplots(1, len(grids), figsize=(5 * len(grids), 5.4))
     for ax, (name, images) in zip(np.atleast_1d(axes), grids.items()):
-        ax.imshow(zoo.plotting.make_grid(images, num_rows=10)[..., 0], cmap="gray", vmin=-1, vmax=1)
+        ax.imshow(zoo.plotting.make_grid(images, num_rows=10)[..., 0], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
         ax.set_title(name)
         ax.axis("off")
     fig.tight_layout()
