@@ -20,10 +20,12 @@ import zoo
 import zoo.layers
 
 # Salimans et al.'s train_mnist_feature_matching.py: batch 100, Adam(beta_1 0.5) for both
-# players, 300 epochs, count=10 labels per class. Two values differ: its lr 3e-3 and its
-# 0.5 factor on the unsupervised loss let zoo's discriminator win outright on MNIST (no
-# gain over supervised training); lr 3e-4 with weight 1 kept the game balanced.
-PAPER = {"epochs": 300, "batch_size": 100, "learning_rate": 3e-4, "beta_1": 0.5, "unlabelled_weight": 1.0}
+# players, 300 epochs, count=10 labels per class, tested with a moving average (0.9999) of
+# the discriminator's weights. Changed for zoo's shorter runs (a few thousand updates):
+# lr 1e-3 decayed linearly to 0 (its constant 3e-3 stayed at supervised-level error in
+# 2,000-update proxy runs on 8,000 MNIST images; 1e-3 with decay did best), a 0.999
+# average, and weight 1 on the unsupervised loss (its 0.5).
+PAPER = {"epochs": 300, "batch_size": 100, "learning_rate": 1e-3, "beta_1": 0.5, "unlabelled_weight": 1.0, "ema": 0.999}
 
 
 def parse_args(argv):
@@ -80,10 +82,14 @@ def main(argv=None):
     sgan = zoo.models.SemiSupervisedGAN(
         generator, discriminator, num_classes, unlabelled_weight=args.unlabelled_weight, seed=args.seed
     )
-    sgan.compile(
-        d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=PAPER["beta_1"]),
-        g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=PAPER["beta_1"]),
-    )
+    updates = args.epochs * (args.steps_per_epoch or len(images) // args.batch_size)
+
+    def adam(**kwargs):
+        schedule = keras.optimizers.schedules.PolynomialDecay(args.learning_rate, updates, 0.0, power=1.0)
+        return keras.optimizers.Adam(schedule, beta_1=PAPER["beta_1"], **kwargs)
+
+    # fit copies the discriminator's weight average in when it ends.
+    sgan.compile(d_optimizer=adam(use_ema=True, ema_momentum=PAPER["ema"]), g_optimizer=adam())
     history = sgan.fit(dataset, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, verbose=2)
     scores = sgan.evaluate(test_images, test_labels, batch_size=500, verbose=0, return_dict=True)
     print(f"{len(keep)} labels, {len(images)} unlabelled: test error {scores['error']:.2%} on {len(test_images)}")

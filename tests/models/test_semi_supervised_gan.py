@@ -136,10 +136,10 @@ def test_generate_gives_images_in_range():
 
 
 def test_config_round_trip_keeps_arguments_and_nets():
-    sgan = make_sgan(feature_matching=False, unlabelled_weight=0.5)
+    sgan = make_sgan(feature_matching=False, unlabelled_weight=0.5, noise="normal")
     config = sgan.get_config()
     clone = SemiSupervisedGAN.from_config(config)
-    for key in ("num_classes", "latent_dim", "feature_matching", "feature_layer", "unlabelled_weight", "seed"):
+    for key in ("num_classes", "latent_dim", "feature_matching", "feature_layer", "unlabelled_weight", "noise", "seed"):
         assert clone.get_config()[key] == config[key]
     clone.discriminator.set_weights(sgan.discriminator.get_weights())
     images, _ = arrays(4)
@@ -166,6 +166,7 @@ def test_fit_under_two_replicas_gives_finite_losses(two_replicas):
         ({"feature_layer": "nope"}, "feature_layer='nope'"),
         ({"unlabelled_weight": -1.0}, "unlabelled_weight"),
         ({"feature_matching": "yes"}, "feature_matching"),
+        ({"noise": "gaussian"}, "noise must be"),
     ],
 )
 def test_bad_arguments_are_named(kwargs, match):
@@ -174,6 +175,25 @@ def test_bad_arguments_are_named(kwargs, match):
     kwargs = {"num_classes": CLASSES, **kwargs}
     with pytest.raises(ValueError, match=match):
         SemiSupervisedGAN(generator, discriminator, **kwargs)
+
+
+def test_noise_is_uniform_by_default_as_in_the_reference_code():
+    uniform = np.array(make_sgan().sample_noise(2000))
+    assert uniform.min() >= 0.0 and uniform.max() < 1.0 and abs(uniform.mean() - 0.5) < 0.02
+    normal = np.array(make_sgan(noise="normal").sample_noise(2000))
+    assert normal.min() < 0.0 and abs(normal.mean()) < 0.05
+
+
+def test_default_discriminator_optimizer_averages_weights_into_the_model():
+    images, labels = arrays()
+    keep = data.labelled_subset(labels, per_class=2, seed=0)
+    sgan = make_sgan()
+    sgan.compile()
+    assert sgan.d_optimizer.use_ema and not sgan.g_optimizer.use_ema
+    sgan.fit(dataset(images, labels, keep), epochs=1, verbose=0)
+    averages = sgan.d_optimizer._model_variables_moving_average
+    for variable, average in zip(sgan.discriminator.trainable_variables, averages):
+        np.testing.assert_array_equal(np.array(variable), np.array(average))
 
 
 def test_fit_without_labelled_batches_is_a_clear_error():

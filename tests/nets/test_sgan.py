@@ -58,3 +58,13 @@ def test_only_the_output_layer_learns_its_weight_norm_scale():
 def test_sgan_discriminator_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         nets.sgan_discriminator(**kwargs)
+
+
+def test_generator_output_is_the_reference_sigmoid_mapped_to_minus_one_one():
+    generator = nets.sgan_generator(8, (8, 8, 1), hidden_units=(16,))
+    z = np.random.default_rng(0).uniform(size=(4, 8)).astype("float32")
+    hidden = keras.Model(generator.input, generator.layers[-3].input)(z)  # before the output layer
+    output_layer = generator.layers[-3]
+    assert output_layer.activation is keras.activations.sigmoid
+    pixels = keras.ops.convert_to_numpy(output_layer(hidden)).reshape(4, 8, 8, 1)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(generator(z)), 2 * pixels - 1, atol=1e-6)

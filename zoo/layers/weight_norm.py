@@ -19,7 +19,8 @@ class WeightNormDense(layers.Layer):
         units: int, output size.
         activation: activation name or callable. Default None (linear).
         use_bias: bool, add a bias. Default True.
-        train_scale: bool, learn `g` (else it stays 1). Default True.
+        train_scale: bool, learn `g` (else it keeps its initial value, 1 or
+            the one set by `initialize_weight_norm`). Default True.
         kernel_initializer: initializer of the direction `v`. Default
             `RandomNormal(stddev=0.05)`, as in the paper's code.
         epsilon: float, added to `||v||^2` before the square root. Default 1e-12.

@@ -33,8 +33,9 @@ def sgan_generator(
 
     Each hidden layer is a bias-free dense layer, batch normalisation without
     a learned scale, and softplus; the output layer has `prod(image_shape)`
-    tanh units reshaped to the image (the paper's sigmoid maps to [0, 1];
-    zoo images are in [-1, 1]), weight-normalised as in the reference code.
+    sigmoid units, weight-normalised as in the reference code, reshaped to the
+    image and mapped from [0, 1] to zoo's [-1, 1]. The reference feeds it
+    uniform [0, 1) noise (`SemiSupervisedGAN`'s default `noise="uniform"`).
 
     Args:
         latent_dim: int, noise size. Default 100.
@@ -56,15 +57,19 @@ def sgan_generator(
     x = z
     for n in units:
         x = layers.Dense(n, use_bias=False)(x)
-        x = layers.BatchNormalization(scale=False)(x)
+        # The reference's batch norm: epsilon 1e-6, a learned shift, no learned scale.
+        x = layers.BatchNormalization(scale=False, epsilon=1e-6)(x)
         x = layers.Activation("softplus")(x)
     size = math.prod(image_shape)
+    # Sigmoid pixels in [0, 1] as in the reference, then mapped to zoo's [-1, 1]:
+    # `2 sigmoid(a) - 1 = tanh(a / 2)`. A plain tanh would double the output layer's
+    # initial slope (with weight norm, its initial scale) relative to the reference.
     if weight_norm:
-        x = WeightNormDense(size, train_scale=True, kernel_initializer="glorot_uniform")(x)
+        x = WeightNormDense(size, activation="sigmoid", train_scale=True, kernel_initializer="glorot_uniform")(x)
     else:
-        x = layers.Dense(size)(x)
+        x = layers.Dense(size, activation="sigmoid")(x)
     x = layers.Reshape(image_shape)(x)
-    images = layers.Activation("tanh", dtype="float32", name="images")(x)
+    images = layers.Rescaling(2.0, offset=-1.0, dtype="float32", name="images")(x)
     return keras.Model(z, images, name=name)
 
 
