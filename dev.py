@@ -91,7 +91,10 @@ def test(args):
     if "--slow" in pytest_args:
         pytest_args.remove("--slow")
         pytest_args += ["-m", "slow or not slow"]
-    run([PYTHON, "-m", "pytest", "-q", *pytest_args], env=env())
+    # Two worker processes: most test time is graph building in Python, which
+    # one process cannot spread over two cores.
+    workers = [] if any(a == "-n" or a.startswith("-n") for a in pytest_args) else ["-n", "2"]
+    run([PYTHON, "-m", "pytest", "-q", *workers, *pytest_args], env=env())
 
 
 def bench(args):

@@ -2,18 +2,11 @@
 
 import importlib.util
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "mnist_sgan.py"
-
-
-def shared_mnist():
-    root = os.environ.get("ZOO_SHARED_DATA")
-    shared = Path(root) if root else Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    return shared / "mnist"
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +17,9 @@ def bench():
     return module
 
 
-def test_quick_run_writes_errors_of_both_models(bench, tmp_path):
-    if not (shared_mnist() / "t10k-images-idx3-ubyte.gz").exists():
-        pytest.skip(f"no MNIST IDX files in {shared_mnist()}")
+def test_quick_run_writes_errors_of_both_models(bench, tmp_path, shared_mnist):
     output = tmp_path / "results" / "mnist_sgan.json"
-    bench.main(["--quick", "--data", shared_mnist(), "--limit", "300", "--batch-size", "50", "--output", output])
+    bench.main(["--quick", "--data", shared_mnist, "--limit", "300", "--batch-size", "50", "--output", output])
     data = json.loads(output.read_text())
     assert data["benchmark"] == "mnist_sgan"
     (record,) = data["records"]

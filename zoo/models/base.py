@@ -52,10 +52,13 @@ class MultiOptimizerModel(keras.Model):
 
     Subclasses list their optimizers' names in `OPTIMIZERS` (e.g.
     `("d_optimizer", "g_optimizer")`) and their default factories in
-    `default_optimizers()`.
+    `default_optimizers()`, and the constructor arguments that are injected
+    nets in `NETS`: `get_config` holds them serialised, and `from_config`
+    rebuilds them before calling the constructor.
     """
 
     OPTIMIZERS = ()
+    NETS = ()
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -63,6 +66,13 @@ class MultiOptimizerModel(keras.Model):
             raise ValueError(f"seed must be an int or None, got {seed!r}")
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in cls.NETS:
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
 
     def default_optimizers(self):
         """Returns `{name: factory}` for optimizers not passed to `compile`."""

@@ -54,6 +54,7 @@ class GAN(MultiOptimizerModel):
     """
 
     OPTIMIZERS = ("d_optimizer", "g_optimizer")
+    NETS = ("generator", "discriminator")
 
     def __init__(
         self,
@@ -257,10 +258,3 @@ class GAN(MultiOptimizerModel):
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("generator", "discriminator"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)

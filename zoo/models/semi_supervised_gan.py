@@ -125,6 +125,7 @@ class SemiSupervisedGAN(MultiOptimizerModel):
     """
 
     OPTIMIZERS = ("d_optimizer", "g_optimizer")
+    NETS = ("generator", "discriminator")
 
     def __init__(
         self,
@@ -391,10 +392,3 @@ class SemiSupervisedGAN(MultiOptimizerModel):
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("generator", "discriminator"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
