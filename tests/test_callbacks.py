@@ -293,3 +293,138 @@ def test_a_mid_epoch_time_limit_stop_resumes_inside_the_epoch(tmp_path):
     # 3 updates before the stop + 3 to finish epoch 1 + 6 in epoch 2: no batch lost.
     assert int(resumed.d_optimizer.iterations) == 12
     assert checkpoint.read_progress(directory)["epoch"] == 2
+
+
+def test_mean_pairwise_distance_is_exact():
+    points = np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 4.0]])  # distances 5, 4, 3
+    assert callbacks._mean_pairwise_distance(points) == pytest.approx(4.0)
+    assert callbacks._mean_pairwise_distance(np.ones((5, 2, 2, 1))) == 0.0
+
+
+def test_gan_diagnostics_log_to_history():
+    gan = make_gan()
+    diagnostics = callbacks.GANDiagnostics(diversity_samples=8)
+    history = gan.fit(dataset(2), epochs=2, verbose=0, callbacks=[diagnostics])
+    for key in ("diag_diversity", "diag_d_gap", "diag_d_dominates", "diag_collapse"):
+        assert len(history.history[key]) == 2, key
+    gaps = np.subtract(history.history["d_real"], history.history["d_fake"])
+    np.testing.assert_allclose(history.history["diag_d_gap"], gaps, rtol=1e-5)
+    assert history.history["diag_diversity"][0] > 0
+    assert [record["epoch"] for record in diagnostics.history] == [1, 2]
+    assert diagnostics.history[1]["diag_diversity"] == history.history["diag_diversity"][1]
+
+
+def test_gan_diagnostics_flag_a_collapsed_generator():
+    class CollapseAtSecondEpochEnd(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                # A zero last kernel: every sample is tanh(bias), the same image.
+                last = [layer for layer in self.model.generator.layers if layer.weights][-1]
+                last.kernel.assign(np.zeros(last.kernel.shape, "float32"))
+
+    gan = make_gan()
+    diagnostics = callbacks.GANDiagnostics(diversity_samples=8)
+    with pytest.warns(UserWarning, match="epoch 2: likely mode collapse"):
+        history = gan.fit(
+            dataset(2), epochs=2, verbose=0, callbacks=[CollapseAtSecondEpochEnd(), diagnostics]
+        )
+    assert history.history["diag_collapse"] == [0.0, 1.0]
+    assert history.history["diag_diversity"][1] == pytest.approx(0.0, abs=1e-6)
+    assert diagnostics.best_diversity == history.history["diag_diversity"][0] > 0
+
+
+def test_gan_diagnostics_stop_on_nan_with_remedies(capsys):
+    gan = ExplodingGAN(nets.dcgan_generator(8, SHAPE, base_filters=4), nets.dcgan_discriminator(SHAPE, base_filters=4))
+    gan.compile()
+    diagnostics = callbacks.GANDiagnostics(diversity_samples=4)
+    history = gan.fit(dataset(), epochs=3, verbose=0, callbacks=[diagnostics])
+    assert int(gan.g_optimizer.iterations) == 3
+    assert "g_loss became NaN or infinite at epoch 1, batch 3" in diagnostics.reason
+    for remedy in ("lower learning rate", "gradient penalty", "mixed"):
+        assert remedy in diagnostics.reason
+    assert "g_loss became NaN" in capsys.readouterr().out
+    assert diagnostics.history == [] and "diag_diversity" not in history.history
+
+
+class StubGAN:
+    """Just what GANDiagnostics reads: nets, noise size, loss name, generate."""
+
+    generator = discriminator = object()
+    latent_dim = 2
+    stop_training = False
+
+    def __init__(self, loss_name="minimax", **attributes):
+        self.loss_name = loss_name
+        self.calls = []
+        self.__dict__.update(attributes)
+
+    def generate(self, z, labels=None):
+        self.calls.append(labels)
+        return np.asarray(z)
+
+
+def test_gan_diagnostics_flag_discriminator_domination():
+    diagnostics = callbacks.GANDiagnostics(diversity_samples=4)
+    diagnostics.set_model(StubGAN("minimax"))
+    diagnostics.on_train_begin()
+    logs = {"d_real": 0.99, "d_fake": 0.01}
+    with pytest.warns(UserWarning, match="epoch 1: discriminator domination"):
+        diagnostics.on_epoch_end(0, logs)
+    assert logs["diag_d_dominates"] == 1.0
+    assert logs["diag_d_gap"] == pytest.approx(0.98)
+    assert logs["diag_collapse"] == 0.0  # the same noise each time: same diversity
+    healthy = {"d_real": 0.7, "d_fake": 0.3}
+    diagnostics.on_epoch_end(1, healthy)
+    assert healthy["diag_d_dominates"] == 0.0
+    assert [record["epoch"] for record in diagnostics.history] == [1, 2]
+
+    # A raw score of a non-cross-entropy loss is no probability: not judged.
+    hinge = callbacks.GANDiagnostics(diversity_samples=4)
+    hinge.set_model(StubGAN("hinge"))
+    hinge.on_train_begin()
+    scores = {"d_real": 3.0, "d_fake": -5.0}
+    hinge.on_epoch_end(0, scores)
+    assert "diag_d_dominates" not in scores and scores["diag_d_gap"] == 8.0
+
+
+def test_gan_diagnostics_sample_a_conditional_model_over_every_class():
+    model = StubGAN(conditional=True, num_classes=3)
+    diagnostics = callbacks.GANDiagnostics(diversity_samples=7, every=2, verbose=0)
+    diagnostics.set_model(model)
+    diagnostics.on_train_begin()
+    diagnostics.on_epoch_end(0, {})  # not a checked epoch
+    assert model.calls == []
+    diagnostics.on_epoch_end(1, {})
+    np.testing.assert_array_equal(model.calls[0], [0, 1, 2, 0, 1, 2, 0])
+
+
+def test_gan_diagnostics_reject_bad_arguments_and_models():
+    for kwargs, match in (
+        ({"every": 0}, "every"),
+        ({"diversity_samples": 1}, "diversity_samples"),
+        ({"domination_threshold": 1.5}, "domination_threshold"),
+        ({"collapse_ratio": 0}, "collapse_ratio"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            callbacks.GANDiagnostics(**kwargs)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="GANDiagnostics needs a model with `generator`"):
+        model.fit(np.zeros((4, 2)), np.zeros((4, 1)), verbose=0, callbacks=[callbacks.GANDiagnostics()])
+
+
+def test_train_with_diagnostics_logs_them_to_history_and_csv(tmp_path):
+    import csv
+
+    from zoo import training
+
+    default = training.standard_callbacks(str(tmp_path / "default"))
+    assert isinstance(default[0], callbacks.StopOnNaN)
+    assert not any(isinstance(c, callbacks.GANDiagnostics) for c in default)
+    history = training.train(make_gan(), dataset(2), epochs=2, run_dir=str(tmp_path / "run"), verbose=0,
+                             diagnostics=True)
+    assert len(history.history["diag_diversity"]) == 2 and history.history["diag_diversity"][0] > 0
+    with open(tmp_path / "run" / "history.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and all(float(row["diag_diversity"]) > 0 for row in rows)
+    assert "diag_d_gap" in rows[0]

@@ -25,6 +25,17 @@ def _non_finite(logs):
     return bad
 
 
+def _non_finite_reason(logs, epoch, batch, remedy):
+    """The stop message naming the NaN or infinite logged values, or None if all are finite."""
+    bad = _non_finite(logs)
+    if not bad:
+        return None
+    return (
+        f"training stopped: {', '.join(sorted(bad))} became NaN or infinite at "
+        f"epoch {epoch + 1}, batch {batch + 1} ({remedy})"
+    )
+
+
 class SampleGrid(keras.callbacks.Callback):
     """Writes a PNG grid of samples from fixed noise at the end of epochs.
 
@@ -167,12 +178,9 @@ class StopOnNaN(keras.callbacks.Callback):
         self._epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        bad = _non_finite(logs)
-        if bad:
-            self.reason = (
-                f"training stopped: {', '.join(sorted(bad))} became NaN or infinite at "
-                f"epoch {self._epoch + 1}, batch {batch + 1} (try a lower learning rate)"
-            )
+        reason = _non_finite_reason(logs, self._epoch, batch, "try a lower learning rate")
+        if reason:
+            self.reason = reason
             print("\n" + self.reason)
             self.model.stop_training = True
 
@@ -288,3 +296,183 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             ckpt.save(self.model, self.directory, epoch=epoch, step=step)
         except ValueError as error:  # non-finite weights: keep the last good state
             warnings.warn(str(error))
+
+
+def _mean_pairwise_distance(samples):
+    """Mean L2 distance between the flattened samples, over all pairs i < j."""
+    x = np.asarray(samples, dtype="float64").reshape(len(samples), -1)
+    squared = np.sum(x * x, axis=1)
+    # |a - b|^2 = |a|^2 + |b|^2 - 2 a.b; clipped since rounding can dip below 0.
+    distances = np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2.0 * x @ x.T, 0.0))
+    n = len(x)
+    return float((distances.sum() - np.trace(distances)) / (n * (n - 1)))
+
+
+class GANDiagnostics(keras.callbacks.Callback):
+    """Watches a GAN for the classic training failures and logs what it sees.
+
+    Every `every` epochs (and after the last) it adds to the epoch's logs, so
+    they reach `History`, the progress bar and CSV/TensorBoard loggers:
+
+    - `diag_diversity`: mean pairwise L2 distance between `diversity_samples`
+      generated samples (flattened), always from the same noise, drawn once.
+    - `diag_d_gap`: `d_real - d_fake` (when the model logs both): how far
+      apart the discriminator puts real and fake data.
+    - `diag_collapse`: 1.0 when the diversity falls below `collapse_ratio`
+      times the largest diversity seen so far ("likely mode collapse": the
+      generator maps many noise vectors to few outputs), else 0.0.
+    - `diag_d_dominates`: for the cross-entropy losses ("minimax",
+      "non_saturating") only, 1.0 when the discriminator's mean probability
+      on fakes `d_fake` is below `domination_threshold`: D rejects nearly all
+      fakes, so the generator's gradients vanish (the minimax loss
+      saturates). Else 0.0.
+
+    A flagged collapse or domination is also reported with `warnings.warn`.
+    With `stop_on_nan`, training stops at the first batch whose logs hold a
+    NaN or infinite value, with a message naming it (as `StopOnNaN` does),
+    kept in `reason`. `history` holds one dict per checked epoch. The record
+    (noise, largest diversity, `history`) carries over between `fit` calls,
+    so training in several `fit` calls is watched as one run.
+
+    Args:
+        every: int, check every `every` epochs. Default 1.
+        diversity_samples: int >= 2, samples for the diversity. Default 256.
+        domination_threshold: float in (0, 1), `d_fake` below which the
+            discriminator dominates. Default 0.05.
+        collapse_ratio: float in (0, 1), fraction of the best diversity below
+            which a collapse is flagged. Default 0.5.
+        stop_on_nan: bool, stop on NaN or infinite batch logs. Default True.
+        seed: int, seed of the fixed noise. Default 0.
+        verbose: int, 0 keeps quiet (logs and `history` only); 1 warns and
+            prints the NaN message. Default 1.
+
+    The model needs `generator`, `discriminator` and `generate(z)` (every zoo
+    GAN); a conditional model (`conditional` true, `num_classes`) is sampled
+    with labels cycling over the classes.
+
+    Example:
+    ```python
+    diagnostics = zoo.callbacks.GANDiagnostics(every=1)
+    history = gan.fit(dataset, epochs=20, callbacks=[diagnostics])
+    history.history["diag_diversity"]
+    ```
+
+    Reference: Arjovsky & Bottou, "Towards Principled Methods for Training
+    Generative Adversarial Networks", ICLR 2017 (vanishing generator
+    gradients); Salimans et al., "Improved Techniques for Training GANs",
+    NeurIPS 2016 (mode collapse).
+    """
+
+    CROSS_ENTROPY_LOSSES = ("minimax", "non_saturating")
+    REMEDY = (
+        "try a lower learning rate, a gradient penalty (gradient_penalty=10 or r1_gamma) "
+        "or a spectrally normalised discriminator; under mixed precision prefer "
+        "mixed_bfloat16 to mixed_float16, or train in float32"
+    )
+
+    def __init__(
+        self,
+        every=1,
+        diversity_samples=256,
+        domination_threshold=0.05,
+        collapse_ratio=0.5,
+        stop_on_nan=True,
+        seed=0,
+        verbose=1,
+    ):
+        super().__init__()
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a positive int, got {every!r}")
+        if isinstance(diversity_samples, bool) or not isinstance(diversity_samples, int) or diversity_samples < 2:
+            raise ValueError(f"diversity_samples must be an int >= 2, got {diversity_samples!r}")
+        for name, value in (("domination_threshold", domination_threshold), ("collapse_ratio", collapse_ratio)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
+                raise ValueError(f"{name} must be a float in (0, 1), got {value!r}")
+        self.every = every
+        self.diversity_samples = diversity_samples
+        self.domination_threshold = float(domination_threshold)
+        self.collapse_ratio = float(collapse_ratio)
+        self.stop_on_nan = bool(stop_on_nan)
+        self.seed = seed
+        self.verbose = verbose
+        self.history = []
+        self.best_diversity = 0.0
+        self.reason = None
+        self._noise = None
+        self._labels = None
+        self._epoch = 0
+
+    def on_train_begin(self, logs=None):
+        for attribute in ("generator", "discriminator", "generate"):
+            if not hasattr(self.model, attribute):
+                raise ValueError(
+                    f"GANDiagnostics needs a model with `{attribute}`; "
+                    f"{type(self.model).__name__} has none"
+                )
+        self.reason = None
+        if self._noise is not None:
+            return
+        from zoo.models.conditional_gan import conditional_classes
+
+        latent_dim = getattr(self.model, "latent_dim", None)
+        shape = (latent_dim,) if latent_dim else tuple(self.model.generator.inputs[0].shape[1:])
+        rng = np.random.default_rng(self.seed)
+        self._noise = rng.standard_normal((self.diversity_samples, *shape)).astype("float32")
+        num_classes = conditional_classes(self.model)
+        if num_classes:
+            self._labels = (np.arange(self.diversity_samples) % num_classes).astype("int32")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not self.stop_on_nan:
+            return
+        reason = _non_finite_reason(logs, self._epoch, batch, self.REMEDY)
+        if reason:
+            self.reason = reason
+            if self.verbose:
+                print("\n" + reason)
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        last = epoch + 1 == (self.params or {}).get("epochs")
+        if ((epoch + 1) % self.every and not last) or self.reason:
+            return
+        logs = logs if logs is not None else {}
+        record = self.check(epoch, logs)
+        logs.update(record)
+        self.history.append({"epoch": epoch + 1, **record})
+
+    def check(self, epoch, logs):
+        """Computes the diagnostics now; returns the `diag_*` values (warns if verbose)."""
+        if self._labels is None:
+            samples = self.model.generate(self._noise)
+        else:
+            samples = self.model.generate(self._noise, labels=self._labels)
+        diversity = _mean_pairwise_distance(keras.ops.convert_to_numpy(samples))
+        self.best_diversity = max(self.best_diversity, diversity)
+        record = {"diag_diversity": diversity}
+        if "d_real" in logs and "d_fake" in logs:
+            record["diag_d_gap"] = float(logs["d_real"]) - float(logs["d_fake"])
+        if getattr(self.model, "loss_name", None) in self.CROSS_ENTROPY_LOSSES and "d_fake" in logs:
+            d_fake = float(logs["d_fake"])
+            dominates = d_fake < self.domination_threshold
+            record["diag_d_dominates"] = float(dominates)
+            if dominates and self.verbose:
+                warnings.warn(
+                    f"epoch {epoch + 1}: discriminator domination: D gives fakes a mean probability "
+                    f"of {d_fake:.4f} (< {self.domination_threshold}), so the generator's gradients "
+                    "vanish; try the non-saturating loss, label smoothing, instance noise, a lower "
+                    "discriminator learning rate or fewer d_steps"
+                )
+        collapsed = diversity < self.collapse_ratio * self.best_diversity
+        record["diag_collapse"] = float(collapsed)
+        if collapsed and self.verbose:
+            warnings.warn(
+                f"epoch {epoch + 1}: likely mode collapse: sample diversity {diversity:.4g} is below "
+                f"{self.collapse_ratio} x the best so far ({self.best_diversity:.4g}); try minibatch "
+                "features (minibatch_stddev), PacGAN packing, a gradient penalty or restarting "
+                "from an earlier checkpoint"
+            )
+        return record

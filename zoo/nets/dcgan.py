@@ -8,6 +8,7 @@ numerically safe under a mixed-precision policy.
 import keras
 from keras import layers
 
+from zoo.layers import MinibatchStdDev
 from zoo.nets.common import check_image_shape, check_positive_int
 from zoo.nets.conditioning import (
     check_conditioning,
@@ -15,6 +16,69 @@ from zoo.nets.conditioning import (
     condition_on_labels,
     conditional_logits,
 )
+
+
+def check_discriminator_options(spectral_norm, minibatch_stddev, pack):
+    """Checks the options shared by the discriminator builders.
+
+    Returns the `MinibatchStdDev` group size (None: no layer) and the
+    validated `pack`.
+    """
+    if not isinstance(spectral_norm, bool):
+        raise ValueError(f"spectral_norm must be a bool, got {spectral_norm!r}")
+    if minibatch_stddev is False or minibatch_stddev is None:
+        group_size = None
+    elif minibatch_stddev is True:
+        group_size = 4  # MinibatchStdDev's default, as in ProGAN and StyleGAN2
+    else:
+        if isinstance(minibatch_stddev, bool) or not isinstance(minibatch_stddev, int) or minibatch_stddev < 1:
+            raise ValueError(
+                f"minibatch_stddev must be a bool or a positive int (the group size), got {minibatch_stddev!r}"
+            )
+        group_size = minibatch_stddev
+    return group_size, check_positive_int(pack, "pack")
+
+
+def packed_shape(image_shape, pack):
+    """The discriminator's input shape when it judges `pack` samples joined along channels."""
+    return (*image_shape[:-1], image_shape[-1] * pack)
+
+
+def maybe_spectral_norm(layer, spectral_norm, name=None):
+    """`layer`, or `layer` wrapped in `keras.layers.SpectralNormalization`.
+
+    The wrapper runs in float32 whatever the policy: Keras' wrapper writes
+    the normalised kernel back into the layer's kernel in its own compute
+    dtype, which under mixed_bfloat16 would round the float32 master weights
+    to bfloat16 at every training call, and it casts its output to its
+    input's dtype. The wrapped layer still computes in the policy's dtype.
+    """
+    if not spectral_norm:
+        return layer
+    return layers.SpectralNormalization(layer, dtype="float32", name=name)
+
+
+def _spectral_logits(features, inputs, num_classes, conditioning, kernel_initializer):
+    """`zoo.nets.conditional_logits` with spectrally normalised dense layers.
+
+    The projection's label embedding stays unnormalised: Keras' wrapper casts
+    its output to the dtype of its (int) input.
+    """
+    units = 1 + num_classes if num_classes is not None and conditioning == "auxiliary" else 1
+    if num_classes is None or conditioning != "projection":
+        dense = layers.Dense(units, dtype="float32", kernel_initializer=kernel_initializer, name="logits_dense")
+        return maybe_spectral_norm(dense, True, name="logits")(features)
+    dense = layers.Dense(1, dtype="float32", kernel_initializer=kernel_initializer, name="psi_dense")
+    unconditional = maybe_spectral_norm(dense, True, name="psi")(features)
+    embedded = layers.Embedding(
+        num_classes,
+        features.shape[-1],
+        embeddings_initializer=kernel_initializer,
+        dtype="float32",
+        name="label_projection",
+    )(inputs[1])
+    projection = layers.Dot(axes=1, dtype="float32", name="projection")([embedded, features])
+    return layers.Add(dtype="float32", name="logits")([unconditional, projection])
 
 
 def _upsampling_plan(image_shape):
@@ -101,12 +165,26 @@ def dcgan_discriminator(
     base_filters=64,
     num_classes=None,
     conditioning="projection",
+    spectral_norm=False,
+    minibatch_stddev=False,
+    pack=1,
+    normalization="batch",
     name="dcgan_discriminator",
 ):
     """DCGAN discriminator: stride-2 convolutions with LeakyReLU(0.2), one logit.
 
     Batch normalisation on every layer but the first, doubling the filters
     until the feature map is 4x4 (or 7x7 for 28 px), then one linear logit.
+
+    With `spectral_norm=True` every convolution and the logit layer are
+    wrapped in `keras.layers.SpectralNormalization` and the batch
+    normalisation is dropped, as in the SN-GAN discriminators (batch norm
+    rescales each layer by batch statistics, which undoes the Lipschitz
+    bound); every convolution then has a bias. Keras' wrapper divides the
+    kernel by its largest singular value (one power iteration per call) in
+    training mode and writes the result back into the kernel, so gradients
+    act on the normalised kernel rather than flowing through the
+    normalisation as in the paper.
 
     Args:
         image_shape: (height, width, channels) of the input. Default (64, 64, 3).
@@ -119,21 +197,56 @@ def dcgan_discriminator(
             Osindero 2014) or "auxiliary" (no label input, `1 + num_classes`
             logits: real/fake then class; Odena et al. 2017). Ignored when
             `num_classes` is None.
+        spectral_norm: bool, spectrally normalise every convolution and the
+            logit layer, without batch norm (see above; with "projection" the
+            label embedding is not normalised). Default False.
+        minibatch_stddev: bool or int, insert `zoo.layers.MinibatchStdDev`
+            before the last convolution block: True for groups of 4, an int
+            for that group size. Default False.
+        pack: int, PacGAN: the net judges `pack` images joined along the
+            channel axis, so its input has `channels * pack` channels (train
+            with `zoo.models.GAN(..., pack=pack)`). Unconditional nets only.
+            Default 1.
+        normalization: "batch" (default, DCGAN), "layer" (per-example layer
+            normalisation, the WGAN-GP paper's choice for a critic: a gradient
+            penalty is per example, which batch statistics break) or None.
+            Ignored with `spectral_norm=True` (no normalisation layer then).
         name: str, model name.
 
     Returns:
-        A functional `keras.Model` from `(batch, *image_shape)` (and int
-        `labels` `(batch,)` for "projection"/"concat") to logits `(batch, 1)`
-        (`(batch, 1 + num_classes)` for "auxiliary").
+        A functional `keras.Model` from `(batch, *image_shape)` (with
+        `channels * pack` channels; and int `labels` `(batch,)` for
+        "projection"/"concat") to logits `(batch, 1)` (`(batch, 1 + num_classes)`
+        for "auxiliary").
 
-    Reference: Radford et al., ICLR 2016, sec. 3.
+    Example:
+    ```python
+    # SN-GAN style discriminator with a minibatch-stddev feature.
+    discriminator = zoo.nets.dcgan_discriminator(
+        (32, 32, 3), spectral_norm=True, minibatch_stddev=4
+    )
+    ```
+
+    Reference: Radford et al., ICLR 2016, sec. 3; Miyato et al., "Spectral
+    Normalization for Generative Adversarial Networks", ICLR 2018; Karras et
+    al., "Progressive Growing of GANs", ICLR 2018, sec. 3; Lin et al.,
+    "PacGAN: The power of two samples in generative adversarial networks",
+    NeurIPS 2018.
     """
     check_positive_int(base_filters, "base_filters")
+    if normalization not in ("batch", "layer", None):
+        raise ValueError(f"normalization must be 'batch', 'layer' or None, got {normalization!r}")
     image_shape = check_image_shape(image_shape)
     _, steps = _upsampling_plan(image_shape)
     init = keras.initializers.RandomNormal(stddev=0.02)
     check_conditioning(num_classes, conditioning)
-    images = keras.Input(image_shape, name="images")
+    group_size, pack = check_discriminator_options(spectral_norm, minibatch_stddev, pack)
+    if pack > 1 and num_classes is not None:
+        raise ValueError(
+            f"pack={pack} needs num_classes=None: a packed discriminator would judge "
+            "images of different labels at once"
+        )
+    images = keras.Input(packed_shape(image_shape, pack), name="images")
     inputs, x = images, images
     if num_classes is not None and conditioning != "auxiliary":
         labels = keras.Input((), dtype="int32", name="labels")
@@ -142,15 +255,29 @@ def dcgan_discriminator(
             x = concat_label_maps(images, labels, num_classes)
     filters = base_filters
     for i in range(steps):
-        x = layers.Conv2D(
-            filters, 4, strides=2, padding="same", use_bias=i == 0, kernel_initializer=init
-        )(x)
-        if i > 0:
-            x = layers.BatchNormalization()(x)
+        if group_size is not None and i == steps - 1:
+            x = MinibatchStdDev(group_size, name="minibatch_stddev")(x)
+        conv = layers.Conv2D(
+            filters,
+            4,
+            strides=2,
+            padding="same",
+            use_bias=spectral_norm or i == 0 or normalization is None,
+            kernel_initializer=init,
+        )
+        x = maybe_spectral_norm(conv, spectral_norm)(x)
+        if i > 0 and not spectral_norm:
+            if normalization == "batch":
+                x = layers.BatchNormalization()(x)
+            elif normalization == "layer":
+                x = layers.LayerNormalization(axis=(1, 2, 3))(x)
         x = layers.LeakyReLU(0.2)(x)
         filters *= 2
     x = layers.Flatten()(x)
-    logits = conditional_logits(x, inputs, num_classes, conditioning, kernel_initializer=init)
+    if spectral_norm:
+        logits = _spectral_logits(x, inputs, num_classes, conditioning, kernel_initializer=init)
+    else:
+        logits = conditional_logits(x, inputs, num_classes, conditioning, kernel_initializer=init)
     return keras.Model(inputs, logits, name=name)
 
 
@@ -187,7 +314,14 @@ def keras_dcgan_generator(latent_dim=128, image_shape=(64, 64, 3), name="keras_d
     return keras.Model(z, images, name=name)
 
 
-def keras_dcgan_discriminator(image_shape=(64, 64, 3), dropout=0.2, name="keras_dcgan_discriminator"):
+def keras_dcgan_discriminator(
+    image_shape=(64, 64, 3),
+    dropout=0.2,
+    spectral_norm=False,
+    minibatch_stddev=False,
+    pack=1,
+    name="keras_dcgan_discriminator",
+):
     """The discriminator of the lecture's CelebA DCGAN (Chollet's Keras example).
 
     Three stride-2 4x4 convolutions (64, 128, 128 filters, LeakyReLU 0.2),
@@ -196,6 +330,14 @@ def keras_dcgan_discriminator(image_shape=(64, 64, 3), dropout=0.2, name="keras_
     Args:
         image_shape: input shape. Default (64, 64, 3).
         dropout: float, dropout rate before the logit. Default 0.2.
+        spectral_norm: bool, wrap the convolutions and the logit layer in
+            `keras.layers.SpectralNormalization` (see `dcgan_discriminator`).
+            Default False.
+        minibatch_stddev: bool or int, insert `zoo.layers.MinibatchStdDev`
+            before the last convolution (True: groups of 4, an int: that group
+            size). Default False.
+        pack: int, PacGAN packing: the input has `channels * pack` channels.
+            Default 1.
         name: str, model name.
 
     Reference: F. Chollet, "Deep Learning with Python", 2nd ed., sec. 12.5.
@@ -203,12 +345,18 @@ def keras_dcgan_discriminator(image_shape=(64, 64, 3), dropout=0.2, name="keras_
     image_shape = check_image_shape(image_shape)
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-    images = keras.Input(image_shape, name="images")
+    group_size, pack = check_discriminator_options(spectral_norm, minibatch_stddev, pack)
+    images = keras.Input(packed_shape(image_shape, pack), name="images")
     x = images
-    for filters in (64, 128, 128):
-        x = layers.Conv2D(filters, 4, strides=2, padding="same")(x)
+    for i, filters in enumerate((64, 128, 128)):
+        if group_size is not None and i == 2:
+            x = MinibatchStdDev(group_size, name="minibatch_stddev")(x)
+        x = maybe_spectral_norm(layers.Conv2D(filters, 4, strides=2, padding="same"), spectral_norm)(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
     x = layers.Dropout(dropout)(x)
-    logits = layers.Dense(1, dtype="float32", name="logits")(x)
+    if spectral_norm:
+        logits = _spectral_logits(x, images, None, None, kernel_initializer="glorot_uniform")
+    else:
+        logits = layers.Dense(1, dtype="float32", name="logits")(x)
     return keras.Model(images, logits, name=name)
