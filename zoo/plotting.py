@@ -1,4 +1,4 @@
-"""Image grids as arrays and PNG files."""
+"""Image grids and 2-D scatter plots as arrays and PNG files."""
 
 import math
 import os
@@ -64,3 +64,88 @@ def save_grid(images, path, num_rows=None, title=None):
     figure.savefig(path)
     plt.close(figure)
     return path
+
+
+def save_scatter(samples, path, modes=None, title=None, limits=None):
+    """Writes a scatter plot of 2-D points to a PNG, with the true modes as red crosses.
+
+    The file is written atomically (a temporary file in the same folder, then renamed),
+    so a reader never sees a half-written image. Non-finite points are not drawn.
+
+    Args:
+        samples: array-like `(n, 2)`, e.g. generated points.
+        path: str or `Path` of the PNG; parent folders are created.
+        modes: `None` or array-like `(num_modes, 2)`, drawn as red crosses. Default
+            `None`.
+        title: `None` or str. Default `None`.
+        limits: `None` (fit the data) or `(low, high)`, the range of both axes.
+            Default `None`.
+
+    Returns:
+        str, `path`.
+
+    Raises:
+        ValueError: if `samples` or `modes` is not `(n, 2)`, or `limits` is not a pair
+            of finite numbers with low < high.
+
+    Example:
+    ```python
+    modes, sigma = zoo.data.toy_distribution("grid")
+    points = keras.ops.convert_to_numpy(generator(keras.random.normal((2500, 2))))
+    zoo.plotting.save_scatter(points, "grid.png", modes=modes, limits=(-6, 6))
+    ```
+    """
+    import tempfile
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    samples = _xy(samples, "samples")
+    modes = None if modes is None else _xy(modes, "modes")
+    if limits is not None:
+        try:
+            low, high = (float(v) for v in limits)
+        except (TypeError, ValueError):
+            low = high = float("nan")
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            raise ValueError(
+                f"limits must be None or a pair (low, high) of finite numbers with low < high; got {limits!r}"
+            )
+    figure = plt.figure(figsize=(5, 5), dpi=100)
+    try:
+        axes = figure.add_subplot(1, 1, 1)
+        axes.scatter(samples[:, 0], samples[:, 1], s=2, c="black", alpha=0.3, linewidths=0)
+        if modes is not None:
+            axes.scatter(modes[:, 0], modes[:, 1], s=40, c="red", marker="x", linewidths=1.5)
+        if limits is not None:
+            axes.set_xlim(low, high)
+            axes.set_ylim(low, high)
+        axes.set_aspect("equal")
+        if title:
+            axes.set_title(title, fontsize=10)
+        figure.tight_layout()
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.tmp-", suffix=".png", dir=folder)
+        os.close(handle)
+        try:
+            figure.savefig(tmp, format="png")
+            os.chmod(tmp, 0o644)  # mkstemp creates the file private to its owner
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+    finally:
+        plt.close(figure)
+    return path
+
+
+def _xy(points, name):
+    points = np.asarray(points, dtype="float64")
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"{name} must have shape (n, 2), got {points.shape}")
+    return points

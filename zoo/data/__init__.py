@@ -1,7 +1,9 @@
 """tf.data builders for zoo: every loader yields float32 ``(batch, H, W, C)`` images in [-1, 1].
 
 Named datasets live in :data:`DATASETS` and are built with :func:`load`; folders and IDX
-files on disk use :func:`image_folder` and :func:`mnist_idx`.
+files on disk use :func:`image_folder` and :func:`mnist_idx`. The 2-D Gaussian mixtures of
+the mode-collapse experiments (:func:`toy_dataset`, :data:`TOY_DISTRIBUTIONS`) yield points,
+not images, and are not registered in :data:`DATASETS`.
 """
 
 from zoo.data.embedded import digits, lfw_faces
@@ -10,6 +12,14 @@ from zoo.data.mnist_idx import mnist_idx, read_idx
 from zoo.data.pipeline import finalize, resize, to_signed_unit
 from zoo.data.semi_supervised import dataset_arrays, labelled_subset, semi_supervised_dataset
 from zoo.data.tfds_loaders import celeb_a, cifar10, fashion_mnist, mnist
+from zoo.data.toy import (
+    TOY_DISTRIBUTIONS,
+    grid_modes,
+    ring_modes,
+    sample_mixture,
+    toy_dataset,
+    toy_distribution,
+)
 
 DATASETS = {
     "mnist": mnist,
@@ -86,6 +96,7 @@ def _loader(name):
 
 __all__ = [
     "DATASETS",
+    "TOY_DISTRIBUTIONS",
     "celeb_a",
     "cifar10",
     "dataset_arrays",
@@ -93,6 +104,7 @@ __all__ = [
     "digits",
     "fashion_mnist",
     "finalize",
+    "grid_modes",
     "image_folder",
     "image_shape",
     "labelled_subset",
@@ -103,8 +115,12 @@ __all__ = [
     "mnist_idx",
     "read_idx",
     "resize",
+    "ring_modes",
+    "sample_mixture",
     "semi_supervised_dataset",
     "to_signed_unit",
+    "toy_dataset",
+    "toy_distribution",
 ]
 
 

@@ -8,6 +8,8 @@ FID means something offline. One metric per file:
 - `kid.py`: KID (Binkowski et al. 2018);
 - `inception_score.py`: Inception / classifier score (Salimans et al. 2016);
 - `ssim.py`: SSIM and MS-SSIM (Wang et al. 2004, 2003);
+- `mode_coverage.py`: modes covered, high-quality samples and reverse KL on 2-D
+  Gaussian mixtures (PacGAN, Lin et al. 2018);
 - `conditional.py`: accuracy of a held-out classifier on a conditional generator;
 - `extractors.py`, `classifier.py`: the feature extractors and the domain classifier;
 - `evaluate.py`, `callback.py`: protocol-named results (`fid_10k`), JSON lines, and a
@@ -32,6 +34,7 @@ from zoo.metrics.frechet import frechet_distance, frechet_distance_from_statisti
 from zoo.metrics.inception_score import inception_score
 from zoo.metrics.kid import kernel_inception_distance, polynomial_kernel
 from zoo.metrics.loading import ExportedGenerator, load_generator, load_reference
+from zoo.metrics.mode_coverage import mode_coverage, mode_coverage_for
 from zoo.metrics.ssim import ms_ssim, ssim
 
 __all__ = [
@@ -56,6 +59,8 @@ __all__ = [
     "load_generator",
     "load_reference",
     "metric_name",
+    "mode_coverage",
+    "mode_coverage_for",
     "ms_ssim",
     "polynomial_kernel",
     "save_domain_classifier",

@@ -9,6 +9,7 @@ from zoo.nets.dcgan import (
 )
 from zoo.nets.mlp import mlp_discriminator, mlp_generator
 from zoo.nets.sgan import sgan_discriminator, sgan_generator
+from zoo.nets.toy import toy_discriminator, toy_generator
 
 __all__ = [
     "dcgan_discriminator",
@@ -20,4 +21,6 @@ __all__ = [
     "mlp_generator",
     "sgan_discriminator",
     "sgan_generator",
+    "toy_discriminator",
+    "toy_generator",
 ]
