@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pytest
 
+from keras import ops
+
 from zoo import losses
 
 REAL = np.array([[2.0], [-1.0]], dtype="float32")
@@ -84,3 +86,57 @@ def test_auxiliary_classifier_loss_is_the_class_negative_log_likelihood():
     first = -math.log(math.exp(2.0) / (math.exp(2.0) + 1.0 + math.exp(-1.0)))
     second = math.log(3.0)
     assert float(losses.auxiliary_classifier_loss(logits, labels)) == pytest.approx((first + second) / 2, rel=1e-6)
+
+
+# -- penalties: a linear critic D(x) = <w, x> has gradient w everywhere ------------
+
+W = np.array([0.3, -1.2, 2.0, 0.5], dtype="float32")
+
+
+def linear_critic(x):
+    return np.float32(1.0) * (x @ W.reshape(4, 1))
+
+
+def test_gradient_penalty_of_a_linear_critic():
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(size=(2, 3, 4)).astype("float32")
+    alpha = rng.uniform(size=(3, 1)).astype("float32")
+    norm = float(np.linalg.norm(W))
+    close(losses.gradient_penalty(linear_critic, real, fake, alpha), (norm - 1.0) ** 2)
+    close(losses.gradient_penalty(linear_critic, real, fake, alpha, target=2.0), (norm - 2.0) ** 2)
+
+
+def test_gradient_penalty_interpolates_per_example():
+    # D(x) = sum(x^2) / 2 has gradient x: the penalty sees each example's own interpolate.
+    def critic(x):
+        return 0.5 * ops.sum(ops.square(x), axis=-1, keepdims=True)
+
+    real = np.array([[1.0, 0.0], [0.0, 4.0]], "float32")
+    fake = np.zeros((2, 2), "float32")
+    alpha = np.array([[0.5], [0.25]], "float32")  # interpolates (0.5, 0) and (0, 1)
+    close(losses.gradient_penalty(critic, real, fake, alpha), ((0.5 - 1) ** 2 + 0.0) / 2)
+
+
+def test_gradient_penalty_is_finite_at_zero_gradient():
+    def flat(x):
+        return 0.0 * ops.sum(x, axis=-1, keepdims=True)
+
+    x = np.ones((2, 3), "float32")
+    close(losses.gradient_penalty(flat, x, x, np.full((2, 1), 0.5, "float32")), 1.0)
+
+
+def test_gradient_penalty_with_a_loss_scale_gives_the_same_value():
+    rng = np.random.default_rng(1)
+    real, fake = rng.normal(size=(2, 3, 4)).astype("float32")
+    alpha = rng.uniform(size=(3, 1)).astype("float32")
+    plain = losses.gradient_penalty(linear_critic, real, fake, alpha)
+    close(losses.gradient_penalty(linear_critic, real, fake, alpha, loss_scale=2.0**15), float(plain))
+
+
+def test_r1_penalty_of_a_linear_critic():
+    real = np.random.default_rng(2).normal(size=(5, 4)).astype("float32")
+    close(losses.r1_penalty(linear_critic, real), float(np.sum(W**2)))
+
+
+def test_wasserstein_is_registered():
+    assert losses.get_adversarial_loss("wasserstein") == (losses.wasserstein_d_loss, losses.wasserstein_g_loss)

@@ -32,3 +32,19 @@ def test_num_classes_of_datasets():
     assert data.num_classes("mnist") == 10 and data.num_classes("celeb_a") is None
     with pytest.raises(ValueError, match="unknown dataset"):
         data.num_classes("imagenet21k")
+
+
+@pytest.mark.parametrize("name,cls", [("wgan", "WGAN"), ("wgan_gp", "WGANGP")])
+def test_wasserstein_presets(name, cls):
+    model = presets.get(name).build((16, 16, 1), base_filters=4, latent_dim=8, d_steps=2)
+    assert type(model).__name__ == cls
+    assert model.d_steps == 2
+    kinds = {type(layer).__name__ for layer in model.critic.layers}
+    assert "BatchNormalization" not in kinds
+    with pytest.raises(ValueError, match="no hyper-parameter"):
+        presets.get(name).build((16, 16, 1), loss="hinge")
+
+
+def test_ema_momentum_reaches_the_model():
+    model = presets.get("dcgan").build((16, 16, 1), base_filters=4, latent_dim=8, ema_momentum=0.99)
+    assert model.ema_momentum == 0.99 and model.sampling_generator is model.ema_generator

@@ -79,6 +79,8 @@ def cmd_train(args):
         loss=args.loss,
         seed=args.seed,
         base_filters=args.base_filters,
+        d_steps=args.d_steps,
+        ema_momentum=args.ema_momentum,
     )
     print(
         f"training {args.model} on {args.dataset} {image_shape} for {epochs} epochs, "
@@ -224,6 +226,13 @@ def cmd_classifier(args):
     return 0
 
 
+def _unit_float(text):
+    value = float(text)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
+    return value
+
+
 def _positive_int(text):
     try:
         value = int(text)
@@ -255,9 +264,11 @@ def build_parser():
     p.add_argument("--batch-size", type=_positive_int, help="batch size (default: the model's)")
     p.add_argument("--image-size", type=_positive_int, help="resize images to this square size")
     p.add_argument("--latent-dim", type=_positive_int, help="noise size (default: the model's)")
-    p.add_argument("--learning-rate", type=float, help="Adam learning rate for both players")
+    p.add_argument("--learning-rate", type=float, help="learning rate of both players' optimizers")
     p.add_argument("--base-filters", type=_positive_int, help="width of the conv nets (dcgan only)")
     p.add_argument("--loss", choices=["non_saturating", "minimax", "least_squares", "hinge"], help="adversarial loss")
+    p.add_argument("--d-steps", type=_positive_int, help="critic updates per generator update (wgan, wgan_gp)")
+    p.add_argument("--ema-momentum", type=_unit_float, help="keep an EMA generator with this momentum (e.g. 0.999)")
     p.add_argument("--limit", type=_positive_int, help="use only the first N images")
     p.add_argument("--steps-per-epoch", type=_positive_int, help="batches per epoch (default: one pass)")
     p.add_argument("--seed", type=int, default=0, help="seed for data order and noise (default 0)")

@@ -8,6 +8,7 @@ mean over the batch, and names the paper it comes from. Discriminator losses are
 `zoo.models.GAN(loss=name)`.
 """
 
+import tensorflow as tf
 from keras import ops
 
 
@@ -142,14 +143,79 @@ def auxiliary_classifier_loss(class_logits, labels):
     return _mean(ops.sparse_categorical_crossentropy(labels, class_logits, from_logits=True))
 
 
+def _input_gradients(critic, inputs, loss_scale=None):
+    """Gradients of `sum(critic(inputs))` with respect to `inputs`, in float32.
+
+    Under `mixed_float16` the critic's inner activations are float16 and their
+    gradients underflow; `loss_scale` (the optimizer's dynamic scale) multiplies
+    the summed output before differentiating and divides the gradients after,
+    as the outer loss is scaled.
+    """
+    inputs = ops.cast(inputs, "float32")
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        outputs = ops.sum(ops.cast(critic(inputs), "float32"))
+        if loss_scale is not None:
+            outputs = outputs * ops.cast(loss_scale, "float32")
+    gradients = ops.cast(tape.gradient(outputs, inputs), "float32")
+    if loss_scale is not None:
+        gradients = gradients / ops.cast(loss_scale, "float32")
+    return ops.reshape(gradients, (ops.shape(gradients)[0], -1))
+
+
+def gradient_penalty(critic, real, fake, alpha, target=1.0, epsilon=1e-12, loss_scale=None):
+    """WGAN-GP penalty `E[(||grad_x D(x_hat)||_2 - target)^2]` on interpolates.
+
+    `x_hat = alpha * real + (1 - alpha) * fake` with one `alpha ~ U[0, 1]` per
+    example (pass `alpha` of shape `(batch, 1, ..., 1)`); `epsilon` sits inside
+    the square root so that the gradient of the norm stays finite at 0. The
+    returned value is not multiplied by the penalty weight (the paper's lambda).
+
+    Args:
+        critic: callable images -> scores (called with `training=True` by the
+            caller's closure if needed).
+        real, fake: tensors of the same shape `(batch, ...)`.
+        alpha: `(batch, 1, ...)` mixing weights in [0, 1].
+        target: the gradient norm the penalty pulls towards. Default 1.
+        epsilon: added to the squared norm before the square root.
+        loss_scale: None or the optimizer's loss scale (mixed float16).
+
+    Reference: Gulrajani et al., "Improved Training of Wasserstein GANs",
+    NeurIPS 2017, algorithm 1.
+    """
+    real = ops.cast(real, "float32")
+    fake = ops.cast(fake, "float32")
+    alpha = ops.cast(alpha, "float32")
+    interpolates = alpha * real + (1.0 - alpha) * fake
+    gradients = _input_gradients(critic, interpolates, loss_scale)
+    norms = ops.sqrt(ops.sum(ops.square(gradients), axis=-1) + epsilon)
+    return ops.mean(ops.square(norms - target))
+
+
+def r1_penalty(critic, real, loss_scale=None):
+    """R1 penalty `E[||grad_x D(x)||^2]` on real data (not yet halved or weighted).
+
+    The discriminator loss adds `gamma / 2 * r1_penalty`; with lazy
+    regularisation every k steps the term is multiplied by k.
+
+    Reference: Mescheder et al., "Which Training Methods for GANs do actually
+    Converge?", ICML 2018, eq. 9; Karras et al., "Analyzing and Improving the
+    Image Quality of StyleGAN", CVPR 2020, sec. 3.1 (lazy regularisation).
+    """
+    gradients = _input_gradients(critic, real, loss_scale)
+    return ops.mean(ops.sum(ops.square(gradients), axis=-1))
+
+
 ADVERSARIAL_LOSSES = {
     "minimax": (minimax_d_loss, minimax_g_loss),
     "non_saturating": (non_saturating_d_loss, non_saturating_g_loss),
     "least_squares": (least_squares_d_loss, least_squares_g_loss),
     "hinge": (hinge_d_loss, hinge_g_loss),
+    # Diverges without a Lipschitz constraint on the critic: `zoo.models.GAN`
+    # refuses it unless weight clipping, a gradient penalty or spectral
+    # normalisation is in place.
+    "wasserstein": (wasserstein_d_loss, wasserstein_g_loss),
 }
-# The Wasserstein losses are not registered: without a Lipschitz constraint on
-# the critic (clipping or a gradient penalty) they diverge.
 
 
 def get_adversarial_loss(name):

@@ -48,6 +48,7 @@ def _compiled_gan(generator, discriminator, hparams):
         discriminator,
         loss=hparams["loss"],
         label_smoothing=hparams["label_smoothing"],
+        ema_momentum=hparams["ema_momentum"],
         seed=hparams["seed"],
     )
     model.compile(d_optimizer=_adam(hparams), g_optimizer=_adam(hparams))
@@ -91,6 +92,7 @@ def _build_conditional(conditioning):
             num_classes=num_classes,
             loss=hparams["loss"],
             label_smoothing=hparams["label_smoothing"],
+            ema_momentum=hparams["ema_momentum"],
             seed=hparams["seed"],
         )
         model.compile(d_optimizer=_adam(hparams), g_optimizer=_adam(hparams))
@@ -99,7 +101,40 @@ def _build_conditional(conditioning):
     return build
 
 
-_COMMON = {"loss": "non_saturating", "label_smoothing": 0.0, "seed": None}
+def _build_wgan(image_shape, hparams):
+    model = models.WGAN(
+        nets.dcgan_generator(hparams["latent_dim"], image_shape, base_filters=hparams["base_filters"]),
+        nets.dcgan_discriminator(image_shape, base_filters=hparams["base_filters"], normalization=None),
+        clip_value=hparams["clip_value"],
+        d_steps=hparams["d_steps"],
+        ema_momentum=hparams["ema_momentum"],
+        seed=hparams["seed"],
+    )
+    model.compile(
+        d_optimizer=keras.optimizers.RMSprop(hparams["learning_rate"]),
+        g_optimizer=keras.optimizers.RMSprop(hparams["learning_rate"]),
+    )
+    return model
+
+
+def _build_wgan_gp(image_shape, hparams):
+    model = models.WGANGP(
+        nets.dcgan_generator(hparams["latent_dim"], image_shape, base_filters=hparams["base_filters"]),
+        nets.dcgan_discriminator(image_shape, base_filters=hparams["base_filters"], normalization="layer"),
+        gradient_penalty=hparams["gradient_penalty"],
+        d_steps=hparams["d_steps"],
+        ema_momentum=hparams["ema_momentum"],
+        seed=hparams["seed"],
+    )
+
+    def adam():
+        return keras.optimizers.Adam(hparams["learning_rate"], beta_1=hparams["beta_1"], beta_2=hparams["beta_2"])
+
+    model.compile(d_optimizer=adam(), g_optimizer=adam())
+    return model
+
+
+_COMMON = {"loss": "non_saturating", "label_smoothing": 0.0, "ema_momentum": None, "seed": None}
 # benchmarks/mnist_cgan.py measures these on MNIST (10 CPU-minutes).
 _CONDITIONAL = {
     **_COMMON,
@@ -145,6 +180,40 @@ PRESETS = {
                 "epochs": 100,
                 "learning_rate": 1e-4,
                 "beta_1": 0.9,
+            },
+        ),
+        Preset(
+            "wgan",
+            "Wasserstein GAN, clipped critic, RMSprop 5e-5, 5 critic steps (Arjovsky et al. 2017)",
+            _build_wgan,
+            {
+                "latent_dim": 100,
+                "base_filters": 64,
+                "batch_size": 64,
+                "epochs": 25,
+                "learning_rate": 5e-5,
+                "clip_value": 0.01,
+                "d_steps": 5,
+                "ema_momentum": None,
+                "seed": None,
+            },
+        ),
+        Preset(
+            "wgan_gp",
+            "WGAN with gradient penalty 10, layer-norm critic, Adam(1e-4, 0, 0.9) (Gulrajani et al. 2017)",
+            _build_wgan_gp,
+            {
+                "latent_dim": 128,
+                "base_filters": 64,
+                "batch_size": 64,
+                "epochs": 25,
+                "learning_rate": 1e-4,
+                "beta_1": 0.0,
+                "beta_2": 0.9,
+                "gradient_penalty": 10.0,
+                "d_steps": 5,
+                "ema_momentum": 0.999,
+                "seed": None,
             },
         ),
         Preset(

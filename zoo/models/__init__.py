@@ -4,5 +4,15 @@ from zoo.models.base import MultiOptimizerModel
 from zoo.models.conditional_gan import ConditionalGAN, conditional_classes
 from zoo.models.gan import GAN
 from zoo.models.semi_supervised_gan import SemiSupervisedGAN
+from zoo.models.wgan import WGAN
+from zoo.models.wgan_gp import WGANGP
 
-__all__ = ["ConditionalGAN", "GAN", "MultiOptimizerModel", "SemiSupervisedGAN", "conditional_classes"]
+__all__ = [
+    "GAN",
+    "WGAN",
+    "WGANGP",
+    "ConditionalGAN",
+    "MultiOptimizerModel",
+    "SemiSupervisedGAN",
+    "conditional_classes",
+]

@@ -101,6 +101,11 @@ class ConditionalGAN(GAN):
             )
         if auxiliary_weight < 0:
             raise ValueError(f"auxiliary_weight must be >= 0, got {auxiliary_weight!r}")
+        if kwargs.get("pack", 1) != 1:
+            raise ValueError(
+                f"ConditionalGAN does not support pack={kwargs['pack']!r}: a packed "
+                "discriminator would see samples of different labels at once; use pack=1"
+            )
         super().__init__(generator, discriminator, latent_dim=latent_dim, **kwargs)
         self.num_classes = num_classes
         self.conditioning = conditioning
@@ -117,7 +122,7 @@ class ConditionalGAN(GAN):
         return metrics
 
     def call(self, inputs, training=False):
-        return self.generator(inputs, training=training)
+        return self.sampling_generator(inputs, training=training)
 
     # -- sampling ------------------------------------------------------------
 
@@ -133,7 +138,7 @@ class ConditionalGAN(GAN):
         """
         z = self.noise_for(num_or_z)
         labels = self._check_labels(labels, int(z.shape[0]))
-        return self.generator.predict([z, labels], batch_size=batch_size, verbose=0)
+        return self.sampling_generator.predict([z, labels], batch_size=batch_size, verbose=0)
 
     def _check_labels(self, labels, num):
         if labels is None:
@@ -178,8 +183,10 @@ class ConditionalGAN(GAN):
         batch_size = ops.shape(real_images)[0]
         fake_images = self.generator([self.sample_noise(batch_size), labels], training=True)
         with tf.GradientTape() as tape:
-            real_logits, real_classes = self._discriminate(self._noisy(real_images), labels, True)
-            fake_logits, fake_classes = self._discriminate(self._noisy(fake_images), labels, True)
+            real_inputs = self._noisy(real_images)
+            fake_inputs = self._noisy(fake_images)
+            real_logits, real_classes = self._discriminate(real_inputs, labels, True)
+            fake_logits, fake_classes = self._discriminate(fake_inputs, labels, True)
             d_loss = self.d_loss_fn(real_logits, fake_logits, real_target=1.0 - self.label_smoothing)
             aux_loss = None
             if self.conditioning == "auxiliary":
@@ -189,9 +196,12 @@ class ConditionalGAN(GAN):
                 )
             else:
                 total = d_loss
-            scaled = self.d_optimizer.scale_loss(self.replica_mean(total))
-        self.apply_gradients(tape, scaled, self.d_optimizer, self.discriminator.trainable_variables)
-        return d_loss, real_logits, fake_logits, (aux_loss, real_classes)
+            penalty, penalties = self.regularization(
+                lambda x: self._discriminate(x, labels, True)[0], real_inputs, fake_inputs
+            )
+            total = total + penalty
+        self.update_discriminator(tape, total)
+        return d_loss, real_logits, fake_logits, (aux_loss, real_classes), penalties
 
     def generator_step(self, labels):
         batch_size = ops.shape(labels)[0]
@@ -202,16 +212,15 @@ class ConditionalGAN(GAN):
             total = g_loss
             if self.conditioning == "auxiliary":
                 total = g_loss + self.auxiliary_weight * losses.auxiliary_classifier_loss(fake_classes, labels)
-            scaled = self.g_optimizer.scale_loss(self.replica_mean(total))
-        self.apply_gradients(tape, scaled, self.g_optimizer, self.generator.trainable_variables)
+        self.update_generator(tape, total)
         return g_loss
 
     def train_step(self, data):
         real_images, labels = self._unpack(data)
         for _ in range(self.d_steps):
-            d_loss, real_logits, fake_logits, aux = self.discriminator_step(real_images, labels)
+            d_loss, real_logits, fake_logits, aux, penalties = self.discriminator_step(real_images, labels)
         g_loss = self.generator_step(labels)
-        return self._track_conditional(d_loss, g_loss, real_logits, fake_logits, aux, labels)
+        return self._track_conditional(d_loss, g_loss, real_logits, fake_logits, aux, labels, penalties)
 
     def test_step(self, data):
         real_images, labels = self._unpack(data)
@@ -225,13 +234,13 @@ class ConditionalGAN(GAN):
             d_loss, self.g_loss_fn(fake_logits), real_logits, fake_logits, (aux_loss, real_classes), labels
         )
 
-    def _track_conditional(self, d_loss, g_loss, real_logits, fake_logits, aux, labels):
+    def _track_conditional(self, d_loss, g_loss, real_logits, fake_logits, aux, labels, penalties=None):
         aux_loss, real_classes = aux
         if self.conditioning == "auxiliary":
             self.aux_loss_tracker.update_state(aux_loss)
             predicted = ops.cast(ops.argmax(real_classes, axis=-1), "int32")
             self.aux_accuracy_tracker.update_state(ops.mean(ops.cast(predicted == labels, "float32")))
-        return self._track(d_loss, g_loss, real_logits, fake_logits)
+        return self._track(d_loss, g_loss, real_logits, fake_logits, penalties)
 
     # -- serialisation ---------------------------------------------------------
 

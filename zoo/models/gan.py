@@ -32,6 +32,26 @@ class GAN(MultiOptimizerModel):
             Default 0.
         instance_noise_decay_steps: int or None, anneal the instance noise
             linearly to 0 over this many discriminator updates. Default None.
+        gradient_penalty: float >= 0, weight (the paper's lambda, 10) of the
+            WGAN-GP penalty `(||grad D(x_hat)|| - 1)^2` on random interpolates
+            of real and fake images (`zoo.losses.gradient_penalty`). Default 0.
+        r1_gamma: float >= 0, weight gamma of the R1 penalty
+            `gamma / 2 * ||grad D(x)||^2` on real images (Mescheder 2018).
+            Default 0.
+        r1_interval: int >= 1, lazy R1: the penalty is computed every this many
+            discriminator updates and multiplied by it (Karras 2020). Default 1.
+        clip_value: float > 0 or None, clip every discriminator weight to
+            `[-clip_value, clip_value]` after each update (WGAN's critic,
+            Arjovsky 2017). Default None.
+        ema_momentum: float in (0, 1) or None, keep `ema_generator`, an
+            exponential moving average of the generator's weights (Karras 2018,
+            Yazici 2019); `generate`, `call`, sample grids and `zoo export` then
+            use it. The momentum ramps up as `min(ema_momentum, (1 + t) / (10 + t))`
+            over generator updates `t`, so early weights fade quickly. Default None.
+        pack: int >= 1, PacGAN packing (Lin et al. 2018): the discriminator
+            judges `pack` samples at once, joined along the channel axis, so its
+            input has `pack` times the generator's channels (build it with
+            `pack=...`). The batch size must be divisible by `pack`. Default 1.
         seed: int or None, seed of the noise generator (its state is saved by
             `zoo.callbacks.TrainingCheckpoint`).
 
@@ -66,6 +86,12 @@ class GAN(MultiOptimizerModel):
         label_smoothing=0.0,
         instance_noise=0.0,
         instance_noise_decay_steps=None,
+        gradient_penalty=0.0,
+        r1_gamma=0.0,
+        r1_interval=1,
+        clip_value=None,
+        ema_momentum=None,
+        pack=1,
         seed=None,
         **kwargs,
     ):
@@ -92,11 +118,48 @@ class GAN(MultiOptimizerModel):
                 "instance_noise_decay_steps must be a positive int or None, "
                 f"got {instance_noise_decay_steps!r}"
             )
+        for name, value in (("gradient_penalty", gradient_penalty), ("r1_gamma", r1_gamma)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"{name} must be a float >= 0, got {value!r}")
+        if isinstance(r1_interval, bool) or not isinstance(r1_interval, int) or r1_interval < 1:
+            raise ValueError(f"r1_interval must be a positive int, got {r1_interval!r}")
+        if clip_value is not None and (
+            isinstance(clip_value, bool) or not isinstance(clip_value, (int, float)) or clip_value <= 0
+        ):
+            raise ValueError(f"clip_value must be a float > 0 or None, got {clip_value!r}")
+        if ema_momentum is not None and (
+            isinstance(ema_momentum, bool)
+            or not isinstance(ema_momentum, (int, float))
+            or not 0.0 < ema_momentum < 1.0
+        ):
+            raise ValueError(f"ema_momentum must be a float in (0, 1) or None, got {ema_momentum!r}")
+        if isinstance(pack, bool) or not isinstance(pack, int) or pack < 1:
+            raise ValueError(f"pack must be a positive int, got {pack!r}")
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
         self.loss_name = loss
         self.d_loss_fn, self.g_loss_fn = losses.get_adversarial_loss(loss)
+        self.gradient_penalty = float(gradient_penalty)
+        self.r1_gamma = float(r1_gamma)
+        self.r1_interval = r1_interval
+        self.clip_value = None if clip_value is None else float(clip_value)
+        self.ema_momentum = None if ema_momentum is None else float(ema_momentum)
+        self.pack = pack
+        self._check_discriminator_input(generator, discriminator, pack)
+        if loss == "wasserstein" and not (
+            self.gradient_penalty or self.clip_value or self.r1_gamma or _has_spectral_norm(discriminator)
+        ):
+            raise ValueError(
+                "loss='wasserstein' needs a Lipschitz constraint on the critic: clip_value "
+                "(WGAN), gradient_penalty (WGAN-GP), r1_gamma or a spectrally normalised "
+                "discriminator; without one the critic's scores diverge"
+            )
+        if self.ema_momentum is not None:
+            # A copy whose weights follow the generator's average; saved with the model.
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.set_weights(generator.get_weights())
+            self.ema_generator.trainable = False
         self.d_steps = d_steps
         self.label_smoothing = float(label_smoothing)
         self.instance_noise = float(instance_noise)
@@ -105,8 +168,27 @@ class GAN(MultiOptimizerModel):
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.d_real_tracker = keras.metrics.Mean(name="d_real")
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        self.penalty_trackers = {}
+        if self.gradient_penalty:
+            self.penalty_trackers["gradient_penalty"] = keras.metrics.Mean(name="gradient_penalty")
+        if self.r1_gamma:
+            self.penalty_trackers["r1_penalty"] = keras.metrics.Mean(name="r1_penalty")
         # The injected nets are built functional models, so this one is too.
         self.built = True
+
+    @staticmethod
+    def _check_discriminator_input(generator, discriminator, pack):
+        produced = tuple(generator.outputs[0].shape[1:])
+        judged = tuple(discriminator.inputs[0].shape[1:])
+        if not produced or None in produced or None in judged:
+            return
+        expected = (*produced[:-1], produced[-1] * pack)
+        if judged != expected:
+            raise ValueError(
+                f"the discriminator takes inputs of shape {judged}, but the generator makes "
+                f"{produced}" + (f" and pack={pack} joins {pack} of them along the channels" if pack > 1 else "")
+                + f": expected a discriminator input of shape {expected}"
+            )
 
     @property
     def metrics(self):
@@ -115,7 +197,13 @@ class GAN(MultiOptimizerModel):
             self.g_loss_tracker,
             self.d_real_tracker,
             self.d_fake_tracker,
+            *self.penalty_trackers.values(),
         ]
+
+    @property
+    def sampling_generator(self):
+        """The net that makes images: `ema_generator` when enabled, else `generator`."""
+        return self.ema_generator if self.ema_momentum is not None else self.generator
 
     def default_optimizers(self):
         # Radford et al. 2016: Adam, lr 2e-4, beta_1 0.5, for both players.
@@ -143,7 +231,7 @@ class GAN(MultiOptimizerModel):
         }
 
     def call(self, z, training=False):
-        return self.generator(z, training=training)
+        return self.sampling_generator(z, training=training)
 
     # -- sampling ------------------------------------------------------------
 
@@ -158,7 +246,7 @@ class GAN(MultiOptimizerModel):
                 seed generator) or an array of noise vectors `(n, latent_dim)`.
             batch_size: int, images per generator call. Default 256.
         """
-        return self.generator.predict(self.noise_for(num_or_z), batch_size=batch_size, verbose=0)
+        return self.sampling_generator.predict(self.noise_for(num_or_z), batch_size=batch_size, verbose=0)
 
     def noise_for(self, num_or_z):
         """Noise `(n, latent_dim)` from a count (drawn here) or checked as given."""
@@ -193,51 +281,145 @@ class GAN(MultiOptimizerModel):
         noise = self.normal(ops.shape(images), dtype="float32")
         return ops.cast(images, "float32") + stddev * noise
 
+    def _packed(self, images):
+        """PacGAN: `(batch, ..., C)` -> `(batch / pack, ..., pack * C)`, neighbours joined."""
+        if self.pack == 1:
+            return images
+        message = (
+            f"pack={self.pack} needs a batch size divisible by {self.pack} (batch the data "
+            f"with drop_remainder=True and a multiple of {self.pack})"
+        )
+        batch = images.shape[0]
+        if batch is not None and batch % self.pack:
+            raise ValueError(f"{message}; got a batch of {batch}")
+        if batch is None:
+            check = tf.debugging.assert_equal(tf.shape(images)[0] % self.pack, 0, message=message)
+            with tf.control_dependencies([check]):
+                images = tf.identity(images)
+        rest = tuple(images.shape[1:])
+        grouped = ops.reshape(images, (-1, self.pack, *rest))
+        grouped = ops.moveaxis(grouped, 1, -2)
+        return ops.reshape(grouped, (-1, *rest[:-1], rest[-1] * self.pack))
+
+    def _d_inputs(self, images):
+        """What the discriminator sees: instance noise, then packing."""
+        return self._packed(self._noisy(images))
+
+    def regularization(self, critic, real_inputs, fake_inputs):
+        """The weighted penalties added to the discriminator loss, and their raw values.
+
+        Args:
+            critic: callable, discriminator inputs -> real/fake scores `(batch, 1)`.
+            real_inputs, fake_inputs: what the discriminator saw (noised, packed).
+
+        Returns:
+            `(total, {tracker name: raw penalty or (penalty, computed-this-step)})`;
+            `total` is a float32 scalar.
+        """
+        total = ops.zeros((), "float32")
+        values = {}
+        loss_scale = getattr(self.d_optimizer, "dynamic_scale", None)
+        if self.gradient_penalty:
+            shape = (ops.shape(real_inputs)[0],) + (1,) * (len(real_inputs.shape) - 1)
+            alpha = tf.random.stateless_uniform(shape, seed=self.draw_seed(), dtype="float32")
+            penalty = losses.gradient_penalty(
+                critic, real_inputs, ops.stop_gradient(fake_inputs), alpha, loss_scale=loss_scale
+            )
+            values["gradient_penalty"] = penalty
+            total = total + self.gradient_penalty * penalty
+        if self.r1_gamma:
+            due = None
+            if self.r1_interval == 1:
+                penalty = losses.r1_penalty(critic, real_inputs, loss_scale=loss_scale)
+                weight = 0.5 * self.r1_gamma
+            else:
+                due = ops.equal(ops.mod(self.d_optimizer.iterations, self.r1_interval), 0)
+                penalty = ops.cond(
+                    due,
+                    lambda: losses.r1_penalty(critic, real_inputs, loss_scale=loss_scale),
+                    lambda: ops.zeros((), "float32"),
+                )
+                weight = 0.5 * self.r1_gamma * self.r1_interval
+            values["r1_penalty"] = (penalty, due if self.r1_interval > 1 else None)
+            total = total + weight * penalty
+        return total, values
+
+    def update_discriminator(self, tape, loss):
+        """Applies one discriminator update for `loss`, then WGAN's clipping."""
+        with tape:  # the scaling must be recorded too (it divides by the replica count)
+            scaled = self.d_optimizer.scale_loss(self.replica_mean(loss))
+        self.apply_gradients(tape, scaled, self.d_optimizer, self.discriminator.trainable_variables)
+        if self.clip_value is not None:
+            for variable in self.discriminator.trainable_variables:
+                variable.assign(ops.clip(variable, -self.clip_value, self.clip_value))
+
+    def update_generator(self, tape, loss):
+        """Applies one generator update for `loss`, then moves the EMA generator."""
+        with tape:
+            scaled = self.g_optimizer.scale_loss(self.replica_mean(loss))
+        self.apply_gradients(tape, scaled, self.g_optimizer, self.generator.trainable_variables)
+        if self.ema_momentum is not None:
+            step = ops.cast(self.g_optimizer.iterations, "float32")
+            momentum = ops.minimum(self.ema_momentum, (1.0 + step) / (10.0 + step))
+            for average, weight in zip(self.ema_generator.weights, self.generator.weights):
+                if weight.trainable:
+                    value = ops.cast(weight, average.dtype)
+                    average.assign(value + momentum * (average - value))
+                else:  # batch-norm statistics are copied
+                    average.assign(weight)
+
     def discriminator_step(self, real_images):
         batch_size = ops.shape(real_images)[0]
         fake_images = self.generator(self.sample_noise(batch_size), training=True)
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(self._noisy(real_images), training=True)
-            fake_logits = self.discriminator(self._noisy(fake_images), training=True)
+            real_inputs = self._d_inputs(real_images)
+            fake_inputs = self._d_inputs(fake_images)
+            real_logits = self.discriminator(real_inputs, training=True)
+            fake_logits = self.discriminator(fake_inputs, training=True)
             d_loss = self.d_loss_fn(
                 real_logits, fake_logits, real_target=1.0 - self.label_smoothing
             )
-            scaled = self.d_optimizer.scale_loss(self.replica_mean(d_loss))
-        self.apply_gradients(
-            tape, scaled, self.d_optimizer, self.discriminator.trainable_variables
-        )
-        return d_loss, real_logits, fake_logits
+            penalty, penalties = self.regularization(
+                lambda x: self.discriminator(x, training=True), real_inputs, fake_inputs
+            )
+            total = d_loss + penalty
+        self.update_discriminator(tape, total)
+        return d_loss, real_logits, fake_logits, penalties
 
     def generator_step(self, batch_size):
         with tf.GradientTape() as tape:
             fake_images = self.generator(self.sample_noise(batch_size), training=True)
-            fake_logits = self.discriminator(self._noisy(fake_images), training=True)
+            fake_logits = self.discriminator(self._d_inputs(fake_images), training=True)
             g_loss = self.g_loss_fn(fake_logits)
-            scaled = self.g_optimizer.scale_loss(self.replica_mean(g_loss))
-        self.apply_gradients(tape, scaled, self.g_optimizer, self.generator.trainable_variables)
+        self.update_generator(tape, g_loss)
         return g_loss
 
     def train_step(self, data):
         real_images = data[0] if isinstance(data, (tuple, list)) else data
         for _ in range(self.d_steps):
-            d_loss, real_logits, fake_logits = self.discriminator_step(real_images)
+            d_loss, real_logits, fake_logits, penalties = self.discriminator_step(real_images)
         g_loss = self.generator_step(ops.shape(real_images)[0])
-        return self._track(d_loss, g_loss, real_logits, fake_logits)
+        return self._track(d_loss, g_loss, real_logits, fake_logits, penalties)
 
     def test_step(self, data):
         real_images = data[0] if isinstance(data, (tuple, list)) else data
         batch_size = ops.shape(real_images)[0]
         fake_images = self.generator(self.sample_noise(batch_size), training=False)
-        real_logits = self.discriminator(real_images, training=False)
-        fake_logits = self.discriminator(fake_images, training=False)
+        real_logits = self.discriminator(self._packed(real_images), training=False)
+        fake_logits = self.discriminator(self._packed(fake_images), training=False)
         d_loss = self.d_loss_fn(real_logits, fake_logits, real_target=1.0)
         return self._track(d_loss, self.g_loss_fn(fake_logits), real_logits, fake_logits)
 
-    def _track(self, d_loss, g_loss, real_logits, fake_logits):
+    def _track(self, d_loss, g_loss, real_logits, fake_logits, penalties=None):
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         self.d_real_tracker.update_state(self._d_scores(real_logits))
         self.d_fake_tracker.update_state(self._d_scores(fake_logits))
+        for name, value in (penalties or {}).items():
+            value, due = value if isinstance(value, tuple) else (value, None)
+            # A lazy penalty is averaged over the steps that computed it.
+            weight = None if due is None else ops.cast(due, "float32")
+            self.penalty_trackers[name].update_state(value, sample_weight=weight)
         return {m.name: m.result() for m in self.metrics}
 
     # -- serialisation ---------------------------------------------------------
@@ -254,7 +436,24 @@ class GAN(MultiOptimizerModel):
                 "label_smoothing": self.label_smoothing,
                 "instance_noise": self.instance_noise,
                 "instance_noise_decay_steps": self.instance_noise_decay_steps,
+                "gradient_penalty": self.gradient_penalty,
+                "r1_gamma": self.r1_gamma,
+                "r1_interval": self.r1_interval,
+                "clip_value": self.clip_value,
+                "ema_momentum": self.ema_momentum,
+                "pack": self.pack,
                 "seed": self.seed,
             }
         )
         return config
+
+
+def _has_spectral_norm(model):
+    """True when any layer of `model` (nested models included) is spectrally normalised."""
+    stack = list(getattr(model, "layers", []))
+    while stack:
+        layer = stack.pop()
+        if isinstance(layer, keras.layers.SpectralNormalization):
+            return True
+        stack.extend(getattr(layer, "layers", []))
+    return False
