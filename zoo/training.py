@@ -11,11 +11,19 @@ import keras
 from zoo import callbacks as zoo_callbacks
 
 
-def standard_callbacks(run_dir, save_freq="epoch", sample_every=1, num_samples=64, tensorboard=False, resume=True):
-    """The callbacks `train` uses: NaN stop, checkpoint/resume, sample grid, CSV log."""
+def standard_callbacks(
+    run_dir, save_freq="epoch", sample_every=1, num_samples=64, tensorboard=False, resume=True, diagnostics=False
+):
+    """The callbacks `train` uses: NaN stop, checkpoint/resume, sample grid, CSV log.
+
+    With `diagnostics=True` the NaN stop is `zoo.callbacks.GANDiagnostics()`,
+    which also stops on NaN (naming GAN remedies) and adds its `diag_*` values
+    to every epoch's logs before the CSV log; it needs a model with a
+    `generator`, `discriminator` and `generate`.
+    """
     tensorboard_dir = os.path.join(run_dir, "tensorboard") if tensorboard else None
     return [
-        zoo_callbacks.StopOnNaN(),
+        zoo_callbacks.GANDiagnostics() if diagnostics else zoo_callbacks.StopOnNaN(),
         zoo_callbacks.TrainingCheckpoint(os.path.join(run_dir, "checkpoint"), save_freq=save_freq, resume=resume),
         zoo_callbacks.SampleGrid(
             os.path.join(run_dir, "samples"), num_images=num_samples, every=sample_every, tensorboard_dir=tensorboard_dir
@@ -36,7 +44,7 @@ def train(model, dataset, epochs, run_dir, steps_per_epoch=None, callbacks=(), v
         callbacks: extra Keras callbacks.
         verbose: passed to `fit` ("auto": progress bar).
         **options: `save_freq`, `sample_every`, `num_samples`, `tensorboard`,
-            `resume` for `standard_callbacks`.
+            `resume`, `diagnostics` for `standard_callbacks`.
 
     Returns:
         The `keras.callbacks.History` of this call.
