@@ -98,6 +98,7 @@ def test_the_training_wrapper_is_never_exported(tmp_path):
     gan = make_gan()
     path = export.export_generator(gan, "m", base_path=str(tmp_path))
     assert export.read_metadata(path)["generator"] == gan.generator.name
+    assert export.read_metadata(path)["ema"] is False
     loaded = tf.saved_model.load(path)
     exported = sum(int(np.prod(v.shape)) for v in loaded.variables)
     assert exported == gan.generator.count_params()

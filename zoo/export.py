@@ -159,6 +159,8 @@ def export_generator(model, name, base_path="saved_models", version=None, metada
         "latent_dim": latent_dim,
         "image_shape": image_shape,
         "generator": generator.name,
+        # True when the weights are the running average kept by `ema_momentum`.
+        "ema": generator is getattr(model, "ema_generator", None),
         "model": type(model).__name__,
         "signatures": ["serving_default", "sample"],
         **({"num_classes": int(num_classes)} if num_classes else {}),

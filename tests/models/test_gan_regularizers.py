@@ -118,6 +118,9 @@ def test_ema_generator_is_saved_and_exported(tmp_path):
     for a, b in zip(loaded.ema_generator.weights, gan.ema_generator.weights):
         np.testing.assert_allclose(np.array(a), np.array(b))
     version = export_generator(gan, "g", base_path=tmp_path / "saved")
+    from zoo.export import read_metadata
+
+    assert read_metadata(version)["ema"] is True
     served = tf.saved_model.load(str(version))
     z = np.random.default_rng(0).normal(size=(2, LATENT)).astype("float32")
     out = served.signatures["serving_default"](noise=tf.constant(z))
