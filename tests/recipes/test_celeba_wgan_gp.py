@@ -18,7 +18,7 @@ def load_recipe():
 
 def test_smoke_trains_with_diagnostics_writes_samples_and_exports(tmp_path):
     result = load_recipe().main(
-        ["--smoke", "--run-dir", str(tmp_path / "run"), "--base-path", str(tmp_path / "models")]
+        ["--smoke", "--d-steps", "1", "--run-dir", str(tmp_path / "run"), "--base-path", str(tmp_path / "models")]
     )
     assert os.path.isfile(tmp_path / "run" / "samples" / "latest.png")
     assert result["export"] == str(tmp_path / "models" / "celeba_wgan_gp" / "1")

@@ -40,7 +40,7 @@ def tiny_idx_folder(directory):
 
 def test_smoke_trains_with_diagnostics_evaluates_draws_the_grid_and_exports(tmp_path):
     result = load_recipe().main(
-        ["--smoke", "--evaluate", "--run-dir", str(tmp_path / "run"), "--base-path", str(tmp_path / "models")]
+        ["--smoke", "--evaluate", "--d-steps", "1", "--run-dir", str(tmp_path / "run"), "--base-path", str(tmp_path / "models")]
     )
     assert os.path.isfile(result["grid"])
     assert os.path.isfile(tmp_path / "run" / "samples" / "latest.png")
