@@ -65,6 +65,10 @@ def parse_args(argv):
     # weight 0.5 (the reference's) 16.5 % after 1,600 updates; 3e-4 constant 14.2 % and 1e-3
     # decayed linearly to 0 12.6 % after 2,000; the average beat the raw weights by 1-3 points.
     parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument(
+        "--decay-start", type=float, default=0.0,
+        help="fraction of the run at constant lr before the linear decay to 0 (default 0: decay from the start)",
+    )
     parser.add_argument("--ema", type=float, default=0.999, help="weight-average momentum; 0: none")
     parser.add_argument("--unlabelled-weight", type=float, default=1.0)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N pool images")
@@ -98,10 +102,30 @@ def discriminator(args, init_images):
 
 
 def adam(args, updates, average=False):
-    """Adam(beta_1 0.5), lr decayed linearly to 0 over `updates`; optionally a weight average."""
-    schedule = keras.optimizers.schedules.PolynomialDecay(args.learning_rate, updates, 0.0, power=1.0)
+    """Adam(beta_1 0.5), lr constant then decayed linearly to 0 by `updates`; optionally a weight average."""
+    constant = int(args.decay_start * updates)
+    decay = keras.optimizers.schedules.PolynomialDecay(args.learning_rate, updates - constant, 0.0, power=1.0)
+    if constant:
+        schedule = _ConstantThenDecay(constant, args.learning_rate, decay)
+    else:
+        schedule = decay
     average = average and args.ema > 0
     return keras.optimizers.Adam(schedule, beta_1=0.5, use_ema=average, ema_momentum=args.ema if average else 0.99)
+
+
+class _ConstantThenDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """`rate` for `constant` steps, then `decay(step - constant)`."""
+
+    def __init__(self, constant, rate, decay):
+        self.constant, self.rate, self.decay = constant, rate, decay
+
+    def __call__(self, step):
+        step = tf.cast(step, "float32")
+        later = self.decay(tf.maximum(step - self.constant, 0.0))
+        return tf.where(step < self.constant, tf.cast(self.rate, "float32"), tf.cast(later, "float32"))
+
+    def get_config(self):
+        return {"constant": self.constant, "rate": self.rate, "decay": keras.optimizers.schedules.serialize(self.decay)}
 
 
 def sgan_updates(args, num_images):
@@ -125,7 +149,13 @@ def run_sgan(args, seed, pool, keep, test):
     # fit copies the discriminator's weight average in when it ends.
     sgan.compile(d_optimizer=adam(args, updates, average=True), g_optimizer=adam(args, updates))
     start = time.perf_counter()
-    history = sgan.fit(dataset, epochs=args.epochs, verbose=0)
+    progress = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: (epoch + 1) % 25 == 0 and print(
+            f"  seed {seed} epoch {epoch + 1}/{args.epochs}: "
+            + ", ".join(f"{k} {v:.4f}" for k, v in sorted(logs.items())), flush=True
+        )
+    )
+    history = sgan.fit(dataset, epochs=args.epochs, verbose=0, callbacks=[progress])
     seconds = time.perf_counter() - start
     scores = sgan.evaluate(*test, batch_size=500, verbose=0, return_dict=True)
     return {
