@@ -48,12 +48,13 @@ class WGAN(GAN):
 
     def __init__(self, generator, critic=None, clip_value=0.01, d_steps=5, **kwargs):
         # `discriminator` is accepted for from_config and symmetry with GAN.
+        name = type(self).__name__
         critic = kwargs.pop("discriminator", critic)
         if critic is None:
-            raise ValueError("WGAN needs a critic net (images -> one score)")
+            raise ValueError(f"{name} needs a critic net (images -> one score)")
         kwargs.setdefault("loss", "wasserstein")
         if kwargs["loss"] != "wasserstein":
-            raise ValueError(f"WGAN trains with loss='wasserstein', got loss={kwargs['loss']!r}")
+            raise ValueError(f"{name} trains with loss='wasserstein', got loss={kwargs['loss']!r}")
         super().__init__(generator, critic, clip_value=clip_value, d_steps=d_steps, **kwargs)
 
     @property

@@ -2,11 +2,11 @@
 
 import keras
 
-from zoo.models.gan import GAN
+from zoo.models.wgan import WGAN
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class WGANGP(GAN):
+class WGANGP(WGAN):
     """A Wasserstein GAN whose critic is kept 1-Lipschitz by a gradient penalty.
 
     The critic loss is `E[D(G(z))] - E[D(x)] + lambda * E[(||grad D(x_hat)|| - 1)^2]`
@@ -17,9 +17,10 @@ class WGANGP(GAN):
     loss-scaled like the outer one; under `mixed_bfloat16` all penalty maths is
     float32.
 
-    This is `zoo.models.GAN(loss="wasserstein", gradient_penalty=...,
-    d_steps=...)` with the paper's defaults; any other `GAN` argument can be
-    passed. Logs `gradient_penalty` (unweighted) beside `d_loss`.
+    This is `zoo.models.WGAN` with the penalty instead of clipping
+    (`clip_value=None`), i.e. `zoo.models.GAN(loss="wasserstein",
+    gradient_penalty=..., d_steps=...)` with the paper's defaults; any other
+    `GAN` argument can be passed. Logs `gradient_penalty` (unweighted) beside `d_loss`.
 
     Args:
         generator: `keras.Model`, noise -> images.
@@ -46,21 +47,13 @@ class WGANGP(GAN):
     NeurIPS 2017, algorithm 1.
     """
 
-    def __init__(self, generator, critic=None, gradient_penalty=10.0, d_steps=5, **kwargs):
-        critic = kwargs.pop("discriminator", critic)
-        if critic is None:
-            raise ValueError("WGANGP needs a critic net (images -> one score)")
-        kwargs.setdefault("loss", "wasserstein")
-        if kwargs["loss"] != "wasserstein":
-            raise ValueError(f"WGANGP trains with loss='wasserstein', got loss={kwargs['loss']!r}")
+    def __init__(self, generator, critic=None, gradient_penalty=10.0, d_steps=5, clip_value=None, **kwargs):
         if isinstance(gradient_penalty, bool) or not isinstance(gradient_penalty, (int, float)) or gradient_penalty <= 0:
             raise ValueError(f"gradient_penalty must be a float > 0, got {gradient_penalty!r}")
-        super().__init__(generator, critic, gradient_penalty=gradient_penalty, d_steps=d_steps, **kwargs)
-
-    @property
-    def critic(self):
-        """The critic net (the same object as `discriminator`)."""
-        return self.discriminator
+        # WGAN's critic loop with the penalty in place of clipping.
+        super().__init__(
+            generator, critic, clip_value=clip_value, d_steps=d_steps, gradient_penalty=gradient_penalty, **kwargs
+        )
 
     def default_optimizers(self):
         # Gulrajani et al. 2017, algorithm 1: Adam(1e-4, beta_1 0, beta_2 0.9).
