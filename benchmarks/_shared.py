@@ -1,6 +1,7 @@
 """Helpers shared by the benchmark scripts: machine description and atomic JSON results."""
 
 import contextlib
+import fcntl
 import json
 import os
 import platform
@@ -69,7 +70,32 @@ def read_results(path, benchmark):
 
 
 def append_record(path, record, benchmark):
-    """Appends `record` to the results file: write a temporary file, then `os.replace`."""
+    """Appends `record` to the results file: write a temporary file, then `os.replace`.
+
+    An exclusive lock on the results directory serialises the
+    read-append-replace, so runs started in parallel with the same `--output`
+    do not drop each other's records.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(directory, fcntl.LOCK_EX)
+        _append_locked(path, record, benchmark)
+    finally:
+        os.close(directory)  # releases the lock
+
+
+def limit_threads(threads):
+    """Limits TensorFlow to `threads` intra- and inter-op threads (None or 0: its default).
+
+    Must run before TensorFlow executes its first op.
+    """
+    if threads:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def _append_locked(path, record, benchmark):
     data = read_results(path, benchmark)
     data["records"].append(record)
     path.parent.mkdir(parents=True, exist_ok=True)

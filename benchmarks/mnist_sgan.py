@@ -25,15 +25,11 @@ Results are appended to benchmarks/results/mnist_sgan.json (`--output`), written
 """
 
 import argparse
-import contextlib
 import datetime
-import json
 import os
-import platform
 import shlex
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -44,6 +40,9 @@ import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
 import zoo.layers  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _shared  # noqa: E402
 
 BENCHMARK = "mnist_sgan"
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,6 +74,10 @@ def parse_args(argv):
     parser.add_argument("--hidden-units", type=int, nargs="+", default=[1000, 500, 250, 250, 250])
     parser.add_argument("--generator-units", type=int, nargs="+", default=[500, 500])
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument(
+        "--threads", type=int, default=None,
+        help="TensorFlow threads (default: its own choice); 1 lets two seeds run side by side on 2 cores",
+    )
     parser.add_argument("--quick", action="store_true", help="seconds: tiny nets, 1 epoch, 1 seed")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -192,38 +195,11 @@ def summary(errors):
     return {"mean": statistics.fmean(errors), "worst": max(errors), "best": min(errors)}
 
 
-def read_results(path):
-    if not path.exists():
-        return {"benchmark": BENCHMARK, "records": []}
-    with open(path) as f:
-        data = json.load(f)
-    if not isinstance(data, dict) or not isinstance(data.get("records"), list):
-        raise ValueError(f"{path} is not a results file with a 'records' list")
-    return data
-
-
-def append_record(path, record):
-    """Appends `record` to the results file: write a temporary file, then `os.replace`."""
-    data = read_results(path)
-    data["records"].append(record)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parse_args(argv)
-    read_results(args.output)  # fail now rather than after the runs
+    _shared.limit_threads(args.threads)
+    _shared.read_results(args.output, BENCHMARK)  # fail now rather than after the runs
     started = time.perf_counter()
     pool, test = load(args.data, args.limit)
     runs = []
@@ -243,12 +219,7 @@ def main(argv=None):
     record = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": "PYTHONPATH=. .venv/bin/python benchmarks/mnist_sgan.py " + shlex.join(argv),
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "platform": platform.platform(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-        },
+        "machine": _shared.machine_info(),
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "num_labels": args.labels_per_class * 10,
         "num_unlabelled": len(pool[0]),
@@ -260,7 +231,7 @@ def main(argv=None):
     }
     if not args.skip_baseline:
         record["supervised"] = summary([r["supervised"]["test_error"] for r in runs])
-    append_record(args.output, record)
+    _shared.append_record(args.output, record, BENCHMARK)
     print(
         f"SGAN held-out error: mean {record['sgan']['mean']:.2%}, worst {record['sgan']['worst']:.2%} "
         f"(target <= {TARGET_ERROR:.0%})"

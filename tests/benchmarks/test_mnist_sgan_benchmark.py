@@ -33,12 +33,31 @@ def test_quick_run_writes_errors_of_both_models(bench, tmp_path, shared_mnist):
     assert "benchmarks/mnist_sgan.py" in record["command"]
 
 
-def test_results_are_appended(bench, tmp_path):
+def test_parallel_runs_append_without_losing_records(bench, tmp_path):
+    """Seeds run as separate processes share one --output: every record must survive."""
+    import multiprocessing
+
     output = tmp_path / "out.json"
-    bench.append_record(output, {"n": 1})
-    bench.append_record(output, {"n": 2})
-    assert [r["n"] for r in json.loads(output.read_text())["records"]] == [1, 2]
+    context = multiprocessing.get_context("fork")
+    writers = [context.Process(target=_append_many, args=(output, k)) for k in range(4)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(60)
+        assert writer.exitcode == 0
+    records = json.loads(output.read_text())["records"]
+    assert sorted((r["writer"], r["n"]) for r in records) == [(k, n) for k in range(4) for n in range(10)]
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
     output.write_text("[]")
     with pytest.raises(ValueError, match="records"):
-        bench.append_record(output, {"n": 3})
+        bench._shared.append_record(output, {"n": 3}, "mnist_sgan")
+
+
+def _append_many(output, writer):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_shared", SCRIPT.parent / "_shared.py")
+    shared = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shared)
+    for n in range(10):
+        shared.append_record(output, {"writer": writer, "n": n}, "mnist_sgan")
