@@ -140,3 +140,40 @@ def test_r1_penalty_of_a_linear_critic():
 
 def test_wasserstein_is_registered():
     assert losses.get_adversarial_loss("wasserstein") == (losses.wasserstein_d_loss, losses.wasserstein_g_loss)
+
+
+# -- VAE terms ---------------------------------------------------------------------------
+
+
+def test_gaussian_kl_matches_the_closed_form_and_is_zero_at_the_prior():
+    mean = np.array([[0.5, -1.0], [0.0, 0.0]], "float32")
+    log_var = np.array([[np.log(2.0), np.log(0.5)], [0.0, 0.0]], "float32")
+    expected = [
+        sum(0.5 * (v + m * m - 1.0 - math.log(v)) for m, v in ((0.5, 2.0), (-1.0, 0.5))),
+        0.0,
+    ]
+    np.testing.assert_allclose(ops.convert_to_numpy(losses.gaussian_kl(mean, log_var)), expected, rtol=1e-6, atol=1e-7)
+
+
+def test_bernoulli_log_likelihood_sums_log_probabilities_over_pixels():
+    targets = np.array([[[1.0, 0.0], [1.0, 1.0]]], "float32")
+    logits = np.array([[[2.0, -1.0], [0.0, 30.0]]], "float32")
+    p = 1 / (1 + np.exp(-logits.astype("float64")))
+    expected = np.sum(np.log(np.where(targets == 1, p, 1 - p)))
+    value = ops.convert_to_numpy(losses.bernoulli_log_likelihood(targets, logits))
+    assert value.shape == (1,)
+    np.testing.assert_allclose(value, [expected], rtol=1e-5)
+    # Saturated logits stay finite.
+    assert np.isfinite(ops.convert_to_numpy(losses.bernoulli_log_likelihood(targets, 1e4 * logits))).all()
+
+
+def test_gaussian_log_likelihood_and_density_match_scipy():
+    from scipy import stats
+
+    x = np.array([[0.3, -0.2, 0.9]], "float32")
+    mean = np.array([[0.1, 0.0, 1.0]], "float32")
+    expected = stats.norm(mean, 0.1).logpdf(x).sum()
+    np.testing.assert_allclose(ops.convert_to_numpy(losses.gaussian_log_likelihood(x, mean, 0.1)), [expected], rtol=1e-5)
+    log_var = np.log(np.array([[0.5, 2.0, 1.0]], "float32"))
+    expected = stats.norm(mean, np.sqrt(np.exp(log_var))).logpdf(x).sum()
+    np.testing.assert_allclose(ops.convert_to_numpy(losses.gaussian_log_density(x, mean, log_var)), [expected], rtol=1e-5)

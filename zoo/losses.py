@@ -230,3 +230,69 @@ def get_adversarial_loss(name):
         )
     return ADVERSARIAL_LOSSES[name]
 
+
+
+# -- variational autoencoders ----------------------------------------------------------
+
+
+def _flat(x):
+    x = ops.cast(x, "float32")
+    return ops.reshape(x, (ops.shape(x)[0], -1))
+
+
+def gaussian_kl(mean, log_var):
+    """`KL(N(mean, exp(log_var)) || N(0, I))` per example, summed over the code.
+
+    `-0.5 * sum(1 + log_var - mean^2 - exp(log_var))`, shape `(batch,)`.
+
+    Reference: Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014,
+    appendix B.
+    """
+    mean, log_var = _flat(mean), _flat(log_var)
+    return -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
+
+
+def bernoulli_log_likelihood(targets, logits):
+    """`log p(x | z)` of pixels `x` in [0, 1] under Bernoulli(sigmoid(logits)), per example.
+
+    Summed over pixels, shape `(batch,)`. For binary `x` it is the exact log
+    probability; grey values act as soft targets (the cross-entropy of most VAE
+    tutorials), which is not a normalised likelihood.
+
+    Reference: Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014,
+    appendix C.1.
+    """
+    targets, logits = _flat(targets), _flat(logits)
+    # -softplus(-l) = log sigmoid(l), -softplus(l) = log(1 - sigmoid(l)): stable for large |l|.
+    return -ops.sum(
+        targets * ops.softplus(-logits) + (1.0 - targets) * ops.softplus(logits), axis=-1
+    )
+
+
+def gaussian_log_likelihood(targets, mean, scale=1.0):
+    """`log N(x; mean, scale^2 I)` per example, summed over pixels, shape `(batch,)`.
+
+    With a fixed `scale` it is, up to a constant, the squared error divided by
+    `2 scale^2`: the scale sets how much reconstruction weighs against the KL term.
+
+    Reference: Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014,
+    appendix C.2.
+    """
+    targets, mean = _flat(targets), _flat(mean)
+    scale = ops.cast(scale, "float32")
+    squared = ops.square((targets - mean) / scale)
+    per_pixel = -0.5 * squared - ops.log(scale) - 0.5 * ops.log(2.0 * 3.141592653589793)
+    return ops.sum(per_pixel, axis=-1)
+
+
+def gaussian_log_density(z, mean, log_var):
+    """`log N(z; mean, exp(log_var))` per example, summed over the code, shape `(batch,)`.
+
+    Used by the importance-weighted bound (`log q(z | x)` and, with zero mean
+    and log-variance, the prior `log p(z)`).
+    """
+    z, mean, log_var = _flat(z), _flat(mean), _flat(log_var)
+    return -0.5 * ops.sum(
+        ops.square(z - mean) * ops.exp(-log_var) + log_var + ops.log(2.0 * 3.141592653589793),
+        axis=-1,
+    )

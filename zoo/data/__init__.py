@@ -9,7 +9,7 @@ not images, and are not registered in :data:`DATASETS`.
 from zoo.data.embedded import digits, lfw_faces
 from zoo.data.folder import image_folder
 from zoo.data.mnist_idx import mnist_idx, read_idx
-from zoo.data.pipeline import finalize, resize, to_signed_unit
+from zoo.data.pipeline import binarize, finalize, resize, to_signed_unit
 from zoo.data.semi_supervised import dataset_arrays, labelled_subset, semi_supervised_dataset
 from zoo.data.tfds_loaders import celeb_a, cifar10, fashion_mnist, mnist
 from zoo.data.toy import (
@@ -97,6 +97,7 @@ def _loader(name):
 __all__ = [
     "DATASETS",
     "TOY_DISTRIBUTIONS",
+    "binarize",
     "celeb_a",
     "cifar10",
     "dataset_arrays",

@@ -354,3 +354,38 @@ def _is_int(value):
 
 def _is_positive_int(value):
     return _is_int(value) and value > 0
+
+
+def binarize(images, stochastic=True, seed=None):
+    """Binarises images in ``[-1, 1]`` to ``{-1, 1}``, for Bernoulli likelihoods.
+
+    Stochastic binarisation (the default, as in the VAE/IWAE literature's MNIST)
+    turns each pixel on with probability ``(x + 1) / 2``; ``stochastic=False``
+    thresholds at 0. NumPy input gives a NumPy float32 array (drawn with
+    ``numpy.random.default_rng(seed)``); a tensor gives a tensor, drawn afresh on
+    every call, so ``dataset.map(binarize)`` resamples every epoch ("dynamic"
+    binarisation).
+
+    Args:
+        images: float array or tensor in ``[-1, 1]``.
+        stochastic: bool. Default ``True``.
+        seed: ``None`` or int.
+
+    Returns:
+        float32 images with values -1 and 1, of the input's kind.
+
+    Raises:
+        ValueError: if ``stochastic`` is not a bool.
+
+    Reference: Salakhutdinov & Murray, "On the Quantitative Analysis of Deep
+    Belief Networks", ICML 2008 (stochastically binarised MNIST).
+    """
+    if not isinstance(stochastic, bool):
+        raise ValueError(f"stochastic must be True or False, got {stochastic!r}")
+    if isinstance(images, np.ndarray):
+        probability = (images.astype(np.float32) + 1.0) / 2.0
+        on = (np.random.default_rng(seed).random(probability.shape) < probability) if stochastic else probability > 0.5
+        return np.where(on, 1.0, -1.0).astype(np.float32)
+    probability = (tf.cast(images, tf.float32) + 1.0) / 2.0
+    on = tf.random.uniform(tf.shape(probability), seed=seed) < probability if stochastic else probability > 0.5
+    return tf.where(on, 1.0, -1.0)

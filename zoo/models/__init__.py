@@ -1,13 +1,17 @@
 """Training algorithms: `keras.Model` subclasses overriding `train_step`."""
 
+from zoo.models.autoencoder import Autoencoder
 from zoo.models.base import MultiOptimizerModel
 from zoo.models.conditional_gan import ConditionalGAN, conditional_classes
 from zoo.models.gan import GAN
 from zoo.models.semi_supervised_gan import SemiSupervisedGAN
+from zoo.models.vae import VAE
 from zoo.models.wgan import WGAN
 from zoo.models.wgan_gp import WGANGP
 
 __all__ = [
+    "VAE",
+    "Autoencoder",
     "GAN",
     "WGAN",
     "WGANGP",

@@ -32,6 +32,28 @@ def resolve_jit_compile(jit_compile):
     return jit_compile
 
 
+def replica_mean(loss):
+    """Turns a per-replica mean loss into its share of the global mean.
+
+    Under `tf.distribute` the replicas' gradients are summed, so each replica
+    divides its mean loss by the replica count.
+    """
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    if replicas == 1:
+        return loss
+    return loss / ops.cast(replicas, loss.dtype)
+
+
+def replica_seed(seed_generator):
+    """A fresh stateless seed from `seed_generator`, different on every replica."""
+    seed = ops.cast(seed_generator.next(), "int64")
+    context = tf.distribute.get_replica_context()
+    replica = 0 if context is None else context.replica_id_in_sync_group
+    # Folding in the replica id gives every replica its own stream; an
+    # offset would collide with the next draws of another replica.
+    return tf.random.experimental.stateless_fold_in(seed, replica)
+
+
 def prepare_optimizer(optimizer, default):
     """Resolves `optimizer` (instance, name, config or None -> `default()`).
 
@@ -142,19 +164,11 @@ class MultiOptimizerModel(keras.Model):
 
     def replica_mean(self, loss):
         """Turns a per-replica mean loss into its share of the global mean."""
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        if replicas == 1:
-            return loss
-        return loss / ops.cast(replicas, loss.dtype)
+        return replica_mean(loss)
 
     def draw_seed(self):
         """A fresh stateless seed, different on every replica."""
-        seed = ops.cast(self.seed_generator.next(), "int64")
-        context = tf.distribute.get_replica_context()
-        replica = 0 if context is None else context.replica_id_in_sync_group
-        # Folding in the replica id gives every replica its own stream; an
-        # offset would collide with the next draws of another replica.
-        return tf.random.experimental.stateless_fold_in(seed, replica)
+        return replica_seed(self.seed_generator)
 
     def normal(self, shape, stddev=1.0, dtype="float32"):
         """Standard normal noise from the model's seed generator."""

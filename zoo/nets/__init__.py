@@ -1,5 +1,6 @@
 """Architectures: builder functions returning named functional `keras.Model`s."""
 
+from zoo.nets.autoencoder import conv_decoder, conv_encoder, mlp_decoder, mlp_encoder
 from zoo.nets.classifier import domain_classifier
 from zoo.nets.dcgan import (
     dcgan_discriminator,
@@ -12,6 +13,10 @@ from zoo.nets.sgan import sgan_discriminator, sgan_generator
 from zoo.nets.toy import toy_discriminator, toy_generator
 
 __all__ = [
+    "conv_decoder",
+    "conv_encoder",
+    "mlp_decoder",
+    "mlp_encoder",
     "dcgan_discriminator",
     "dcgan_generator",
     "domain_classifier",
