@@ -14,6 +14,7 @@ __all__ = [
     "data",
     "device",
     "export",
+    "latent",
     "losses",
     "metrics",
     "models",

@@ -2,6 +2,7 @@
 
 import math
 import os
+import tempfile
 
 import numpy as np
 
@@ -95,7 +96,6 @@ def save_scatter(samples, path, modes=None, title=None, limits=None):
     zoo.plotting.save_scatter(points, "grid.png", modes=modes, limits=(-6, 6))
     ```
     """
-    import tempfile
 
     import matplotlib
 
@@ -126,21 +126,33 @@ def save_scatter(samples, path, modes=None, title=None, limits=None):
         if title:
             axes.set_title(title, fontsize=10)
         figure.tight_layout()
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        os.makedirs(folder, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.tmp-", suffix=".png", dir=folder)
-        os.close(handle)
-        try:
-            figure.savefig(tmp, format="png")
-            os.chmod(tmp, 0o644)  # mkstemp creates the file private to its owner
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+        path = save_figure(figure, path)
     finally:
         plt.close(figure)
+    return path
+
+
+def save_figure(figure, path):
+    """Writes a matplotlib figure as PNG atomically (temporary file, then rename).
+
+    Readers never see half a PNG, and an existing file survives a failed write.
+
+    Returns:
+        str, the path written.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.tmp-", suffix=".png", dir=folder)
+    os.close(handle)
+    try:
+        figure.savefig(tmp, format="png")
+        os.chmod(tmp, 0o644)  # mkstemp creates the file private to its owner
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
     return path
 
 
