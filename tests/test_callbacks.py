@@ -1,6 +1,7 @@
 """Sample grids, NaN stops, and resuming an interrupted fit exactly."""
 
 import os
+import time
 
 import keras
 import numpy as np
@@ -251,6 +252,22 @@ def test_time_limit_stops_after_the_budget():
     assert not roomy.stopped_early
     with pytest.raises(ValueError, match="seconds"):
         callbacks.TimeLimit(0)
+    with pytest.raises(ValueError, match="clock must be one of"):
+        callbacks.TimeLimit(1, clock="gpu")
+
+
+def test_time_limit_on_the_cpu_clock_reads_process_time(monkeypatch):
+    """clock="cpu" measures with time.process_time (here a fake: 1 s per read)."""
+    import itertools
+
+    assert callbacks.TimeLimit.CLOCKS["cpu"] is time.process_time
+    ticks = itertools.count()
+    monkeypatch.setitem(callbacks.TimeLimit.CLOCKS, "cpu", lambda: float(next(ticks)))
+    gan = make_gan()
+    limit = callbacks.TimeLimit(2.5, clock="cpu")
+    gan.fit(dataset(6), epochs=2, verbose=0, callbacks=[limit])
+    # Read at train begin (0), then after batches 1, 2, 3 (1, 2, 3 s): stops after the third.
+    assert limit.stopped_early and int(gan.d_optimizer.iterations) == 3
 
 
 def test_sample_grid_of_a_semi_supervised_gan_draws_without_labels(tmp_path):
