@@ -1,5 +1,7 @@
 """Autoencoder and VAE: losses logged under their own names, the IWAE bound, conditioning."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -181,3 +183,38 @@ def test_binarize_gives_plus_minus_one_with_the_pixel_probability():
     np.testing.assert_array_equal(zoo.data.binarize(grey, stochastic=False), np.ones_like(grey))
     tensor = zoo.data.binarize(tf.constant(grey))
     assert isinstance(tensor, tf.Tensor) and abs(float(tf.reduce_mean(tf.cast(tensor > 0, "float32"))) - 0.75) < 0.02
+
+
+def test_generator_maps_codes_to_the_decoded_images():
+    for likelihood in ("bernoulli", "gaussian"):
+        vae = VAE(*vae_nets(), likelihood=likelihood)
+        z = np.random.default_rng(0).normal(scale=3.0, size=(5, 2)).astype("float32")
+        np.testing.assert_allclose(vae.generator(z), vae.decode(z), rtol=1e-5, atol=1e-6)
+        assert vae.generator.count_params() == vae.decoder.count_params()
+
+
+def test_train_resumes_from_its_checkpoint_and_the_decoder_exports(tmp_path, run_without_zoo):
+    x, _ = images(32)
+    data = tf.data.Dataset.from_tensor_slices(x).batch(16, drop_remainder=True)
+
+    def fresh():
+        vae = VAE(*vae_nets(), seed=0)
+        vae.compile(optimizer="adam")
+        return vae
+
+    first = fresh()
+    zoo.training.train(first, data, epochs=2, run_dir=str(tmp_path / "run"), verbose=0, num_samples=4)
+    assert (tmp_path / "run" / "samples").is_dir() and any((tmp_path / "run" / "samples").iterdir())
+    resumed = fresh()
+    history = zoo.training.train(resumed, data, epochs=3, run_dir=str(tmp_path / "run"), verbose=0, num_samples=4)
+    assert len(history.history["loss"]) == 1 and int(resumed.optimizer.iterations) == 6
+    path = zoo.export.export_generator(resumed, "vae", base_path=str(tmp_path / "saved_models"))
+    z = np.random.default_rng(1).normal(size=(3, 2)).astype("float32")
+    served = run_without_zoo(
+        "import json, sys, numpy as np, tensorflow as tf\n"
+        "m = tf.saved_model.load(sys.argv[1])\n"
+        "out = m.signatures['serving_default'](noise=tf.constant(np.array(json.loads(sys.argv[2]), 'float32')))\n"
+        "print(json.dumps(out['images'].numpy().tolist()))\n",
+        path, json.dumps(z.tolist()),
+    )
+    np.testing.assert_allclose(np.array(served), resumed.decode(z), rtol=1e-5, atol=1e-6)

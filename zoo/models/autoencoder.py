@@ -167,6 +167,31 @@ class Autoencoder(keras.Model):
             )
         return [x, ops.cast(ops.reshape(labels, (-1,)), "int32")]
 
+    # -- the generator (what is served) ---------------------------------------------
+
+    @property
+    def generator(self):
+        """`keras.Model` code (and labels) -> images in [-1, 1]: the decoder and the pixel map.
+
+        Shares the decoder's weights; it is what `zoo.export.export_generator`
+        serves and what `zoo.training.train`'s sample grids draw with.
+        """
+        cached = self.__dict__.get("_generator")
+        if cached is None:
+            x = self.decoder.outputs[0]
+            if self.likelihood == "bernoulli":
+                x = keras.layers.Activation("sigmoid", dtype="float32", name="pixel_probability")(x)
+                x = keras.layers.Rescaling(2.0, offset=-1.0, dtype="float32", name="images")(x)
+            else:  # clip the Gaussian mean to [-1, 1]
+                x = keras.layers.Rescaling(1.0, offset=1.0, dtype="float32")(x)
+                x = keras.layers.ReLU(max_value=2.0, dtype="float32")(x)
+                x = keras.layers.Rescaling(1.0, offset=-1.0, dtype="float32", name="images")(x)
+            inputs = self.decoder.inputs if self.conditional else self.decoder.inputs[0]
+            cached = keras.Model(inputs, x, name=f"{self.decoder.name}_images")
+            # Not tracked as a sub-layer: its weights are the decoder's.
+            object.__setattr__(self, "_generator", cached)
+        return cached
+
     # -- pixels ----------------------------------------------------------------------
 
     def logits_to_images(self, logits):
@@ -271,6 +296,13 @@ class Autoencoder(keras.Model):
         kwargs.pop("loss", None)
         super().compile(optimizer=optimizer, jit_compile=resolve_jit_compile(jit_compile), **kwargs)
 
+    OPTIMIZERS = ("optimizer",)  # for zoo.checkpoint, which saves each optimizer's state
+
+    def build_optimizers(self):
+        """Creates the optimizer's slots (before restoring its state, or under a strategy)."""
+        if not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)
+
     def get_compile_config(self):
         if not self.compiled or self.optimizer is None:
             return None
@@ -279,7 +311,7 @@ class Autoencoder(keras.Model):
     def compile_from_config(self, config):
         self.compile(optimizer=keras.optimizers.deserialize(config["optimizer"]))
         # Built now, so loading restores the optimizer's state (as keras.Model does).
-        self.optimizer.build(self.trainable_variables)
+        self.build_optimizers()
 
     @property
     def metrics(self):
