@@ -245,3 +245,19 @@ def test_classifier_trains_saves_and_serves_evaluate(capsys, tmp_path):
     assert code == 2 and "no class labels" in err
     code, _, err = run(capsys, "classifier", "--dataset", "digits", "--output", str(tmp_path / "x.h5"))
     assert code == 2 and ".keras" in err
+
+
+@pytest.mark.parametrize("model", ["vae", "cvae"])
+def test_train_sample_and_export_an_autoencoder_family_model(capsys, tmp_path, model):
+    run_dir, base = str(tmp_path / "run"), str(tmp_path / "models")
+    code, out, err = run(
+        capsys, "train", model, "--dataset", "digits", "--batch-size", "8", "--steps-per-epoch", "2",
+        "--limit", "64", "--image-size", "16", "--latent-dim", "4",
+        "--epochs", "1", "--run-dir", run_dir, "--quiet", "--export", f"digits_{model}", "--base-path", base,
+    )
+    assert code == 0, err
+    assert export.read_metadata(os.path.join(base, f"digits_{model}", "1"))["latent_dim"] == 4
+    output = str(tmp_path / "grid.png")
+    code, out, err = run(capsys, "sample", "--checkpoint", os.path.join(run_dir, "checkpoint"), "--num", "20", "--output", output)
+    assert code == 0, err
+    assert os.path.isfile(output)

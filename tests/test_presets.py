@@ -48,3 +48,13 @@ def test_wasserstein_presets(name, cls):
 def test_ema_momentum_reaches_the_model():
     model = presets.get("dcgan").build((16, 16, 1), base_filters=4, latent_dim=8, ema_momentum=0.99)
     assert model.ema_momentum == 0.99 and model.sampling_generator is model.ema_generator
+
+
+@pytest.mark.parametrize("name,cls,conditional", [("autoencoder", "Autoencoder", False), ("vae", "VAE", False), ("cvae", "VAE", True)])
+def test_autoencoder_family_presets(name, cls, conditional):
+    preset = presets.get(name)
+    model = preset.build((16, 16, 1), num_classes=3 if conditional else None, latent_dim=4)
+    assert type(model).__name__ == cls and model.latent_dim == 4
+    assert model.num_classes == (3 if conditional else None)
+    labels = [0, 1, 2] if conditional else None
+    assert model.generate(3, labels=labels).shape == (3, 16, 16, 1)

@@ -134,6 +134,27 @@ def _build_wgan_gp(image_shape, hparams):
     return model
 
 
+def _build_autoencoder(variational):
+    def build(image_shape, hparams):
+        num_classes = hparams.get("num_classes")
+        encoder = nets.conv_encoder(
+            image_shape, hparams["latent_dim"], variational=variational, num_classes=num_classes
+        )
+        decoder = nets.conv_decoder(hparams["latent_dim"], image_shape, num_classes=num_classes)
+        if variational:
+            model = models.VAE(encoder, decoder, beta=hparams["beta"], seed=hparams["seed"])
+        else:
+            model = models.Autoencoder(encoder, decoder, noise_stddev=hparams["noise_stddev"], seed=hparams["seed"])
+        model.compile(optimizer=keras.optimizers.Adam(hparams["learning_rate"]))
+        return model
+
+    return build
+
+
+# Grey images are scored as soft Bernoulli targets (the keras.io VAE's binary
+# cross-entropy); benchmarks/mnist_vae.py binarises for likelihoods in nats.
+_AUTOENCODER = {"latent_dim": 16, "batch_size": 128, "epochs": 30, "learning_rate": 1e-3, "seed": None}
+
 _COMMON = {"loss": "non_saturating", "label_smoothing": 0.0, "ema_momentum": None, "seed": None}
 # benchmarks/mnist_cgan.py measures these on MNIST (10 CPU-minutes).
 _CONDITIONAL = {
@@ -215,6 +236,25 @@ PRESETS = {
                 "ema_momentum": 0.999,
                 "seed": None,
             },
+        ),
+        Preset(
+            "autoencoder",
+            "convolutional autoencoder, denoising with noise_stddev > 0 (Hinton 2006; Vincent 2008)",
+            _build_autoencoder(variational=False),
+            {**_AUTOENCODER, "noise_stddev": 0.0},
+        ),
+        Preset(
+            "vae",
+            "convolutional VAE, Bernoulli likelihood, latent 16 (Kingma & Welling 2014)",
+            _build_autoencoder(variational=True),
+            {**_AUTOENCODER, "beta": 1.0},
+        ),
+        Preset(
+            "cvae",
+            "conditional VAE: the label joins encoder and decoder (Sohn et al. 2015)",
+            _build_autoencoder(variational=True),
+            {**_AUTOENCODER, "beta": 1.0},
+            conditional=True,
         ),
         Preset(
             "cgan",
