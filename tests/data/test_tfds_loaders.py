@@ -83,6 +83,16 @@ def test_celeb_a_rejects_labels(mock_tfds):
         tfds_loaders.celeb_a(with_labels=True)
 
 
+def test_celeb_a_attribute_gives_zero_one_labels(mock_tfds):
+    ds = tfds_loaders.celeb_a(batch_size=4, limit=8, attribute="Smiling", shuffle=False)
+    images, labels = next(iter(ds))
+    assert images.shape == (4, 64, 64, 3) and labels.dtype == "int32"
+    assert set(np.concatenate([b[1].numpy() for b in ds]).tolist()) <= {0, 1}
+    with pytest.raises(ValueError, match="one of CelebA's 40 attributes"):
+        tfds_loaders.celeb_a(attribute="Smiles")
+    assert len(tfds_loaders.CELEB_A_ATTRIBUTES) == 40
+
+
 @pytest.mark.parametrize("loader", [loader for loader, _ in SUPERVISED] + [tfds_loaders.celeb_a])
 def test_bad_arguments_fail_before_loading(loader):
     # No mock: a bad argument must be reported without touching tfds (or the network).

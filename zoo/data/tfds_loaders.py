@@ -1,5 +1,7 @@
 """Loaders for TensorFlow Datasets catalogue entries (downloaded and prepared by tfds)."""
 
+import tensorflow as tf
+
 from zoo.data import pipeline
 
 
@@ -134,6 +136,7 @@ def celeb_a(
     cache=True,
     limit=None,
     data_dir=None,
+    attribute=None,
 ):
     """CelebA aligned faces (tfds): 162,770 train images, centre-cropped square, 64x64x3.
 
@@ -157,6 +160,9 @@ def celeb_a(
         cache: bool or cache file path. Default ``True`` (in memory).
         limit: ``None`` or int, keep only the first N examples. Default ``None``.
         data_dir: ``None`` or str, the tfds data directory. Default ``None``.
+        attribute: ``None`` or one of :data:`CELEB_A_ATTRIBUTES` (e.g. ``"Smiling"``):
+            batches are then ``(images, labels)`` with int32 labels 1 where the face
+            has the attribute, 0 where not (for attribute vectors, `zoo.latent`).
 
     Returns:
         ``tf.data.Dataset`` of float32 ``(batch, 64, 64, 3)`` images in ``[-1, 1]``.
@@ -171,11 +177,29 @@ def celeb_a(
     options = pipeline.common_options(locals())
     if options["with_labels"]:
         raise ValueError(
-            "with_labels must be False for celeb_a: it has attributes, not class labels"
+            "with_labels must be False for celeb_a: it has attributes, not class labels "
+            "(pass attribute='Smiling' for (images, 0/1 labels) batches)"
         )
+    if attribute is not None and attribute not in CELEB_A_ATTRIBUTES:
+        raise ValueError(f"attribute must be None or one of CelebA's 40 attributes {CELEB_A_ATTRIBUTES}; got {attribute!r}")
     ds = _load("celeb_a", split, data_dir, as_supervised=False)
-    ds = ds.map(lambda example: example["image"])
+    if attribute is None:
+        ds = ds.map(lambda example: example["image"])
+    else:
+        ds = ds.map(lambda example: (example["image"], tf.cast(example["attributes"][attribute], tf.int32)))
+        options["with_labels"] = True
     return pipeline.finalize(ds, preprocess=pipeline.center_crop_square, **options)
+
+
+# The 40 binary attributes of CelebA (Liu et al. 2015), as tfds names them.
+CELEB_A_ATTRIBUTES = (
+    "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs", "Big_Lips",
+    "Big_Nose", "Black_Hair", "Blond_Hair", "Blurry", "Brown_Hair", "Bushy_Eyebrows", "Chubby", "Double_Chin",
+    "Eyeglasses", "Goatee", "Gray_Hair", "Heavy_Makeup", "High_Cheekbones", "Male", "Mouth_Slightly_Open",
+    "Mustache", "Narrow_Eyes", "No_Beard", "Oval_Face", "Pale_Skin", "Pointy_Nose", "Receding_Hairline",
+    "Rosy_Cheeks", "Sideburns", "Smiling", "Straight_Hair", "Wavy_Hair", "Wearing_Earrings", "Wearing_Hat",
+    "Wearing_Lipstick", "Wearing_Necklace", "Wearing_Necktie", "Young",
+)
 
 
 def _tfds_supervised(name, split, data_dir, **options):
