@@ -6,11 +6,13 @@ from zoo.models.conditional_gan import ConditionalGAN, conditional_classes
 from zoo.models.gan import GAN
 from zoo.models.semi_supervised_gan import SemiSupervisedGAN
 from zoo.models.vae import VAE
+from zoo.models.vae_gan import VAEGAN
 from zoo.models.wgan import WGAN
 from zoo.models.wgan_gp import WGANGP
 
 __all__ = [
     "VAE",
+    "VAEGAN",
     "Autoencoder",
     "GAN",
     "WGAN",

@@ -273,7 +273,9 @@ def dcgan_discriminator(
                 x = layers.LayerNormalization(axis=(1, 2, 3))(x)
         x = layers.LeakyReLU(0.2)(x)
         filters *= 2
-    x = layers.Flatten()(x)
+    # "features": the last convolution's activations, the feature space of
+    # feature matching and of the VAE-GAN's reconstruction loss.
+    x = layers.Flatten(name="features")(x)
     if spectral_norm:
         logits = _spectral_logits(x, inputs, num_classes, conditioning, kernel_initializer=init)
     else:
