@@ -35,9 +35,9 @@ Protocol (issue 5):
                 the held-out digits, its mean top-class probability (confidence) and
                 its Inception-style score; the floor is the same FID for 2,000 real
                 pool digits.
-    output      a JSON record appended to benchmarks/results/mnist_vae.json and a
-                figure of samples and reconstructions per model in
-                benchmarks/results/mnist_vae_<model>.png.
+    output      a JSON record appended to benchmarks/results/mnist_vae.json (`--output`)
+                and a figure of samples and reconstructions per model beside it
+                (mnist_vae_<model>.png).
 """
 
 import argparse
@@ -215,7 +215,7 @@ def main(argv=None):
                     "evaluation_cpu_seconds": round(time.process_time() - eval_start, 1),
                 }
             )
-        path = RESULTS_DIR / f"{BENCHMARK}_{name}.png" if not args.quick else args.output.parent / f"{BENCHMARK}_{name}_quick.png"
+        path = args.output.parent / f"{args.output.stem}_{name}.png"  # beside the record
         figure(path, samples, test_binary, reconstructions, f"{name}: 30 random codes; 15 held-out digits; their reconstructions")
         entry["figure"] = str(path)
         record_models[name] = entry
