@@ -24,7 +24,7 @@ def test_list_names_models_and_datasets(capsys):
 
 def test_unknown_model_and_dataset_list_the_known_ones(capsys):
     code, _, err = run(capsys, "train", "stylegan9", "--dataset", "digits")
-    assert code == 2 and "unknown model 'stylegan9'; known: acgan, cgan, cgan_concat, dcgan, gan, keras_dcgan" in err
+    assert code == 2 and "unknown model 'stylegan9'; known: acgan, autoencoder, cgan, cgan_concat, cvae, dcgan, gan, keras_dcgan" in err
     code, _, err = run(capsys, "train", "gan", "--dataset", "imagenet")
     assert code == 2 and "unknown dataset 'imagenet'; known: celeb_a" in err
 

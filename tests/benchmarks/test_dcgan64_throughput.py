@@ -18,6 +18,7 @@ def bench():
     return module
 
 
+@pytest.mark.slow  # 64 px nets in three precisions
 def test_quick_run_writes_positive_figures(bench, tmp_path):
     output = tmp_path / "results" / "dcgan64_throughput.json"
     # 32 px keeps the test well under a minute on a shared 2-core machine.

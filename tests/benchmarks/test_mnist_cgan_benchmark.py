@@ -17,6 +17,7 @@ def bench():
     return module
 
 
+@pytest.mark.slow  # trains a judge and two models
 def test_quick_run_scores_both_variants_and_writes_figures(bench, shared_mnist, tmp_path):
     output = tmp_path / "results" / "mnist_cgan.json"
     bench.main(["--quick", "--data-dir", str(shared_mnist), "--output", str(output)])

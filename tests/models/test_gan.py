@@ -165,6 +165,7 @@ def test_compile_creates_no_stray_optimizer():
     assert isinstance(gan.g_optimizer, keras.optimizers.Adam)
 
 
+@pytest.mark.slow  # XLA compilation takes ~15 s on a CPU
 def test_jit_compile_fit():
     gan = make_dcgan()
     gan.compile(jit_compile=True)

@@ -5,6 +5,7 @@ distance from each sample to its nearest real digit, and the labels a
 classifier trained on real digits gives the samples.
 """
 
+import pytest
 import keras
 import numpy as np
 from sklearn.datasets import load_digits
@@ -26,6 +27,7 @@ def nearest_distance(samples, reference):
     return float(np.sqrt(d.min(axis=1)).mean())
 
 
+@pytest.mark.slow  # about a minute; benchmarks/mnist_cgan.py measures learning on real MNIST
 def test_dcgan_learns_digits():
     digits = load_digits()
     train_x, held_out_x = digits.data[:1500], digits.data[1500:]

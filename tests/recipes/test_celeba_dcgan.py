@@ -25,6 +25,7 @@ def test_smoke_trains_writes_samples_and_exports(tmp_path):
     assert all(len(v) == 1 for v in result["history"].values())
 
 
+@pytest.mark.slow  # 64 px tracing; celeb_a through mock tfds is covered by tests/data and test_celeba_vae.py
 def test_full_scale_path_reads_celeba_at_64px_through_tfds(tmp_path):
     tfds = pytest.importorskip("tensorflow_datasets")
     with tfds.testing.mock_data(num_examples=4):

@@ -29,7 +29,7 @@ def test_smoke_trains_with_diagnostics_writes_samples_and_exports(tmp_path):
         assert np.isfinite(history[key][0]), key
 
 
-@pytest.mark.slow  # the same tfds path as test_celeba_dcgan.py; 64 px WGAN-GP traces slowly
+@pytest.mark.slow  # the same tfds path as test_celeba_dcgan.py (also slow); 64 px WGAN-GP traces slowly
 def test_full_scale_path_reads_celeba_at_64px_through_tfds(tmp_path):
     tfds = pytest.importorskip("tensorflow_datasets")
     with tfds.testing.mock_data(num_examples=4):

@@ -54,6 +54,7 @@ def test_smoke_trains_with_diagnostics_evaluates_draws_the_grid_and_exports(tmp_
     assert scores["fid_1797"] > 0 and scores["fid_floor"] > 0
 
 
+@pytest.mark.slow  # trains on 8,000 digits; the smoke test runs the same recipe code
 def test_idx_folder_trains_on_the_first_8000_and_scores_against_the_last_2000(tmp_path, monkeypatch):
     train_classifier = zoo.metrics.train_domain_classifier
     seen = {}
