@@ -296,21 +296,30 @@ class Autoencoder(keras.Model):
         kwargs.pop("loss", None)
         super().compile(optimizer=optimizer, jit_compile=resolve_jit_compile(jit_compile), **kwargs)
 
-    OPTIMIZERS = ("optimizer",)  # for zoo.checkpoint, which saves each optimizer's state
+    # Optimizer attributes and the nets each trains: zoo.checkpoint saves every
+    # optimizer's state; subclasses with more players (VAEGAN) extend both.
+    OPTIMIZERS = ("optimizer",)
+    NETS = ("encoder", "decoder")
+
+    def optimizer_variables(self):
+        """`{optimizer attribute: the variables it trains}`."""
+        return {"optimizer": self.trainable_variables}
 
     def build_optimizers(self):
-        """Creates the optimizer's slots (before restoring its state, or under a strategy)."""
-        if not self.optimizer.built:
-            self.optimizer.build(self.trainable_variables)
+        """Creates the optimizers' slots (before restoring their state, or under a strategy)."""
+        for name, variables in self.optimizer_variables().items():
+            optimizer = getattr(self, name)
+            if not optimizer.built:
+                optimizer.build(variables)
 
     def get_compile_config(self):
-        if not self.compiled or self.optimizer is None:
+        if not self.compiled or any(getattr(self, name, None) is None for name in self.OPTIMIZERS):
             return None
-        return {"optimizer": keras.optimizers.serialize(self.optimizer)}
+        return {name: keras.optimizers.serialize(getattr(self, name)) for name in self.OPTIMIZERS}
 
     def compile_from_config(self, config):
-        self.compile(optimizer=keras.optimizers.deserialize(config["optimizer"]))
-        # Built now, so loading restores the optimizer's state (as keras.Model does).
+        self.compile(**{name: keras.optimizers.deserialize(c) for name, c in config.items()})
+        # Built now, so loading restores the optimizers' state (as keras.Model does).
         self.build_optimizers()
 
     @property
@@ -381,6 +390,6 @@ class Autoencoder(keras.Model):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        for key in ("encoder", "decoder"):
+        for key in cls.NETS:
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)

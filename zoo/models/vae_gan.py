@@ -64,6 +64,7 @@ class VAEGAN(VAE):
     """
 
     OPTIMIZERS = ("e_optimizer", "g_optimizer", "d_optimizer")
+    NETS = ("encoder", "decoder", "discriminator")
 
     def __init__(
         self,
@@ -152,21 +153,6 @@ class VAEGAN(VAE):
             "d_optimizer": self.discriminator.trainable_variables,
         }
 
-    def build_optimizers(self):
-        for name, variables in self.optimizer_variables().items():
-            optimizer = getattr(self, name)
-            if not optimizer.built:
-                optimizer.build(variables)
-
-    def get_compile_config(self):
-        if not self.compiled:
-            return None
-        return {name: keras.optimizers.serialize(getattr(self, name)) for name in self.OPTIMIZERS}
-
-    def compile_from_config(self, config):
-        self.compile(**{name: keras.optimizers.deserialize(c) for name, c in config.items()})
-        self.build_optimizers()
-
     def fit(self, *args, **kwargs):
         history = super().fit(*args, **kwargs)
         for name, variables in self.optimizer_variables().items():
@@ -247,10 +233,3 @@ class VAEGAN(VAE):
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "decoder", "discriminator"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
