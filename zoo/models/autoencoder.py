@@ -5,7 +5,7 @@ import tensorflow as tf
 from keras import ops
 
 from zoo import losses
-from zoo.models.base import replica_mean, replica_seed, resolve_jit_compile
+from zoo.models.base import from_config_with_nets, replica_mean, replica_seed, resolve_jit_compile
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -389,7 +389,4 @@ class Autoencoder(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for key in cls.NETS:
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        return from_config_with_nets(cls, config)

@@ -32,6 +32,14 @@ def resolve_jit_compile(jit_compile):
     return jit_compile
 
 
+def from_config_with_nets(cls, config):
+    """`cls(**config)` with the injected nets named in `cls.NETS` deserialised first."""
+    config = dict(config)
+    for key in cls.NETS:
+        config[key] = keras.saving.deserialize_keras_object(config[key])
+    return cls(**config)
+
+
 def replica_mean(loss):
     """Turns a per-replica mean loss into its share of the global mean.
 
@@ -91,10 +99,7 @@ class MultiOptimizerModel(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for key in cls.NETS:
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        return from_config_with_nets(cls, config)
 
     def default_optimizers(self):
         """Returns `{name: factory}` for optimizers not passed to `compile`."""
