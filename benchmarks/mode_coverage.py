@@ -168,7 +168,7 @@ VARIANTS = {
     ),
     # Tuning (seeds 0-2, 2026-11-23) found the grid's precision limited by updates, not
     # by regularisers: PacGAN's 400- and 200-wide nets give ~10,000 updates in the budget,
-    # nets of 128 units ~40,000 (3.5x cheaper per update). With them, equal learning
+    # nets of 128 units ~40,000 (about 4x cheaper per update). With them, equal learning
     # rates beat the 4x discriminator rate on the grid (HQ 96 % vs 94 % at 30,000
     # updates, seed 0), but the unpacked GAN then collapses on the ring to one moving
     # blob; packing 2 samples keeps all 8 modes. PacGAN2 at 40,000 updates, seeds 0-2:
