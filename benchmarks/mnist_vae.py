@@ -63,6 +63,7 @@ BENCHMARK = "mnist_vae"
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist"
+MODELS = ("vae", "autoencoder", "vae_gan")
 PUBLISHED_NLL = 86.76
 TARGET_NLL = 95.0
 
@@ -74,15 +75,20 @@ def parse_args(argv):
     parser.add_argument("--max-epochs", type=int, default=10_000)
     parser.add_argument("--patience", type=int, default=30, help="epochs without validation progress before stopping")
     parser.add_argument("--validation", type=int, default=1000)
-    parser.add_argument("--latent-dim", type=int, default=50)
-    parser.add_argument("--hidden-units", type=int, nargs="+", default=[200, 200])
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
+    parser.add_argument("--nets", choices=("conv", "mlp"), default="conv")
+    parser.add_argument("--latent-dim", type=int, default=None, help="default 32 (conv) or 50 (mlp)")
+    parser.add_argument("--filters", type=int, nargs="+", default=[32, 64], help="conv encoder")
+    parser.add_argument("--decoder-filters", type=int, nargs="+", default=[32, 32], help="conv decoder")
+    parser.add_argument("--dense-units", type=int, default=256, help="conv encoder's dense layer")
+    parser.add_argument("--hidden-units", type=int, nargs="+", default=[200, 200], help="mlp nets")
+    parser.add_argument("--shift", type=int, default=0, help="random translation of training digits, pixels")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--iwae-samples", type=int, default=1000)
     parser.add_argument("--num-samples", type=int, default=2000, help="decoded random codes scored")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--skip-autoencoder", action="store_true")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N pool images")
     parser.add_argument("--quick", action="store_true", help="seconds: tiny nets, few samples")
     parser.add_argument("--output", type=Path, default=None)
@@ -91,6 +97,9 @@ def parse_args(argv):
         args.minutes, args.max_epochs, args.limit = min(args.minutes, 0.05), 2, args.limit or 600
         args.validation, args.iwae_samples, args.num_samples = 100, 5, 200
         args.hidden_units, args.latent_dim = [16], 4
+        args.filters, args.decoder_filters, args.dense_units = [4], [4], 8
+    if args.latent_dim is None:
+        args.latent_dim = 32 if args.nets == "conv" else 50
     if args.output is None:
         args.output = RESULTS_DIR / (f"{BENCHMARK}_quick.json" if args.quick else f"{BENCHMARK}.json")
     return args
@@ -109,42 +118,80 @@ def load(args):
 
 def nets(args, variational):
     shape = (28, 28, 1)
-    units = tuple(args.hidden_units)
+    if args.nets == "mlp":
+        units = tuple(args.hidden_units)
+        return (
+            zoo.nets.mlp_encoder(shape, args.latent_dim, hidden_units=units, variational=variational),
+            zoo.nets.mlp_decoder(args.latent_dim, shape, hidden_units=units),
+        )
     return (
-        zoo.nets.mlp_encoder(shape, args.latent_dim, hidden_units=units, variational=variational),
-        zoo.nets.mlp_decoder(args.latent_dim, shape, hidden_units=units),
+        zoo.nets.conv_encoder(
+            shape, args.latent_dim, filters=tuple(args.filters), hidden_units=args.dense_units,
+            variational=variational,
+        ),
+        zoo.nets.conv_decoder(args.latent_dim, shape, filters=tuple(args.decoder_filters)),
     )
 
 
-def train(args, model, train_images, validation_images):
+def build(args, name):
+    """The model `name` on fresh nets, compiled."""
+    encoder, decoder = nets(args, variational=name != "autoencoder")
+    if name == "vae_gan":
+        discriminator = zoo.nets.dcgan_discriminator((28, 28, 1), base_filters=args.filters[0])
+        model = zoo.models.VAEGAN(encoder, decoder, discriminator, seed=args.seed)
+        model.compile()  # RMSprop(3e-4) for each net, as in the paper
+        return model
+    cls = zoo.models.VAE if name == "vae" else zoo.models.Autoencoder
+    model = cls(encoder, decoder, seed=args.seed)
+    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+    return model
+
+
+def train(args, model, train_images, validation_images=None):
+    """Trains for `--minutes` of CPU time; with validation images, keeps the best epoch.
+
+    Without them (the VAE-GAN, whose feature-space loss moves with its
+    discriminator), the time limit alone ends training and the grey-level
+    digits are used as they are; otherwise they are binarised afresh each epoch.
+    """
     keras.utils.set_random_seed(args.seed)
+    binary = validation_images is not None
     data = (
         tf.data.Dataset.from_tensor_slices(train_images)
         .shuffle(len(train_images), seed=args.seed)
         .batch(args.batch_size, drop_remainder=True)
-        .map(lambda x: zoo.data.binarize(x, seed=None))
-        .prefetch(2)
     )
-    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+    if args.shift:
+        data = data.map(lambda x: zoo.data.random_shift(x, args.shift))
+    if binary:
+        data = data.map(lambda x: zoo.data.binarize(x, seed=None))
     limit = zoo.callbacks.TimeLimit(args.minutes * 60, clock="cpu")
-    stopping = keras.callbacks.EarlyStopping(
-        monitor="val_loss", mode="min", patience=args.patience, restore_best_weights=True
-    )
+    callbacks = [limit]
+    if binary:
+        stopping = keras.callbacks.EarlyStopping(
+            monitor="val_loss", mode="min", patience=args.patience, restore_best_weights=True
+        )
+        callbacks.append(stopping)
     start = time.process_time()
     history = model.fit(
-        data, epochs=args.max_epochs, validation_data=(validation_images,), verbose=0,
-        callbacks=[limit, stopping],
+        data.prefetch(2), epochs=args.max_epochs, verbose=0, callbacks=callbacks,
+        validation_data=(validation_images,) if binary else None,
     )
     cpu = time.process_time() - start
-    losses = history.history["val_loss"]
-    return {
-        "epochs": len(losses),
-        "best_epoch": int(np.argmin(losses)) + 1,
-        "updates": int(model.optimizer.iterations),
+    optimizer = model.optimizer if binary else model.e_optimizer
+    result = {
+        "epochs": len(history.epoch),
+        "updates": int(optimizer.iterations),
         "train_cpu_seconds": round(cpu, 1),
-        "stopped_by": "time" if limit.stopped_early else ("patience" if stopping.stopped_epoch else "max_epochs"),
-        "best_validation_loss": float(np.min(losses)),
+        "stopped_by": "time" if limit.stopped_early else "max_epochs",
+        "final": {k: float(v[-1]) for k, v in history.history.items()},
     }
+    if binary:
+        losses = history.history["val_loss"]
+        if stopping.stopped_epoch:
+            result["stopped_by"] = "patience"
+        result.update({"best_epoch": int(np.argmin(losses)) + 1, "best_validation_loss": float(np.min(losses))})
+    return result
 
 
 def random_code_scores(model, extractor, held_out, floor_images, num_samples, seed):
@@ -185,20 +232,19 @@ def main(argv=None):
     floor_images = pool_images[: min(len(pool_images), args.num_samples)]
 
     record_models = {}
-    kinds = [("vae", True)] + ([] if args.skip_autoencoder else [("autoencoder", False)])
-    for name, variational in kinds:
+    for name in args.models:
         keras.backend.clear_session()
         keras.utils.set_random_seed(args.seed)
-        encoder, decoder = nets(args, variational)
-        cls = zoo.models.VAE if variational else zoo.models.Autoencoder
-        model = cls(encoder, decoder, seed=args.seed)
-        entry = {"training": train(args, model, train_images, validation)}
-        reconstructions = model.reconstruct(test_binary)
-        entry["reconstruction_ssim"] = float(np.mean(zoo.metrics.ssim(reconstructions, test_binary)))
+        model = build(args, name)
+        # The VAE-GAN models grey-level digits; the others binarised ones.
+        held_out = test_images if name == "vae_gan" else test_binary
+        entry = {"training": train(args, model, train_images, None if name == "vae_gan" else validation)}
+        reconstructions = model.reconstruct(held_out)
+        entry["reconstruction_ssim"] = float(np.mean(zoo.metrics.ssim(reconstructions, held_out)))
         samples, entry["random_codes"] = random_code_scores(
             model, extractor, test_images, floor_images, args.num_samples, args.seed
         )
-        if variational:
+        if name == "vae":
             eval_start = time.process_time()
             test_scores = model.evaluate(test_binary, batch_size=500, verbose=0, return_dict=True)
             train_scores = model.evaluate(
@@ -216,12 +262,12 @@ def main(argv=None):
                 }
             )
         path = args.output.parent / f"{args.output.stem}_{name}.png"  # beside the record
-        figure(path, samples, test_binary, reconstructions, f"{name}: 30 random codes; 15 held-out digits; their reconstructions")
+        figure(path, samples, held_out, reconstructions, f"{name}: 30 random codes; 15 held-out digits; their reconstructions")
         entry["figure"] = str(path)
         record_models[name] = entry
         print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in entry.items() if k != "figure"), flush=True)
 
-    vae = record_models["vae"]
+    vae = record_models.get("vae")
     record = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": "PYTHONPATH=. .venv/bin/python benchmarks/mnist_vae.py " + shlex.join(argv),
@@ -235,10 +281,12 @@ def main(argv=None):
         "models": record_models,
         "published_nll": PUBLISHED_NLL,
         "target_nll": TARGET_NLL,
-        "target_met": bool(vae["test_nll_iwae"] <= TARGET_NLL),
+        "target_met": None if vae is None else bool(vae["test_nll_iwae"] <= TARGET_NLL),
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
     _shared.append_record(args.output, record, BENCHMARK)
+    if vae is None:
+        return record
     print(
         f"VAE held-out NLL (IWAE, k={args.iwae_samples}): {vae['test_nll_iwae']:.2f} nats "
         f"(target <= {TARGET_NLL}, published {PUBLISHED_NLL} on 60,000); "

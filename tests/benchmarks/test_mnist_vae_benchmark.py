@@ -7,7 +7,7 @@ from pathlib import Path
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "mnist_vae.py"
 
 
-def test_quick_run_records_the_vae_bound_and_the_autoencoder_comparison(tmp_path, shared_mnist):
+def test_quick_run_records_the_vae_bound_and_the_autoencoder_and_vae_gan_comparison(tmp_path, shared_mnist):
     spec = importlib.util.spec_from_file_location("mnist_vae", SCRIPT)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
@@ -16,11 +16,14 @@ def test_quick_run_records_the_vae_bound_and_the_autoencoder_comparison(tmp_path
     (record,) = json.loads(output.read_text())["records"]
     assert (record["num_train"], record["num_validation"], record["num_test"]) == (500, 100, 2000)
     assert record["published_nll"] == 86.76 and record["target_nll"] == 95.0
-    vae, ae = record["models"]["vae"], record["models"]["autoencoder"]
+    vae, ae, vae_gan = (record["models"][name] for name in ("vae", "autoencoder", "vae_gan"))
     # 784 binary pixels: a barely trained model is far from 0 nats and below ~784 log 2 + KL.
     assert 50 < vae["test_nll_iwae"] <= vae["test_negative_elbo"] + 1.0 < 1000
     assert vae["iwae_samples"] == 5 and vae["train_negative_elbo"] > 0
-    for entry in (vae, ae):
+    assert "best_epoch" in vae["training"] and "best_epoch" not in vae_gan["training"]  # no early stopping
+    assert {"d_loss", "g_loss", "recon_loss", "kl_loss"} <= set(vae_gan["training"]["final"])
+    assert "test_nll_iwae" not in vae_gan  # no pixel likelihood to bound
+    for entry in (vae, ae, vae_gan):
         assert entry["training"]["updates"] >= 1 and entry["training"]["epochs"] >= 1
         assert -1 <= entry["reconstruction_ssim"] <= 1
         scores = entry["random_codes"]

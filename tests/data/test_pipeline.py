@@ -260,3 +260,32 @@ def test_image_shape_reads_images_and_labelled_batches():
     assert image_shape(tf.data.Dataset.from_tensor_slices(images).batch(2)) == (12, 10, 3)
     labelled = tf.data.Dataset.from_tensor_slices((images, np.zeros(4, "int32"))).batch(2)
     assert image_shape(labelled) == (12, 10, 3)
+
+
+def test_random_shift_moves_each_image_by_its_own_offset_and_fills_the_background():
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (64, 6, 5, 2)).astype("float32")
+    shifted = zoo.data.random_shift(images, 2, seed=3)
+    assert isinstance(shifted, np.ndarray) and shifted.shape == images.shape
+    seen = set()
+    for original, moved in zip(images, shifted):
+        padded = np.pad(original, ((2, 2), (2, 2), (0, 0)), constant_values=-1.0)
+        matches = [
+            (dy, dx) for dy in range(5) for dx in range(5) if np.array_equal(padded[dy:dy + 6, dx:dx + 5], moved)
+        ]
+        assert len(matches) == 1, matches  # a whole-pixel translation with -1 moved in
+        seen.add(matches[0])
+    assert len(seen) > 10  # offsets differ between images
+    np.testing.assert_array_equal(zoo.data.random_shift(images, 2, seed=3), shifted)  # seeded
+    np.testing.assert_array_equal(zoo.data.random_shift(images, 0), images)
+    as_tensor = zoo.data.random_shift(tf.constant(images), 1)
+    assert isinstance(as_tensor, tf.Tensor) and as_tensor.shape == images.shape
+
+
+def test_random_shift_names_bad_arguments():
+    with pytest.raises(ValueError, match="max_shift must be an int >= 0"):
+        zoo.data.random_shift(np.zeros((1, 4, 4, 1)), -1)
+    with pytest.raises(ValueError, match="max_shift must be an int >= 0"):
+        zoo.data.random_shift(np.zeros((1, 4, 4, 1)), 1.5)
+    with pytest.raises(ValueError, match=r"batch \(n, height, width, channels\)"):
+        zoo.data.random_shift(np.zeros((4, 4, 1)), 1)

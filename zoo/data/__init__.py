@@ -9,7 +9,7 @@ not images, and are not registered in :data:`DATASETS`.
 from zoo.data.embedded import digits, lfw_faces
 from zoo.data.folder import image_folder
 from zoo.data.mnist_idx import mnist_idx, read_idx
-from zoo.data.pipeline import binarize, finalize, resize, to_signed_unit
+from zoo.data.pipeline import binarize, finalize, random_shift, resize, to_signed_unit
 from zoo.data.semi_supervised import dataset_arrays, labelled_subset, semi_supervised_dataset
 from zoo.data.tfds_loaders import celeb_a, cifar10, fashion_mnist, mnist
 from zoo.data.toy import (
@@ -114,6 +114,7 @@ __all__ = [
     "load",
     "mnist",
     "mnist_idx",
+    "random_shift",
     "read_idx",
     "resize",
     "ring_modes",

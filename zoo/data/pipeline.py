@@ -389,3 +389,47 @@ def binarize(images, stochastic=True, seed=None):
     probability = (tf.cast(images, tf.float32) + 1.0) / 2.0
     on = tf.random.uniform(tf.shape(probability), seed=seed) < probability if stochastic else probability > 0.5
     return tf.where(on, 1.0, -1.0)
+
+
+def random_shift(images, max_shift, fill_value=-1.0, seed=None):
+    """Translates each image of a batch by its own random whole-pixel offset.
+
+    Each image moves by `(dy, dx)`, both drawn uniformly from
+    ``[-max_shift, max_shift]``; pixels moved in from outside take `fill_value`
+    (the background, -1 for images in ``[-1, 1]``). A cheap augmentation against
+    overfitting small image sets; ``dataset.map(lambda x: random_shift(x, 1))``
+    draws new offsets every epoch. NumPy input gives a NumPy float32 array
+    (offsets from ``numpy.random.default_rng(seed)``); a tensor gives a tensor.
+
+    Args:
+        images: batch of shape ``(n, height, width, channels)``.
+        max_shift: int >= 0, largest offset in pixels (0 returns the images).
+        fill_value: float. Default -1.
+        seed: ``None`` or int.
+
+    Returns:
+        float32 images of the input's shape and kind.
+
+    Raises:
+        ValueError: if `max_shift` is not an int >= 0, or the images are not a
+            4-D batch.
+    """
+    if not _is_int(max_shift) or max_shift < 0:
+        raise ValueError(f"max_shift must be an int >= 0 (pixels), got {max_shift!r}")
+    if len(images.shape) != 4:
+        raise ValueError(f"random_shift takes a batch (n, height, width, channels), got shape {tuple(images.shape)}")
+    numpy_input = isinstance(images, np.ndarray)
+    x = tf.cast(images, tf.float32)
+    if max_shift == 0:
+        return x.numpy() if numpy_input else x
+    n, height, width = tf.shape(x)[0], x.shape[1], x.shape[2]
+    if numpy_input:
+        offsets = tf.constant(np.random.default_rng(seed).integers(0, 2 * max_shift + 1, (len(images), 2)), tf.int32)
+    else:
+        offsets = tf.random.uniform((n, 2), 0, 2 * max_shift + 1, dtype=tf.int32, seed=seed)
+    m = max_shift
+    padded = tf.pad(x, [[0, 0], [m, m], [m, m], [0, 0]], constant_values=fill_value)
+    rows = offsets[:, :1] + tf.range(height)[None, :]
+    cols = offsets[:, 1:] + tf.range(width)[None, :]
+    shifted = tf.gather(tf.gather(padded, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
+    return shifted.numpy() if numpy_input else shifted
