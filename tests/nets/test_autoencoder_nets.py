@@ -26,6 +26,19 @@ def test_conv_decoder_gives_logits_of_the_image_shape():
         nets.conv_decoder(5, (14, 14, 1), filters=(8, 4))
 
 
+def test_subpixel_decoder_computes_nothing_at_full_resolution():
+    decoder = nets.conv_decoder(5, (16, 12, 3), filters=(8, 6), upsampling="subpixel")
+    logits = decoder(np.zeros((2, 5), "float32"))
+    assert tuple(logits.shape) == (2, 16, 12, 3) and logits.dtype == "float32"
+    # Dense to 4x3x8, one transposed convolution to 8x6x8, then 8x6 maps only: 6 and 4 * 3 channels.
+    shapes = [tuple(layer.output.shape[1:]) for layer in decoder.layers[3:]]
+    assert shapes == [(8, 6, 8), (8, 6, 6), (8, 6, 12), (16, 12, 3)]
+    transpose = nets.conv_decoder(5, (16, 12, 3), filters=(8, 6))
+    assert decoder.count_params() != transpose.count_params()
+    with pytest.raises(ValueError, match='upsampling must be "transpose" or "subpixel"'):
+        nets.conv_decoder(5, (16, 12, 3), upsampling="nearest")
+
+
 def test_mlp_nets_are_burda_et_al_sizes():
     encoder, decoder = nets.mlp_encoder(), nets.mlp_decoder()
     # 784-200-200-(50, 50) and 50-200-200-784, with biases.

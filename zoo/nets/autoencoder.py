@@ -17,6 +17,7 @@ import math
 import keras
 from keras import layers
 
+from zoo.layers import DepthToSpace
 from zoo.nets.common import check_image_shape, check_positive_int
 from zoo.nets.conditioning import check_conditioning, label_input
 
@@ -108,13 +109,20 @@ def conv_decoder(
     image_shape=(28, 28, 1),
     filters=(64, 32),
     num_classes=None,
+    upsampling="transpose",
     name="conv_decoder",
 ):
     """Convolutional decoder: the encoder mirrored, per-pixel logits out.
 
     Dense to a `(h / 2^n, w / 2^n, filters[0])` map (n = `len(filters)`), then
-    each entry of `filters` is a Conv2DTranspose with stride 2 and ReLU, then a
-    3x3 convolution to the image's channels, linear, in float32.
+    with `upsampling="transpose"` each entry of `filters` is a Conv2DTranspose
+    with stride 2 and ReLU, then a 3x3 convolution to the image's channels,
+    linear, in float32. With `upsampling="subpixel"` the last entry is instead a
+    3x3 convolution with ReLU at half the image's size, followed by a linear 3x3
+    convolution to `4 * channels` and `zoo.layers.DepthToSpace(2)` (Shi et al.
+    2016): the same number of doublings at about half the cost, since nothing
+    is computed at full resolution (on binarised MNIST it also reached a lower
+    validation loss per epoch; see `benchmarks/mnist_vae.py`).
 
     Args:
         latent_dim: int, code size. Default 16.
@@ -122,6 +130,8 @@ def conv_decoder(
             divisible by `2 ** len(filters)`. Default (28, 28, 1).
         filters: channels of the transposed convolutions. Default (64, 32).
         num_classes: None (default) or int >= 2; adds an int `labels` input.
+        upsampling: "transpose" (default) or "subpixel", how the last doubling
+            is done (see above).
         name: str, model name.
 
     Returns:
@@ -138,6 +148,8 @@ def conv_decoder(
     check_positive_int(latent_dim, "latent_dim")
     height, width, channels = check_image_shape(image_shape)
     filters = _check_units(filters, "filters")
+    if upsampling not in ("transpose", "subpixel"):
+        raise ValueError(f'upsampling must be "transpose" or "subpixel", got {upsampling!r}')
     factor = 2 ** len(filters)
     if height % factor or width % factor:
         raise ValueError(
@@ -148,9 +160,16 @@ def conv_decoder(
     inputs, x = _with_labels(code, code, num_classes)
     x = layers.Dense((height // factor) * (width // factor) * filters[0], activation="relu")(x)
     x = layers.Reshape((height // factor, width // factor, filters[0]))(x)
-    for f in filters:
+    if upsampling == "transpose":
+        for f in filters:
+            x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")(x)
+        logits = layers.Conv2D(channels, 3, padding="same", dtype="float32", name="logits")(x)
+        return keras.Model(inputs, logits, name=name)
+    for f in filters[:-1]:
         x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")(x)
-    logits = layers.Conv2D(channels, 3, padding="same", dtype="float32", name="logits")(x)
+    x = layers.Conv2D(filters[-1], 3, padding="same", activation="relu")(x)
+    x = layers.Conv2D(4 * channels, 3, padding="same", dtype="float32", name="subpixel_logits")(x)
+    logits = DepthToSpace(2, dtype="float32", name="logits")(x)
     return keras.Model(inputs, logits, name=name)
 
 
@@ -211,6 +230,8 @@ def mlp_decoder(
         hidden_units: sizes of the hidden layers. Default (200, 200).
         activation: Keras activation of the hidden layers. Default "tanh".
         num_classes: None (default) or int >= 2; adds an int `labels` input.
+        upsampling: "transpose" (default) or "subpixel", how the last doubling
+            is done (see above).
         name: str, model name.
 
     Returns:
