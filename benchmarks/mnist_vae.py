@@ -8,12 +8,13 @@ Run from the repository root (needs the MNIST test split as IDX files, by defaul
     PYTHONPATH=. .venv/bin/python benchmarks/mnist_vae.py --quick         # smoke check
 
 Protocol (issue 5):
-    data        the real MNIST test split: the first 8,000 digits are the training
-                pool, the last 2,000 are held out. The pool's last `--validation`
-                (1,000) digits are the validation set that picks the epoch; the model
-                trains on the rest. Training images are binarised afresh every epoch
-                (stochastic binarisation, `zoo.data.binarize`); the validation and
-                held-out images once, with a fixed seed. (MNIST's test split puts its
+    data        the real MNIST test split: the first 8,000 digits train, the last
+                2,000 are held out. `--validation N` keeps the pool's last N digits
+                apart to pick the best epoch (the first record used 1,000; by default
+                none, as training never stopped improving within the budget).
+                Training images are binarised afresh every epoch (stochastic
+                binarisation, `zoo.data.binarize`); the validation and held-out
+                images once, with a fixed seed. (MNIST's test split puts its
                 5,000 easier digits first, so the held-out digits all come from the
                 harder half, as do 3,000 of the 8,000 pool digits.)
     VAE         `zoo.models.VAE`, Bernoulli likelihood, batch 100, Adam(2e-3) decayed
@@ -32,12 +33,15 @@ Protocol (issue 5):
                 digits in [-1, 1] (its reconstruction is measured in the
                 discriminator's features, so it has no pixel likelihood to bound).
     budget      each model trains for at most `--minutes` of the process's CPU time
-                (`zoo.callbacks.TimeLimit(clock="cpu")`, tracing included). The VAE
-                and autoencoder keep the weights of the epoch with the best
-                validation loss (`EarlyStopping(restore_best_weights=True)`); the
-                VAE-GAN, whose loss moves with its discriminator, keeps the last.
+                (`zoo.callbacks.TimeLimit(clock="cpu")`, tracing included) and keeps
+                its last weights; with `--validation`, the VAE and autoencoder keep
+                the epoch with the best validation loss instead
+                (`EarlyStopping(restore_best_weights=True)`; never the VAE-GAN, whose
+                loss moves with its discriminator).
                 `--shift N` moves each training digit by up to N pixels (off by
-                default: at N = 1 it scored 0.5 nats worse at 10 CPU-minutes).
+                default: in a 10 CPU-minute probe with the transposed-convolution
+                decoder, N = 1 gave 99.9 nats against 99.4 without, IWAE k = 200 on
+                500 held-out digits).
     scores      VAE: held-out negative log-likelihood in nats from the importance-
                 weighted bound with k = `--iwae-samples` (1,000), the held-out and
                 training negative ELBO; published: 86.76 nats (Burda et al. 2016,
@@ -90,7 +94,7 @@ def parse_args(argv):
     parser.add_argument("--max-epochs", type=int, default=10_000)
     parser.add_argument("--patience", type=int, default=30, help="epochs without validation progress before stopping")
     parser.add_argument(
-        "--validation", type=int, default=1000, help="pool digits that pick the epoch; 0: train on all, keep the last"
+        "--validation", type=int, default=0, help="last pool digits held out to pick the epoch (0: train on all)"
     )
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--nets", choices=("conv", "mlp"), default="conv")
