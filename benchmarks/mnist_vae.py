@@ -19,7 +19,9 @@ Protocol (issue 5):
                 harder half, as do 3,000 of the 8,000 pool digits.)
     VAE         `zoo.models.VAE`, Bernoulli likelihood, batch 100, Adam(2e-3) decayed
                 linearly with the CPU time used to 2 % at the budget's end
-                (`--learning-rate`, `--schedule`). `--nets conv` (default): `zoo.nets.conv_encoder` (3x3
+                (`--learning-rate`, `--schedule`), ending with an exponential moving
+                average of the weights (`--ema` 0.998, Adam's `use_ema`; 0: the last
+                weights). `--nets conv` (default): `zoo.nets.conv_encoder` (3x3
                 stride-2 convolutions of `--filters` 32, 64, a dense layer of 256)
                 and `zoo.nets.conv_decoder` (`--decoder-filters` 32, 32,
                 `--upsampling subpixel`), `--latent-dim` 32. `--nets mlp`: Burda et
@@ -34,7 +36,7 @@ Protocol (issue 5):
                 discriminator's features, so it has no pixel likelihood to bound).
     budget      each model trains for at most `--minutes` of the process's CPU time
                 (`zoo.callbacks.TimeLimit(clock="cpu")`, tracing included) and keeps
-                its last weights; with `--validation`, the VAE and autoencoder keep
+                its last (averaged) weights; with `--validation`, the VAE and autoencoder keep
                 the epoch with the best validation loss instead
                 (`EarlyStopping(restore_best_weights=True)`; never the VAE-GAN, whose
                 loss moves with its discriminator).
@@ -110,6 +112,11 @@ def parse_args(argv):
         "--schedule", choices=("linear", "constant"), default="linear",
         help="VAE and autoencoder: learning rate decayed linearly over the CPU budget, or constant",
     )
+    parser.add_argument(
+        "--ema", type=float, default=0.998,
+        help="VAE and autoencoder: end with an exponential moving average of the weights with this "
+        "momentum (Adam's use_ema, copied in when fit ends); 0: the last weights",
+    )
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--iwae-samples", type=int, default=1000)
     parser.add_argument("--num-samples", type=int, default=2000, help="decoded random codes scored")
@@ -171,7 +178,8 @@ def build(args, name):
         return model
     cls = zoo.models.VAE if name == "vae" else zoo.models.Autoencoder
     model = cls(encoder, decoder, seed=args.seed)
-    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+    average = dict(use_ema=True, ema_momentum=args.ema) if args.ema else {}
+    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate, **average))
     return model
 
 

@@ -19,7 +19,10 @@ def bench():
 
 def test_quick_run_writes_errors_of_both_models(bench, tmp_path, shared_mnist):
     output = tmp_path / "results" / "mnist_sgan.json"
-    bench.main(["--quick", "--data", shared_mnist, "--limit", "300", "--batch-size", "50", "--output", output])
+    bench.main(
+        ["--quick", "--data", shared_mnist, "--limit", "300", "--batch-size", "50", "--shift", "1",
+         "--shift-images", "labelled", "--output", output]
+    )
     data = json.loads(output.read_text())
     assert data["benchmark"] == "mnist_sgan"
     (record,) = data["records"]
@@ -30,7 +33,20 @@ def test_quick_run_writes_errors_of_both_models(bench, tmp_path, shared_mnist):
         assert 0.0 <= run[model]["test_error"] <= 1.0
         assert record[model]["worst"] == run[model]["test_error"]
     assert run["supervised"]["updates"] == run["sgan"]["updates"] == 6
-    assert "benchmarks/mnist_sgan.py" in record["command"]
+    assert "benchmarks/mnist_sgan.py" in record["command"] and record["settings"]["shift"] == 1
+    assert record["settings"]["shift_images"] == "labelled"
+
+
+def test_baseline_only_makes_as_many_updates_as_the_sgan_would(bench, tmp_path, shared_mnist):
+    output = tmp_path / "out.json"
+    bench.main(
+        ["--quick", "--data", shared_mnist, "--limit", "300", "--batch-size", "50", "--baseline-only",
+         "--output", output]
+    )
+    (record,) = json.loads(output.read_text())["records"]
+    (run,) = record["runs"]
+    assert "sgan" not in run and "sgan" not in record
+    assert run["supervised"]["updates"] == 6 and record["supervised"]["worst"] == run["supervised"]["test_error"]
 
 
 def test_parallel_runs_append_without_losing_records(bench, tmp_path):
