@@ -48,7 +48,7 @@ def main(argv=None):
     keras.utils.set_random_seed(args.seed)
 
     if args.smoke:
-        args.epochs, args.batch_size, args.image_size, args.steps_per_epoch = 1, 16, 32, 2
+        args.epochs, args.batch_size, args.image_size, args.steps_per_epoch = 1, 8, 16, 2
         dataset = zoo.data.load("lfw_faces", batch_size=args.batch_size, image_size=args.image_size, seed=args.seed)
     else:
         dataset = zoo.data.load(

@@ -15,11 +15,15 @@ from zoo.models import GAN
 SHAPE = (16, 16, 1)
 
 
-def make_gan(seed=3):
+def make_gan(seed=3, run_eagerly=True):
+    """A tiny GAN; eager by default, as tracing would take most of these tests' time.
+
+    The callbacks behave the same either way; the first resume test runs traced.
+    """
     generator = nets.dcgan_generator(8, SHAPE, base_filters=4)
     discriminator = nets.mlp_discriminator(SHAPE, hidden_units=(16,), dropout=0.2)
     gan = GAN(generator, discriminator, seed=seed)
-    gan.compile()
+    gan.compile(run_eagerly=run_eagerly)
     return gan
 
 
@@ -52,11 +56,11 @@ def state(gan):
 
 def test_resume_mid_epoch_reproduces_the_uninterrupted_run(tmp_path):
     keras.utils.set_random_seed(11)
-    reference = make_gan()
+    reference = make_gan(run_eagerly=False)
     reference.fit(dataset(), epochs=2, verbose=0)
 
     keras.utils.set_random_seed(11)
-    interrupted = make_gan()
+    interrupted = make_gan(run_eagerly=False)
     saver = callbacks.TrainingCheckpoint(str(tmp_path / "ckpt"), save_freq=2)
     with pytest.raises(KeyboardInterrupt):
         # Killed after batch 5 of epoch 2; the last save was after batch 4.
@@ -65,7 +69,7 @@ def test_resume_mid_epoch_reproduces_the_uninterrupted_run(tmp_path):
     assert checkpoint.read_progress(str(tmp_path / "ckpt"))["step"] == 4
 
     keras.utils.set_random_seed(99)  # a new process: other initial weights
-    resumed = make_gan()
+    resumed = make_gan(run_eagerly=False)
     resumer = callbacks.TrainingCheckpoint(str(tmp_path / "ckpt"), save_freq=2)
     history = resumed.fit(dataset(), epochs=2, verbose=0, callbacks=[resumer])
 
@@ -83,7 +87,7 @@ def test_resume_mid_epoch_reproduces_the_uninterrupted_run(tmp_path):
 def test_resume_with_several_steps_per_execution(tmp_path):
     def model():
         gan = make_gan()
-        gan.compile(steps_per_execution=2)
+        gan.compile(steps_per_execution=2, run_eagerly=True)
         return gan
 
     keras.utils.set_random_seed(5)
@@ -129,7 +133,7 @@ def test_checkpoint_of_another_architecture_is_rejected(tmp_path):
 
 def test_load_model_rebuilds_from_the_checkpoint_alone(tmp_path):
     gan = make_gan()
-    gan.compile(d_optimizer=keras.optimizers.SGD(0.01), g_optimizer="rmsprop")
+    gan.compile(d_optimizer=keras.optimizers.SGD(0.01), g_optimizer="rmsprop", run_eagerly=True)
     gan.fit(dataset(2), epochs=1, verbose=0)
     checkpoint.save(gan, str(tmp_path / "c"), epoch=1)
     loaded = checkpoint.load_model(str(tmp_path / "c"))
@@ -176,7 +180,7 @@ class ExplodingGAN(GAN):
 
 def test_stop_on_nan_stops_and_the_checkpoint_keeps_good_state(tmp_path, capsys):
     gan = ExplodingGAN(nets.dcgan_generator(8, SHAPE, base_filters=4), nets.dcgan_discriminator(SHAPE, base_filters=4))
-    gan.compile()
+    gan.compile(run_eagerly=True)
     stopper = callbacks.StopOnNaN()
     saver = callbacks.TrainingCheckpoint(str(tmp_path / "c"))
     with pytest.warns(UserWarning, match="not saving the checkpoint: g_loss"):
@@ -224,7 +228,7 @@ def test_sample_grid_of_a_conditional_model_has_one_row_per_class(tmp_path, monk
     generator = nets.dcgan_generator(8, SHAPE, base_filters=4, num_classes=3)
     discriminator = nets.dcgan_discriminator(SHAPE, base_filters=4, num_classes=3)
     gan = ConditionalGAN(generator, discriminator, num_classes=3, seed=0)
-    gan.compile()
+    gan.compile(run_eagerly=True)
     seen = {}
 
     def record(images, path, num_rows=None, title=None):
@@ -282,7 +286,7 @@ def test_sample_grid_of_a_semi_supervised_gan_draws_without_labels(tmp_path):
         num_classes=3,
         seed=0,
     )
-    sgan.compile()
+    sgan.compile(run_eagerly=True)
     assert conditional_classes(sgan) is None
     images = np.zeros((12, *shape), "float32")
     ds = data.semi_supervised_dataset(images, images[:3], np.arange(3), batch_size=4, seed=0)
@@ -352,7 +356,7 @@ def test_gan_diagnostics_flag_a_collapsed_generator():
 
 def test_gan_diagnostics_stop_on_nan_with_remedies(capsys):
     gan = ExplodingGAN(nets.dcgan_generator(8, SHAPE, base_filters=4), nets.dcgan_discriminator(SHAPE, base_filters=4))
-    gan.compile()
+    gan.compile(run_eagerly=True)
     diagnostics = callbacks.GANDiagnostics(diversity_samples=4)
     history = gan.fit(dataset(), epochs=3, verbose=0, callbacks=[diagnostics])
     assert int(gan.g_optimizer.iterations) == 3

@@ -21,7 +21,7 @@ def test_smoke_trains_writes_samples_and_exports(tmp_path):
     )
     assert os.path.isfile(tmp_path / "run" / "samples" / "latest.png")
     assert result["export"] == str(tmp_path / "models" / "celeba_dcgan" / "1")
-    assert export.read_metadata(result["export"])["image_shape"] == [32, 32, 1]
+    assert export.read_metadata(result["export"])["image_shape"] == [16, 16, 1]
     assert all(len(v) == 1 for v in result["history"].values())
 
 
