@@ -62,7 +62,7 @@ def test_fit_runs_d_steps_critic_updates_and_logs(cls):
 @pytest.mark.parametrize("cls", [WGAN, WGANGP])
 def test_config_round_trip(cls, tmp_path):
     wgan = cls(*tiny_nets(), d_steps=2, ema_momentum=0.99, seed=1)
-    wgan.compile()
+    wgan.compile(run_eagerly=True)  # the fit only gives the optimizers state to save; traced elsewhere
     clone = cls.from_config(wgan.get_config())
     assert type(clone) is cls
     for key in ("clip_value", "gradient_penalty", "d_steps", "ema_momentum", "loss"):
