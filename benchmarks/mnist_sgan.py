@@ -98,6 +98,8 @@ def parse_args(argv):
     parser.add_argument("--quick", action="store_true", help="seconds: tiny nets, 1 epoch, 1 seed")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.skip_baseline and args.baseline_only:
+        parser.error("--skip-baseline and --baseline-only together would run nothing; pick one")
     if args.quick:
         args.seeds, args.epochs, args.limit = args.seeds[:1], 1, args.limit or 1000
         args.hidden_units, args.generator_units = [32, 16], [32]

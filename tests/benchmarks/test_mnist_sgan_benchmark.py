@@ -47,6 +47,8 @@ def test_baseline_only_makes_as_many_updates_as_the_sgan_would(bench, tmp_path, 
     (run,) = record["runs"]
     assert "sgan" not in run and "sgan" not in record
     assert run["supervised"]["updates"] == 6 and record["supervised"]["worst"] == run["supervised"]["test_error"]
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--baseline-only", "--skip-baseline"])
 
 
 def test_parallel_runs_append_without_losing_records(bench, tmp_path):
