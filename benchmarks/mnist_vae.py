@@ -123,11 +123,13 @@ def parse_args(argv):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N pool images")
+    parser.add_argument("--test-limit", type=int, default=None, help="score only the first N held-out images")
     parser.add_argument("--quick", action="store_true", help="seconds: tiny nets, few samples")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.quick:
         args.minutes, args.max_epochs, args.limit = min(args.minutes, 0.05), 2, args.limit or 600
+        args.test_limit = args.test_limit or 200
         args.validation, args.iwae_samples, args.num_samples = 100, 5, 200
         args.hidden_units, args.latent_dim = [16], 4
         args.filters, args.decoder_filters, args.dense_units = [4], [4], 8
@@ -144,6 +146,8 @@ def load(args):
     test = zoo.data.dataset_arrays(zoo.data.mnist_idx(args.data, "test", **options))
     if args.limit:
         pool = (pool[0][: args.limit], pool[1][: args.limit])
+    if args.test_limit:
+        test = (test[0][: args.test_limit], test[1][: args.test_limit])
     if not 0 <= args.validation < len(pool[0]):
         raise ValueError(f"--validation must be between 0 and {len(pool[0]) - 1}, got {args.validation}")
     return pool, test
