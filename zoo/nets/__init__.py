@@ -8,11 +8,23 @@ from zoo.nets.dcgan import (
     keras_dcgan_discriminator,
     keras_dcgan_generator,
 )
+from zoo.nets.image_to_image import (
+    colorization_net,
+    net_stride,
+    patch_discriminator,
+    resnet_generator,
+    unet_generator,
+)
 from zoo.nets.mlp import mlp_discriminator, mlp_generator
 from zoo.nets.sgan import sgan_discriminator, sgan_generator
 from zoo.nets.toy import toy_discriminator, toy_generator
 
 __all__ = [
+    "colorization_net",
+    "net_stride",
+    "patch_discriminator",
+    "resnet_generator",
+    "unet_generator",
     "conv_decoder",
     "conv_encoder",
     "mlp_decoder",
