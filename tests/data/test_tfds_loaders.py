@@ -9,7 +9,7 @@ import zoo.data
 from zoo.data import tfds_loaders
 
 NUM_EXAMPLES = 12
-REGISTERED = ["celeb_a", "cifar10", "digits", "fashion_mnist", "lfw_faces", "mnist"]
+REGISTERED = ["celeb_a", "cifar10", "digits", "fashion_mnist", "lfw_faces", "mnist", "photos"]
 
 
 @pytest.fixture
@@ -124,7 +124,7 @@ def test_load_every_registered_dataset(mock_tfds, name):
 
 def test_load_and_describe_unknown_name():
     for call in (zoo.data.load, zoo.data.describe):
-        known = "known: celeb_a, cifar10, digits, fashion_mnist, lfw_faces, mnist"
+        known = "known: celeb_a, cifar10, digits, fashion_mnist, lfw_faces, mnist, photos"
         with pytest.raises(ValueError, match=f"unknown dataset 'imagenet'; {known}"):
             call("imagenet")
 

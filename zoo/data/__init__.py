@@ -1,17 +1,23 @@
 """tf.data builders for zoo: every loader yields float32 ``(batch, H, W, C)`` images in [-1, 1].
 
 Named datasets live in :data:`DATASETS` and are built with :func:`load`; folders and IDX
-files on disk use :func:`image_folder` and :func:`mnist_idx`. The 2-D Gaussian mixtures of
-the mode-collapse experiments (:func:`toy_dataset`, :data:`TOY_DISTRIBUTIONS`) yield points,
-not images, and are not registered in :data:`DATASETS`.
+files on disk use :func:`image_folder` and :func:`mnist_idx`. Image-to-image data yields
+``(source, target)`` pairs (:func:`paired_folder`, :func:`paired_arrays`) or unpaired
+``(image_a, image_b)`` domains (:func:`cycle_gan`, :func:`unpaired`); colourisation takes
+``(L, ab)`` pairs in model ranges from :func:`lab_pairs` (Lab maths in :mod:`zoo.data.color`).
+The 2-D Gaussian mixtures of the mode-collapse experiments (:func:`toy_dataset`,
+:data:`TOY_DISTRIBUTIONS`) yield points, not images, and are not registered in :data:`DATASETS`.
 """
 
+from zoo.data.color import AB_SCALE, L_SCALE, lab_to_rgb, model_lab_to_rgb, rgb_to_lab, rgb_to_model_lab
+from zoo.data.colorization import PHOTO_SPLITS, embedded_photos, lab_pairs
 from zoo.data.embedded import digits, lfw_faces
 from zoo.data.folder import image_folder
 from zoo.data.mnist_idx import mnist_idx, read_idx
+from zoo.data.paired import jitter_size, paired_arrays, paired_folder, random_jitter, unpaired
 from zoo.data.pipeline import binarize, finalize, random_shift, resize, to_signed_unit
 from zoo.data.semi_supervised import dataset_arrays, labelled_subset, semi_supervised_dataset
-from zoo.data.tfds_loaders import celeb_a, cifar10, fashion_mnist, mnist
+from zoo.data.tfds_loaders import CYCLE_GAN_NAMES, celeb_a, cifar10, cycle_gan, fashion_mnist, mnist
 from zoo.data.toy import (
     TOY_DISTRIBUTIONS,
     grid_modes,
@@ -28,6 +34,7 @@ DATASETS = {
     "celeb_a": celeb_a,
     "digits": digits,
     "lfw_faces": lfw_faces,
+    "photos": embedded_photos,
 }
 
 
@@ -39,7 +46,7 @@ def list_datasets():
 
     Example:
         >>> list_datasets()
-        ['celeb_a', 'cifar10', 'digits', 'fashion_mnist', 'lfw_faces', 'mnist']
+        ['celeb_a', 'cifar10', 'digits', 'fashion_mnist', 'lfw_faces', 'mnist', 'photos']
     """
     return sorted(DATASETS)
 
@@ -95,34 +102,50 @@ def _loader(name):
 
 
 __all__ = [
+    "AB_SCALE",
+    "CYCLE_GAN_NAMES",
     "DATASETS",
+    "L_SCALE",
+    "PHOTO_SPLITS",
     "TOY_DISTRIBUTIONS",
     "binarize",
     "celeb_a",
     "cifar10",
+    "cycle_gan",
     "dataset_arrays",
     "describe",
     "digits",
+    "embedded_photos",
     "fashion_mnist",
     "finalize",
     "grid_modes",
     "image_folder",
     "image_shape",
+    "jitter_size",
+    "lab_pairs",
+    "lab_to_rgb",
     "labelled_subset",
     "lfw_faces",
     "list_datasets",
     "load",
     "mnist",
     "mnist_idx",
+    "model_lab_to_rgb",
+    "paired_arrays",
+    "paired_folder",
+    "random_jitter",
     "random_shift",
     "read_idx",
     "resize",
+    "rgb_to_lab",
+    "rgb_to_model_lab",
     "ring_modes",
     "sample_mixture",
     "semi_supervised_dataset",
     "to_signed_unit",
     "toy_dataset",
     "toy_distribution",
+    "unpaired",
 ]
 
 
@@ -146,6 +169,7 @@ NUM_CLASSES = {
     "digits": 10,
     "celeb_a": None,
     "lfw_faces": None,
+    "photos": None,
 }
 
 

@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from zoo.data import pipeline
+from zoo.data import paired, pipeline
 
 
 def mnist(
@@ -200,6 +200,103 @@ CELEB_A_ATTRIBUTES = (
     "Rosy_Cheeks", "Sideburns", "Smiling", "Straight_Hair", "Wavy_Hair", "Wearing_Earrings", "Wearing_Hat",
     "Wearing_Lipstick", "Wearing_Necklace", "Wearing_Necktie", "Young",
 )
+
+
+# The image-to-image sets of tfds's cycle_gan builder (Zhu et al. 2017's downloads).
+CYCLE_GAN_NAMES = (
+    "apple2orange", "summer2winter_yosemite", "horse2zebra", "monet2photo", "cezanne2photo",
+    "ukiyoe2photo", "vangogh2photo", "maps", "facades", "iphone2dslr_flower",
+)
+CYCLE_GAN_DOMAINS = ("A", "B", "both")
+
+
+def cycle_gan(
+    name,
+    split="train",
+    domain="both",
+    *,
+    batch_size=1,
+    image_size=256,
+    jitter=True,
+    shuffle=True,
+    seed=None,
+    drop_remainder=True,
+    cache=True,
+    limit=None,
+    data_dir=None,
+):
+    """CycleGAN unpaired image sets (tfds ``cycle_gan/<name>``), e.g. horse2zebra, 256x256x3.
+
+    tfds stores each set as four splits, ``trainA``, ``trainB``, ``testA`` and
+    ``testB`` (horse2zebra: 1,067 horses and 1,334 zebras to train on). ``domain="both"``
+    loads the two domains of ``split`` separately, each with its own shuffle and jitter,
+    and zips them with :func:`zoo.data.paired.unpaired` (the smaller domain repeats, so an
+    epoch sees every image of the larger one once). Training augmentation is Zhu et al.'s:
+    resize to 286x286, random 256x256 crop, random mirroring (:func:`zoo.data.paired.random_jitter`
+    per image); pass ``jitter=False`` to evaluate.
+
+    Args:
+        name: str, one of :data:`CYCLE_GAN_NAMES` (``"horse2zebra"``, ``"facades"``,
+            ``"maps"``, ...).
+        split: ``"train"`` or ``"test"``, optionally with a tfds slice such as
+            ``"train[:10%]"``. Default ``"train"``.
+        domain: ``"A"``, ``"B"`` or ``"both"``. Default ``"both"``.
+        batch_size: positive int. Default 1, as in Zhu et al. 2017.
+        image_size: int or ``(height, width)``. Default 256.
+        jitter: bool, random jitter and mirroring for training. Default ``True``.
+        shuffle: bool, shuffle every epoch. Default ``True``.
+        seed: ``None`` or int for a reproducible order and jitter; domain B uses
+            ``seed + 1`` so that the two domains are not augmented alike. Default ``None``.
+        drop_remainder: bool, drop the last partial batch. Default ``True``.
+        cache: bool or cache file path (domain B appends ``"_B"``). Default ``True``.
+        limit: ``None`` or int, keep only the first N images of each domain.
+            Default ``None``.
+        data_dir: ``None`` or str, the tfds data directory. Default ``None``.
+
+    Returns:
+        ``tf.data.Dataset`` of float32 ``(batch, height, width, 3)`` images in ``[-1, 1]``
+        for one domain, or of ``(images_a, images_b)`` for ``domain="both"``.
+
+    Raises:
+        ValueError: for an unknown name, split or domain, or on a bad common argument.
+
+    Example:
+        >>> ds = cycle_gan("horse2zebra", seed=0)
+        >>> horses, zebras = next(iter(ds))  # (1, 256, 256, 3) each
+
+    Reference: Zhu et al., "Unpaired Image-to-Image Translation using Cycle-Consistent
+    Adversarial Networks", ICCV 2017.
+    """
+    options = pipeline.common_options(dict(locals(), with_labels=False))
+    del options["with_labels"]
+    if name not in CYCLE_GAN_NAMES:
+        raise ValueError(f"name must be one of the cycle_gan sets {CYCLE_GAN_NAMES}; got {name!r}")
+    if domain not in CYCLE_GAN_DOMAINS:
+        raise ValueError(f"domain must be one of {CYCLE_GAN_DOMAINS}; got {domain!r}")
+    if not isinstance(split, str) or split.split("[", 1)[0] not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test' (optionally sliced, 'train[:10%]'); got {split!r}")
+    if options["image_size"] is None:
+        raise ValueError("image_size must be an int or (height, width): the images differ in size; got None")
+    if not isinstance(jitter, bool):
+        raise ValueError(f"jitter must be True or False; got {jitter!r}")
+
+    def one(letter, seed_offset):
+        base, _, rest = split.partition("[")
+        tfds_split = f"{base}{letter}" + (f"[{rest}" if rest else "")
+        ds = _load(f"cycle_gan/{name}", tfds_split, data_dir, as_supervised=True)
+        ds = ds.map(lambda image, label: image)
+        domain_options = dict(options)
+        if options["seed"] is not None:
+            domain_options["seed"] = options["seed"] + seed_offset
+        if isinstance(options["cache"], str) and seed_offset:
+            domain_options["cache"] = options["cache"] + "_B"
+        return paired.finalize_jittered(ds, jitter=jitter, **domain_options)
+
+    if domain == "A":
+        return one("A", 0)
+    if domain == "B":
+        return one("B", 1)
+    return paired.unpaired(one("A", 0), one("B", 1))
 
 
 def _tfds_supervised(name, split, data_dir, **options):
