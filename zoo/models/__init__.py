@@ -4,6 +4,7 @@ from zoo.models.autoencoder import Autoencoder
 from zoo.models.base import MultiOptimizerModel
 from zoo.models.conditional_gan import ConditionalGAN, conditional_classes
 from zoo.models.gan import GAN
+from zoo.models.pix2pix import Pix2Pix
 from zoo.models.semi_supervised_gan import SemiSupervisedGAN
 from zoo.models.vae import VAE
 from zoo.models.vae_gan import VAEGAN
@@ -19,6 +20,7 @@ __all__ = [
     "WGANGP",
     "ConditionalGAN",
     "MultiOptimizerModel",
+    "Pix2Pix",
     "SemiSupervisedGAN",
     "conditional_classes",
 ]

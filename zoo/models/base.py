@@ -138,6 +138,8 @@ class MultiOptimizerModel(keras.Model):
 
     def compile_from_config(self, config):
         self.compile(**{name: keras.optimizers.deserialize(c) for name, c in config.items()})
+        # Built now, so that loading a saved model restores the optimizers' state too.
+        self.build_optimizers()
 
     @property
     def optimizers(self):

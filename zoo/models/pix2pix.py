@@ -1,0 +1,260 @@
+"""Paired image-to-image translation: pix2pix, and colourisation as pix2pix on L -> ab."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from zoo import losses
+from zoo.models.base import MultiOptimizerModel
+
+RECONSTRUCTIONS = ("l1", "l2")
+
+
+def reconstruction_loss(kind, target, predicted):
+    """Mean absolute ("l1") or squared ("l2") error, in float32."""
+    error = ops.cast(target, "float32") - ops.cast(predicted, "float32")
+    return ops.mean(ops.abs(error)) if kind == "l1" else ops.mean(ops.square(error))
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class Pix2Pix(MultiOptimizerModel):
+    """A conditional GAN that translates a source image into a target image.
+
+    The generator maps a source image to its translation; the discriminator
+    judges `[source, image]` pairs, so it learns what a *matching* target looks
+    like, and a reconstruction loss (L1, weight 100 in the paper) ties the
+    output to the paired ground truth. The discriminator's loss is halved, as in
+    the paper, to slow it relative to the generator.
+
+    With `adversarial_weight=0` (and no discriminator) the model is plain
+    regression on the pairs: the L1 pre-training of a GAN colouriser (DeOldify's
+    "NoGAN" first phase) or, with `reconstruction="l2"`, the L2 regression
+    baseline. Sharing one generator between such a model and a full `Pix2Pix`
+    gives the two-phase training.
+
+    Args:
+        generator: `keras.Model`, source `(batch, h, w, cs)` -> target
+            `(batch, h, w, ct)` in [-1, 1] (e.g. `zoo.nets.unet_generator`).
+        discriminator: `keras.Model` taking `[source, image]` and returning
+            logits of any shape (e.g. the PatchGAN
+            `zoo.nets.patch_discriminator(source_channels=cs)`), or None when
+            `adversarial_weight` is 0.
+        loss: str, adversarial loss: "non_saturating" (default, the paper),
+            "least_squares", "hinge", ... (see `zoo.losses`).
+        reconstruction: "l1" (default, the paper) or "l2".
+        reconstruction_weight: float >= 0, lambda of the paper. Default 100.
+        adversarial_weight: float >= 0, weight of the generator's adversarial
+            loss. Default 1; 0 trains the generator by regression alone.
+        seed: int or None.
+
+    Example:
+    ```python
+    generator = zoo.nets.unet_generator(num_downsamples=8)
+    discriminator = zoo.nets.patch_discriminator(source_channels=3)
+    model = zoo.models.Pix2Pix(generator, discriminator)
+    model.compile()  # Adam(2e-4, beta_1=0.5) for both, as in the paper
+    model.fit(zoo.data.paired_folder("facades/train", batch_size=1), epochs=200)
+    translated = model.translate(sources)
+    ```
+
+    Reference: Isola, Zhu, Zhou & Efros, "Image-to-Image Translation with
+    Conditional Adversarial Networks", CVPR 2017.
+    """
+
+    OPTIMIZERS = ("d_optimizer", "g_optimizer")
+    NETS = ("generator", "discriminator")
+
+    def __init__(
+        self,
+        generator,
+        discriminator=None,
+        loss="non_saturating",
+        reconstruction="l1",
+        reconstruction_weight=100.0,
+        adversarial_weight=1.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(seed=seed, **kwargs)
+        for name, value in (
+            ("reconstruction_weight", reconstruction_weight),
+            ("adversarial_weight", adversarial_weight),
+        ):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"{name} must be a float >= 0, got {value!r}")
+        if reconstruction not in RECONSTRUCTIONS:
+            raise ValueError(f"reconstruction must be one of {RECONSTRUCTIONS}, got {reconstruction!r}")
+        if not isinstance(generator, keras.Model) or len(generator.inputs) != 1:
+            raise ValueError(f"generator must be a single-input keras.Model, got {generator!r}")
+        if adversarial_weight and discriminator is None:
+            raise ValueError("a discriminator is needed unless adversarial_weight is 0")
+        if discriminator is not None:
+            self._check_discriminator(generator, discriminator)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.loss_name = loss
+        self.d_loss_fn, self.g_loss_fn = losses.get_adversarial_loss(loss)
+        self.reconstruction = reconstruction
+        self.reconstruction_weight = float(reconstruction_weight)
+        self.adversarial_weight = float(adversarial_weight)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.recon_loss_tracker = keras.metrics.Mean(name="recon_loss")
+        self.d_real_tracker = keras.metrics.Mean(name="d_real")
+        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        self.built = True
+
+    @staticmethod
+    def _check_discriminator(generator, discriminator):
+        inputs = discriminator.inputs or []
+        if len(inputs) != 2:
+            raise ValueError(
+                "the discriminator must take [source, image] (two inputs, e.g. "
+                f"zoo.nets.patch_discriminator(source_channels=...)), got {len(inputs)} input(s)"
+            )
+        expected = (generator.inputs[0].shape[-1], generator.outputs[0].shape[-1])
+        got = (inputs[0].shape[-1], inputs[1].shape[-1])
+        if expected != got:
+            raise ValueError(
+                f"the discriminator takes [source, image] with {got[0]} and {got[1]} channels, "
+                f"but the generator maps {expected[0]} channels to {expected[1]}"
+            )
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": None
+            if self.discriminator is None
+            else keras.saving.serialize_keras_object(self.discriminator),
+            "loss": self.loss_name,
+            "reconstruction": self.reconstruction,
+            "reconstruction_weight": self.reconstruction_weight,
+            "adversarial_weight": self.adversarial_weight,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
+        if config.get("discriminator") is not None:
+            config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
+        return cls(**config)
+
+    @property
+    def metrics(self):
+        trackers = [self.g_loss_tracker, self.recon_loss_tracker]
+        if self.discriminator is not None:
+            trackers += [self.d_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+        return trackers
+
+    def default_optimizers(self):
+        # Isola et al. 2017: Adam, lr 2e-4, beta_1 0.5.
+        return {
+            "d_optimizer": lambda: keras.optimizers.Adam(2e-4, beta_1=0.5),
+            "g_optimizer": lambda: keras.optimizers.Adam(2e-4, beta_1=0.5),
+        }
+
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        """Configures training: one optimizer per player (default Adam(2e-4, beta_1=0.5))."""
+        super().compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, **kwargs)
+
+    def optimizer_variables(self):
+        return {
+            "d_optimizer": [] if self.discriminator is None else self.discriminator.trainable_variables,
+            "g_optimizer": self.generator.trainable_variables,
+        }
+
+    def call(self, source, training=False):
+        return self.generator(source, training=training)
+
+    def translate(self, sources, *, batch_size=16):
+        """Translates source images (numpy or tensor, [-1, 1]) into a numpy array.
+
+        Raises:
+            ValueError: the images' rank, channels or size do not fit the generator.
+        """
+        from zoo.nets import net_stride
+
+        sources = np.asarray(sources, dtype="float32")
+        channels = self.generator.inputs[0].shape[-1]
+        if sources.ndim != 4 or sources.shape[-1] != channels:
+            raise ValueError(
+                f"sources must be images (batch, height, width, {channels}), got shape {sources.shape}"
+            )
+        stride = net_stride(self.generator)
+        if sources.shape[1] % stride or sources.shape[2] % stride:
+            raise ValueError(
+                f"the generator needs a height and width divisible by {stride}, got {sources.shape[1:3]}"
+            )
+        return self.generator.predict(sources, batch_size=batch_size, verbose=0)
+
+    @staticmethod
+    def _pair(data):
+        if not isinstance(data, (tuple, list)) or len(data) != 2:
+            raise ValueError("Pix2Pix trains on (source, target) pairs of image batches")
+        return data
+
+    def _d_score(self, logits):
+        logits = ops.cast(logits, "float32")
+        if self.loss_name in ("minimax", "non_saturating"):
+            logits = ops.sigmoid(logits)
+        return ops.mean(logits)
+
+    def _d_loss(self, real_logits, fake_logits):
+        d_loss = self.d_loss_fn(real_logits, fake_logits)
+        if self.loss_name == "least_squares":
+            return d_loss  # zoo's LSGAN loss already carries the factor 1/2
+        return 0.5 * d_loss  # the paper halves D's objective
+
+    def discriminator_step(self, source, target, fake):
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator([source, target], training=True)
+            fake_logits = self.discriminator([source, fake], training=True)
+            d_loss = self._d_loss(real_logits, fake_logits)
+            scaled = self.d_optimizer.scale_loss(self.replica_mean(d_loss))
+        self.apply_gradients(tape, scaled, self.d_optimizer, self.discriminator.trainable_variables)
+        return d_loss, real_logits, fake_logits
+
+    def generator_step(self, source, target):
+        with tf.GradientTape() as tape:
+            fake = self.generator(source, training=True)
+            recon_loss = reconstruction_loss(self.reconstruction, target, fake)
+            total = self.reconstruction_weight * recon_loss
+            g_loss = ops.zeros((), "float32")
+            if self.adversarial_weight:
+                g_loss = self.g_loss_fn(self.discriminator([source, fake], training=True))
+                total = total + self.adversarial_weight * g_loss
+            scaled = self.g_optimizer.scale_loss(self.replica_mean(total))
+        self.apply_gradients(tape, scaled, self.g_optimizer, self.generator.trainable_variables)
+        return fake, g_loss, recon_loss
+
+    def train_step(self, data):
+        source, target = self._pair(data)
+        # The generator first: its output (dropout noise included) is the fake the
+        # discriminator then judges, so one generator pass serves both updates.
+        fake, g_loss, recon_loss = self.generator_step(source, target)
+        if self.discriminator is not None and self.adversarial_weight:
+            d_loss, real_logits, fake_logits = self.discriminator_step(source, target, ops.stop_gradient(fake))
+            self._track_discriminator(d_loss, real_logits, fake_logits)
+        self.g_loss_tracker.update_state(g_loss)
+        self.recon_loss_tracker.update_state(recon_loss)
+        return {m.name: m.result() for m in self.metrics}
+
+    def test_step(self, data):
+        source, target = self._pair(data)
+        fake = self.generator(source, training=False)
+        self.recon_loss_tracker.update_state(reconstruction_loss(self.reconstruction, target, fake))
+        if self.discriminator is not None:
+            real_logits = self.discriminator([source, target], training=False)
+            fake_logits = self.discriminator([source, fake], training=False)
+            self.g_loss_tracker.update_state(self.g_loss_fn(fake_logits))
+            self._track_discriminator(self._d_loss(real_logits, fake_logits), real_logits, fake_logits)
+        return {m.name: m.result() for m in self.metrics}
+
+    def _track_discriminator(self, d_loss, real_logits, fake_logits):
+        self.d_loss_tracker.update_state(d_loss)
+        self.d_real_tracker.update_state(self._d_score(real_logits))
+        self.d_fake_tracker.update_state(self._d_score(fake_logits))
