@@ -149,7 +149,12 @@ def cmd_export(args):
     from zoo import checkpoint, export
 
     model = checkpoint.load_model(args.checkpoint, compile=False)
-    path = export.export_generator(model, args.name, base_path=args.base_path, version=args.version)
+    if hasattr(model, "translate") or hasattr(model, "generator_ab"):  # Pix2Pix, CycleGAN
+        path = export.export_translator(
+            model, args.name, base_path=args.base_path, version=args.version, direction=args.direction
+        )
+    else:
+        path = export.export_generator(model, args.name, base_path=args.base_path, version=args.version)
     print(f"exported: {path}")
     return 0
 
@@ -296,6 +301,8 @@ def build_parser():
     p.add_argument("--name", required=True, help="served model name: BASE_PATH/NAME/<version>")
     p.add_argument("--base-path", default="saved_models", help="export root (default saved_models)")
     p.add_argument("--version", type=_positive_int, help="version number (default: next free)")
+    p.add_argument("--direction", choices=("ab", "ba"), default="ab",
+                   help="CycleGAN: the generator to export, A->B (default) or B->A")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser(

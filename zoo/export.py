@@ -12,6 +12,11 @@ A class-conditional generator (`zoo.models.ConditionalGAN`) adds int32
 `labels` `(batch,)` to `serving_default` (`noise`, `labels`), and its `sample`
 takes `labels` alone (one image per label); `num_classes` is in the metadata.
 
+Image-to-image nets (pix2pix, CycleGAN, colourisers) go through
+`export_translator`: `serving_default` takes float32 images in [-1, 1] and
+`uint8` takes uint8 pixels, both of any size divisible by the net's stride;
+a colouriser's Lab conversion is part of the graph.
+
 Each version is written to a hidden temporary folder beside the final one and
 renamed into place, so a model server polling the base path never sees a
 half-written version (TF Serving only loads all-digit folder names).
@@ -242,6 +247,140 @@ def export_classifier(model, name, base_path="saved_models", version=None, metad
         "classifier": classifier.name,
         "model": type(model).__name__,
         "signatures": ["serving_default"],
+        **(metadata or {}),
+    }
+    return _write_version(archive, info, final)
+
+
+def _translator_of(model, direction):
+    """The image-to-image net to serve: a Pix2Pix generator, one CycleGAN direction, or a net."""
+    if hasattr(model, "generator_ab"):  # CycleGAN
+        if direction not in ("ab", "ba"):
+            raise ValueError(f"direction must be 'ab' or 'ba' for a CycleGAN, got {direction!r}")
+        return getattr(model, f"generator_{direction}")
+    net = getattr(model, "generator", model)
+    if not isinstance(net, keras.Model) or len(net.inputs or []) != 1 or len(net.input_shape) != 4:
+        raise ValueError(
+            f"cannot find an image-to-image net in {type(model).__name__}: expected a Pix2Pix, "
+            "a CycleGAN or a keras.Model from images (batch, h, w, c) to images"
+        )
+    return net
+
+
+def export_translator(
+    model, name, base_path="saved_models", version=None, metadata=None, direction="ab", color_space=None
+):
+    """Writes an image-to-image net (pix2pix, CycleGAN, colouriser) for TF Serving.
+
+    The net is fully convolutional, so the export takes images of any height
+    and width divisible by the net's stride (`zoo.nets.net_stride`). Signatures:
+
+    - `serving_default`: `images` float32 `(batch, h, w, c)` in [-1, 1];
+    - `uint8`: `images` uint8 `(batch, h, w, c)` in [0, 255];
+
+    both returning `images` float32 in [-1, 1] and `images_uint8`. Bad input
+    (wrong channels, a size not divisible by the stride, floats outside
+    [-1, 1]) fails with a message that names the problem.
+
+    A colouriser (`color_space="lab"`, or None with a net mapping 1 channel to
+    2) takes RGB or grey images, keeps their Lab lightness L, predicts ab from
+    it and returns the colour RGB image (and `ab` in model range); the Lab
+    conversion is part of the exported graph.
+
+    Args:
+        model: `zoo.models.Pix2Pix`, `zoo.models.CycleGAN` (see `direction`), or
+            a `keras.Model` from images to images.
+        name: str, the served model's name (folder under `base_path`).
+        base_path: str. Default "saved_models".
+        version: int or None (the next free version).
+        metadata: optional dict added to `assets.extra/zoo.json`.
+        direction: "ab" or "ba", the CycleGAN generator to export. Default "ab".
+        color_space: None (infer), "rgb" or "lab".
+
+    Returns:
+        The path of the written version folder.
+    """
+    from zoo.data import color
+    from zoo.nets import net_stride
+
+    final = _version_path(base_path, name, version)
+    net = _translator_of(model, direction)
+    in_channels, out_channels = int(net.input_shape[-1]), int(net.output_shape[-1])
+    if color_space is None:
+        color_space = "lab" if (in_channels, out_channels) == (1, 2) else "rgb"
+    if color_space not in ("rgb", "lab"):
+        raise ValueError(f"color_space must be None, 'rgb' or 'lab', got {color_space!r}")
+    if color_space == "lab" and (in_channels, out_channels) != (1, 2):
+        raise ValueError(f"a Lab colouriser maps L (1 channel) to ab (2), got {in_channels} -> {out_channels}")
+    stride = net_stride(net)
+    accepted = (1, 3) if color_space == "lab" else (in_channels,)
+    expected = " or ".join(str(c) for c in accepted)
+
+    def checked(images):
+        shape = tf.shape(images)
+        channels_ok = tf.reduce_any(tf.equal(shape[3], tf.constant(accepted, tf.int32)))
+        divisible = tf.logical_and(tf.equal(shape[1] % stride, 0), tf.equal(shape[2] % stride, 0))
+        checks = [
+            tf.debugging.Assert(channels_ok, [f"images must have {expected} channels, got", shape[3]]),
+            tf.debugging.Assert(
+                divisible, [f"image height and width must be divisible by {stride}, got", shape[1], shape[2]]
+            ),
+        ]
+        with tf.control_dependencies(checks):
+            return tf.identity(images)
+
+    def run(images):
+        if color_space == "rgb":
+            out = tf.cast(net(images, training=False), tf.float32)
+            extra = {}
+        else:
+            rgb = tf.cond(
+                tf.equal(tf.shape(images)[3], 1),
+                lambda: tf.tile(images[..., :1], [1, 1, 1, 3]),
+                lambda: images,
+            )
+            rgb = tf.ensure_shape(rgb, [None, None, None, 3])
+            lightness, _ = color.rgb_to_model_lab(rgb)
+            ab = tf.cast(net(lightness, training=False), tf.float32)
+            out = color.model_lab_to_rgb(lightness, ab)
+            extra = {"ab": ab}
+        out_uint8 = tf.cast(tf.round(tf.clip_by_value((out + 1.0) * 127.5, 0.0, 255.0)), tf.uint8)
+        return {"images": out, "images_uint8": out_uint8, **extra}
+
+    def from_float(images):
+        images = checked(images)
+        in_range = tf.reduce_all(tf.abs(images) <= 1.0 + 1e-3)
+        check = tf.debugging.Assert(
+            in_range, ["float images must be in [-1, 1]; send 0-255 pixels to the 'uint8' signature"]
+        )
+        with tf.control_dependencies([check]):
+            return run(tf.identity(images))
+
+    def from_uint8(images):
+        return run(tf.cast(checked(images), tf.float32) / 127.5 - 1.0)
+
+    channels_spec = None if color_space == "lab" else in_channels
+    archive = keras.export.ExportArchive()
+    archive.track(net)
+    archive.add_endpoint(
+        "serving_default",
+        from_float,
+        input_signature=[tf.TensorSpec([None, None, None, channels_spec], tf.float32, name="images")],
+    )
+    archive.add_endpoint(
+        "uint8",
+        from_uint8,
+        input_signature=[tf.TensorSpec([None, None, None, channels_spec], tf.uint8, name="images")],
+    )
+    info = {
+        "model": type(model).__name__,
+        "translator": net.name,
+        "color_space": color_space,
+        "input_channels": list(accepted),
+        "output_channels": 3 if color_space == "lab" else out_channels,
+        "stride": stride,
+        "signatures": ["serving_default", "uint8"],
+        **({"direction": direction} if hasattr(model, "generator_ab") else {}),
         **(metadata or {}),
     }
     return _write_version(archive, info, final)
