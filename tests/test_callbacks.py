@@ -449,3 +449,31 @@ def test_train_with_diagnostics_logs_them_to_history_and_csv(tmp_path):
         rows = list(csv.DictReader(f))
     assert len(rows) == 2 and all(float(row["diag_diversity"]) > 0 for row in rows)
     assert "diag_d_gap" in rows[0]
+
+
+def test_translation_grid_writes_source_output_target_rows(tmp_path):
+    from zoo.callbacks import TranslationGrid
+
+    class Doubler(keras.Model):
+        def call(self, x):
+            return x
+
+        def translate(self, x):
+            return np.clip(2 * x, -1, 1)
+
+    sources = np.random.default_rng(0).uniform(-0.5, 0.5, (3, 8, 8, 1)).astype("float32")
+    targets = np.random.default_rng(1).uniform(-1, 1, (3, 8, 8, 3)).astype("float32")
+    grid = TranslationGrid(str(tmp_path / "grids"), sources, targets)
+    grid.set_model(Doubler())
+    path = grid.write(2)
+    assert os.path.basename(path) == "epoch_0002.png" and os.path.isfile(tmp_path / "grids" / "latest.png")
+    seen = {}
+    rendered = TranslationGrid(
+        str(tmp_path / "r"), sources, render=lambda s, o, t: seen.update(s=s, o=o, t=t) or [s, o]
+    )
+    rendered.set_model(Doubler())
+    rendered.write(1)
+    np.testing.assert_allclose(seen["o"], np.clip(2 * sources, -1, 1))
+    assert seen["t"] is None
+    with pytest.raises(ValueError, match="targets must match"):
+        TranslationGrid(str(tmp_path), sources, targets[:2])

@@ -126,6 +126,65 @@ class SampleGrid(keras.callbacks.Callback):
         return path
 
 
+class TranslationGrid(keras.callbacks.Callback):
+    """Writes a PNG of fixed source images, their translations and targets at the end of epochs.
+
+    The image-to-image counterpart of `SampleGrid` (pix2pix, CycleGAN,
+    colourisation): one row per example, its columns the source, the model's
+    output and, when given, the target. Files are `<directory>/epoch_0001.png`,
+    ... and `<directory>/latest.png`.
+
+    Args:
+        directory: str, folder for the PNGs (created).
+        sources: array `(n, h, w, c)` in [-1, 1], the fixed inputs.
+        targets: array or None, the matching ground truth. Default None.
+        every: int, write every `every` epochs (and after the last). Default 1.
+        translate: callable `sources -> outputs` or None for `model.translate`
+            (or `model.predict`). Default None.
+        render: callable `(sources, outputs, targets) -> list of (n, h, w, c)
+            arrays in [-1, 1]` (the columns), e.g. to join L and ab into RGB.
+            Default None: the three arrays, grey ones repeated to RGB when the
+            columns mix 1 and 3 channels.
+    """
+
+    def __init__(self, directory, sources, targets=None, every=1, translate=None, render=None):
+        super().__init__()
+        sources = np.asarray(sources, dtype="float32")
+        if sources.ndim != 4:
+            raise ValueError(f"sources must be images (n, height, width, channels), got shape {sources.shape}")
+        if targets is not None and len(targets) != len(sources):
+            raise ValueError(f"targets must match sources: {len(targets)} targets for {len(sources)} sources")
+        if not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a positive int, got {every!r}")
+        self.directory, self.sources, self.every = directory, sources, every
+        self.targets = None if targets is None else np.asarray(targets, dtype="float32")
+        self.translate, self.render = translate, render
+
+    def on_epoch_end(self, epoch, logs=None):
+        last = epoch + 1 == self.params.get("epochs")
+        if (epoch + 1) % self.every and not last:
+            return
+        self.write(epoch + 1)
+
+    def write(self, epoch):
+        """Translates the sources now and writes the grid; returns the PNG path."""
+        translate = self.translate or getattr(self.model, "translate", None)
+        outputs = translate(self.sources) if translate else self.model.predict(self.sources, verbose=0)
+        if self.render is not None:
+            columns = self.render(self.sources, outputs, self.targets)
+        else:
+            columns = [c for c in (self.sources, np.asarray(outputs), self.targets) if c is not None]
+            if len({c.shape[-1] for c in columns}) > 1:
+                columns = [np.repeat(c, 3, axis=-1) if c.shape[-1] == 1 else c for c in columns]
+        images = np.stack([np.asarray(c, dtype="float32") for c in columns], axis=1)
+        images = images.reshape((-1, *images.shape[2:]))
+        os.makedirs(self.directory, exist_ok=True)
+        path = os.path.join(self.directory, f"epoch_{epoch:04d}.png")
+        for target in (path, os.path.join(self.directory, "latest.png")):
+            save_grid(images, target, num_rows=len(self.sources), title=f"epoch {epoch}")
+        return path
+
+
 class TimeLimit(keras.callbacks.Callback):
     """Stops training once a time budget is spent (checked after every batch).
 

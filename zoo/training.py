@@ -12,22 +12,32 @@ from zoo import callbacks as zoo_callbacks
 
 
 def standard_callbacks(
-    run_dir, save_freq="epoch", sample_every=1, num_samples=64, tensorboard=False, resume=True, diagnostics=False
+    run_dir,
+    save_freq="epoch",
+    sample_every=1,
+    num_samples=64,
+    tensorboard=False,
+    resume=True,
+    diagnostics=False,
+    samples=True,
 ):
     """The callbacks `train` uses: NaN stop, checkpoint/resume, sample grid, CSV log.
 
     With `diagnostics=True` the NaN stop is `zoo.callbacks.GANDiagnostics()`,
     which also stops on NaN (naming GAN remedies) and adds its `diag_*` values
     to every epoch's logs before the CSV log; it needs a model with a
-    `generator`, `discriminator` and `generate`.
+    `generator`, `discriminator` and `generate`. `samples=False` leaves out the
+    sample grid, for models that translate images instead of sampling them
+    (pass a `zoo.callbacks.TranslationGrid` to `train` instead).
     """
     tensorboard_dir = os.path.join(run_dir, "tensorboard") if tensorboard else None
+    grid = zoo_callbacks.SampleGrid(
+        os.path.join(run_dir, "samples"), num_images=num_samples, every=sample_every, tensorboard_dir=tensorboard_dir
+    )
     return [
         zoo_callbacks.GANDiagnostics() if diagnostics else zoo_callbacks.StopOnNaN(),
         zoo_callbacks.TrainingCheckpoint(os.path.join(run_dir, "checkpoint"), save_freq=save_freq, resume=resume),
-        zoo_callbacks.SampleGrid(
-            os.path.join(run_dir, "samples"), num_images=num_samples, every=sample_every, tensorboard_dir=tensorboard_dir
-        ),
+        *([grid] if samples else []),
         keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
     ]
 
@@ -44,7 +54,7 @@ def train(model, dataset, epochs, run_dir, steps_per_epoch=None, callbacks=(), v
         callbacks: extra Keras callbacks.
         verbose: passed to `fit` ("auto": progress bar).
         **options: `save_freq`, `sample_every`, `num_samples`, `tensorboard`,
-            `resume`, `diagnostics` for `standard_callbacks`.
+            `resume`, `diagnostics`, `samples` for `standard_callbacks`.
 
     Returns:
         The `keras.callbacks.History` of this call.
