@@ -8,6 +8,7 @@ FID means something offline. One metric per file:
 - `kid.py`: KID (Binkowski et al. 2018);
 - `inception_score.py`: Inception / classifier score (Salimans et al. 2016);
 - `ssim.py`: SSIM and MS-SSIM (Wang et al. 2004, 2003);
+- `colour.py`: PSNR and colourfulness (Hasler & Suesstrunk 2003) for colourisation;
 - `mode_coverage.py`: modes covered, high-quality samples and reverse KL on 2-D
   Gaussian mixtures (PacGAN, Lin et al. 2018);
 - `conditional.py`: accuracy of a held-out classifier on a conditional generator;
@@ -19,6 +20,7 @@ FID means something offline. One metric per file:
 
 from zoo.metrics.callback import EvaluationCallback
 from zoo.metrics.classifier import load_domain_classifier, save_domain_classifier, train_domain_classifier
+from zoo.metrics.colour import colourfulness, psnr
 from zoo.metrics.conditional import accuracy_from_scores, conditional_accuracy
 from zoo.metrics.evaluate import (
     METRICS,
@@ -44,10 +46,12 @@ __all__ = [
     "ExportedGenerator",
     "InceptionExtractor",
     "accuracy_from_scores",
+    "colourfulness",
     "append_jsonl",
     "append_results",
     "conditional_accuracy",
     "evaluate_generator",
+    "psnr",
     "evaluate_with_reference",
     "frechet_distance",
     "frechet_distance_from_statistics",
