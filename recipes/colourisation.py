@@ -1,0 +1,215 @@
+"""Colourisation in Lab space: the lecture's encoder-decoder, the GAN colouriser and the L2 baseline.
+
+A colouriser sees the lightness L of a photo and predicts its two colour
+channels ab (CIE Lab, `zoo.data.color`); the output photo keeps the input's
+L. Three variants, each trained on `(L, ab)` pairs:
+
+- `encoder_decoder` (a): the Deep Koalarization net (Baldassarre et al. 2017,
+  Wallner 2017) trained by MSE, with its global fusion layer fed by
+  Inception-ResNet-v2 when ImageNet weights are available (`--fusion auto`);
+  without them it trains without fusion and says so;
+- `gan` (b): pix2pix on L -> ab (U-Net, PatchGAN judging (L, ab) pairs, L1
+  weight 100), after a pre-training of the generator by L1 alone
+  (`--pretrain-epochs`, DeOldify's "NoGAN" first phase);
+- `regression`: the same U-Net trained by L2 alone, the baseline whose
+  averaged, desaturated colours the adversarial loss is meant to fix.
+
+Full scale (tfds or a folder of colour photos; GPU):
+
+    python recipes/colourisation.py --variant gan --data cifar10 --image-size 32 --epochs 50
+    python recipes/colourisation.py --variant encoder_decoder --data PHOTOS_DIR --test-data TEST_DIR --image-size 224
+
+Small scale on a CPU: crops of scikit-image's colour photos (chelsea held out):
+
+    python recipes/colourisation.py --variant gan --minutes 10
+    python recipes/colourisation.py --smoke
+
+Writes RUN_DIR/<phase>/ (checkpoint, per-epoch grids grey | prediction |
+truth, history.csv), RUN_DIR/test_grid.png, prints PSNR, SSIM and
+colourfulness on the held-out photos (and the truth's colourfulness), and
+exports the colouriser to BASE_PATH/colourisation_<variant>/<version> (it
+takes RGB or grey images of any size divisible by its stride and returns
+colour ones).
+"""
+
+import argparse
+import os
+
+import keras
+import numpy as np
+
+import zoo
+
+VARIANTS = ("encoder_decoder", "gan", "regression")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variant", default="gan", choices=VARIANTS)
+    parser.add_argument("--data", default="photos",
+                        help="'photos' (embedded), a registered RGB dataset (cifar10, celeb_a) or a folder")
+    parser.add_argument("--test-data", default=None, help="held-out folder when --data is a folder")
+    parser.add_argument("--image-size", type=int, default=64)
+    parser.add_argument("--num-crops", type=int, default=2048, help="photos: training crops")
+    parser.add_argument("--num-test", type=int, default=256, help="held-out images scored")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--pretrain-epochs", type=int, default=5, help="gan: epochs of L1-only pre-training")
+    parser.add_argument("--minutes", type=float, default=None, help="wall-time budget, shared by the phases")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--base-filters", type=int, default=64)
+    parser.add_argument("--learning-rate", type=float, default=2e-4)
+    parser.add_argument("--fusion", default="auto",
+                        help="encoder_decoder: 'auto' (Inception-ResNet-v2 ImageNet weights if they load), "
+                             "'off', or a path to those weights (.h5)")
+    parser.add_argument("--precision", default="auto", choices=zoo.device.PRECISIONS)
+    parser.add_argument("--run-dir", default=os.path.join("runs", "colourisation"))
+    parser.add_argument("--base-path", default="saved_models")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--smoke", action="store_true", help="seconds on a CPU")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.image_size, args.num_crops, args.num_test, args.batch_size = 32, 32, 16, 8
+        args.epochs, args.pretrain_epochs, args.base_filters = 1, 1, 4
+        if args.fusion == "auto":
+            args.fusion = "off"  # trying the download costs half a minute offline
+    return args
+
+
+def load_data(args):
+    """(training dataset of RGB images, held-out RGB images as an array)."""
+    train_options = {"batch_size": args.batch_size, "seed": args.seed, "image_size": args.image_size}
+    test_options = {"batch_size": args.num_test, "shuffle": False, "drop_remainder": False,
+                    "image_size": args.image_size, "limit": args.num_test}
+    if args.data == "photos":
+        train = zoo.data.embedded_photos("train", num_crops=args.num_crops, **train_options)
+        test = zoo.data.embedded_photos("test", num_crops=args.num_test, seed=args.seed + 1, **test_options)
+    elif args.data in zoo.data.DATASETS:
+        train = zoo.data.load(args.data, **train_options)
+        test = zoo.data.load(args.data, split="test", **test_options)
+    else:
+        if not args.test_data:
+            raise ValueError("--data is a folder: pass --test-data, a folder of held-out photos")
+        train = zoo.data.image_folder(args.data, channels=3, **train_options)
+        test = zoo.data.image_folder(args.test_data, channels=3, **test_options)
+    return train, next(iter(test)).numpy()
+
+
+def fusion_extractor(fusion):
+    """(Inception-ResNet-v2 as a frozen image -> class-probabilities net, or None; a message)."""
+    if fusion == "off":
+        return None, "fusion off (--fusion off)"
+    weights = "imagenet" if fusion == "auto" else fusion
+    try:
+        net = keras.applications.InceptionResNetV2(weights=weights)
+    except Exception as error:  # no internet, no cached file, a bad path: train without fusion
+        reason = str(error).splitlines()[0][:200]
+        return None, f"fusion off: Inception-ResNet-v2 ImageNet weights are not available ({reason})"
+    # Its preprocessing maps pixels to [-1, 1], zoo's range, so images go in as they are.
+    return net, f"fusion on: Inception-ResNet-v2 ({weights}), {net.output_shape[-1]}-d embedding"
+
+
+def to_rgb(lightness, ab):
+    return zoo.data.model_lab_to_rgb(lightness, ab).numpy()
+
+
+def render(sources, outputs, targets):
+    """Grid columns: the grey input, the colourised output, the truth."""
+    grey = np.repeat(np.asarray(sources), 3, axis=-1)
+    columns = [grey, to_rgb(sources, outputs)]
+    return columns + ([to_rgb(sources, targets)] if targets is not None else [])
+
+
+def unet(args):
+    return zoo.nets.unet_generator(
+        input_channels=1, output_channels=2, num_downsamples=int(np.log2(args.image_size)),
+        base_filters=args.base_filters,
+    )
+
+
+def adam(args):
+    return keras.optimizers.Adam(args.learning_rate, beta_1=0.5)
+
+
+def phases(args):
+    """[(name, model, epochs)] to train in order; the models share their generator."""
+    if args.variant == "encoder_decoder":
+        extractor, message = fusion_extractor(args.fusion)
+        print(message, flush=True)
+        net = zoo.nets.colorization_net(base_filters=args.base_filters, fusion_extractor=extractor)
+        model = zoo.models.Pix2Pix(net, None, reconstruction="l2", reconstruction_weight=1.0, adversarial_weight=0.0)
+        model.fusion_message = message
+        return [("regression", model, args.epochs)]
+    if args.variant == "regression":
+        model = zoo.models.Pix2Pix(unet(args), None, reconstruction="l2", reconstruction_weight=1.0,
+                                   adversarial_weight=0.0)
+        return [("regression", model, args.epochs)]
+    generator = unet(args)
+    pretrain = zoo.models.Pix2Pix(generator, None, reconstruction="l1", reconstruction_weight=1.0,
+                                  adversarial_weight=0.0)
+    discriminator = zoo.nets.patch_discriminator(input_channels=2, source_channels=1,
+                                                 base_filters=args.base_filters)
+    gan = zoo.models.Pix2Pix(generator, discriminator, reconstruction_weight=100.0, seed=args.seed)
+    return [("pretrain", pretrain, args.pretrain_epochs), ("adversarial", gan, args.epochs)]
+
+
+def evaluate(generator, test_rgb):
+    """PSNR, SSIM and colourfulness of the colourised held-out photos; their RGB."""
+    lightness, ab = zoo.data.rgb_to_model_lab(test_rgb)
+    predicted = to_rgb(lightness, generator.predict(lightness.numpy(), batch_size=32, verbose=0))
+    truth = to_rgb(lightness, ab)  # the photos after the Lab round trip
+    scores = {
+        "psnr": float(np.mean(zoo.metrics.psnr(predicted, truth))),
+        "ssim": float(np.mean(zoo.metrics.ssim(predicted, truth))),
+        "colourfulness": float(np.mean(zoo.metrics.colourfulness(predicted))),
+        "truth_colourfulness": float(np.mean(zoo.metrics.colourfulness(truth))),
+        "num_test": int(len(test_rgb)),
+    }
+    return scores, lightness.numpy(), predicted, truth
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    zoo.device.set_precision(args.precision)
+    keras.utils.set_random_seed(args.seed)
+    train, test_rgb = load_data(args)
+    pairs = zoo.data.lab_pairs(train)
+    grid_l, grid_ab = zoo.data.rgb_to_model_lab(test_rgb[:8])
+
+    planned = phases(args)
+    total_epochs = sum(epochs for _, _, epochs in planned)
+    result = {"variant": args.variant, "history": {}}
+    if hasattr(planned[0][1], "fusion_message"):
+        result["fusion"] = planned[0][1].fusion_message
+    for name, model, epochs in planned:
+        if epochs < 1:
+            continue
+        model.compile(d_optimizer=adam(args), g_optimizer=adam(args))
+        callbacks = [zoo.callbacks.TranslationGrid(
+            os.path.join(args.run_dir, name, "samples"), grid_l.numpy(), grid_ab.numpy(), render=render
+        )]
+        if args.minutes:
+            callbacks.append(zoo.callbacks.TimeLimit(args.minutes * 60 * epochs / total_epochs))
+        history = zoo.training.train(
+            model, pairs, epochs=epochs, run_dir=os.path.join(args.run_dir, name), callbacks=callbacks,
+            samples=False, verbose=2,
+        )
+        result["history"][name] = history.history
+
+    generator = planned[-1][1].generator
+    scores, lightness, predicted, truth = evaluate(generator, test_rgb)
+    grid_path = os.path.join(args.run_dir, "test_grid.png")
+    columns = [np.repeat(lightness[:8], 3, axis=-1), predicted[:8], truth[:8]]
+    zoo.plotting.save_grid(np.stack(columns, axis=1).reshape((-1, *predicted.shape[1:])), grid_path, num_rows=8,
+                           title=f"{args.variant}: grey | colourised | truth")
+    print("held-out:", {k: round(v, 3) if isinstance(v, float) else v for k, v in scores.items()}, flush=True)
+    export_path = zoo.export.export_translator(
+        generator, f"colourisation_{args.variant}", base_path=args.base_path,
+        metadata={"variant": args.variant, "data": args.data, "image_size": args.image_size},
+    )
+    print(f"grid: {grid_path}\nexport: {export_path}")
+    result.update({"scores": scores, "grid": grid_path, "export": export_path})
+    return result
+
+
+if __name__ == "__main__":
+    main()
