@@ -477,3 +477,104 @@ def test_translation_grid_writes_source_output_target_rows(tmp_path):
     assert seen["t"] is None
     with pytest.raises(ValueError, match="targets must match"):
         TranslationGrid(str(tmp_path), sources, targets[:2])
+
+
+# -- LinearDecay -----------------------------------------------------------------
+
+
+class RateRecorder(keras.callbacks.Callback):
+    """Records every optimizer's learning rate as each epoch starts (after LinearDecay set it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rates = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        optimizers = getattr(self.model, "optimizers", None) or [self.model.optimizer]
+        self.rates[epoch] = [float(keras.ops.convert_to_numpy(o.learning_rate)) for o in optimizers]
+
+
+class StopAfterEpoch(keras.callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            self.model.stop_training = True
+
+
+def sgd_gan(d_rate=0.3, g_rate=0.6):
+    gan = make_gan()
+    gan.compile(d_optimizer=keras.optimizers.SGD(d_rate), g_optimizer=keras.optimizers.SGD(g_rate), run_eagerly=True)
+    return gan
+
+
+def test_linear_decay_keeps_then_decays_every_optimizers_rate():
+    gan = sgd_gan()
+    recorder = RateRecorder()
+    gan.fit(dataset(batches=1), epochs=4, verbose=0, callbacks=[callbacks.LinearDecay(), recorder])
+    # decay_start=0.5 of 4 epochs: 2 constant, then 1 - 1/3, 1 - 2/3 (0 after the last).
+    expected = {e: [0.3 * f, 0.6 * f] for e, f in enumerate([1.0, 1.0, 2 / 3, 1 / 3])}
+    for epoch, rates in expected.items():
+        np.testing.assert_allclose(recorder.rates[epoch], rates, rtol=1e-6)
+    np.testing.assert_allclose([float(o.learning_rate) for o in gan.optimizers], [0.1, 0.2], rtol=1e-6)
+    assert callbacks.LinearDecay(epochs=200).factor(100) == pytest.approx(1 - 1 / 101)  # the paper's first decayed epoch
+    assert callbacks.LinearDecay(epochs=4).factor(7) == 0.0
+
+
+def test_linear_decay_resumes_from_the_epoch_index(tmp_path):
+    directory = str(tmp_path / "ckpt")
+    first = sgd_gan()
+    first.fit(
+        dataset(batches=1), epochs=4, verbose=0,
+        callbacks=[callbacks.TrainingCheckpoint(directory), callbacks.LinearDecay(), StopAfterEpoch(2)],
+    )
+    assert float(first.g_optimizer.learning_rate) == pytest.approx(0.6 * 2 / 3)  # saved decayed
+    # A new process: the checkpoint restores the decayed rates after LinearDecay read the initial ones.
+    resumed, recorder = sgd_gan(), RateRecorder()
+    resumed.fit(
+        dataset(batches=1), epochs=4, verbose=0,
+        callbacks=[callbacks.TrainingCheckpoint(directory), callbacks.LinearDecay(), recorder],
+    )
+    assert list(recorder.rates) == [3]
+    np.testing.assert_allclose(recorder.rates[3], [0.3 / 3, 0.6 / 3], rtol=1e-6)
+    # From a model saved with decayed rates, the initial ones are passed.
+    decayed, recorder = sgd_gan(0.05, 0.05), RateRecorder()
+    decay = callbacks.LinearDecay(learning_rate=[0.3, 0.6])
+    decayed.fit(dataset(batches=1), epochs=4, initial_epoch=2, verbose=0, callbacks=[decay, recorder])
+    np.testing.assert_allclose(recorder.rates[2], [0.2, 0.4], rtol=1e-6)
+    np.testing.assert_allclose(recorder.rates[3], [0.1, 0.2], rtol=1e-6)
+
+
+def test_linear_decay_of_a_plain_keras_model():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    recorder = RateRecorder()
+    decay = callbacks.LinearDecay(decay_start=0.0, epochs=2)
+    model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=2, verbose=0, callbacks=[decay, recorder])
+    np.testing.assert_allclose([recorder.rates[0][0], recorder.rates[1][0]], [0.1 * 2 / 3, 0.1 / 3], rtol=1e-6)
+
+
+def test_linear_decay_rejects_bad_arguments_and_models():
+    for kwargs, match in (
+        ({"decay_start": 1.5}, "decay_start must be a float in"),
+        ({"decay_start": True}, "decay_start"),
+        ({"epochs": 0}, "epochs must be a positive int"),
+        ({"epochs": 2.5}, "epochs"),
+        ({"learning_rate": -1.0}, "learning_rate must be None"),
+        ({"learning_rate": [0.1, "x"]}, "learning_rate"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            callbacks.LinearDecay(**kwargs)
+    with pytest.raises(ValueError, match="2 rates for 1 optimizers"):
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        callbacks.LinearDecay(learning_rate=[0.1, 0.2]).set_model(model)
+    scheduled = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
+    scheduled.compile(optimizer=keras.optimizers.SGD(schedule), loss="mse")
+    with pytest.raises(ValueError, match="LearningRateSchedule"):
+        callbacks.LinearDecay().set_model(scheduled)
+    with pytest.raises(ValueError, match="needs a compiled model"):
+        callbacks.LinearDecay().set_model(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))

@@ -543,3 +543,97 @@ class GANDiagnostics(keras.callbacks.Callback):
                 "from an earlier checkpoint"
             )
         return record
+
+
+class LinearDecay(keras.callbacks.Callback):
+    """Keeps each optimizer's learning rate, then decays it linearly to 0 at the end of training.
+
+    CycleGAN's schedule (100 epochs at 2e-4, then 100 epochs decaying to 0),
+    for every optimizer of the model (`model.optimizers` of a zoo model, or a
+    plain `keras.Model`'s `optimizer`). With `epochs` total and `c =
+    int(decay_start * epochs)` constant epochs, epoch `e` (0-based) trains at
+    `initial * (1 - max(0, e + 1 - c) / (epochs - c + 1))`, the reference
+    code's rule: the rate reaches 0 just after the last epoch.
+
+    The rate is set at the start of each epoch from the epoch's index, so a
+    resumed run (`fit(initial_epoch=...)`, `TrainingCheckpoint`) continues the
+    schedule. The initial rates are read when the callback is attached to the
+    model, before `TrainingCheckpoint` restores decayed ones; to resume in a
+    new process from a model saved with decayed rates, pass `learning_rate`.
+
+    Args:
+        decay_start: float in [0, 1], the fraction of the epochs trained at the
+            initial rates. Default 0.5.
+        epochs: int or None, the epochs of the whole schedule. Default None:
+            `fit`'s `epochs`.
+        learning_rate: None, a float, or a list with one float per optimizer:
+            the initial rates. Default None: each optimizer's rate.
+
+    Example:
+    ```python
+    model.fit(data, epochs=200, callbacks=[zoo.callbacks.LinearDecay()])
+    ```
+
+    Reference: Zhu et al., "Unpaired Image-to-Image Translation using
+    Cycle-Consistent Adversarial Networks", ICCV 2017, section 4.
+    """
+
+    def __init__(self, decay_start=0.5, epochs=None, learning_rate=None):
+        super().__init__()
+        if isinstance(decay_start, bool) or not isinstance(decay_start, (int, float)) or not 0 <= decay_start <= 1:
+            raise ValueError(f"decay_start must be a float in [0, 1], got {decay_start!r}")
+        if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
+            raise ValueError(f"epochs must be a positive int or None, got {epochs!r}")
+        rates = learning_rate if isinstance(learning_rate, (list, tuple)) else [learning_rate]
+        if learning_rate is not None and not all(
+            not isinstance(r, bool) and isinstance(r, (int, float)) and r > 0 for r in rates
+        ):
+            raise ValueError(
+                f"learning_rate must be None, a positive float or a list of them, got {learning_rate!r}"
+            )
+        self.decay_start = float(decay_start)
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.initial_rates = None
+        self._optimizers = None
+
+    def set_model(self, model):
+        super().set_model(model)
+        optimizers = list(getattr(model, "optimizers", None) or [])
+        if not optimizers and getattr(model, "optimizer", None) is not None:
+            optimizers = [model.optimizer]
+        if not optimizers:
+            raise ValueError(f"LinearDecay needs a compiled model; {type(model).__name__} has no optimizer")
+        for optimizer in optimizers:
+            inner = getattr(optimizer, "inner_optimizer", optimizer)
+            if isinstance(getattr(inner, "_learning_rate", None), keras.optimizers.schedules.LearningRateSchedule):
+                raise ValueError(
+                    f"LinearDecay sets the learning rate itself, but {type(inner).__name__} was given "
+                    "a LearningRateSchedule; give it a float"
+                )
+        if self._optimizers is not None and [id(o) for o in optimizers] == [id(o) for o in self._optimizers]:
+            return  # a later fit of the same model: keep the rates read the first time
+        self._optimizers = optimizers
+        if self.learning_rate is None:
+            self.initial_rates = [float(keras.ops.convert_to_numpy(o.learning_rate)) for o in optimizers]
+        elif isinstance(self.learning_rate, (list, tuple)):
+            if len(self.learning_rate) != len(optimizers):
+                raise ValueError(
+                    f"learning_rate has {len(self.learning_rate)} rates for {len(optimizers)} optimizers"
+                )
+            self.initial_rates = [float(r) for r in self.learning_rate]
+        else:
+            self.initial_rates = [float(self.learning_rate)] * len(optimizers)
+
+    def factor(self, epoch):
+        """The fraction of the initial rates used in epoch `epoch` (0-based)."""
+        total = self.epochs or (self.params or {}).get("epochs")
+        if not total:
+            raise ValueError("LinearDecay needs the number of epochs: pass epochs=... or train with fit")
+        constant = int(self.decay_start * total)
+        return max(0.0, 1.0 - max(0, epoch + 1 - constant) / (total - constant + 1))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        factor = self.factor(epoch)
+        for optimizer, rate in zip(self._optimizers, self.initial_rates):
+            optimizer.learning_rate = rate * factor

@@ -3,6 +3,7 @@
 from zoo.models.autoencoder import Autoencoder
 from zoo.models.base import MultiOptimizerModel
 from zoo.models.conditional_gan import ConditionalGAN, conditional_classes
+from zoo.models.cycle_gan import CycleGAN
 from zoo.models.gan import GAN
 from zoo.models.pix2pix import Pix2Pix
 from zoo.models.semi_supervised_gan import SemiSupervisedGAN
@@ -19,6 +20,7 @@ __all__ = [
     "WGAN",
     "WGANGP",
     "ConditionalGAN",
+    "CycleGAN",
     "MultiOptimizerModel",
     "Pix2Pix",
     "SemiSupervisedGAN",
