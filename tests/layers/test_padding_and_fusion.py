@@ -43,3 +43,15 @@ def test_global_fusion_joins_the_vector_to_every_position():
 def test_global_fusion_rejects_a_map_as_embedding():
     with pytest.raises(ValueError, match="embedding"):
         GlobalFusion()([np.zeros((1, 2, 2, 3), "float32"), np.zeros((1, 2, 2, 3), "float32")])
+
+
+def test_noise_dropout_drops_at_inference_and_keeps_the_mean():
+    from zoo.layers import NoiseDropout
+
+    layer = NoiseDropout(0.5, seed=1)
+    out = keras.ops.convert_to_numpy(layer(np.ones((1, 64, 64, 8), "float32"), training=False))
+    assert set(np.unique(out)) == {0.0, 2.0}
+    assert abs(out.mean() - 1.0) < 0.05
+    assert NoiseDropout.from_config(layer.get_config()).rate == 0.5
+    with pytest.raises(ValueError, match="rate"):
+        NoiseDropout(1.0)

@@ -140,3 +140,12 @@ def test_nets_survive_a_save_and_load(build, tmp_path):
     inputs = inputs[0] if len(inputs) == 1 else inputs
     np.testing.assert_allclose(net(inputs), again(inputs), atol=1e-6)
     assert nets.net_stride(again) == nets.net_stride(net)
+
+
+def test_unet_dropout_at_inference_makes_predictions_vary():
+    x = np.random.default_rng(4).normal(size=(1, 16, 16, 3)).astype("float32")
+    noisy = nets.unet_generator(num_downsamples=3, base_filters=4, dropout_at_inference=True)
+    first, second = (noisy.predict(x, verbose=0) for _ in range(2))
+    assert not np.allclose(first, second)
+    plain = nets.unet_generator(num_downsamples=3, base_filters=4)
+    np.testing.assert_array_equal(plain.predict(x, verbose=0), plain.predict(x, verbose=0))

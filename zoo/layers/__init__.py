@@ -1,6 +1,6 @@
 """Custom layers with `get_config`, used by the nets in `zoo.nets`."""
 
-from zoo.layers.fusion import GlobalFusion
+from zoo.layers.fusion import GlobalFusion, NoiseDropout
 from zoo.layers.minibatch import MinibatchDiscrimination, MinibatchStdDev
 from zoo.layers.padding import ReflectionPadding2D
 from zoo.layers.subpixel import DepthToSpace
@@ -9,4 +9,5 @@ from zoo.layers.weight_norm import WeightNormDense, initialize_weight_norm
 __all__ = [
     "DepthToSpace",
     "GlobalFusion",
+    "NoiseDropout",
     "MinibatchDiscrimination", "MinibatchStdDev", "ReflectionPadding2D", "WeightNormDense", "initialize_weight_norm"]

@@ -1,4 +1,4 @@
-"""The fusion layer of Deep Koalarization: a global image embedding joined to every position."""
+"""Layers of the image-to-image nets: Deep Koalarization's global fusion, pix2pix's test-time dropout."""
 
 import keras
 from keras import layers, ops
@@ -40,3 +40,35 @@ class GlobalFusion(layers.Layer):
         shape = ops.shape(features)
         tiled = ops.broadcast_to(embedding[:, None, None, :], (shape[0], shape[1], shape[2], embedding.shape[-1]))
         return ops.concatenate([features, tiled], axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class NoiseDropout(layers.Layer):
+    """Dropout that stays on at inference: pix2pix's source of noise.
+
+    pix2pix's generator has no noise input (the net learned to ignore it);
+    its only stochasticity is dropout, "applied at both training and test
+    time" (Isola et al. 2017, section 3.1). This layer drops with rate `rate`
+    whatever the `training` flag, so `predict` and a SavedModel give varied
+    outputs for one input.
+
+    Args:
+        rate: float in (0, 1), the fraction dropped.
+        seed: int or None.
+    """
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 < rate < 1.0:
+            raise ValueError(f"rate must be a float in (0, 1), got {rate!r}")
+        self.rate, self.seed = float(rate), seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training=None):
+        return keras.random.dropout(inputs, self.rate, seed=self.seed_generator)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}

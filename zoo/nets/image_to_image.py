@@ -11,7 +11,7 @@ logits, so both are safe under a mixed-precision policy.
 import keras
 from keras import layers, ops
 
-from zoo.layers import ReflectionPadding2D
+from zoo.layers import NoiseDropout, ReflectionPadding2D
 from zoo.nets.common import check_positive_int
 
 NORMS = ("batch", "instance", None)
@@ -79,6 +79,7 @@ def unet_generator(
     norm="batch",
     dropout=0.5,
     num_dropout=3,
+    dropout_at_inference=False,
     image_size=None,
     name="unet_generator",
 ):
@@ -97,9 +98,16 @@ def unet_generator(
             `2 ** num_downsamples` times smaller than the input (8: 256 -> 1). Default 8.
         base_filters: int, filters of the first layer (doubling up to `max_filters`). Default 64.
         max_filters: int. Default 512.
-        norm: "batch" (the paper, batch size 1 making it instance-like), "instance" or None.
+        norm: "batch" (the paper), "instance" or None. The paper trains with
+            batch 1 and normalises with the test batch's own statistics at test
+            time, which is instance normalisation; Keras' batch norm uses its
+            moving averages at inference instead, so "instance" is the closer
+            match at batch size 1.
         dropout: float in [0, 1). Default 0.5.
         num_dropout: int >= 0, decoder layers with dropout. Default 3.
+        dropout_at_inference: bool, keep the dropout on in `predict` and exports
+            (`zoo.layers.NoiseDropout`), the paper's test-time noise, so one
+            input gives varied outputs. Default False (deterministic outputs).
         image_size: None (any size divisible by `2 ** num_downsamples`), an int or
             `(height, width)`. Default None.
 
@@ -151,7 +159,10 @@ def unet_generator(
         if norm:
             x = _norm(norm, f"up{level}_norm")(x)
         if j < num_dropout and dropout:
-            x = layers.Dropout(dropout, name=f"up{level}_dropout")(x)
+            if dropout_at_inference:
+                x = NoiseDropout(dropout, name=f"up{level}_dropout")(x)
+            else:
+                x = layers.Dropout(dropout, name=f"up{level}_dropout")(x)
         x = layers.Concatenate(name=f"up{level}_skip")([x, skip])
     x = layers.ReLU(name="out_relu")(x)
     x = layers.Conv2DTranspose(
