@@ -305,6 +305,13 @@ class Autoencoder(keras.Model):
         """`{optimizer attribute: the variables it trains}`."""
         return {"optimizer": self.trainable_variables}
 
+    def fit(self, *args, **kwargs):
+        # Slots created inside the first traced step make TensorFlow trace it twice.
+        if self.compiled and all(getattr(self, name, None) is not None for name in self.OPTIMIZERS):
+            with self.distribute_strategy.scope():
+                self.build_optimizers()
+        return super().fit(*args, **kwargs)
+
     def build_optimizers(self):
         """Creates the optimizers' slots (before restoring their state, or under a strategy)."""
         for name, variables in self.optimizer_variables().items():

@@ -161,6 +161,11 @@ class MultiOptimizerModel(keras.Model):
         raise NotImplementedError
 
     def fit(self, *args, **kwargs):
+        # Slots created inside the first traced step make TensorFlow trace it twice;
+        # built here, the first epoch starts about twice as fast.
+        if self.compiled:
+            with self.distribute_strategy.scope():
+                self.build_optimizers()
         history = super().fit(*args, **kwargs)
         # Keras finalizes only `self.optimizer` (e.g. copies EMA weights in).
         for name, variables in self.optimizer_variables().items():
