@@ -64,6 +64,7 @@ def parse_args(argv):
     parser.add_argument("--num-test", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--base-filters", type=int, default=32)
+    parser.add_argument("--num-downsamples", type=int, default=None, help="U-Net depth (default: down to 1x1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="seconds: tiny nets and data")
@@ -83,6 +84,7 @@ def recipe_args(recipe, args, variant):
     return recipe.parse_args([
         "--variant", variant, "--image-size", str(args.image_size), "--batch-size", str(args.batch_size),
         "--base-filters", str(args.base_filters), "--fusion", "off", "--seed", str(args.seed),
+        *(["--num-downsamples", str(args.num_downsamples)] if args.num_downsamples else []),
     ])
 
 

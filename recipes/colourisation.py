@@ -57,6 +57,8 @@ def parse_args(argv):
     parser.add_argument("--minutes", type=float, default=None, help="wall-time budget, shared by the phases")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--base-filters", type=int, default=64)
+    parser.add_argument("--num-downsamples", type=int, default=None,
+                        help="U-Net depth (default: down to 1x1, as the paper's U-Net-256)")
     parser.add_argument("--learning-rate", type=float, default=2e-4)
     parser.add_argument("--fusion", default="auto",
                         help="encoder_decoder: 'auto' (Inception-ResNet-v2 ImageNet weights if they load), "
@@ -121,7 +123,8 @@ def render(sources, outputs, targets):
 
 def unet(args):
     return zoo.nets.unet_generator(
-        input_channels=1, output_channels=2, num_downsamples=int(np.log2(args.image_size)),
+        input_channels=1, output_channels=2,
+        num_downsamples=args.num_downsamples or int(np.log2(args.image_size)),
         base_filters=args.base_filters,
     )
 
