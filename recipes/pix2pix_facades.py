@@ -143,8 +143,6 @@ def main(argv=None):
         d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=args.beta_1),
         g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=args.beta_1),
     )
-    # Optimizer slots made inside the first traced step make TensorFlow trace it twice.
-    model.build_optimizers()
     budget = [zoo.callbacks.TimeLimit(args.minutes * 60)] if args.minutes else []
     grids = zoo.callbacks.TranslationGrid(
         os.path.join(args.run_dir, "samples"), sources[:GRID_ROWS], targets[:GRID_ROWS]

@@ -38,6 +38,7 @@ def test_gan_smoke_pretrains_then_trains_adversarially_scores_and_exports(tmp_pa
     assert out["images_uint8"].shape == (1, 64, 96, 3)
 
 
+@pytest.mark.slow  # its net and its regression training are tested in tests/nets and tests/models
 def test_encoder_decoder_smoke_trains_without_fusion_and_says_so(tmp_path):
     result = load_recipe().main(
         ["--smoke", "--variant", "encoder_decoder", "--run-dir", str(tmp_path / "run"),
