@@ -4,9 +4,12 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "cyclegan_cycle.py"
 
 
+@pytest.mark.slow  # CycleGAN graph training is covered by the recipe smoke test
 def test_quick_run_scores_cycles_and_translations_before_and_after(tmp_path):
     spec = importlib.util.spec_from_file_location("cyclegan_cycle_benchmark", SCRIPT)
     bench = importlib.util.module_from_spec(spec)

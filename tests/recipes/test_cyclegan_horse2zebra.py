@@ -20,7 +20,7 @@ def load_recipe():
     return module
 
 
-def test_smoke_trains_on_unpaired_photos_scores_cycles_exports_both_ways_and_resumes(tmp_path, capsys):
+def test_smoke_trains_on_unpaired_photos_scores_cycles_and_exports_both_ways(tmp_path):
     run_dir, models = tmp_path / "run", tmp_path / "models"
     argv = ["--smoke", "--precision", "float32", "--run-dir", str(run_dir), "--base-path", str(models)]
     recipe = load_recipe()
@@ -51,6 +51,14 @@ def test_smoke_trains_on_unpaired_photos_scores_cycles_exports_both_ways_and_res
     assert served["images"].shape == (1, 64, 64, 3) and served["images_uint8"].dtype == tf.uint8
     assert float(tf.reduce_max(tf.abs(served["images"]))) <= 1.0
 
+
+
+@pytest.mark.slow  # two CycleGAN runs; resuming itself is tested in tests/test_callbacks.py and tests/test_cli.py
+def test_smoke_run_resumes_in_the_same_run_dir(tmp_path, capsys):
+    run_dir, models = tmp_path / "run", tmp_path / "models"
+    argv = ["--smoke", "--precision", "float32", "--run-dir", str(run_dir), "--base-path", str(models)]
+    recipe = load_recipe()
+    recipe.main(argv)
     # Same run dir, one more epoch: continues from the checkpoint instead of starting over.
     resumed = recipe.main([*argv, "--epochs", "2"])
     assert "Resuming from" in capsys.readouterr().out
