@@ -1,5 +1,6 @@
 """Custom layers with `get_config`, used by the nets in `zoo.nets`."""
 
+from zoo.layers.equalized import EqualizedConv2D, EqualizedDense, PixelNormalization
 from zoo.layers.fusion import GlobalFusion, NoiseDropout
 from zoo.layers.minibatch import MinibatchDiscrimination, MinibatchStdDev
 from zoo.layers.padding import ReflectionPadding2D
@@ -8,6 +9,9 @@ from zoo.layers.weight_norm import WeightNormDense, initialize_weight_norm
 
 __all__ = [
     "DepthToSpace",
+    "EqualizedConv2D",
+    "EqualizedDense",
+    "PixelNormalization",
     "GlobalFusion",
     "NoiseDropout",
     "MinibatchDiscrimination", "MinibatchStdDev", "ReflectionPadding2D", "WeightNormDense", "initialize_weight_norm"]
