@@ -3,6 +3,7 @@
 Run from the repository root:
 
     PYTHONPATH=. .venv/bin/python benchmarks/colourisation.py --threads 1     # 8 CPU-min per variant
+    PYTHONPATH=. .venv/bin/python benchmarks/colourisation.py --threads 1 --random-hue  # ambiguous colour
     PYTHONPATH=. .venv/bin/python benchmarks/colourisation.py --quick         # smoke check
 
 Protocol (issue 6):
@@ -16,6 +17,13 @@ Protocol (issue 6):
               same U-Net pre-trained by L1 for `--pretrain-share` of the budget,
               then pix2pix with a 70x70 PatchGAN on (L, ab) pairs, L1 weight 100).
               Adam(2e-4, beta_1 0.5), batch 16, `--base-filters` 32.
+    hue       with `--random-hue`, every crop, training and held-out, has its hue turned
+              by its own uniform random angle in the Lab ab plane (`zoo.data.rotate_hue`;
+              a fresh angle each time a training crop is drawn): lightness and chroma
+              stay, so the grey input says nothing about the hue. Colour is then
+              ambiguous given L by construction, the case the lecture's argument is
+              about (an L2 colouriser averages the possible colours to grey, a GAN
+              picks one). Results go to colourisation_random_hue.json.
     budget    each variant trains for `--minutes` of the process's CPU time
               (`zoo.callbacks.TimeLimit(clock="cpu")`, tracing included).
     scores    on the held-out crops, after joining the predicted ab to the input's
@@ -36,6 +44,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 import zoo
 
@@ -67,6 +76,10 @@ def parse_args(argv):
     parser.add_argument("--num-downsamples", type=int, default=None, help="U-Net depth (default: down to 1x1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--random-hue", action="store_true",
+        help="turn every crop's hue by a random angle (Lab), so that colour is ambiguous given lightness",
+    )
     parser.add_argument("--quick", action="store_true", help="seconds: tiny nets and data")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -76,7 +89,8 @@ def parse_args(argv):
     if not 0.0 < args.pretrain_share < 1.0:
         raise ValueError(f"--pretrain-share must be in (0, 1), got {args.pretrain_share}")
     if args.output is None:
-        args.output = RESULTS_DIR / (f"{BENCHMARK}_quick.json" if args.quick else f"{BENCHMARK}.json")
+        stem = BENCHMARK + ("_random_hue" if args.random_hue else "") + ("_quick" if args.quick else "")
+        args.output = RESULTS_DIR / f"{stem}.json"
     return args
 
 
@@ -121,12 +135,20 @@ def main(argv=None):
     train = zoo.data.embedded_photos(
         "train", image_size=args.image_size, num_crops=args.num_crops, batch_size=args.batch_size, seed=args.seed
     )
-    pairs = zoo.data.lab_pairs(train)
     test = zoo.data.embedded_photos(
         "test", image_size=args.image_size, num_crops=args.num_test, batch_size=args.num_test, shuffle=False,
         drop_remainder=False, seed=args.seed + 1,
     )
     test_rgb = next(iter(test)).numpy()
+    if args.random_hue:
+        angles = tf.random.Generator.from_seed(args.seed + 2)
+        train = train.map(
+            lambda images: zoo.data.rotate_hue(images, angles.uniform((tf.shape(images)[0],), 0.0, 2 * np.pi)),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+        test_angles = np.random.default_rng(args.seed + 3).uniform(0.0, 2 * np.pi, len(test_rgb))
+        test_rgb = zoo.data.rotate_hue(test_rgb, test_angles).numpy()
+    pairs = zoo.data.lab_pairs(train)
 
     lightness, ab = zoo.data.rgb_to_model_lab(test_rgb)
     grey = recipe.to_rgb(lightness, np.zeros_like(ab))

@@ -168,3 +168,27 @@ def test_model_lab_bad_inputs():
         color.model_lab_to_rgb(tf.zeros((1, 4, 4, 1)), tf.zeros((1, 4, 4, 3)))
     with pytest.raises(ValueError, match="images must be a float tensor; got dtype uint8"):
         color.rgb_to_model_lab(np.zeros((4, 4, 3), np.uint8))
+
+
+def test_rotate_hue_keeps_lightness_and_chroma_and_turns_the_hue():
+    photo = skimage.data.astronaut()[::8, ::8] / 255.0
+    images = tf.constant(np.stack([photo, photo[::-1], photo[:, ::-1]]) * 2.0 - 1.0, tf.float32)
+    angles = [0.0, np.pi / 2, np.pi]
+    turned = color.rotate_hue(images, angles).numpy()
+    np.testing.assert_allclose(turned[0], images[0].numpy(), atol=1e-5)
+    for image, original, angle in zip(turned[1:], images.numpy()[1:], angles[1:]):
+        lab = skimage.color.rgb2lab((image + 1.0) / 2.0)
+        lab0 = skimage.color.rgb2lab((original + 1.0) / 2.0)
+        chroma0 = np.hypot(lab0[..., 1], lab0[..., 2])
+        # The hue of near-grey pixels is noise; turned colours outside the gamut are clipped.
+        coloured = (chroma0 > 5) & np.all(np.abs(image) < 0.999, axis=-1)
+        assert coloured.mean() > 0.2
+        assert np.max(np.abs(lab[..., 0] - lab0[..., 0])[coloured]) < 1e-2
+        assert np.max(np.abs(np.hypot(lab[..., 1], lab[..., 2]) - chroma0)[coloured]) < 1e-2
+        turn = np.angle(np.exp(1j * (np.arctan2(lab[..., 2], lab[..., 1]) - np.arctan2(lab0[..., 2], lab0[..., 1]))))
+        np.testing.assert_allclose(np.mod(turn[coloured], 2 * np.pi), angle, atol=1e-2)
+    # A half turn twice is the identity (up to gamut clipping).
+    twice = color.rotate_hue(color.rotate_hue(images[1:2], np.pi), np.pi).numpy()
+    assert np.median(np.abs(twice - images[1:2].numpy())) < 1e-4
+    with pytest.raises(ValueError, match="3 channels"):
+        color.rotate_hue(tf.zeros((1, 4, 4, 1)), 0.0)

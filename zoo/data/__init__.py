@@ -9,7 +9,7 @@ The 2-D Gaussian mixtures of the mode-collapse experiments (:func:`toy_dataset`,
 :data:`TOY_DISTRIBUTIONS`) yield points, not images, and are not registered in :data:`DATASETS`.
 """
 
-from zoo.data.color import AB_SCALE, L_SCALE, lab_to_rgb, model_lab_to_rgb, rgb_to_lab, rgb_to_model_lab
+from zoo.data.color import AB_SCALE, L_SCALE, lab_to_rgb, model_lab_to_rgb, rgb_to_lab, rgb_to_model_lab, rotate_hue
 from zoo.data.colorization import PHOTO_SPLITS, embedded_photos, lab_pairs
 from zoo.data.embedded import digits, lfw_faces
 from zoo.data.folder import image_folder
@@ -137,6 +137,7 @@ __all__ = [
     "random_shift",
     "read_idx",
     "resize",
+    "rotate_hue",
     "rgb_to_lab",
     "rgb_to_model_lab",
     "ring_modes",

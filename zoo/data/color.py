@@ -191,6 +191,42 @@ def model_lab_to_rgb(lightness, ab):
     return lab_to_rgb(tf.concat([lightness, ab], axis=-1)) * 2.0 - 1.0
 
 
+def rotate_hue(images, angles):
+    """Turn the hue of zoo RGB images in the Lab ab plane, keeping their lightness.
+
+    Each image's ``(a, b)`` is rotated by its angle (radians): lightness ``L`` and
+    chroma ``sqrt(a^2 + b^2)`` are unchanged, so the grey version of the image is
+    the same for every angle. Colours the rotation takes outside the sRGB gamut are
+    clipped per channel (which can move ``L`` slightly for very saturated pixels).
+    Random angles make colour ambiguous given lightness, the situation in which an
+    L2 colouriser averages to grey (Zhang et al., "Colorful Image Colorization",
+    ECCV 2016, sec. 2.1).
+
+    Args:
+        images: float tensor ``(batch, ..., 3)`` of RGB in ``[-1, 1]``.
+        angles: float tensor ``(batch,)`` of angles in radians, or a scalar.
+
+    Returns:
+        tensor of the shape of ``images``, RGB in ``[-1, 1]``.
+
+    Raises:
+        ValueError: if the last dimension is not 3.
+
+    Example:
+        >>> turned = rotate_hue(images, tf.random.uniform((16,), 0.0, 2 * np.pi))
+    """
+    images = _as_float(images, "images", integers="reject")
+    lab = rgb_to_lab((images + 1.0) / 2.0)
+    angles = tf.cast(tf.convert_to_tensor(angles), lab.dtype)
+    if angles.shape.rank:
+        # (batch,) -> (batch, 1, ..., 1), to broadcast over one channel of lab.
+        angles = tf.reshape(angles, tf.concat([tf.shape(angles), tf.ones([tf.rank(lab) - 2], tf.int32)], 0))
+    cos, sin = tf.cos(angles), tf.sin(angles)
+    a, b = lab[..., 1], lab[..., 2]
+    turned = tf.stack([lab[..., 0], cos * a - sin * b, sin * a + cos * b], axis=-1)
+    return lab_to_rgb(turned) * 2.0 - 1.0
+
+
 def _as_float(x, name, channels=3, integers="image"):
     """``x`` as a float tensor with ``channels`` in its last dimension.
 
