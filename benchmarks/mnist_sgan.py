@@ -15,7 +15,8 @@ Protocol (data: the MNIST test set as IDX files, `--data`, default ../shared/dat
     - SGAN: `zoo.models.SemiSupervisedGAN` with the Improved-GAN MNIST nets (feature
       matching, weight norm, Gaussian noise, uniform generator noise), Adam(`--learning-rate`,
       beta_1 0.5) decayed linearly to 0 over the run, batch 100, `--epochs` passes over the
-      8,000 images; tested with an exponential moving average (`--ema`) of the
+      8,000 images; `--entropy-weight` adds Dai et al.'s conditional entropy term;
+      tested with an exponential moving average (`--ema`) of the
       discriminator's weights, as in the reference code;
     - `--shift N` (default 0) moves real images by up to N pixels each time they are drawn,
       all of them or only the labelled ones (`--shift-images`), in the SGAN and the baseline;
@@ -73,6 +74,10 @@ def parse_args(argv):
     )
     parser.add_argument("--ema", type=float, default=0.999, help="weight-average momentum; 0: none")
     parser.add_argument("--unlabelled-weight", type=float, default=1.0)
+    parser.add_argument(
+        "--entropy-weight", type=float, default=0.0,
+        help="weight of the conditional entropy on unlabelled images in D's loss (Dai et al. 2017); default 0",
+    )
     parser.add_argument("--limit", type=int, default=None, help="use only the first N pool images")
     parser.add_argument("--hidden-units", type=int, nargs="+", default=[1000, 500, 250, 250, 250])
     parser.add_argument("--generator-units", type=int, nargs="+", default=[500, 500])
@@ -173,6 +178,7 @@ def run_sgan(args, seed, pool, keep, test):
         discriminator(args, images[:500]),
         num_classes=10,
         unlabelled_weight=args.unlabelled_weight,
+        entropy_weight=args.entropy_weight,
         seed=seed,
     )
     updates = sgan_updates(args, len(images))

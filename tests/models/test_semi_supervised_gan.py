@@ -202,3 +202,34 @@ def test_fit_without_labelled_batches_is_a_clear_error():
     sgan.compile()
     with pytest.raises(ValueError, match="semi_supervised_dataset"):
         sgan.fit(tf.data.Dataset.from_tensor_slices(images).batch(4), epochs=1, verbose=0)
+
+
+def test_conditional_entropy_values():
+    uniform = np.zeros((2, 4), "float32")
+    assert float(sgan_module.conditional_entropy(uniform)) == pytest.approx(np.log(4.0), rel=1e-6)
+    p = np.array([0.7, 0.2, 0.1])
+    logits = np.log(p)[None].astype("float32") + 5.0  # shift-invariant
+    assert float(sgan_module.conditional_entropy(logits)) == pytest.approx(-(p * np.log(p)).sum(), rel=1e-5)
+    assert float(sgan_module.conditional_entropy(np.array([[50.0, 0.0, 0.0]], "float32"))) < 1e-12 + 1e-18
+
+
+def test_entropy_weight_adds_the_entropy_of_the_unlabelled_batch_to_d_loss():
+    images, labels = arrays(8)
+    keep = np.arange(4)
+    losses = {}
+    for weight in (0.0, 2.0):
+        keras.utils.set_random_seed(0)
+        generator = nets.sgan_generator(LATENT, SHAPE, hidden_units=(8,))
+        discriminator = nets.sgan_discriminator(
+            SHAPE, num_classes=CLASSES, hidden_units=(16, 8), input_noise=0.0, hidden_noise=0.0
+        )
+        sgan = SemiSupervisedGAN(generator, discriminator, num_classes=CLASSES, seed=3, entropy_weight=weight)
+        sgan.compile(d_optimizer=keras.optimizers.SGD(0.0), g_optimizer=keras.optimizers.SGD(0.0))
+        d_loss, supervised, unsupervised, _ = sgan.discriminator_step(images, images[keep], labels[keep])
+        losses[weight] = float(d_loss)
+        entropy = float(sgan_module.conditional_entropy(discriminator(images)))
+        assert float(d_loss) == pytest.approx(float(supervised) + float(unsupervised) + weight * entropy, rel=1e-5)
+    assert losses[2.0] > losses[0.0]
+    assert SemiSupervisedGAN.from_config(sgan.get_config()).entropy_weight == 2.0
+    with pytest.raises(ValueError, match="entropy_weight"):
+        make_sgan(entropy_weight=-1.0)

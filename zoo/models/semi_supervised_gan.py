@@ -52,6 +52,22 @@ def feature_matching_loss(real_features, fake_features):
     return ops.mean(ops.square(real - fake))
 
 
+def conditional_entropy(logits):
+    """Mean entropy of the class posterior `softmax(l)` over the K real classes.
+
+    Minimised on unlabelled real images it pushes the discriminator's decision
+    boundaries away from the data (low-density separation).
+
+    Reference: Grandvalet & Bengio, "Semi-supervised Learning by Entropy
+    Minimization", NeurIPS 2004; Dai et al., "Good Semi-supervised Learning
+    That Requires a Bad GAN", NeurIPS 2017, sec. 5 (the conditional entropy
+    term added to the feature-matching GAN's discriminator loss).
+    """
+    logits = ops.cast(logits, "float32")
+    log_p = ops.log_softmax(logits, axis=-1)
+    return -ops.mean(ops.sum(ops.exp(log_p) * log_p, axis=-1))
+
+
 def non_saturating_generator_loss(fake_logits):
     """`-E log D(G(z)) = E softplus(-logsumexp(l))` for the K+1-class discriminator.
 
@@ -99,6 +115,9 @@ class SemiSupervisedGAN(MultiOptimizerModel):
         unlabelled_weight: float >= 0, weight of the unsupervised loss in the
             discriminator loss. Default 1.0 (the reference code's 0.5 factor
             on its unsupervised loss is `unlabelled_weight=0.5`).
+        entropy_weight: float >= 0, weight of the conditional entropy of the
+            class posterior on the unlabelled batch, added to the
+            discriminator loss (Dai et al. 2017). Default 0 (Salimans et al.).
         noise: "uniform" (default, the reference code's uniform [0, 1) noise)
             or "normal" (standard normal), the generator's input distribution.
         seed: int or None, seed of the noise generator.
@@ -136,6 +155,7 @@ class SemiSupervisedGAN(MultiOptimizerModel):
         feature_matching=True,
         feature_layer="features",
         unlabelled_weight=1.0,
+        entropy_weight=0.0,
         noise="uniform",
         seed=None,
         **kwargs,
@@ -162,6 +182,8 @@ class SemiSupervisedGAN(MultiOptimizerModel):
                 f"generator output shape {generator.output_shape} does not match the "
                 f"discriminator input shape {discriminator.input_shape}"
             )
+        if isinstance(entropy_weight, bool) or not isinstance(entropy_weight, (int, float)) or entropy_weight < 0:
+            raise ValueError(f"entropy_weight must be a float >= 0, got {entropy_weight!r}")
         if not isinstance(feature_matching, bool):
             raise ValueError(f"feature_matching must be True or False, got {feature_matching!r}")
         if (
@@ -179,6 +201,7 @@ class SemiSupervisedGAN(MultiOptimizerModel):
         if noise not in ("uniform", "normal"):
             raise ValueError(f"noise must be 'uniform' or 'normal', got {noise!r}")
         self.unlabelled_weight = float(unlabelled_weight)
+        self.entropy_weight = float(entropy_weight)
         self.noise = noise
         if feature_matching:
             try:
@@ -309,6 +332,8 @@ class SemiSupervisedGAN(MultiOptimizerModel):
             supervised = supervised_loss(labels, labelled_logits)
             unsupervised = unsupervised_loss(real_logits, fake_logits)
             d_loss = supervised + self.unlabelled_weight * unsupervised
+            if self.entropy_weight:
+                d_loss = d_loss + self.entropy_weight * conditional_entropy(real_logits)
             scaled = self.d_optimizer.scale_loss(self.replica_mean(d_loss))
         self.apply_gradients(tape, scaled, self.d_optimizer, self.discriminator.trainable_variables)
         return d_loss, supervised, unsupervised, labelled_logits
@@ -387,6 +412,7 @@ class SemiSupervisedGAN(MultiOptimizerModel):
                 "feature_matching": self.feature_matching,
                 "feature_layer": self.feature_layer,
                 "unlabelled_weight": self.unlabelled_weight,
+                "entropy_weight": self.entropy_weight,
                 "noise": self.noise,
                 "seed": self.seed,
             }
