@@ -138,6 +138,82 @@ def test_r1_penalty_of_a_linear_critic():
     close(losses.r1_penalty(linear_critic, real), float(np.sum(W**2)))
 
 
+# -- path length: images = A ws (linear), so J_w^T y = A^T y / sqrt(H W) exactly --------
+
+PL_BATCH, PL_NUM_WS, PL_W_DIM, PL_SHAPE = 3, 2, 3, (4, 4, 2)
+
+
+def linear_synthesis(matrix, scale=1.0):
+    def synthesis(ws):
+        flat = ops.reshape(ws, (ops.shape(ws)[0], -1))
+        return scale * ops.reshape(ops.matmul(flat, matrix), (-1, *PL_SHAPE))
+
+    return synthesis
+
+
+def expected_lengths(matrix, noise, ws_scale=None):
+    """||J^T y|| per sample from the known Jacobian; `ws_scale` multiplies J per sample."""
+    y = noise.reshape(PL_BATCH, -1) / math.sqrt(PL_SHAPE[0] * PL_SHAPE[1])
+    grads = (y @ matrix.T).reshape(PL_BATCH, PL_NUM_WS, PL_W_DIM)
+    if ws_scale is not None:
+        grads = grads * ws_scale
+    return np.sqrt(np.mean(np.sum(grads**2, axis=2), axis=1))
+
+
+def pl_inputs(seed=3):
+    rng = np.random.default_rng(seed)
+    matrix = rng.normal(size=(PL_NUM_WS * PL_W_DIM, int(np.prod(PL_SHAPE)))).astype("float32")
+    ws = rng.normal(size=(PL_BATCH, PL_NUM_WS, PL_W_DIM)).astype("float32")
+    noise = rng.normal(size=(PL_BATCH, *PL_SHAPE)).astype("float32")
+    return matrix, ws, noise
+
+
+def test_path_length_penalty_of_a_linear_synthesis():
+    matrix, ws, noise = pl_inputs()
+    lengths = expected_lengths(matrix, noise)
+    assert np.ptp(lengths) > 0.1  # the samples' lengths differ: the penalty is not trivially 0
+    penalty, new_mean = losses.path_length_penalty(linear_synthesis(matrix), ws, noise, 0.5, decay=0.01)
+    mean = 0.5 + 0.01 * (lengths.mean() - 0.5)
+    close(new_mean, mean)
+    close(penalty, np.mean((lengths - mean) ** 2))
+    # decay 1 jumps to the batch mean: the penalty is then the lengths' variance.
+    penalty, new_mean = losses.path_length_penalty(linear_synthesis(matrix), ws, noise, 0.5, decay=1.0)
+    close(new_mean, lengths.mean())
+    close(penalty, np.var(lengths))
+
+
+def test_path_length_penalty_follows_a_jacobian_that_depends_on_ws():
+    # images = A (ws^2 / 2): J^T y = ws * (A^T y), a different Jacobian per sample.
+    matrix, ws, noise = pl_inputs(4)
+    linear = linear_synthesis(matrix)
+    penalty, new_mean = losses.path_length_penalty(lambda w: linear(0.5 * w**2), ws, noise, 0.0, decay=0.5)
+    lengths = expected_lengths(matrix, noise, ws_scale=ws)
+    close(new_mean, 0.5 * lengths.mean())
+    close(penalty, np.mean((lengths - 0.5 * lengths.mean()) ** 2))
+
+
+def test_path_length_penalty_is_differentiable_in_the_synthesis_weights():
+    import tensorflow as tf
+
+    # images = s A ws: lengths s L, penalty mean((s L - a')^2) with a' held constant.
+    matrix, ws, noise = pl_inputs(5)
+    scale = tf.Variable(1.5)
+    with tf.GradientTape() as tape:
+        penalty, new_mean = losses.path_length_penalty(
+            lambda w: linear_synthesis(matrix, scale)(w), ws, noise, 1.0, decay=0.1
+        )
+    lengths = expected_lengths(matrix, noise)
+    close(tape.gradient(penalty, scale), np.mean(2 * (1.5 * lengths - float(new_mean)) * lengths))
+
+
+def test_path_length_penalty_with_a_loss_scale_gives_the_same_value():
+    matrix, ws, noise = pl_inputs(6)
+    plain = losses.path_length_penalty(linear_synthesis(matrix), ws, noise, 0.3)
+    scaled = losses.path_length_penalty(linear_synthesis(matrix), ws, noise, 0.3, loss_scale=2.0**15)
+    close(scaled[0], float(plain[0]))
+    close(scaled[1], float(plain[1]))
+
+
 def test_wasserstein_is_registered():
     assert losses.get_adversarial_loss("wasserstein") == (losses.wasserstein_d_loss, losses.wasserstein_g_loss)
 

@@ -206,6 +206,79 @@ def r1_penalty(critic, real, loss_scale=None):
     return ops.mean(ops.sum(ops.square(gradients), axis=-1))
 
 
+def drift_penalty(real_logits):
+    """ProGAN's drift term `E[D(x)^2]` on real scores (not yet weighted).
+
+    The critic loss adds `epsilon_drift * drift_penalty` (epsilon_drift =
+    0.001) so that the Wasserstein critic's scores do not drift far from 0.
+
+    Reference: Karras et al., "Progressive Growing of GANs for Improved
+    Quality, Stability, and Variation", ICLR 2018, appendix A.1.
+    """
+    return _mean(ops.square(ops.cast(real_logits, "float32")))
+
+
+def path_length_penalty(synthesis, ws, noise, pl_mean, decay=0.01, epsilon=1e-8, loss_scale=None):
+    """StyleGAN2's path length penalty `E[(||J_w^T y||_2 - a)^2]` and the new mean `a`.
+
+    `J_w` is the Jacobian of the images with respect to the styles `ws`;
+    `J_w^T y` is the gradient of `sum(images * y)` with respect to `ws` for
+    `y = noise / sqrt(H * W)` (noise standard normal, one value per pixel and
+    channel). The length of a sample is the square root of the squared
+    gradient summed over the style dimension and averaged over the layers;
+    `a`, the running mean of the lengths, moves by
+    `a <- a + decay * (mean length - a)` before the penalty is taken. The
+    returned penalty is not multiplied by the weight (2 in the paper) nor by
+    the lazy interval; it stays differentiable with respect to the weights of
+    `synthesis` (and of whatever computed `ws`).
+
+    Args:
+        synthesis: callable, styles `(batch, num_ws, w_dim)` -> images
+            `(batch, H, W, C)` (called with `training=True` by the caller's
+            closure if needed).
+        ws: float tensor `(batch, num_ws, w_dim)`.
+        noise: standard normal tensor of the images' shape.
+        pl_mean: float scalar, the running mean `a` of the path lengths.
+        decay: float in [0, 1], the mean's update rate. Default 0.01.
+        epsilon: float, added before the square root so that its gradient
+            stays finite at a zero Jacobian. Default 1e-8.
+        loss_scale: None or the optimizer's loss scale (mixed float16).
+
+    Returns:
+        `(penalty, new_pl_mean)`, float32 scalars; the new mean carries no gradient.
+
+    Example:
+    ```python
+    noise = keras.random.normal(images_shape)
+    penalty, pl_mean = zoo.losses.path_length_penalty(synthesis, ws, noise, pl_mean)
+    loss = g_loss + 2.0 * interval * penalty
+    ```
+
+    Reference: Karras et al., "Analyzing and Improving the Image Quality of
+    StyleGAN", CVPR 2020, sec. 3.2 (eq. 4) and appendix B.
+    """
+    ws = ops.cast(ws, "float32")
+    noise = ops.cast(noise, "float32")
+    with tf.GradientTape() as tape:
+        tape.watch(ws)
+        images = ops.cast(synthesis(ws), "float32")
+        height, width = images.shape[1], images.shape[2]
+        if height is None or width is None:
+            pixels = ops.cast(ops.shape(images)[1] * ops.shape(images)[2], "float32")
+        else:
+            pixels = float(height * width)
+        projected = ops.sum(images * noise) / ops.sqrt(pixels)
+        if loss_scale is not None:
+            projected = projected * ops.cast(loss_scale, "float32")
+    gradients = ops.cast(tape.gradient(projected, ws), "float32")
+    if loss_scale is not None:
+        gradients = gradients / ops.cast(loss_scale, "float32")
+    lengths = ops.sqrt(ops.mean(ops.sum(ops.square(gradients), axis=2), axis=1) + epsilon)
+    pl_mean = ops.cast(pl_mean, "float32")
+    new_mean = ops.stop_gradient(pl_mean + decay * (ops.mean(lengths) - pl_mean))
+    return ops.mean(ops.square(lengths - new_mean)), new_mean
+
+
 ADVERSARIAL_LOSSES = {
     "minimax": (minimax_d_loss, minimax_g_loss),
     "non_saturating": (non_saturating_d_loss, non_saturating_g_loss),
