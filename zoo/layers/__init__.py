@@ -4,11 +4,13 @@ from zoo.layers.equalized import EqualizedConv2D, EqualizedDense, PixelNormaliza
 from zoo.layers.fusion import GlobalFusion, NoiseDropout
 from zoo.layers.minibatch import MinibatchDiscrimination, MinibatchStdDev
 from zoo.layers.padding import ReflectionPadding2D
+from zoo.layers.style import AdaIN, LearnedConstant, ModulatedConv2D, NoiseInjection
 from zoo.layers.subpixel import DepthToSpace
 from zoo.layers.weight_norm import WeightNormDense, initialize_weight_norm
 
 __all__ = [
     "DepthToSpace",
+    "AdaIN", "LearnedConstant", "ModulatedConv2D", "NoiseInjection",
     "EqualizedConv2D",
     "EqualizedDense",
     "PixelNormalization",
