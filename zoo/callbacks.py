@@ -637,3 +637,7 @@ class LinearDecay(keras.callbacks.Callback):
         factor = self.factor(epoch)
         for optimizer, rate in zip(self._optimizers, self.initial_rates):
             optimizer.learning_rate = rate * factor
+
+
+# Progressive GAN's growth schedule lives in its own module.
+from zoo.progressive_growing import ProgressiveGrowing  # noqa: E402,F401

@@ -6,6 +6,7 @@ from zoo.models.conditional_gan import ConditionalGAN, conditional_classes
 from zoo.models.cycle_gan import CycleGAN
 from zoo.models.gan import GAN
 from zoo.models.pix2pix import Pix2Pix
+from zoo.models.progressive_gan import ProgressiveGAN
 from zoo.models.semi_supervised_gan import SemiSupervisedGAN
 from zoo.models.vae import VAE
 from zoo.models.vae_gan import VAEGAN
@@ -23,6 +24,7 @@ __all__ = [
     "CycleGAN",
     "MultiOptimizerModel",
     "Pix2Pix",
+    "ProgressiveGAN",
     "SemiSupervisedGAN",
     "conditional_classes",
 ]

@@ -16,6 +16,7 @@ from zoo.nets.image_to_image import (
     unet_generator,
 )
 from zoo.nets.mlp import mlp_discriminator, mlp_generator
+from zoo.nets.progan import get_lod, progan_discriminator, progan_generator, set_lod
 from zoo.nets.sgan import sgan_discriminator, sgan_generator
 from zoo.nets.toy import toy_discriminator, toy_generator
 
@@ -36,6 +37,10 @@ __all__ = [
     "keras_dcgan_generator",
     "mlp_discriminator",
     "mlp_generator",
+    "get_lod",
+    "progan_discriminator",
+    "progan_generator",
+    "set_lod",
     "sgan_discriminator",
     "sgan_generator",
     "toy_discriminator",

@@ -1,0 +1,161 @@
+"""Level of detail for progressive growing (ProGAN): one fixed graph, a variable says which resolution is live."""
+
+import keras
+from keras import layers, ops
+
+
+def _check_lod(value, name, max_lod=None):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(f"{name} must be a float >= 0, got {value!r}")
+    if max_lod is not None and value > max_lod:
+        raise ValueError(f"{name} must be in [0, {max_lod}], got {value!r}")
+    return float(value)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class LevelOfDetail(layers.Layer):
+    """Holds a net's level of detail `lod` as a non-trainable variable and outputs it.
+
+    `lod = 0` is the full resolution, `lod = k` the resolution `2^k` times
+    smaller; a fractional `lod` is a fade between two resolutions. The layer
+    is called on the net's input (only its batch size is read) and returns
+    `(batch, 1)` filled with `lod`, which `FadeIn` layers read. Changing
+    the level is `layer.assign(value)` (a variable assignment), so a traced
+    training step picks it up without retracing. The variable is saved with
+    the net's weights (an EMA copy of a generator copies it with them).
+
+    Args:
+        max_lod: int >= 0, the coarsest level: `log2(resolution) - 2` for a
+            net that starts at 4x4.
+        initial_lod: float in [0, max_lod], the starting value. Default 0.0
+            (the full resolution, as the reference code initialises it).
+
+    Example:
+    ```python
+    lod = zoo.layers.LevelOfDetail(max_lod=3)
+    t = lod(noise)            # (batch, 1), all 0.0
+    lod.assign(1.5)           # halfway between 16x16 and 8x8 of a 32x32 net
+    ```
+
+    Reference: Karras et al., "Progressive Growing of GANs for Improved
+    Quality, Stability, and Variation", ICLR 2018, sec. 2 and the `lod`
+    variable of the reference TensorFlow code.
+    """
+
+    def __init__(self, max_lod, initial_lod=0.0, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(max_lod, bool) or not isinstance(max_lod, int) or max_lod < 0:
+            raise ValueError(f"max_lod must be an int >= 0, got {max_lod!r}")
+        self.max_lod = max_lod
+        self.initial_lod = _check_lod(initial_lod, "initial_lod", max_lod)
+        self.lod = self.add_weight(
+            name="lod",
+            shape=(),
+            initializer=keras.initializers.Constant(self.initial_lod),
+            trainable=False,
+            dtype="float32",
+        )
+
+    def assign(self, value):
+        """Sets the level of detail (a float in [0, max_lod])."""
+        self.lod.assign(_check_lod(float(value) if isinstance(value, int) else value, "lod", self.max_lod))
+
+    def value(self):
+        """The current level of detail as a Python float."""
+        return float(ops.convert_to_numpy(self.lod))
+
+    def call(self, inputs):
+        batch = ops.shape(inputs)[0]
+        return ops.ones((batch, 1), "float32") * ops.cast(self.lod, "float32")
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 1)
+
+    def compute_output_spec(self, inputs):
+        return keras.KerasTensor((inputs.shape[0], 1), dtype="float32")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"max_lod": self.max_lod, "initial_lod": self.initial_lod})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class FadeIn(layers.Layer):
+    """Blends a stage's own path with the coarser path by the level of detail.
+
+    `FadeIn(stage_lod)([fine, coarse, lod])` returns `(1 - t) * fine + t * coarse`
+    with `t = clip(lod - stage_lod, 0, 1)`: the stage's path alone while
+    `lod <= stage_lod`, the coarser path alone once `lod >= stage_lod + 1`,
+    a linear fade in between (the new block is faded in as `lod` falls). The
+    form `(1 - t) a + t b` is exact at `t = 0` and `t = 1`, so at an integer
+    level the unused path contributes exactly nothing (nor any gradient).
+
+    Args:
+        stage_lod: int >= 0, the level of detail at which this stage's path
+            is fully live (0 for the full resolution).
+
+    Inputs: `fine` and `coarse` of the same shape `(batch, ...)`, and `lod`
+    `(batch, 1)` from `LevelOfDetail`.
+
+    Reference: Karras et al., "Progressive Growing of GANs for Improved
+    Quality, Stability, and Variation", ICLR 2018, fig. 2 (the reference
+    code's `lerp_clip`).
+    """
+
+    def __init__(self, stage_lod, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(stage_lod, bool) or not isinstance(stage_lod, int) or stage_lod < 0:
+            raise ValueError(f"stage_lod must be an int >= 0, got {stage_lod!r}")
+        self.stage_lod = stage_lod
+
+    def call(self, inputs):
+        fine, coarse, lod = inputs
+        t = ops.clip(ops.cast(lod, "float32") - float(self.stage_lod), 0.0, 1.0)
+        t = ops.reshape(t, (-1,) + (1,) * (len(fine.shape) - 1))
+        t = ops.cast(t, fine.dtype)
+        return (1.0 - t) * fine + t * ops.cast(coarse, fine.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        config = super().get_config()
+        config["stage_lod"] = self.stage_lod
+        return config
+
+
+def images_at_lod(images, lod, max_lod):
+    """Real images as the networks see them at level of detail `lod`.
+
+    Each level `k` is the image averaged over `2^k x 2^k` blocks and repeated
+    back to full size; a fractional `lod = k + f` blends levels `k` and `k + 1`
+    by `f`, as the generator's output fades. The reference code does the same
+    (`process_reals`), reading the lower resolutions from a pyramid of files.
+
+    Args:
+        images: `(batch, height, width, channels)` with sides divisible by
+            `2^max_lod`.
+        lod: scalar tensor or float in [0, max_lod].
+        max_lod: int, the coarsest level.
+
+    Returns:
+        float32 images of the input's shape.
+
+    Reference: Karras et al., "Progressive Growing of GANs for Improved
+    Quality, Stability, and Variation", ICLR 2018, sec. 2.
+    """
+    images = ops.cast(images, "float32")
+    lod = ops.clip(ops.cast(lod, "float32"), 0.0, float(max_lod))
+    result = None
+    level = images
+    for k in range(max_lod + 1):
+        if k:
+            level = ops.average_pool(level, 2, strides=2, padding="valid")
+        factor = 2**k
+        upsampled = ops.repeat(ops.repeat(level, factor, axis=1), factor, axis=2) if k else level
+        # Hat weights: 1 at lod == k, falling linearly to 0 at k - 1 and k + 1.
+        weight = ops.maximum(0.0, 1.0 - ops.abs(lod - float(k)))
+        term = weight * upsampled
+        result = term if result is None else result + term
+    return result

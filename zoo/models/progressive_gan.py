@@ -1,0 +1,181 @@
+"""Progressive GAN (Karras et al. 2018): WGAN-GP with a drift term on nets that grow by a level of detail."""
+
+import numbers
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from zoo import losses
+from zoo.layers.progressive import images_at_lod
+from zoo.models.wgan_gp import WGANGP
+from zoo.nets.progan import lod_layer
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ProgressiveGAN(WGANGP):
+    """WGAN-GP training of a progressively grown generator and critic, with `fit`.
+
+    The nets are `zoo.nets.progan_generator` and `zoo.nets.progan_discriminator`
+    (or any pair holding one `zoo.layers.LevelOfDetail` each, with the same
+    number of levels). The model keeps their levels of detail equal
+    (`set_lod`), and shows the critic real images at the current level
+    (`zoo.layers.images_at_lod`: block averages repeated to full size, faded
+    like the generator's output). `zoo.callbacks.ProgressiveGrowing` sets
+    the level before every batch from `images_seen`, a counter of the real
+    images trained on that is saved with the model, so a resumed run
+    continues the schedule where it stopped.
+
+    The critic loss is the WGAN-GP loss plus the drift term
+    `drift * E[D(x)^2]` that keeps the real scores near 0
+    (`zoo.losses.drift_penalty`); logs `d_loss` (the Wasserstein part),
+    `g_loss`, `d_real`, `d_fake`, `gradient_penalty` and `drift_penalty`
+    (unweighted). The generator's weights are averaged into
+    `ema_generator` (momentum 0.999 by default), which `generate`, sample
+    grids and `zoo.export.export_generator` use.
+
+    Args:
+        generator: `keras.Model`, noise -> full-size images, with a `LevelOfDetail`.
+        discriminator: `keras.Model`, full-size images -> `(batch, 1)` scores,
+            with a `LevelOfDetail` of the same `max_lod`.
+        gradient_penalty: float > 0, WGAN-GP's lambda. Default 10.
+        drift: float >= 0, weight epsilon_drift of the drift term. Default 0.001.
+        d_steps: int, critic updates per generator update. Default 1 (the paper).
+        ema_momentum: float in (0, 1) or None. Default 0.999 (the paper).
+        **kwargs: any other `zoo.models.GAN` argument (`seed`, ...).
+
+    `compile()` defaults to Adam(1e-3, beta_1=0, beta_2=0.99, epsilon=1e-8)
+    for both players, as in the paper.
+
+    Example:
+    ```python
+    generator = zoo.nets.progan_generator(512, (128, 128, 3))
+    critic = zoo.nets.progan_discriminator((128, 128, 3))
+    gan = zoo.models.ProgressiveGAN(generator, critic)
+    gan.compile()
+    growing = zoo.callbacks.ProgressiveGrowing(stabilize_images=800_000, fade_images=800_000)
+    gan.fit(zoo.data.load("celeb_a", image_size=128, batch_size=16), epochs=600,
+            steps_per_epoch=1000, callbacks=[growing])
+    images = gan.generate(16)
+    ```
+
+    Reference: Karras et al., "Progressive Growing of GANs for Improved
+    Quality, Stability, and Variation", ICLR 2018, sec. 2-4 and appendix A.1;
+    Gulrajani et al., "Improved Training of Wasserstein GANs", NeurIPS 2017.
+    """
+
+    def __init__(
+        self,
+        generator,
+        discriminator=None,
+        gradient_penalty=10.0,
+        drift=0.001,
+        d_steps=1,
+        ema_momentum=0.999,
+        **kwargs,
+    ):
+        if isinstance(drift, bool) or not isinstance(drift, (int, float)) or drift < 0:
+            raise ValueError(f"drift must be a float >= 0, got {drift!r}")
+        discriminator = kwargs.pop("critic", discriminator)
+        super().__init__(
+            generator,
+            discriminator,
+            gradient_penalty=gradient_penalty,
+            d_steps=d_steps,
+            ema_momentum=ema_momentum,
+            **kwargs,
+        )
+        g_levels, d_levels = lod_layer(self.generator), lod_layer(self.discriminator)
+        if g_levels.max_lod != d_levels.max_lod:
+            raise ValueError(
+                f"the generator has {g_levels.max_lod + 1} levels of detail and the discriminator "
+                f"{d_levels.max_lod + 1}: build both for the same resolution"
+            )
+        self.max_lod = g_levels.max_lod
+        self.drift = float(drift)
+        self.penalty_trackers["drift_penalty"] = keras.metrics.Mean(name="drift_penalty")
+        # Summed over replicas: each adds its share of the global batch.
+        self.images_seen = keras.Variable(
+            0, dtype="int64", trainable=False, aggregation="sum", name="images_seen"
+        )
+        self.set_lod(lod_layer(self.discriminator).value())
+
+    def default_optimizers(self):
+        # Karras et al. 2018, appendix A.1: Adam(1e-3, beta_1 0, beta_2 0.99, epsilon 1e-8).
+        return {
+            "d_optimizer": lambda: keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.99, epsilon=1e-8),
+            "g_optimizer": lambda: keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.99, epsilon=1e-8),
+        }
+
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        """Configures training; defaults Adam(1e-3, beta_1=0, beta_2=0.99, epsilon=1e-8) for both players."""
+        super().compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, **kwargs)
+
+    # -- level of detail -------------------------------------------------------
+
+    def _nets(self):
+        nets = [self.generator, self.discriminator]
+        if self.ema_momentum is not None:
+            nets.append(self.ema_generator)
+        return nets
+
+    @property
+    def lod(self):
+        """The current level of detail (0 = full resolution, `max_lod` = 4x4)."""
+        return lod_layer(self.discriminator).value()
+
+    def set_lod(self, lod):
+        """Sets the level of detail of the generator, its EMA copy and the critic.
+
+        Args:
+            lod: float in [0, max_lod].
+        """
+        if isinstance(lod, bool) or not isinstance(lod, numbers.Real) or not 0 <= lod <= self.max_lod:
+            raise ValueError(f"lod must be a float in [0, {self.max_lod}], got {lod!r}")
+        for net in self._nets():
+            lod_layer(net).assign(float(lod))
+
+    @property
+    def resolution(self):
+        """The side of the resolution being trained (the finer one during a fade)."""
+        side = int(self.generator.outputs[0].shape[1])
+        return side // 2 ** int(self.lod // 1)
+
+    def real_at_lod(self, images):
+        """Real images as the critic sees them at the current level of detail."""
+        return images_at_lod(images, lod_layer(self.discriminator).lod, self.max_lod)
+
+    # -- training ----------------------------------------------------------------
+
+    def discriminator_step(self, real_images):
+        batch_size = ops.shape(real_images)[0]
+        fake_images = self.generator(self.sample_noise(batch_size), training=True)
+        with tf.GradientTape() as tape:
+            real_inputs = self._d_inputs(real_images)
+            fake_inputs = self._d_inputs(fake_images)
+            real_logits = self.discriminator(real_inputs, training=True)
+            fake_logits = self.discriminator(fake_inputs, training=True)
+            d_loss = self.d_loss_fn(real_logits, fake_logits)
+            penalty, penalties = self.regularization(
+                lambda x: self.discriminator(x, training=True), real_inputs, fake_inputs
+            )
+            drift = losses.drift_penalty(real_logits)
+            penalties["drift_penalty"] = drift
+            total = d_loss + penalty + self.drift * drift
+        self.update_discriminator(tape, total)
+        return d_loss, real_logits, fake_logits, penalties
+
+    def train_step(self, data):
+        real_images = data[0] if isinstance(data, (tuple, list)) else data
+        logs = super().train_step(self.real_at_lod(real_images))
+        self.images_seen.assign_add(ops.cast(ops.shape(real_images)[0], "int64"))
+        return logs
+
+    def test_step(self, data):
+        real_images = data[0] if isinstance(data, (tuple, list)) else data
+        return super().test_step(self.real_at_lod(real_images))
+
+    def get_config(self):
+        config = super().get_config()
+        config["drift"] = self.drift
+        return config
