@@ -2,6 +2,7 @@
 
 from zoo.nets.autoencoder import conv_decoder, conv_encoder, mlp_decoder, mlp_encoder
 from zoo.nets.classifier import domain_classifier
+from zoo.nets.cogan import cogan_discriminators, cogan_generators
 from zoo.nets.dcgan import (
     dcgan_discriminator,
     dcgan_generator,
@@ -22,6 +23,8 @@ from zoo.nets.toy import toy_discriminator, toy_generator
 
 __all__ = [
     "colorization_net",
+    "cogan_discriminators",
+    "cogan_generators",
     "net_stride",
     "patch_discriminator",
     "resnet_generator",
