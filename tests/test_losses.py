@@ -138,6 +138,11 @@ def test_r1_penalty_of_a_linear_critic():
     close(losses.r1_penalty(linear_critic, real), float(np.sum(W**2)))
 
 
+def test_drift_penalty_is_the_mean_squared_real_score():
+    # (0.5^2 + (-2)^2 + 3^2 + 0^2) / 4 = 13.25 / 4; ProGAN weighs it by 0.001.
+    close(losses.drift_penalty(np.array([[0.5], [-2.0], [3.0], [0.0]], "float16")), 3.3125)
+
+
 # -- path length: images = A ws (linear), so J_w^T y = A^T y / sqrt(H W) exactly --------
 
 PL_BATCH, PL_NUM_WS, PL_W_DIM, PL_SHAPE = 3, 2, 3, (4, 4, 2)
