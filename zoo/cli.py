@@ -1,4 +1,4 @@
-"""The `zoo` command: list, train, sample, export, evaluate, classifier."""
+"""The `zoo` command: list, train, sample, export, serve-config, evaluate, classifier."""
 
 import argparse
 import os
@@ -11,6 +11,7 @@ examples:
   zoo train dcgan --dataset digits --epochs 20
   zoo sample --checkpoint runs/dcgan-digits/checkpoint --output grid.png
   zoo export --checkpoint runs/dcgan-digits/checkpoint --name digits_dcgan
+  zoo serve-config --root /models
   zoo classifier --dataset digits --output digits.keras
   zoo evaluate saved_models/digits_dcgan --metric fid --metric kid --reference digits --extractor digits.keras
 """
@@ -159,6 +160,34 @@ def cmd_export(args):
     return 0
 
 
+def _version_label(text):
+    """`NAME:LABEL=VERSION` -> (name, label, version)."""
+    import re
+
+    match = re.fullmatch(r"([A-Za-z0-9_.-]+):([A-Za-z_][A-Za-z0-9_-]*)=(\d+)", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected NAME:LABEL=VERSION such as digits_dcgan:stable=1, got {text!r}")
+    return match.group(1), match.group(2), int(match.group(3))
+
+
+def cmd_serve_config(args):
+    from zoo import serving
+
+    labels = {}
+    for name, label, version in args.label or []:
+        labels.setdefault(name, {})[label] = version
+    path = serving.write_model_config(args.base_path, path=args.output, root=args.root, labels=labels or None)
+    models = serving.find_models(args.base_path)
+    for name, found in models.items():
+        print(f"  {name}: versions {', '.join(map(str, found))}")
+    print(f"wrote {path}; serve with:")
+    if args.root == "/models":
+        print(f"  {serving.docker_command(args.base_path)}")
+    else:
+        print(f"  tensorflow_model_server --port=8500 --rest_api_port=8501 --model_config_file={os.path.abspath(path)}")
+    return 0
+
+
 def cmd_evaluate(args):
     from zoo import metrics
     from zoo.metrics import loading
@@ -304,6 +333,21 @@ def build_parser():
     p.add_argument("--direction", choices=("ab", "ba"), default="ab",
                    help="CycleGAN: the generator to export, A->B (default) or B->A")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "serve-config",
+        help="write TF Serving's --model_config_file for every export under BASE_PATH",
+        description="Scan BASE_PATH/NAME/<version>/saved_model.pb and write the model_config_list text "
+        "protobuf that `tensorflow_model_server --model_config_file` reads (all versions of every model, "
+        "optional version labels), atomically.",
+    )
+    p.add_argument("--base-path", default="saved_models", help="export root (default saved_models)")
+    p.add_argument("--output", help="file to write (default BASE_PATH/models.config)")
+    p.add_argument("--root", help="where the server sees BASE_PATH: /models for the tensorflow/serving "
+                   "Docker image with -v \"$PWD/saved_models:/models\" (default: BASE_PATH's absolute path)")
+    p.add_argument("--label", action="append", type=_version_label, metavar="NAME:LABEL=VERSION",
+                   help="version label, e.g. digits_dcgan:stable=1 digits_dcgan:canary=2; repeatable")
+    p.set_defaults(func=cmd_serve_config)
 
     p = sub.add_parser(
         "evaluate",

@@ -19,7 +19,9 @@ a colouriser's Lab conversion is part of the graph.
 
 Each version is written to a hidden temporary folder beside the final one and
 renamed into place, so a model server polling the base path never sees a
-half-written version (TF Serving only loads all-digit folder names).
+half-written version (TF Serving only loads all-digit folder names). Every
+version holds `assets.extra/tf_serving_warmup_requests`, batch-1 requests TF
+Serving replays on load (`zoo.serving.write_warmup_requests`).
 """
 
 import json
@@ -29,6 +31,7 @@ import shutil
 import tempfile
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 ZOO_METADATA = "zoo.json"
@@ -72,14 +75,22 @@ def _version_path(base_path, name, version):
     return final
 
 
-def _write_version(archive, info, final):
-    """Writes the archive and its zoo.json to a hidden temporary folder, then renames it to `final`."""
+def _write_version(archive, info, final, warmup=None):
+    """Writes the archive, its zoo.json and TF Serving warm-up requests to a hidden
+    temporary folder, then renames it to `final`.
+
+    `warmup`: None or {signature: {input: array}} for signatures whose batch-1
+    inputs `zoo.serving.default_warmup_inputs` cannot guess (unknown image sizes).
+    """
+    from zoo import serving
+
     parent = os.path.dirname(final)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f".tmp-{os.path.basename(final)}-", dir=parent)
     try:
         target = os.path.join(tmp, "model")
         archive.write_out(target, verbose=False)
+        serving.write_warmup_requests(target, os.path.basename(parent), warmup)
         os.makedirs(os.path.join(target, "assets.extra"), exist_ok=True)
         with open(os.path.join(target, "assets.extra", ZOO_METADATA), "w") as f:
             json.dump(info, f, indent=1)
@@ -383,4 +394,7 @@ def export_translator(
         **({"direction": direction} if hasattr(model, "generator_ab") else {}),
         **(metadata or {}),
     }
-    return _write_version(archive, info, final)
+    # TF Serving warm-up: one image of the smallest size the net takes.
+    warm = {"images": np.zeros((1, stride, stride, accepted[-1]), np.float32)}
+    warmup = {"serving_default": warm, "uint8": {"images": warm["images"].astype(np.uint8)}}
+    return _write_version(archive, info, final, warmup=warmup)
