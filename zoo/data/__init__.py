@@ -26,6 +26,7 @@ from zoo.data.toy import (
     toy_dataset,
     toy_distribution,
 )
+from zoo.data.unpaired_digits import DIGIT_TRANSFORMS, transform_digits, unpaired_digits
 
 DATASETS = {
     "mnist": mnist,
@@ -105,6 +106,7 @@ __all__ = [
     "AB_SCALE",
     "CYCLE_GAN_NAMES",
     "DATASETS",
+    "DIGIT_TRANSFORMS",
     "L_SCALE",
     "PHOTO_SPLITS",
     "TOY_DISTRIBUTIONS",
@@ -146,7 +148,9 @@ __all__ = [
     "to_signed_unit",
     "toy_dataset",
     "toy_distribution",
+    "transform_digits",
     "unpaired",
+    "unpaired_digits",
 ]
 
 
