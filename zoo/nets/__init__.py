@@ -19,6 +19,12 @@ from zoo.nets.image_to_image import (
 from zoo.nets.mlp import mlp_discriminator, mlp_generator
 from zoo.nets.progan import get_lod, progan_discriminator, progan_generator, set_lod
 from zoo.nets.sgan import sgan_discriminator, sgan_generator
+from zoo.nets.stylegan import (
+    noise_layers,
+    style_mapping,
+    stylegan2_discriminator,
+    stylegan2_synthesis,
+)
 from zoo.nets.toy import toy_discriminator, toy_generator
 
 __all__ = [
@@ -46,6 +52,10 @@ __all__ = [
     "set_lod",
     "sgan_discriminator",
     "sgan_generator",
+    "noise_layers",
+    "style_mapping",
+    "stylegan2_discriminator",
+    "stylegan2_synthesis",
     "toy_discriminator",
     "toy_generator",
 ]
