@@ -13,6 +13,7 @@ from zoo.nets import (
     style_mapping,
     stylegan2_discriminator,
     stylegan2_synthesis,
+    stylegan_synthesis,
 )
 
 # One small configuration: channels 16 at 4x4, 8 at 8x8, 4 at 16x16.
@@ -20,6 +21,8 @@ SMALL = dict(w_dim=8, fmap_base=32, fmap_max=16)
 
 
 def _synthesis(kind, resolution=16, **kwargs):
+    if kind == "stylegan":
+        return stylegan_synthesis(resolution, **{**SMALL, **kwargs})
     return stylegan2_synthesis(resolution, architecture=kind, **{**SMALL, **kwargs})
 
 
@@ -43,7 +46,8 @@ SLOW = pytest.mark.slow
 
 @pytest.mark.parametrize(
     "kind,resolution",
-    [("skip", 16), ("resnet", 16), ("skip", 32), pytest.param("resnet", 32, marks=SLOW)],
+    [("skip", 16), ("resnet", 16), ("stylegan", 16), ("skip", 32),
+     pytest.param("resnet", 32, marks=SLOW), pytest.param("stylegan", 32, marks=SLOW)],
 )
 def test_shapes_num_ws_and_value_range(kind, resolution):
     synthesis = _synthesis(kind, resolution)
@@ -55,7 +59,7 @@ def test_shapes_num_ws_and_value_range(kind, resolution):
     images = images.numpy()
     assert np.isfinite(images).all() and 0.05 < images.std() < 3.0
     assert np.abs(images[0] - images[1]).mean() > 0.01  # the two codes give two images
-    expected_noise = num_ws - 1
+    expected_noise = num_ws - 1 if kind != "stylegan" else num_ws  # StyleGAN also noises the constant
     sizes = [layer.noise_const.shape[1] for layer in noise_layers(synthesis)]
     assert len(sizes) == expected_noise and sizes == sorted(sizes) and sizes[-1] == resolution
 
@@ -83,8 +87,19 @@ def test_parameter_counts_written_down_from_the_structure():
         assert _count(synthesis.trainable_weights) == trainable
         assert _count(synthesis.non_trainable_weights) == noise_buffers
 
+    def epilogue(c):  # per-channel noise strengths, AdaIN scale and bias affines
+        return c + 2 * affine(c)
+
     def conv(cin, cout, k=3):
         return k * k * cin * cout + cout
+
+    stylegan = (const + epilogue(16) + conv(16, 16) + epilogue(16)
+                + conv(16, 8) + epilogue(8) + conv(8, 8) + epilogue(8)
+                + conv(8, 4) + epilogue(4) + conv(4, 4) + epilogue(4) + conv(4, 3, k=1))
+    assert stylegan == 5839
+    synthesis = _synthesis("stylegan")
+    assert _count(synthesis.trainable_weights) == stylegan
+    assert _count(synthesis.non_trainable_weights) == (2 * 16 + 2 * 64 + 2 * 256) + 6
 
     discriminator = stylegan2_discriminator(16, fmap_base=32, fmap_max=16)
     expected = (conv(3, 4, k=1)  # fromRGB at 16x16
@@ -99,7 +114,7 @@ def test_parameter_counts_written_down_from_the_structure():
     assert _count(mapping.weights) == (6 * 8 + 8) + 2 * (8 * 8 + 8) == 200
 
 
-@pytest.mark.parametrize("kind", ["skip", "resnet"])
+@pytest.mark.parametrize("kind", ["skip", "resnet", "stylegan"])
 def test_each_layer_reads_its_own_w(kind):
     synthesis = _synthesis(kind)
     _fix_noise(synthesis)
@@ -113,8 +128,8 @@ def test_each_layer_reads_its_own_w(kind):
     for i in range(num_ws):
         assert np.abs(images[i + 1] - images[0]).mean() > 1e-3, i
     # Features at 8x8 depend on the first entries only, exactly.
-    last_8x8 = 2
-    name = "b8_merge" if kind == "resnet" else "b8_conv1_gain"
+    last_8x8 = {"skip": 2, "resnet": 2, "stylegan": 3}[kind]
+    name = "b8_merge" if kind == "resnet" else ("b8_conv1_gain" if kind == "skip" else "b8_conv1_adain")
     features = keras.Model(synthesis.input, synthesis.get_layer(name).output)
     later, earlier = ws.copy(), ws.copy()
     later[:, last_8x8 + 1 :] = 5.0
@@ -134,7 +149,7 @@ def test_late_ws_change_fine_detail_and_early_ws_the_coarse_image():
     # untrained the last two entries (32x32 layer and toRGB) move the 4x4
     # average of the image much less than the first two (the 4x4 layers).
     # (After training this holds for every style-based generator; at random
-    # initialisation the resnet generator does not show it.)
+    # initialisation the AdaIN and resnet generators do not show it.)
     keras.utils.set_random_seed(0)
     synthesis = stylegan2_synthesis(32, w_dim=16, fmap_base=64, fmap_max=32)
     mapping = style_mapping(16, 16)
@@ -156,7 +171,7 @@ def test_late_ws_change_fine_detail_and_early_ws_the_coarse_image():
     assert fine < 0.3 * coarse, (fine, coarse)
 
 
-@pytest.mark.parametrize("kind", ["skip"])
+@pytest.mark.parametrize("kind", ["skip", "stylegan"])
 def test_noise_modes_of_the_whole_synthesis(kind):
     synthesis = _synthesis(kind)
     ws = np.repeat(_ws(1, synthesis.input_shape[1], seed=2), 2, axis=0)  # one code twice
@@ -215,7 +230,7 @@ def test_discriminator_logits_and_minibatch_stddev():
     assert _count(orig.trainable_weights) == 8965 - 4 * 8 - 8 * 16
 
 
-@pytest.mark.parametrize("kind", ["skip", "discriminator"])
+@pytest.mark.parametrize("kind", ["skip", "stylegan", "discriminator"])
 def test_every_trainable_variable_gets_a_gradient(kind):
     if kind == "discriminator":
         net = stylegan2_discriminator(16, fmap_base=32, fmap_max=16)
@@ -223,6 +238,12 @@ def test_every_trainable_variable_gets_a_gradient(kind):
     else:
         net = _synthesis(kind)
         inputs = _ws(2, net.input_shape[1], seed=5)
+        if kind == "stylegan":
+            # StyleGAN's constant starts at ones: until the noise strengths
+            # move, the first AdaIN normalises a constant map to zero and its
+            # scale gets no gradient (the reference code behaves the same).
+            for layer in noise_layers(net):
+                layer.strength.assign(np.full(layer.strength.shape, 0.1, "float32"))
     with tf.GradientTape() as tape:
         out = net(inputs, training=True)
         loss = tf.reduce_sum(out * tf.random.stateless_normal(out.shape, seed=(1, 2)))
@@ -232,7 +253,7 @@ def test_every_trainable_variable_gets_a_gradient(kind):
 
 
 @pytest.mark.parametrize(
-    "kind", ["skip", pytest.param("resnet", marks=SLOW), "discriminator", "mapping"]
+    "kind", ["skip", pytest.param("resnet", marks=SLOW), "stylegan", "discriminator", "mapping"]
 )
 def test_save_and_load_give_identical_outputs(kind, tmp_path):
     rng = np.random.default_rng(6)
@@ -255,7 +276,7 @@ def test_save_and_load_give_identical_outputs(kind, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "kind", ["skip", pytest.param("resnet", marks=SLOW), "discriminator", "mapping"]
+    "kind", ["skip", pytest.param("resnet", marks=SLOW), "stylegan", "discriminator", "mapping"]
 )
 def test_mixed_bfloat16_forward_pass_is_finite(kind):
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
@@ -283,7 +304,7 @@ def test_bad_arguments_name_the_problem():
     with pytest.raises(ValueError, match="resolution"):
         stylegan2_synthesis(24)
     with pytest.raises(ValueError, match="resolution"):
-        stylegan2_synthesis(2)
+        stylegan_synthesis(2)
     with pytest.raises(ValueError, match="architecture"):
         stylegan2_synthesis(16, architecture="orig")
     with pytest.raises(ValueError, match="architecture"):
@@ -294,3 +315,5 @@ def test_bad_arguments_name_the_problem():
         stylegan2_discriminator(16, mbstd_group_size=0)
     with pytest.raises(ValueError, match="num_layers"):
         style_mapping(num_layers=0)
+    with pytest.raises(ValueError, match="upsample_interpolation"):
+        stylegan_synthesis(16, upsample_interpolation="bicubic")

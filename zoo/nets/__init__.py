@@ -24,6 +24,7 @@ from zoo.nets.stylegan import (
     style_mapping,
     stylegan2_discriminator,
     stylegan2_synthesis,
+    stylegan_synthesis,
 )
 from zoo.nets.toy import toy_discriminator, toy_generator
 
@@ -56,6 +57,7 @@ __all__ = [
     "style_mapping",
     "stylegan2_discriminator",
     "stylegan2_synthesis",
+    "stylegan_synthesis",
     "toy_discriminator",
     "toy_generator",
 ]

@@ -4,7 +4,7 @@ A style-based generator is two nets, trained together but used apart:
 
 - `style_mapping`: `z (batch, latent_dim) -> w (batch, w_dim)`, an 8-layer MLP
   with a 100x smaller learning rate;
-- `stylegan2_synthesis`: ONE input `ws`
+- `stylegan2_synthesis` / `stylegan_synthesis`: ONE input `ws`
   `(batch, num_ws, w_dim)` -> images `(batch, H, W, channels)`, roughly in
   [-1, 1] (no tanh, no clipping). Layer `i` reads only `ws[:, i]`, so the
   model can feed the same `w` everywhere, mix two `w`s (style mixing) or
@@ -25,6 +25,7 @@ import keras
 from keras import layers
 
 from zoo.layers import (
+    AdaIN,
     EqualizedConv2D,
     EqualizedDense,
     LearnedConstant,
@@ -348,3 +349,87 @@ def stylegan2_discriminator(
     logits = EqualizedDense(1, dtype="float32", name="logits")(x)
     return keras.Model(images, logits, name=name)
 
+
+def _adain_layer(x, ws, index, name):
+    """StyleGAN's layer epilogue: noise -> leaky ReLU -> AdaIN with the styles of `ws[:, index]`."""
+    x = NoiseInjection(per_channel=True, name=f"{name}_noise")(x)
+    x = layers.LeakyReLU(0.2, name=f"{name}_lrelu")(x)
+    w = ws[:, index]
+    scale = EqualizedDense(x.shape[-1], bias_init=1.0, name=f"{name}_style_scale")(w)
+    bias = EqualizedDense(x.shape[-1], name=f"{name}_style_bias")(w)
+    return AdaIN(name=f"{name}_adain")([x, scale, bias])
+
+
+def stylegan_synthesis(
+    resolution,
+    w_dim=512,
+    channels=3,
+    fmap_base=8192,
+    fmap_max=512,
+    upsample_interpolation="bilinear",
+    name="synthesis",
+):
+    """StyleGAN's (2019) synthesis network: learned constant, AdaIN, per-channel noise.
+
+    At 4x4 the learned constant (`zoo.layers.LearnedConstant`, initialised to
+    ones) and one 3x3 convolution; then per resolution an x2 upsampling, a
+    3x3 convolution and a 3x3 convolution (equalised, He gain sqrt(2)). The
+    constant and every convolution are followed by the layer epilogue:
+    `NoiseInjection` with one strength per channel (initialised 0), leaky
+    ReLU 0.2, and `AdaIN` whose scale `ys` (bias 1) and bias `yb` are two
+    affines of the layer's own `w`. The last layer is a linear 1x1 toRGB in
+    float32; there is no skip or residual path and no tanh.
+
+    Upsampling: "bilinear" (default) equals the paper's nearest upsampling
+    followed by its [1, 2, 1] blur (the blur sits after the convolution in
+    the reference code; both are linear filters, so the order only matters
+    at the border); "nearest" is ProGAN's. The constant has no bias of its
+    own (the reference adds one, which is redundant with the learned
+    constant).
+
+    Layer `i` reads `ws[:, i]`: 0 and 1 at 4x4, `2r - 4` and `2r - 3` at
+    resolution `2^r`; `num_ws = 2 * log2(resolution) - 2`, as in StyleGAN2.
+
+    Args:
+        resolution: int, power of two >= 4, output height and width.
+        w_dim: int, size of each `w`. Default 512.
+        channels: int, image channels. Default 3.
+        fmap_base: int, channels at resolution `res` are
+            `min(2 * fmap_base // res, fmap_max)`. Default 8192 (the paper's).
+        fmap_max: int, channel cap. Default 512.
+        upsample_interpolation: "bilinear" (default) or "nearest".
+        name: str, model name. Default "synthesis".
+
+    Returns:
+        A functional `keras.Model` from `ws` `(batch, num_ws, w_dim)` to
+        float32 images `(batch, resolution, resolution, channels)`.
+
+    Example:
+    ```python
+    synthesis = zoo.nets.stylegan_synthesis(32, w_dim=64, fmap_base=128, fmap_max=64)
+    images = synthesis(keras.random.normal((2, synthesis.input_shape[1], 64)))  # (2, 32, 32, 3)
+    ```
+
+    Reference: Karras et al., "A Style-Based Generator Architecture for
+    Generative Adversarial Networks", CVPR 2019, sec. 2-3 and fig. 1b.
+    """
+    log2 = _check_resolution(resolution)
+    check_positive_int(w_dim, "w_dim")
+    check_positive_int(channels, "channels")
+    nf = _features(fmap_base, fmap_max)
+    _check_choice(upsample_interpolation, "upsample_interpolation", ("bilinear", "nearest"))
+    num_ws = 2 * log2 - 2
+    ws = keras.Input((num_ws, w_dim), name="ws")
+    x = LearnedConstant(nf(4), initializer="ones", name="const")(ws)
+    x = _adain_layer(x, ws, 0, name="b4_const")
+    x = EqualizedConv2D(nf(4), 3, gain=_GAIN, name="b4_conv")(x)
+    x = _adain_layer(x, ws, 1, name="b4_conv")
+    for r in range(3, log2 + 1):
+        res = 2**r
+        x = layers.UpSampling2D(interpolation=upsample_interpolation, name=f"b{res}_up")(x)
+        x = EqualizedConv2D(nf(res), 3, gain=_GAIN, name=f"b{res}_conv0")(x)
+        x = _adain_layer(x, ws, 2 * r - 4, name=f"b{res}_conv0")
+        x = EqualizedConv2D(nf(res), 3, gain=_GAIN, name=f"b{res}_conv1")(x)
+        x = _adain_layer(x, ws, 2 * r - 3, name=f"b{res}_conv1")
+    images = EqualizedConv2D(channels, 1, dtype="float32", name="images")(x)
+    return keras.Model(ws, images, name=name)
