@@ -9,7 +9,7 @@ import keras
 import numpy as np
 
 from zoo import checkpoint as ckpt
-from zoo.plotting import save_grid
+from zoo.plotting import save_grid, side_by_side
 
 
 def _non_finite(logs):
@@ -114,6 +114,8 @@ class SampleGrid(keras.callbacks.Callback):
             images = self.model.generate(self._noise)
         else:
             images = self.model.generate(self._noise, labels=self._labels)
+        if isinstance(images, (tuple, list)):  # corresponding pairs (CoGAN): the domains side by side
+            images = side_by_side(*images)
         path = os.path.join(self.directory, f"epoch_{epoch:04d}.png")
         for target in (path, os.path.join(self.directory, "latest.png")):
             save_grid(images, target, num_rows=self._num_rows, title=f"epoch {epoch}")

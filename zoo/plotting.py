@@ -42,6 +42,29 @@ def make_grid(images, num_rows=None, padding=2):
     return grid
 
 
+def side_by_side(*batches):
+    """Joins image batches along the width: output image i is image i of every batch, left to right.
+
+    For corresponding images, e.g. a CoGAN's `(images_a, images_b)` pairs. A
+    one-channel batch is repeated to three channels when another batch has three.
+
+    Args:
+        *batches: arrays `(n, h, w, c)` with the same `n` and `h`.
+
+    Returns:
+        float32 array `(n, h, sum of widths, c)`.
+    """
+    batches = [np.asarray(b, dtype="float32") for b in batches]
+    if not batches or any(b.ndim != 4 for b in batches):
+        raise ValueError("side_by_side takes batches of shape (n, height, width, channels)")
+    channels = max(b.shape[-1] for b in batches)
+    batches = [np.repeat(b, channels, axis=-1) if b.shape[-1] == 1 else b for b in batches]
+    shapes = {(b.shape[0], b.shape[1], b.shape[3]) for b in batches}
+    if len(shapes) > 1:
+        raise ValueError(f"batches must agree on count, height and channels, got {[b.shape for b in batches]}")
+    return np.concatenate(batches, axis=2)
+
+
 def save_grid(images, path, num_rows=None, title=None):
     """Writes a grid of images in [-1, 1] to a PNG with matplotlib; returns `path`."""
     import matplotlib

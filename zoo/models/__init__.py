@@ -2,6 +2,7 @@
 
 from zoo.models.autoencoder import Autoencoder
 from zoo.models.base import MultiOptimizerModel
+from zoo.models.co_gan import CoGAN
 from zoo.models.conditional_gan import ConditionalGAN, conditional_classes
 from zoo.models.cycle_gan import CycleGAN
 from zoo.models.gan import GAN
@@ -22,6 +23,7 @@ __all__ = [
     "WGANGP",
     "ConditionalGAN",
     "CycleGAN",
+    "CoGAN",
     "MultiOptimizerModel",
     "Pix2Pix",
     "ProgressiveGAN",
