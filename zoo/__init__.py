@@ -21,6 +21,7 @@ __all__ = [
     "nets",
     "plotting",
     "presets",
+    "projection",
     "training",
 ]
 

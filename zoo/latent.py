@@ -814,6 +814,8 @@ def project(
     Reference: Zhu et al., "Generative Visual Manipulation on the Natural
     Image Manifold", ECCV 2016, sec. 3.1; Abdal et al., "Image2StyleGAN: How
     to Embed Images Into the StyleGAN Latent Space?", ICCV 2019, sec. 5.
+    For StyleGAN's own projector (W/W+ from the mean W, noise maps optimised
+    and regularised, ramped schedule) see `zoo.projection.project`.
     """
     import keras
     import tensorflow as tf

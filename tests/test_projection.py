@@ -1,0 +1,310 @@
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from zoo import metrics, projection
+from zoo.layers import NoiseInjection
+
+
+def _nets(latent_dim=8, w_dim=8, noise_strength=0.01, with_noise=True, seed=0):
+    """A tiny mapping (unit-normalised z, tanh MLP) and a 16x16 synthesis with two ws.
+
+    `ws[:, 0]` makes a 4x4 map, `ws[:, 1]` modulates its channels after the first
+    upsampling, so W+ can do things W cannot; two `NoiseInjection` layers (8x8 and
+    16x16) with a small strength add detail that the codes cannot explain.
+    """
+    keras.utils.set_random_seed(seed)
+    z = keras.Input((latent_dim,))
+    x = layers.UnitNormalization()(z)
+    x = layers.Dense(w_dim, activation="tanh")(x)
+    mapping = keras.Model(z, layers.Dense(w_dim)(x), name="mapping")
+    ws = keras.Input((2, w_dim))
+    h = layers.Dense(4 * 4 * 16, kernel_initializer=keras.initializers.RandomNormal(stddev=1.0))(ws[:, 0])
+    h = layers.Reshape((4, 4, 16))(h)
+    h = layers.UpSampling2D()(h)
+    h = layers.Conv2D(16, 3, padding="same")(h)
+    h = layers.LeakyReLU(0.2)(h)
+    if with_noise:
+        h = NoiseInjection(seed=1, name="noise_8")(h)
+    style = layers.Dense(16)(ws[:, 1])
+    h = h * (1.0 + style[:, None, None, :])
+    h = layers.UpSampling2D()(h)
+    if with_noise:
+        h = NoiseInjection(seed=2, name="noise_16")(h)
+    images = layers.Conv2D(1, 3, padding="same", activation="tanh")(h)
+    synthesis = keras.Model(ws, images, name="synthesis")
+    for layer in projection.noise_layers(synthesis):
+        layer.strength.assign(noise_strength)
+    return mapping, synthesis
+
+
+def _targets(mapping, synthesis, num=2, seed=5, mix=False):
+    """Images of known codes, with their own noise maps (which projection cannot know)."""
+    rng = np.random.default_rng(seed)
+    w = np.asarray(mapping(rng.standard_normal((2 * num, 8)).astype("float32")))
+    ws = np.stack([w[:num], w[num:] if mix else w[:num]], axis=1)
+    noise = [rng.standard_normal((num,) + tuple(l.noise_const.shape[1:])) for l in projection.noise_layers(synthesis)]
+    return projection.synthesize(synthesis, ws, noise), ws
+
+
+def _lag_one_correlation(noise):
+    """Mean over maps of the lag-1 autocorrelation along the width, per target."""
+    return np.mean([np.mean(n * np.roll(n, 1, axis=2), axis=(1, 2, 3)) for n in noise], axis=0)
+
+
+# -- pieces ------------------------------------------------------------------------------
+
+
+def test_noise_regularization_exact_values():
+    ones = np.ones((16, 16))
+    checker = np.indices((16, 16)).sum(axis=0) % 2 * 2.0 - 1.0
+    batch = np.stack([ones, checker])[..., None].astype("float32")
+    # ones: every level (16, 8) gives 1 + 1; checkerboard: -1 products at 16 px (1 + 1),
+    # then its 2x2 means are 0 at 8 px.
+    np.testing.assert_allclose(projection.noise_regularization(batch), [4.0, 2.0], rtol=1e-6)
+    small = np.ones((1, 4, 4, 1), "float32")  # at most 8 px: one level
+    np.testing.assert_allclose(projection.noise_regularization([batch[:1], small]), [6.0], rtol=1e-6)
+    white = np.random.default_rng(0).standard_normal((3, 64, 64, 1)).astype("float32")
+    assert np.all(np.asarray(projection.noise_regularization(white)) < 1e-3)
+
+
+def test_projection_schedule_ramps_up_and_down():
+    schedule = projection.ProjectionSchedule(0.1, num_steps=1000, rampup_length=0.05, rampdown_length=0.25)
+    rates = [float(schedule(step)) for step in (0, 25, 50, 500, 875, 1000)]
+    # t = 0.025 is half the ramp-up; t = 0.875 is half the cosine ramp-down.
+    np.testing.assert_allclose(rates, [0.0, 0.05, 0.1, 0.1, 0.05, 0.0], atol=1e-7)
+    again = projection.ProjectionSchedule.from_config(schedule.get_config())
+    assert float(again(875)) == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="lr_rampup_length"):
+        projection.ProjectionSchedule(0.1, 100, rampup_length=2.0)
+    with pytest.raises(ValueError, match="num_steps"):
+        projection.ProjectionSchedule(0.1, 0)
+
+
+def test_w_statistics_of_an_affine_mapping():
+    z = keras.Input((4,))
+    dense = layers.Dense(4, kernel_initializer=keras.initializers.Identity(2.0), bias_initializer="ones")
+    mapping = keras.Model(z, dense(z))  # w = 2 z + 1
+    w_avg, w_std = projection.w_statistics(mapping, num_samples=8000, seed=0)
+    np.testing.assert_allclose(w_avg, np.ones(4), atol=0.1)
+    assert w_std == pytest.approx(np.sqrt(4 * 4.0), rel=0.03)  # sqrt of the summed variances
+    _, around_zero = projection.w_statistics(mapping, num_samples=8000, seed=0, w_avg=np.zeros(4))
+    assert around_zero == pytest.approx(np.sqrt(4 * 5.0), rel=0.03)
+    with pytest.raises(ValueError, match="w_avg"):
+        projection.w_statistics(mapping, 100, w_avg=np.zeros(3))
+    with pytest.raises(ValueError, match="w_avg_samples"):
+        projection.w_statistics(mapping, 1)
+
+
+def test_noise_layers_by_contract_in_flow_order_and_nested():
+    mapping, synthesis = _nets()
+    found = projection.noise_layers(synthesis)
+    assert [layer.name for layer in found] == ["noise_8", "noise_16"]
+    ws = keras.Input((2, 8))
+    wrapper = keras.Model(ws, synthesis(ws))
+    assert projection.noise_layers(wrapper) == found
+
+    class DuckNoise(layers.Layer):
+        def build(self, shape):
+            self.noise_const = self.add_weight(shape=(1, shape[1], shape[2], 1), trainable=False)
+            self.noise_mode = self.add_weight(shape=(), initializer="zeros", trainable=False)
+
+        def call(self, x):
+            return x + self.noise_mode * self.noise_const
+
+    x = keras.Input((4, 4, 2))
+    duck = keras.Model(x, DuckNoise(name="duck")(x))
+    assert [layer.name for layer in projection.noise_layers(duck)] == ["duck"]
+    with pytest.raises(ValueError, match="keras.Model"):
+        projection.noise_layers(lambda ws: ws)
+
+
+def test_synthesize_with_noise_maps_is_deterministic_and_leaves_the_nets_alone():
+    _, synthesis = _nets(noise_strength=0.5)
+    ws = np.random.default_rng(0).standard_normal((2, 2, 8)).astype("float32")
+    noise = [np.random.default_rng(i).standard_normal((2, s, s, 1)) for i, s in ((1, 8), (2, 16))]
+    first = projection.synthesize(synthesis, ws, noise)
+    np.testing.assert_array_equal(projection.synthesize(synthesis, ws, noise), first)
+    # Each target uses its own maps: target 0 with target 1's maps renders differently.
+    swapped = projection.synthesize(synthesis, ws[:1], [n[1:] for n in noise])
+    assert np.abs(swapped[0] - first[0]).max() > 1e-2
+    # The net's own noise (random mode) differs from the given maps.
+    assert np.abs(projection.synthesize(synthesis, ws) - first).max() > 1e-2
+    assert all(float(layer.noise_mode.numpy()) == 0.0 for layer in projection.noise_layers(synthesis))
+    with pytest.raises(ValueError, match="one map per noise layer"):
+        projection.synthesize(synthesis, ws, noise[:1])
+    with pytest.raises(ValueError, match="ws must be"):
+        projection.synthesize(synthesis, ws[:, :, :4])
+
+
+# -- projection --------------------------------------------------------------------------
+
+
+def test_projection_in_w_recovers_a_known_w_and_restores_the_net():
+    mapping, synthesis = _nets()
+    target, true_ws = _targets(mapping, synthesis)
+    noise_layers = projection.noise_layers(synthesis)
+    noise_layers[0].noise_mode.assign(1.0)  # one constant, one random: both must survive
+    before = [(float(l.noise_mode.numpy()), l.noise_const.numpy().copy()) for l in noise_layers]
+    weights = [w.numpy().copy() for w in synthesis.weights + mapping.weights]
+
+    result = projection.project(mapping, synthesis, target, num_steps=80, w_avg_samples=1000)
+
+    assert result.ws.shape == (2, 2, 8) and result.images.shape == target.shape
+    assert result.history.shape == (80, 2) and len(result.noise) == 2
+    np.testing.assert_array_equal(result.ws[:, 0], result.ws[:, 1])  # one w repeated
+    np.testing.assert_allclose(result.ws[:, 0], true_ws[:, 0], atol=0.05)
+    assert np.all(metrics.ssim(result.images, target, filter_size=7) > 0.95)
+    assert np.all(result.history[-1] < result.history[0] / 100)
+    np.testing.assert_allclose(result.distances, np.mean((result.images - target) ** 2, axis=(1, 2, 3)), rtol=1e-4)
+    np.testing.assert_allclose(projection.synthesize(synthesis, result.ws, result.noise), result.images, atol=1e-6)
+    for buffer, size in zip(result.noise, (8, 16)):  # renormalised after every step
+        assert buffer.shape == (2, size, size, 1)
+        np.testing.assert_allclose(buffer.mean(axis=(1, 2, 3)), 0.0, atol=1e-5)
+        np.testing.assert_allclose(buffer.var(axis=(1, 2, 3)), 1.0, rtol=1e-4)
+    for layer, (mode, const) in zip(noise_layers, before):
+        assert float(layer.noise_mode.numpy()) == mode
+        np.testing.assert_array_equal(layer.noise_const.numpy(), const)
+    for variable, value in zip(synthesis.weights + mapping.weights, weights):
+        np.testing.assert_array_equal(variable.numpy(), value)
+
+
+def test_w_plus_fits_a_w_target_as_well_as_w():
+    # Without noise layers a target made from one w is reachable exactly in both spaces;
+    # W+ has twice the parameters and needs the whole schedule to get there.
+    mapping, synthesis = _nets(with_noise=False)
+    target, _ = _targets(mapping, synthesis)
+    options = dict(num_steps=150, w_avg_samples=500)
+    in_w = projection.project(mapping, synthesis, target, space="w", **options)
+    in_w_plus = projection.project(mapping, synthesis, target, space="w+", **options)
+    assert np.all(in_w.distances < 1e-5)
+    assert np.all(in_w_plus.distances <= in_w.distances + 1e-5)  # 1/20,000 of the targets' variance
+    assert np.all(metrics.ssim(in_w_plus.images, target, filter_size=7) > 0.999)
+
+
+@pytest.mark.slow
+def test_w_plus_fits_mixed_styles_that_w_cannot():
+    mapping, synthesis = _nets(with_noise=False)
+    mixed, true_ws = _targets(mapping, synthesis, seed=7, mix=True)
+    options = dict(num_steps=150, w_avg_samples=500)
+    in_w = projection.project(mapping, synthesis, mixed, space="w", **options)
+    in_w_plus = projection.project(mapping, synthesis, mixed, space="w+", **options)
+    assert np.all(in_w_plus.distances < 0.1 * in_w.distances)
+    assert np.all(metrics.ssim(in_w_plus.images, mixed, filter_size=7) > 0.99)
+    assert np.abs(in_w_plus.ws[:, 0] - in_w_plus.ws[:, 1]).max() > 0.1
+
+
+def test_noise_regularization_keeps_the_noise_maps_white():
+    mapping, synthesis = _nets(noise_strength=0.3)
+    # A smooth target that no code explains: free noise maps would copy its structure.
+    rows, cols = np.meshgrid(np.linspace(-1, 1, 16), np.linspace(-1, 1, 16), indexing="ij")
+    target = (0.8 * np.sin(2.5 * rows) * np.cos(2.0 * cols))[None, :, :, None].astype("float32")
+    options = dict(num_steps=60, w_avg_samples=500)
+    free = projection.project(mapping, synthesis, target, regularize_noise_weight=0.0, **options)
+    kept = projection.project(mapping, synthesis, target, **options)
+    assert _lag_one_correlation(free.noise)[0] > 0.3
+    assert abs(_lag_one_correlation(kept.noise)[0]) < 0.1
+    assert float(projection.noise_regularization(kept.noise)[0]) < 0.1 * float(
+        projection.noise_regularization(free.noise)[0]
+    )
+    for buffer in kept.noise:
+        np.testing.assert_allclose(buffer.var(), 1.0, rtol=1e-4)
+
+
+def test_noise_modes_and_maps_survive_a_callback_that_raises():
+    mapping, synthesis = _nets()
+    target, _ = _targets(mapping, synthesis, num=1)
+    noise_layers = projection.noise_layers(synthesis)
+    noise_layers[1].noise_mode.assign(1.0)
+    before = [(float(l.noise_mode.numpy()), l.noise_const.numpy().copy()) for l in noise_layers]
+    calls = []
+
+    def stop_at_three(step, ws, distances):
+        calls.append((step, ws.shape, distances.shape))
+        if step == 3:
+            raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        projection.project(mapping, synthesis, target, num_steps=10, w_avg_samples=200, callback=stop_at_three)
+    assert calls == [(1, (1, 2, 8), (1,)), (2, (1, 2, 8), (1,)), (3, (1, 2, 8), (1,))]
+    for layer, (mode, const) in zip(noise_layers, before):
+        assert float(layer.noise_mode.numpy()) == mode
+        np.testing.assert_array_equal(layer.noise_const.numpy(), const)
+
+
+@pytest.mark.slow
+def test_callback_steps_match_the_compiled_loop():
+    mapping, synthesis = _nets()
+    target, _ = _targets(mapping, synthesis, num=1)
+    seen = []
+    stepped = projection.project(
+        mapping, synthesis, target, num_steps=6, w_avg_samples=200, callback=lambda s, ws, d: seen.append(d[0])
+    )
+    compiled = projection.project(mapping, synthesis, target, num_steps=6, w_avg_samples=200)
+    np.testing.assert_allclose(stepped.history, compiled.history, rtol=1e-5)
+    np.testing.assert_allclose(seen, stepped.history[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(stepped.ws, compiled.ws, atol=1e-6)
+    # The first step has learning rate 0: it only starts Adam's moments.
+    assert seen[0] == pytest.approx(seen[1], rel=0.2)
+
+
+@pytest.mark.slow
+def test_targets_in_a_batch_are_projected_independently():
+    mapping, synthesis = _nets()
+    target, _ = _targets(mapping, synthesis, num=3)
+    options = dict(num_steps=30, w_avg_samples=500)
+    first = projection.project(mapping, synthesis, target[:2], **options)
+    other = projection.project(mapping, synthesis, target[[0, 2]], **options)
+    np.testing.assert_allclose(first.ws[0], other.ws[0], atol=1e-5)
+    np.testing.assert_allclose(first.history[:, 0], other.history[:, 0], rtol=1e-4)
+    assert np.abs(first.ws[1] - other.ws[1]).max() > 1e-2
+
+
+def test_feature_loss_and_pixel_weight():
+    mapping, synthesis = _nets(with_noise=False)
+    target, _ = _targets(mapping, synthesis, num=2)
+
+    def brightness(images):  # a feature blind to everything but the mean
+        return keras.ops.mean(images, axis=(1, 2))
+
+    options = dict(num_steps=40, w_avg_samples=500)
+    result = projection.project(mapping, synthesis, target, loss=brightness, **options)
+    assert result.noise == []
+    np.testing.assert_allclose(
+        result.distances, np.sum((result.images.mean(axis=(1, 2)) - target.mean(axis=(1, 2))) ** 2, axis=1), rtol=1e-3
+    )
+    assert np.all(result.distances < 0.01 * result.history[0])
+    assert np.all(np.mean((result.images - target) ** 2, axis=(1, 2, 3)) > 1e-3)  # pixels not matched
+
+    mixed = projection.project(mapping, synthesis, target, loss=brightness, pixel_weight=2.0, **options)
+    expected = np.sum((mixed.images.mean(axis=(1, 2)) - target.mean(axis=(1, 2))) ** 2, axis=1)
+    expected += 2.0 * np.mean((mixed.images - target) ** 2, axis=(1, 2, 3))
+    np.testing.assert_allclose(mixed.distances, expected, rtol=1e-3)
+
+
+def test_project_rejects_bad_arguments():
+    mapping, synthesis = _nets()
+    target, _ = _targets(mapping, synthesis, num=1)
+    cases = [
+        (dict(space="z"), "space"),
+        (dict(num_steps=0), "num_steps"),
+        (dict(loss="l1"), "loss"),
+        (dict(loss=42), "loss"),
+        (dict(pixel_weight=1.0), "pixel_weight"),
+        (dict(callback="print"), "callback"),
+        (dict(w_avg=np.zeros(3)), "w_avg"),
+        (dict(initial_learning_rate=0.0), "initial_learning_rate"),
+        (dict(noise_ramp_length=1.5), "noise_ramp_length"),
+        (dict(regularize_noise_weight=-1.0), "regularize_noise_weight"),
+        (dict(loss=lambda images: images), r"features \(batch, D\)"),
+    ]
+    for kwargs, message in cases:
+        with pytest.raises(ValueError, match=message):
+            projection.project(mapping, synthesis, target, w_avg_samples=100, **kwargs)
+    with pytest.raises(ValueError, match="target_images"):
+        projection.project(mapping, synthesis, target[:, :8], w_avg_samples=100)
+    z = keras.Input((8,))
+    wide = keras.Model(z, layers.Dense(5)(z))
+    with pytest.raises(ValueError, match="w_dim"):
+        projection.project(wide, synthesis, target, w_avg_samples=100)
