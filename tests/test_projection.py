@@ -283,6 +283,19 @@ def test_feature_loss_and_pixel_weight():
     np.testing.assert_allclose(mixed.distances, expected, rtol=1e-3)
 
 
+@pytest.mark.slow
+def test_projection_with_a_domain_classifier_loss():
+    from zoo import nets
+
+    mapping, synthesis = _nets(with_noise=False)
+    target, _ = _targets(mapping, synthesis, num=1)
+    classifier = nets.domain_classifier((16, 16, 1), num_classes=3, feature_dim=16, filters=(4,))
+    features = metrics.ppl_features_classifier(classifier)
+    result = projection.project(mapping, synthesis, target, loss=features, pixel_weight=1.0, num_steps=30,
+                                w_avg_samples=200)
+    assert result.history[-1, 0] < 0.5 * result.history[0, 0]
+
+
 def test_project_rejects_bad_arguments():
     mapping, synthesis = _nets()
     target, _ = _targets(mapping, synthesis, num=1)

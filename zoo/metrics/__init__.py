@@ -9,9 +9,11 @@ FID means something offline. One metric per file:
 - `inception_score.py`: Inception / classifier score (Salimans et al. 2016);
 - `ssim.py`: SSIM and MS-SSIM (Wang et al. 2004, 2003);
 - `colour.py`: PSNR and colourfulness (Hasler & Suesstrunk 2003) for colourisation;
+- `ppl.py`: perceptual path length (Karras et al. 2019) and its feature functions;
 - `mode_coverage.py`: modes covered, high-quality samples and reverse KL on 2-D
   Gaussian mixtures (PacGAN, Lin et al. 2018);
 - `conditional.py`: accuracy of a held-out classifier on a conditional generator;
+- `pairing.py`: correspondence of generated pairs against shuffled ones (CoGAN);
 - `extractors.py`, `classifier.py`: the feature extractors and the domain classifier;
 - `evaluate.py`, `callback.py`: protocol-named results (`fid_10k`), JSON lines, and a
   callback that logs them during `fit`;
@@ -37,6 +39,8 @@ from zoo.metrics.inception_score import inception_score
 from zoo.metrics.kid import kernel_inception_distance, polynomial_kernel
 from zoo.metrics.loading import ExportedGenerator, load_generator, load_reference
 from zoo.metrics.mode_coverage import mode_coverage, mode_coverage_for
+from zoo.metrics.pairing import pairing_error
+from zoo.metrics.ppl import perceptual_path_length, ppl_features_classifier, ppl_features_vgg16
 from zoo.metrics.ssim import ms_ssim, ssim
 
 __all__ = [
@@ -66,7 +70,11 @@ __all__ = [
     "mode_coverage",
     "mode_coverage_for",
     "ms_ssim",
+    "pairing_error",
+    "perceptual_path_length",
     "polynomial_kernel",
+    "ppl_features_classifier",
+    "ppl_features_vgg16",
     "save_domain_classifier",
     "ssim",
     "train_domain_classifier",
