@@ -398,3 +398,145 @@ def export_translator(
     warm = {"images": np.zeros((1, stride, stride, accepted[-1]), np.float32)}
     warmup = {"serving_default": warm, "uint8": {"images": warm["images"].astype(np.uint8)}}
     return _write_version(archive, info, final, warmup=warmup)
+
+
+def export_style_generator(model, name, base_path="saved_models", version=None, metadata=None, noise_mode="const"):
+    """Writes a StyleGAN's EMA mapping and synthesis as one SavedModel for TF Serving.
+
+    Signatures (images float32 `(batch, H, W, C)`, about [-1, 1] and not
+    clipped, and `images_uint8` clipped to [0, 255]):
+
+    - `serving_default`: `noise` float32 `(batch, latent_dim)` -> images
+      (no truncation; the input is named as in `export_generator`, so zoo's
+      export loaders and serving clients take it as is);
+    - `truncated`: `noise` and `truncation_psi` float32 scalar -> images with
+      `w = w_avg + psi * (w - w_avg)` on every layer (TF Serving requires
+      every input of a signature, so the optional psi is a signature of its own);
+    - `from_w`: `w` float32, one w `(batch, w_dim)` for every layer or
+      styles `(batch, num_ws, w_dim)` -> images (projections, edits);
+    - `mapping`: `noise` -> `w` float32 `(batch, w_dim)`, not truncated;
+    - `sample`: `batch_size` int32 scalar -> images of standard normal noise.
+
+    `w_avg` is frozen into the graph. With `noise_mode="const"` (default)
+    every noise layer adds its fixed `noise_const`, so the same input always
+    gives the same image (stylegan2-ada's generate.py default); "random" draws
+    fresh noise per request.
+
+    Args:
+        model: `zoo.models.StyleGAN` (anything with `ema_mapping`,
+            `ema_synthesis`, `w_avg`).
+        name: str, the served model's name (folder under `base_path`).
+        base_path: str, TF Serving's model base path root. Default "saved_models".
+        version: int or None, version number; None takes the next free one.
+        metadata: optional JSON-serialisable dict added to `assets.extra/zoo.json`.
+        noise_mode: "const" (default) or "random".
+
+    Returns:
+        The path of the written version folder.
+
+    Example:
+    ```python
+    path = zoo.export.export_style_generator(model, "faces_stylegan2")
+    served = tf.saved_model.load(path)
+    images = served.signatures["truncated"](noise=z, truncation_psi=tf.constant(0.7))["images"]
+    ```
+
+    Reference: Karras et al., "Analyzing and Improving the Image Quality of
+    StyleGAN", CVPR 2020 (the EMA generator is the one evaluated and shipped).
+    """
+    from zoo.models.style_gan import NOISE_MODES, using_noise_mode
+
+    missing = [a for a in ("ema_mapping", "ema_synthesis", "w_avg") if not hasattr(model, a)]
+    if missing:
+        raise ValueError(
+            f"cannot export {type(model).__name__} as a style generator: it has no {', '.join(missing)} "
+            "(expected a zoo.models.StyleGAN)"
+        )
+    if noise_mode not in NOISE_MODES:
+        raise ValueError(f"noise_mode must be 'const' or 'random', got {noise_mode!r}")
+    final = _version_path(base_path, name, version)
+
+    mapping, synthesis = model.ema_mapping, model.ema_synthesis
+    latent_dim = int(mapping.inputs[0].shape[-1])
+    num_ws, w_dim = (int(s) for s in synthesis.inputs[0].shape[1:])
+    image_shape = [int(s) for s in synthesis.outputs[0].shape[1:]]
+    w_avg = tf.constant(keras.ops.convert_to_numpy(model.w_avg), tf.float32)
+
+    def images_from(ws):
+        images = tf.cast(synthesis(ws, training=False), tf.float32)
+        images_uint8 = tf.cast(tf.round(tf.clip_by_value((images + 1.0) * 127.5, 0.0, 255.0)), tf.uint8)
+        return {"images": images, "images_uint8": images_uint8}
+
+    def mapped(noise):
+        return tf.cast(mapping(noise, training=False), tf.float32)
+
+    def broadcast(w):
+        return tf.tile(w[:, None, :], [1, num_ws, 1])
+
+    def serve(noise):
+        return images_from(broadcast(mapped(noise)))
+
+    def truncated(noise, truncation_psi):
+        ws = broadcast(mapped(noise))
+        return images_from(w_avg + truncation_psi * (ws - w_avg))
+
+    def from_w(w):
+        rank = tf.rank(w)
+        checks = [
+            tf.debugging.Assert(
+                tf.logical_or(tf.equal(rank, 2), tf.equal(rank, 3)),
+                [f"w must have shape (batch, {w_dim}) or (batch, {num_ws}, {w_dim}); got rank", rank],
+            ),
+            tf.debugging.Assert(
+                tf.equal(tf.shape(w)[-1], w_dim), [f"w's last dimension must be {w_dim}, got", tf.shape(w)[-1]]
+            ),
+        ]
+        with tf.control_dependencies(checks):
+            ws = tf.reshape(w, [tf.shape(w)[0], -1, w_dim])
+        layers = tf.shape(ws)[1]
+        check = tf.debugging.Assert(
+            tf.logical_or(tf.equal(layers, 1), tf.equal(layers, num_ws)),
+            [f"ws must have 1 or {num_ws} layers, got", layers],
+        )
+        with tf.control_dependencies([check]):
+            ws = tf.broadcast_to(ws, [tf.shape(ws)[0], num_ws, w_dim])
+        return images_from(ws)
+
+    def mapping_endpoint(noise):
+        return {"w": mapped(noise)}
+
+    def sample(batch_size):
+        tf.debugging.assert_positive(batch_size, message="batch_size must be positive")
+        return serve(tf.random.normal(tf.stack([batch_size, latent_dim])))
+
+    noise_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="noise")
+    with using_noise_mode(synthesis, noise_mode):
+        archive = keras.export.ExportArchive()
+        archive.track(mapping)
+        archive.track(synthesis)
+        archive.add_endpoint("serving_default", serve, input_signature=[noise_spec])
+        archive.add_endpoint(
+            "truncated",
+            truncated,
+            input_signature=[noise_spec, tf.TensorSpec([], tf.float32, name="truncation_psi")],
+        )
+        archive.add_endpoint("from_w", from_w, input_signature=[tf.TensorSpec(None, tf.float32, name="w")])
+        archive.add_endpoint("mapping", mapping_endpoint, input_signature=[noise_spec])
+        archive.add_endpoint(
+            "sample", sample, input_signature=[tf.TensorSpec([], tf.int32, name="batch_size")]
+        )
+        info = {
+            "latent_dim": latent_dim,
+            "w_dim": w_dim,
+            "num_ws": num_ws,
+            "image_shape": image_shape,
+            "mapping": mapping.name,
+            "synthesis": synthesis.name,
+            "ema": True,
+            "noise_mode": noise_mode,
+            "model": type(model).__name__,
+            "signatures": ["serving_default", "truncated", "from_w", "mapping", "sample"],
+            **(metadata or {}),
+        }
+        # Written while the noise layers are in `noise_mode`: the saved noise_mode variables keep it.
+        return _write_version(archive, info, final)
