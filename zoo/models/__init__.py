@@ -9,6 +9,7 @@ from zoo.models.gan import GAN
 from zoo.models.pix2pix import Pix2Pix
 from zoo.models.progressive_gan import ProgressiveGAN
 from zoo.models.semi_supervised_gan import SemiSupervisedGAN
+from zoo.models.style_gan import StyleGAN
 from zoo.models.vae import VAE
 from zoo.models.vae_gan import VAEGAN
 from zoo.models.wgan import WGAN
@@ -28,5 +29,6 @@ __all__ = [
     "Pix2Pix",
     "ProgressiveGAN",
     "SemiSupervisedGAN",
+    "StyleGAN",
     "conditional_classes",
 ]
