@@ -539,4 +539,6 @@ def export_style_generator(model, name, base_path="saved_models", version=None, 
             **(metadata or {}),
         }
         # Written while the noise layers are in `noise_mode`: the saved noise_mode variables keep it.
-        return _write_version(archive, info, final)
+        # TF Serving warm-up: from_w's input has an unknown rank, so its request is given here.
+        warmup = {"from_w": {"w": np.zeros((1, w_dim), np.float32)}}
+        return _write_version(archive, info, final, warmup=warmup)

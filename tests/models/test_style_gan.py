@@ -543,6 +543,15 @@ def test_a_fresh_process_serves_the_models_images(tmp_path, run_without_zoo):
     # psi 0: every z gives the image of w_avg; without truncation the images differ.
     np.testing.assert_allclose(out["psi0"], np.broadcast_to(out["psi0"][:1], out["psi0"].shape), atol=1e-6)
     assert np.ptp(out["plain"], axis=0).max() > 0.05
+    # TF Serving replays these on load and refuses the version if one fails: they must all run.
+    from zoo import serving
+
+    served = tf.saved_model.load(path)
+    warmed = set()
+    for _, signature, inputs in serving.read_warmup_requests(path):
+        served.signatures[signature](**{k: tf.constant(v) for k, v in inputs.items()})
+        warmed.add(signature)
+    assert warmed == set(result["signatures"])
     # The EMA nets are what is served, not the trained ones.
     trained = np.array(model.synthesize(model.map(z, use_ema=False), use_ema=False, noise_mode="const"))
     assert np.abs(trained - out["plain"]).max() > 1e-3
