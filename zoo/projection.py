@@ -479,7 +479,7 @@ def project(
 
     Example:
     ```python
-    result = zoo.projection.project(gan.mapping_ema, gan.synthesis_ema, digits,
+    result = zoo.projection.project(gan.ema_mapping, gan.ema_synthesis, digits,
                                     w_avg=gan.w_avg, space="w+", num_steps=500)
     zoo.metrics.ssim(result.images, digits)
     ```

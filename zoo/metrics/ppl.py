@@ -314,7 +314,7 @@ def perceptual_path_length(
     Example:
     ```python
     features = zoo.metrics.ppl_features_classifier(classifier)
-    zoo.metrics.perceptual_path_length(gan.mapping_ema, gan.synthesis_ema, features,
+    zoo.metrics.perceptual_path_length(gan.ema_mapping, gan.ema_synthesis, features,
                                        num_samples=10_000)  # {"ppl_w_end": ...}
     ```
 
