@@ -9,19 +9,21 @@ Run from the repository root:
 For each image shape (default 64x64x3 and 28x28x1) a fresh, untrained
 `zoo.nets.dcgan_generator` (latent 100, base 64 filters; throughput does not depend on
 training) is exported with `zoo.export.export_generator` to a temporary folder and
-loaded back with `tf.saved_model.load`. Three ways of running the same weights:
+loaded back with `tf.saved_model.load`. Four ways of running the same weights:
 
-    saved_model  `loaded.signatures["serving_default"](noise=...)["images"]`: the graph
-                 TF Serving runs (without its RPC and batching layers).
-    predict      `generator.predict(z, batch_size=len(z), verbose=0)`.
-    call         `generator(z, training=False)`, an eager call of the functional model.
+    saved_model       `loaded.signatures["serving_default"](noise=...)["images"]`: the
+                      graph TF Serving runs (without its RPC and batching layers).
+    predict           `generator.predict(z, batch_size=len(z), verbose=0)`.
+    call              `generator(z, training=False)`, an eager call of the functional model.
+    predict_on_batch  `generator.predict_on_batch(z)`: Keras's compiled predict step
+                      without `predict`'s per-call data pipeline.
 
 Every variant returns a numpy array, so the device-to-host copy counts alike.
 
 Protocol:
     1. Build, export, load; warm up every variant (3 calls at batch 1, 1 at the large
        batch: traces `predict`'s function and the signature's kernels). Outputs of the
-       three variants on the same noise are compared (max abs difference recorded).
+       variants on the same noise are compared (max abs difference recorded).
     2. `--rounds` rounds; in each, every variant runs `--latency-calls` batch-1 calls
        (each timed alone), then every variant runs `--throughput-calls` calls at
        `--batch-size` (timed together). The variant order rotates by one each round,
@@ -61,7 +63,7 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_OUTPUT = RESULTS_DIR / f"{BENCHMARK}.json"
 # Smoke runs go to their own file so they never mix with real measurements.
 QUICK_OUTPUT = RESULTS_DIR / f"{BENCHMARK}_quick.json"
-VARIANTS = ("saved_model", "predict", "call")
+VARIANTS = ("saved_model", "predict", "call", "predict_on_batch")
 BASELINE = "saved_model"
 
 
@@ -135,6 +137,7 @@ def build_variants(shape, args, folder):
         "saved_model": lambda z: serve(noise=tf.constant(z))["images"].numpy(),
         "predict": lambda z: generator.predict(z, batch_size=len(z), verbose=0),
         "call": lambda z: keras.ops.convert_to_numpy(generator(z, training=False)),
+        "predict_on_batch": lambda z: np.asarray(generator.predict_on_batch(z)),
     }
     info = {
         "parameters": generator.count_params(),

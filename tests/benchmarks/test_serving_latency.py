@@ -18,7 +18,7 @@ def bench():
     return module
 
 
-def test_quick_run_measures_three_variants_of_the_same_generator(bench, tmp_path):
+def test_quick_run_measures_four_variants_of_the_same_generator(bench, tmp_path):
     output = tmp_path / "results" / "serving_latency.json"
     # One small shape and width keep the test to seconds; the script's defaults are 64x64x3 and 28x28x1.
     bench.main(["--quick", "--shapes", "8x8x3", "--base-filters", "4", "--output", output])
@@ -33,11 +33,11 @@ def test_quick_run_measures_three_variants_of_the_same_generator(bench, tmp_path
     for shape in ("8x8x3",):
         figures = record["shapes"][shape]
         assert figures["parameters"] > 0 and figures["export_bytes"] > 0
-        assert figures["orders"] == [["saved_model", "predict", "call"]]
-        # The export, predict and the eager call compute the same images.
+        assert figures["orders"] == [["saved_model", "predict", "call", "predict_on_batch"]]
+        # The export, predict, the eager call and predict_on_batch compute the same images.
         for name, difference in figures["max_abs_difference_to_saved_model"].items():
             assert difference < 1e-4, name
-        assert sorted(figures["variants"]) == ["call", "predict", "saved_model"]
+        assert sorted(figures["variants"]) == ["call", "predict", "predict_on_batch", "saved_model"]
         for name, r in figures["variants"].items():
             assert len(r["latency_ms"]) == 3 and all(t > 0 for t in r["latency_ms"])
             assert 0 < r["latency_p50_ms"] <= r["latency_p99_ms"] == pytest.approx(max(r["latency_ms"]), abs=1e-3)
