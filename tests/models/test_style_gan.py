@@ -552,26 +552,92 @@ def test_a_fresh_process_serves_the_models_images(tmp_path, run_without_zoo):
         served.signatures[signature](**{k: tf.constant(v) for k, v in inputs.items()})
         warmed.add(signature)
     assert warmed == set(result["signatures"])
-    # The EMA nets are what is served, not the trained ones.
-    trained = np.array(model.synthesize(model.map(z, use_ema=False), use_ema=False, noise_mode="const"))
-    assert np.abs(trained - out["plain"]).max() > 1e-3
-
-
-def test_random_noise_export_and_signature_checks(tmp_path):
-    model = trained_looking_model()
-    path = export.export_style_generator(model, "style", base_path=str(tmp_path), noise_mode="random")
-    served = tf.saved_model.load(path)
-    z = tf.constant(latents(2))
-    first = served.signatures["serving_default"](noise=z)["images"].numpy()
-    assert not np.allclose(first, served.signatures["serving_default"](noise=z)["images"].numpy())
     sample = served.signatures["sample"](batch_size=tf.constant(3))
     assert sample["images"].shape == (3, *SHAPE) and sample["images_uint8"].dtype == tf.uint8
     with pytest.raises(tf.errors.InvalidArgumentError, match="1 or 4 layers"):
         served.signatures["from_w"](w=tf.zeros((2, 3, W_DIM)))
     with pytest.raises(tf.errors.InvalidArgumentError, match="last dimension must be 8"):
         served.signatures["from_w"](w=tf.zeros((2, 5)))
-    assert export.versions(str(tmp_path), "style") == [1]
+    # The EMA nets are what is served, not the trained ones.
+    trained = np.array(model.synthesize(model.map(z, use_ema=False), use_ema=False, noise_mode="const"))
+    assert np.abs(trained - out["plain"]).max() > 1e-3
+
+
+def test_export_arguments_are_checked(tmp_path):
     with pytest.raises(ValueError, match="noise_mode"):
-        export.export_style_generator(model, "style", base_path=str(tmp_path), noise_mode="fixed")
+        export.export_style_generator(make_model(), "style", base_path=str(tmp_path), noise_mode="fixed")
     with pytest.raises(ValueError, match="no ema_mapping"):
         export.export_style_generator(object(), "style", base_path=str(tmp_path))
+    assert export.versions(str(tmp_path), "style") == []
+
+
+@pytest.mark.slow  # 8 s: a second trace of the five signatures for one flag
+def test_random_noise_export_draws_fresh_noise(tmp_path):
+    model = trained_looking_model()
+    path = export.export_style_generator(model, "style", base_path=str(tmp_path), noise_mode="random")
+    served = tf.saved_model.load(path)
+    z = tf.constant(latents(2))
+    first = served.signatures["serving_default"](noise=z)["images"].numpy()
+    assert not np.allclose(first, served.signatures["serving_default"](noise=z)["images"].numpy())
+    assert export.read_metadata(path)["noise_mode"] == "random"
+
+
+# -- the real StyleGAN nets (zoo.nets) -------------------------------------------------------
+
+
+def real_nets(generation=2, resolution=16):
+    from zoo import nets
+
+    mapping = nets.style_mapping(latent_dim=LATENT, w_dim=W_DIM, num_layers=2)
+    if generation == 2:
+        synthesis = nets.stylegan2_synthesis(resolution, w_dim=W_DIM, channels=1, fmap_base=32, fmap_max=8)
+    else:
+        synthesis = nets.stylegan_synthesis(resolution, w_dim=W_DIM, channels=1, fmap_base=32, fmap_max=8)
+    discriminator = nets.stylegan2_discriminator(resolution, channels=1, fmap_base=32, fmap_max=8, mbstd_group_size=2)
+    return mapping, synthesis, discriminator
+
+
+@pytest.mark.parametrize("generation", [1, 2])
+def test_real_nets_train_and_sample(generation):
+    from zoo import nets
+
+    options = {"path_length_interval": 2} if generation == 2 else {"path_length_weight": 0.0, "r1_interval": 1}
+    model = StyleGAN(*real_nets(generation), seed=0, **options)
+    assert model.num_ws == 6  # 2 log2(16) - 2
+    model.compile()
+    model.build_optimizers()
+    before = [snapshot(net.trainable_variables) for net in (model.mapping, model.synthesis, model.discriminator)]
+    for _ in range(2):
+        logs = model.train_step(images(4))
+    assert all(np.isfinite(float(v)) for v in logs.values())
+    assert float(logs["r1_penalty"]) > 0
+    assert (float(logs["pl_mean"]) > 0) if generation == 2 else ("pl_mean" not in logs)
+    for net, values in zip((model.mapping, model.synthesis, model.discriminator), before):
+        assert all(changed(values, net.trainable_variables)), net.name
+    noise = nets.noise_layers(model.ema_synthesis)
+    assert noise and all(float(layer.strength.numpy().max()) != 0 for layer in noise)  # strengths trained (init 0)
+    z = latents(3)
+    np.testing.assert_array_equal(model.generate(z, noise_mode="const"), model.generate(z, noise_mode="const"))
+    assert not np.allclose(model.generate(z), model.generate(z))
+    assert all(float(layer.noise_mode) == 0.0 for layer in noise)
+    assert model.style_mix(2, 2, styles="middle").shape == (3 * 18 + 2, 3 * 18 + 2, 1)
+    with pytest.raises(ValueError, match="styles"):
+        model.style_mix(2, 2, styles="fine")
+
+
+@pytest.mark.slow  # about 20 s: tracing the real nets' five signatures
+def test_real_nets_export_matches_the_model(tmp_path):
+    from zoo import nets
+
+    model = StyleGAN(*real_nets(2), seed=0)
+    for layer in nets.noise_layers(model.ema_synthesis):
+        layer.strength.assign(np.ones_like(layer.strength.numpy()))  # make the noise visible
+    model.w_avg.assign(np.random.default_rng(0).normal(size=W_DIM).astype("float32"))
+    path = export.export_style_generator(model, "stylegan2", base_path=str(tmp_path))
+    served = tf.saved_model.load(path)
+    z = latents(3)
+    out = served.signatures["truncated"](noise=tf.constant(z), truncation_psi=tf.constant(0.7))["images"].numpy()
+    np.testing.assert_allclose(out, model.generate(z, truncation_psi=0.7, noise_mode="const"), atol=1e-4)
+    psi0 = served.signatures["truncated"](noise=tf.constant(z), truncation_psi=tf.constant(0.0))["images"].numpy()
+    np.testing.assert_allclose(psi0, np.broadcast_to(psi0[:1], psi0.shape), atol=1e-5)
+    assert np.ptp(out, axis=0).max() > 1e-3
