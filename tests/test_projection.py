@@ -321,3 +321,60 @@ def test_project_rejects_bad_arguments():
     wide = keras.Model(z, layers.Dense(5)(z))
     with pytest.raises(ValueError, match="w_dim"):
         projection.project(wide, synthesis, target, w_avg_samples=100)
+
+
+# -- zoo's StyleGAN2 nets -------------------------------------------------------------------
+
+
+def _stylegan2_nets(noise_strength=0.05):
+    from zoo import nets
+
+    keras.utils.set_random_seed(0)
+    mapping = nets.style_mapping(16, 16, num_layers=2)
+    synthesis = nets.stylegan2_synthesis(16, w_dim=16, channels=1, fmap_base=64, fmap_max=16)
+    for layer in nets.noise_layers(synthesis):
+        layer.strength.assign(noise_strength)  # initialised at 0: the noise would do nothing
+    return mapping, synthesis
+
+
+def test_projection_with_a_style_gan_models_ema_nets_and_w_avg():
+    from zoo import models, nets
+
+    mapping, synthesis = _stylegan2_nets()
+    discriminator = nets.stylegan2_discriminator(16, channels=1, fmap_base=64, fmap_max=16)
+    gan = models.StyleGAN(mapping, synthesis, discriminator, seed=0)
+    for layer in nets.noise_layers(gan.ema_synthesis):
+        layer.strength.assign(0.05)
+    assert projection.noise_layers(gan.ema_synthesis) == nets.noise_layers(gan.ema_synthesis)
+    rng = np.random.default_rng(0)
+    gan.w_avg.assign(np.asarray(gan.ema_mapping(rng.standard_normal((64, 16)).astype("float32"))).mean(axis=0))
+    w = np.asarray(gan.ema_mapping(rng.standard_normal((1, 16)).astype("float32")))
+    layers_ = nets.noise_layers(gan.ema_synthesis)
+    noise = [rng.standard_normal((1,) + tuple(layer.noise_const.shape[1:])) for layer in layers_]
+    target = projection.synthesize(gan.ema_synthesis, w, noise)
+    weights = [v.numpy().copy() for v in gan.ema_synthesis.weights]
+    starts = []
+    result = projection.project(
+        gan.ema_mapping, gan.ema_synthesis, target, w_avg=gan.w_avg, space="w+", num_steps=40, w_avg_samples=500,
+        callback=lambda step, ws, distances: starts.append(ws) if step == 1 else None,
+    )
+    # The first step has learning rate 0: the codes are still w_avg on every layer.
+    np.testing.assert_allclose(starts[0], np.broadcast_to(gan.w_avg.numpy(), starts[0].shape), atol=1e-7)
+    assert result.ws.shape == (1, gan.num_ws, 16) and len(result.noise) == len(layers_)
+    assert result.history[-1, 0] < 0.5 * result.history[0, 0]
+    for variable, value in zip(gan.ema_synthesis.weights, weights):  # noise_mode and noise_const included
+        np.testing.assert_array_equal(variable.numpy(), value)
+
+
+@pytest.mark.slow
+def test_projection_of_a_stylegan2_image_in_w_and_w_plus():
+    mapping, synthesis = _stylegan2_nets()
+    rng = np.random.default_rng(0)
+    w = np.asarray(mapping(rng.standard_normal((2, 16)).astype("float32")))
+    noise = [rng.standard_normal((2,) + tuple(l.noise_const.shape[1:])) for l in projection.noise_layers(synthesis)]
+    target = projection.synthesize(synthesis, w, noise)
+    in_w = projection.project(mapping, synthesis, target, space="w", num_steps=300, w_avg_samples=2000)
+    in_w_plus = projection.project(mapping, synthesis, target, space="w+", num_steps=300, w_avg_samples=2000)
+    assert np.all(metrics.ssim(in_w.images, target, filter_size=7) > 0.85)
+    assert np.all(metrics.ssim(in_w_plus.images, target, filter_size=7) > 0.9)
+    assert np.all(in_w_plus.distances <= 1.1 * in_w.distances)

@@ -360,7 +360,8 @@ def _number(value, name, allow_zero=False):
     except (TypeError, ValueError):
         number = float("nan")
     if isinstance(value, bool) or not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        raise ValueError(f"{name} must be a {'finite number >= 0' if allow_zero else 'positive finite number'}; got {value!r}")
+        expected = "a finite number >= 0" if allow_zero else "a positive finite number"
+        raise ValueError(f"{name} must be {expected}; got {value!r}")
     return number
 
 
@@ -563,12 +564,9 @@ def project(
             callback(done, np.asarray(ops.convert_to_numpy(all_ws(codes))), part[0])
         history = np.concatenate(parts)
 
-    @tf.function
-    def final():
-        images = _render(synthesis, layers, all_ws(codes), noise)
-        return images, distance(images)
-
-    images, distances = final()
+    # Eagerly: one forward pass is cheaper than tracing it.
+    images = _render(synthesis, layers, all_ws(codes), noise)
+    distances = distance(images)
     return Projection(
         ws=np.asarray(ops.convert_to_numpy(all_ws(codes)), "float32"),
         images=np.asarray(ops.convert_to_numpy(images), "float32"),

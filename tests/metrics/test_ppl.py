@@ -281,3 +281,22 @@ def test_ppl_accepts_a_classifier_extractor():
         _identity_mapping(), synthesis, metrics.ppl_features_classifier(classifier), num_samples=40, batch_size=20
     )
     assert by_extractor == by_function and by_extractor["ppl_w_end"] > 0
+
+
+def test_ppl_on_zoo_stylegan2_nets_ignores_the_noise_mode():
+    from zoo import nets
+
+    keras.utils.set_random_seed(0)
+    mapping = nets.style_mapping(16, 16, num_layers=2)
+    synthesis = nets.stylegan2_synthesis(16, w_dim=16, channels=1, fmap_base=64, fmap_max=16)
+    noise = nets.noise_layers(synthesis)
+    for layer in noise:
+        layer.strength.assign(0.5)
+    options = dict(num_samples=60, batch_size=30, sampling="full")
+    random_mode = metrics.perceptual_path_length(mapping, synthesis, _flatten, **options)
+    for layer in noise:
+        layer.noise_mode.assign(1.0)
+    const_mode = metrics.perceptual_path_length(mapping, synthesis, _flatten, **options)
+    # Pairs share a fresh constant noise map either way: the layers' own noise never enters.
+    assert random_mode == const_mode and 0 < random_mode["ppl_w_full"] < 1e5
+    assert all(float(layer.noise_mode.numpy()) == 1.0 for layer in noise)
