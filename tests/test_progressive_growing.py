@@ -49,6 +49,7 @@ def test_schedule_options():
         ({"stabilize_images": 0}, "stabilize_images must be an int >= 1"),
         ({"fade_images": -1}, "fade_images must be an int >= 0"),
         ({"start_resolution": 12}, "start_resolution must be a power of 2 >= 4"),
+        ({"reset_optimizers": 1}, "reset_optimizers must be True or False"),
     ):
         with pytest.raises(ValueError, match=message):
             callbacks.ProgressiveGrowing(**kwargs)
@@ -68,6 +69,8 @@ def test_sets_lod_per_batch_logs_it_and_resumes_from_images_seen(tmp_path):
     # The probe runs after the callback: the lod used by each batch (images 0, 4, 8).
     assert seen == [1.0, 1.0, 0.75]
     assert history["lod"] == [0.75] and history["resolution"] == [8.0]
+    # Optimizers reset at the start (lod 0 -> 1) and when the fade began (1 -> 0.75).
+    assert int(gan.d_optimizer.iterations) == 1
     # 4x4 ended when the fade began; the 8x8 grid is written at the end of training.
     assert sorted(os.listdir(tmp_path / "stages")) == ["stage_0004.png", "stage_0008.png"]
 
@@ -82,6 +85,8 @@ def test_sets_lod_per_batch_logs_it_and_resumes_from_images_seen(tmp_path):
     assert int(resumed.images_seen) == 20
     assert seen == [progressive_lod(n, 1, **schedule) for n in (12, 16)] == [0.5, 0.25]
     assert history["lod"] == [0.25]
+    # The restored level (0.75) is the previous batch's: the fade goes on without a reset.
+    assert int(resumed.d_optimizer.iterations) == 3
 
 
 def test_needs_a_progressive_gan():

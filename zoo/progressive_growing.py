@@ -84,6 +84,10 @@ class ProgressiveGrowing(keras.callbacks.Callback):
     continued by a later `fit`) goes on at the right level. Setting the
     level is a variable assignment: the traced step is not retraced.
 
+    When a resolution starts and when it finishes fading in, the
+    optimizers' moments and step counts are reset (the reference code's
+    `reset_opt_for_new_lod`).
+
     Adds `lod` and `resolution` (the side being trained) to the batch and
     epoch logs. With `sample_dir`, writes `stage_<side>.png`, a grid of
     samples from fixed noise, when a resolution's stabilisation ends (before
@@ -95,6 +99,9 @@ class ProgressiveGrowing(keras.callbacks.Callback):
         fade_images: int >= 0, images over which a new resolution fades in.
             Default 800,000 (the paper).
         start_resolution: int, power of 2 >= 4. Default 4.
+        reset_optimizers: bool, zero the optimizers' state
+            (`model.reset_optimizers()`) whenever a fade starts or ends, as
+            the reference code does. Default True.
         sample_dir: str or None, folder for the per-stage grids. Default None.
         num_samples: int, images per grid. Default 64.
         seed: int, seed of the grids' fixed noise. Default 0.
@@ -114,11 +121,15 @@ class ProgressiveGrowing(keras.callbacks.Callback):
         stabilize_images=800_000,
         fade_images=800_000,
         start_resolution=4,
+        reset_optimizers=True,
         sample_dir=None,
         num_samples=64,
         seed=0,
     ):
         super().__init__()
+        if not isinstance(reset_optimizers, bool):
+            raise ValueError(f"reset_optimizers must be True or False, got {reset_optimizers!r}")
+        self.reset_optimizers = reset_optimizers
         self.stabilize_images = _check_images(stabilize_images, "stabilize_images", 1)
         self.fade_images = _check_images(fade_images, "fade_images")
         self.start_resolution = _check_start_resolution(start_resolution)
@@ -143,7 +154,7 @@ class ProgressiveGrowing(keras.callbacks.Callback):
         return start_lod * (self.stabilize_images + self.fade_images)
 
     def on_train_begin(self, logs=None):
-        for attribute in ("images_seen", "set_lod", "max_lod", "lod"):
+        for attribute in ("images_seen", "set_lod", "max_lod", "lod", "reset_optimizers"):
             if not hasattr(self.model, attribute):
                 raise ValueError(
                     f"ProgressiveGrowing needs a zoo.models.ProgressiveGAN (with `{attribute}`); "
@@ -164,6 +175,12 @@ class ProgressiveGrowing(keras.callbacks.Callback):
             self.write_grid()  # the finished stage, at its last level
         self._resolution = resolution
         if lod != self._lod:
+            # The model's level is the last trained batch's, also after a restore.
+            previous = self.model.lod
+            if self.reset_optimizers and (
+                math.floor(lod) != math.floor(previous) or math.ceil(lod) != math.ceil(previous)
+            ):
+                self.model.reset_optimizers()
             self.model.set_lod(lod)
             self._lod = lod
 

@@ -97,6 +97,22 @@ def test_generator_step_leaves_the_critic_unchanged_and_critic_step_the_generato
     assert any(np.abs(a - b).max() > 0 for a, b in zip(critic_before, values(gan.discriminator.variables)))
 
 
+def test_reset_optimizers_zeroes_moments_and_steps_but_keeps_the_learning_rates():
+    gan = tiny_gan()
+    gan.compile()
+    gan.build_optimizers()
+    gan.generator_step(4)
+    gan.discriminator_step(faces(4))
+    assert all(int(o.iterations) == 1 for o in gan.optimizers)
+    assert any(np.abs(np.array(v)).max() > 0 for v in gan.g_optimizer.variables if "velocity" in v.name)
+    gan.reset_optimizers()
+    for optimizer in gan.optimizers:
+        assert int(optimizer.iterations) == 0
+        assert float(optimizer.learning_rate) == pytest.approx(1e-3)
+        assert all(np.all(np.array(v) == 0) for v in optimizer.variables if v.name != "learning_rate")
+    assert int(gan.generator_updates) == 1  # the EMA's warm-up goes on
+
+
 def test_critic_step_adds_the_drift_term_on_real_scores():
     x = faces(4)
     results = {}
@@ -129,10 +145,13 @@ def test_fit_grows_through_every_level_without_retracing_the_train_step():
     probe = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(gan.lod))
     growing = callbacks.ProgressiveGrowing(stabilize_images=4, fade_images=8)
     history = gan.fit(dataset(12, 4, side=8), epochs=2, verbose=0, callbacks=[growing, probe]).history
-    # lod before each batch: images 0, 4, 8 | 12, 16, 20 -> 1, 1, 0.5 | 0, 0, 0.
+    # lod of each batch: images 0, 4, 8 | 12, 16, 20 -> 1, 1, 0.5 | 0, 0, 0.
     assert seen == [1.0, 1.0, 0.5, 0.0, 0.0, 0.0]
     assert history["lod"] == [0.5, 0.0] and history["resolution"] == [8.0, 8.0]
     assert int(gan.images_seen) == 24
+    # Optimizer state reset as each fade starts (before batch 3) and ends (before batch 4).
+    assert int(gan.d_optimizer.iterations) == int(gan.g_optimizer.iterations) == 3
+    assert int(gan.generator_updates) == 6
     for key in ("d_loss", "g_loss", "gradient_penalty", "drift_penalty", "d_real", "d_fake"):
         assert np.all(np.isfinite(history[key])), key
     assert len(traces) == 1
@@ -140,7 +159,7 @@ def test_fit_grows_through_every_level_without_retracing_the_train_step():
     gan.set_lod(1.0)
     gan.fit(dataset(4, 4, side=8), epochs=1, verbose=0)
     assert gan.train_function is function and len(traces) == 1
-    assert int(gan.images_seen) == 28
+    assert int(gan.images_seen) == 28 and int(gan.d_optimizer.iterations) == 4
 
 
 def test_config_round_trip_and_save_reload(tmp_path):

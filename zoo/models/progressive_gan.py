@@ -98,6 +98,11 @@ class ProgressiveGAN(WGANGP):
         self.images_seen = keras.Variable(
             0, dtype="int64", trainable=False, aggregation="sum", name="images_seen"
         )
+        # The EMA's warm-up counts generator updates here, not in the optimizer,
+        # whose step count `reset_optimizers` sets back to 0 at every new level.
+        self.generator_updates = keras.Variable(
+            0, dtype="int64", trainable=False, aggregation="only_first_replica", name="generator_updates"
+        )
         self.set_lod(lod_layer(self.discriminator).value())
 
     def default_optimizers(self):
@@ -141,6 +146,21 @@ class ProgressiveGAN(WGANGP):
         side = int(self.generator.outputs[0].shape[1])
         return side // 2 ** int(self.lod // 1)
 
+    def reset_optimizers(self):
+        """Zeroes both optimizers' moments and step counts (learning rates are kept).
+
+        The reference code does this whenever a new resolution starts or
+        finishes fading in (`reset_opt_for_new_lod`): layers that had no
+        gradient until then would otherwise get Adam steps up to
+        `1 / sqrt(1 - beta_2)` times the learning rate, their second moments
+        being 0 while the bias correction has long worn off.
+        """
+        for optimizer in self.optimizers:
+            inner = getattr(optimizer, "inner_optimizer", optimizer)
+            for variable in inner.variables:
+                if variable.name != "learning_rate":
+                    variable.assign(ops.zeros(variable.shape, variable.dtype))
+
     def real_at_lod(self, images):
         """Real images as the critic sees them at the current level of detail."""
         return images_at_lod(images, lod_layer(self.discriminator).lod, self.max_lod)
@@ -164,6 +184,26 @@ class ProgressiveGAN(WGANGP):
             total = d_loss + penalty + self.drift * drift
         self.update_discriminator(tape, total)
         return d_loss, real_logits, fake_logits, penalties
+
+    def update_generator(self, tape, loss):
+        """Applies one generator update for `loss`, then moves the EMA generator.
+
+        As `GAN.update_generator`, with the EMA warm-up counted by
+        `generator_updates` (optimizer step counts are reset between levels).
+        """
+        with tape:
+            scaled = self.g_optimizer.scale_loss(self.replica_mean(loss))
+        self.apply_gradients(tape, scaled, self.g_optimizer, self.generator.trainable_variables)
+        if self.ema_momentum is not None:
+            step = ops.cast(self.generator_updates, "float32")
+            momentum = ops.minimum(self.ema_momentum, (1.0 + step) / (10.0 + step))
+            for average, weight in zip(self.ema_generator.weights, self.generator.weights):
+                if weight.trainable:
+                    value = ops.cast(weight, average.dtype)
+                    average.assign(value + momentum * (average - value))
+                else:  # the level of detail is copied
+                    average.assign(weight)
+        self.generator_updates.assign_add(1)
 
     def train_step(self, data):
         real_images = data[0] if isinstance(data, (tuple, list)) else data
