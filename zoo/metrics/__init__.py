@@ -13,6 +13,7 @@ FID means something offline. One metric per file:
 - `mode_coverage.py`: modes covered, high-quality samples and reverse KL on 2-D
   Gaussian mixtures (PacGAN, Lin et al. 2018);
 - `conditional.py`: accuracy of a held-out classifier on a conditional generator;
+- `pairing.py`: correspondence of generated pairs against shuffled ones (CoGAN);
 - `extractors.py`, `classifier.py`: the feature extractors and the domain classifier;
 - `evaluate.py`, `callback.py`: protocol-named results (`fid_10k`), JSON lines, and a
   callback that logs them during `fit`;
@@ -38,6 +39,7 @@ from zoo.metrics.inception_score import inception_score
 from zoo.metrics.kid import kernel_inception_distance, polynomial_kernel
 from zoo.metrics.loading import ExportedGenerator, load_generator, load_reference
 from zoo.metrics.mode_coverage import mode_coverage, mode_coverage_for
+from zoo.metrics.pairing import pairing_error
 from zoo.metrics.ppl import perceptual_path_length, ppl_features_classifier, ppl_features_vgg16
 from zoo.metrics.ssim import ms_ssim, ssim
 
@@ -68,6 +70,7 @@ __all__ = [
     "mode_coverage",
     "mode_coverage_for",
     "ms_ssim",
+    "pairing_error",
     "perceptual_path_length",
     "polynomial_kernel",
     "ppl_features_classifier",
