@@ -105,7 +105,9 @@ def export_generator(model, name, base_path="saved_models", version=None, metada
 
     Args:
         model: a zoo model with a `generator` (or `ema_generator`), or a
-            generator `keras.Model` itself (one input: the noise).
+            generator `keras.Model` itself (one input: the noise). A
+            `zoo.models.StyleGAN` goes to `export_style_generator` (same
+            `serving_default` and `sample`, plus its own signatures).
         name: str, the served model's name (folder under `base_path`).
         base_path: str, TF Serving's model base path root. Default "saved_models".
         version: int or None, version number; None takes the next free one.
@@ -117,6 +119,8 @@ def export_generator(model, name, base_path="saved_models", version=None, metada
     Raises:
         ValueError: bad name or version, or the version already exists.
     """
+    if hasattr(model, "ema_synthesis") and hasattr(model, "w_avg"):  # StyleGAN: mapping + synthesis
+        return export_style_generator(model, name, base_path=base_path, version=version, metadata=metadata)
     final = _version_path(base_path, name, version)
 
     generator = _generator_of(model)

@@ -554,6 +554,12 @@ def test_a_fresh_process_serves_the_models_images(tmp_path, run_without_zoo):
     assert warmed == set(result["signatures"])
     sample = served.signatures["sample"](batch_size=tf.constant(3))
     assert sample["images"].shape == (3, *SHAPE) and sample["images_uint8"].dtype == tf.uint8
+    # zoo's export readers (zoo evaluate/sample --export) take it like any generator export.
+    from zoo.metrics import ExportedGenerator
+
+    reader = ExportedGenerator(path)
+    assert (reader.latent_dim, reader.image_shape, reader.num_classes) == (LATENT, SHAPE, None)
+    np.testing.assert_allclose(reader.generate(z), out["plain"], atol=1e-6)
     with pytest.raises(tf.errors.InvalidArgumentError, match="1 or 4 layers"):
         served.signatures["from_w"](w=tf.zeros((2, 3, W_DIM)))
     with pytest.raises(tf.errors.InvalidArgumentError, match="last dimension must be 8"):
@@ -561,6 +567,12 @@ def test_a_fresh_process_serves_the_models_images(tmp_path, run_without_zoo):
     # The EMA nets are what is served, not the trained ones.
     trained = np.array(model.synthesize(model.map(z, use_ema=False), use_ema=False, noise_mode="const"))
     assert np.abs(trained - out["plain"]).max() > 1e-3
+
+
+def test_export_generator_hands_a_stylegan_to_export_style_generator(tmp_path):
+    path = export.export_generator(make_model(), "style", base_path=str(tmp_path), metadata={"dataset": "x"})
+    info = export.read_metadata(path)
+    assert (info["num_ws"], info["dataset"], info["model"]) == (NUM_WS, "x", "StyleGAN")
 
 
 def test_export_arguments_are_checked(tmp_path):
