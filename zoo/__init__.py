@@ -13,6 +13,7 @@ __all__ = [
     "checkpoint",
     "data",
     "device",
+    "distributed",
     "export",
     "latent",
     "losses",
