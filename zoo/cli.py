@@ -9,6 +9,7 @@ MAIN_HELP = """zoo: generative models trained with keras.Model.fit.
 examples:
   zoo list
   zoo train dcgan --dataset digits --epochs 20
+  zoo train dcgan --dataset celeb_a --strategy mirrored --batch-size 512
   zoo sample --checkpoint runs/dcgan-digits/checkpoint --output grid.png
   zoo export --checkpoint runs/dcgan-digits/checkpoint --name digits_dcgan
   zoo serve-config --root /models
@@ -49,10 +50,24 @@ def cmd_list(args):
     return 0
 
 
+def _strategy(args):
+    """The --strategy, made before any other TensorFlow work (multi-worker needs that)."""
+    from zoo import distributed
+
+    if args.cpu_replicas and args.strategy != "mirrored":
+        raise ValueError(f"--cpu-replicas needs --strategy mirrored, got --strategy {args.strategy}")
+    devices = distributed.split_cpu(args.cpu_replicas) if args.cpu_replicas else None
+    return distributed.make_strategy(args.strategy, devices=devices)
+
+
 def cmd_train(args):
-    from zoo import data, device, export, presets, training
+    import contextlib
+
+    from zoo import data, device, distributed, export, presets, training
 
     preset = presets.get(args.model)  # fails fast on an unknown model
+    strategy = _strategy(args)
+    chief = distributed.is_chief(strategy)
     policy = device.set_precision(args.precision)
     batch_size = args.batch_size or preset.defaults["batch_size"]
     epochs = args.epochs or preset.defaults["epochs"]
@@ -72,21 +87,30 @@ def cmd_train(args):
         if not num_classes:
             raise unlabelled
     run_dir = args.run_dir or os.path.join("runs", f"{args.model}-{os.path.basename(os.path.normpath(args.dataset))}")
-    model = preset.build(
-        image_shape,
-        num_classes=num_classes,
-        latent_dim=args.latent_dim,
-        learning_rate=args.learning_rate,
-        loss=args.loss,
-        seed=args.seed,
-        base_filters=args.base_filters,
-        d_steps=args.d_steps,
-        ema_momentum=args.ema_momentum,
-    )
-    print(
-        f"training {args.model} on {args.dataset} {image_shape} for {epochs} epochs, "
-        f"batch {batch_size}, {policy}; run directory {run_dir}"
-    )
+    replicas = strategy.num_replicas_in_sync
+    if batch_size % replicas:
+        raise ValueError(f"--batch-size {batch_size} (the global batch) must be divisible by the {replicas} replicas")
+    if distributed.is_multi_worker(strategy):
+        dataset = distributed.shard_by_data(dataset)
+    # Variables, optimizers included, are made under the strategy.
+    with strategy.scope() if args.strategy != "default" else contextlib.nullcontext():
+        model = preset.build(
+            image_shape,
+            num_classes=num_classes,
+            latent_dim=args.latent_dim,
+            learning_rate=args.learning_rate,
+            loss=args.loss,
+            seed=args.seed,
+            base_filters=args.base_filters,
+            d_steps=args.d_steps,
+            ema_momentum=args.ema_momentum,
+        )
+    placement = f" ({batch_size // replicas} on each of {replicas} replicas, {args.strategy})" if replicas > 1 else ""
+    if chief:
+        print(
+            f"training {args.model} on {args.dataset} {image_shape} for {epochs} epochs, "
+            f"batch {batch_size}{placement}, {policy}; run directory {run_dir}"
+        )
     training.train(
         model,
         dataset,
@@ -97,7 +121,10 @@ def cmd_train(args):
         tensorboard=args.tensorboard,
         resume=not args.no_resume,
         verbose=2 if args.quiet else "auto",
+        strategy=None if args.strategy == "default" else strategy,
     )
+    if not chief:
+        return 0
     print(f"samples: {os.path.join(run_dir, 'samples', 'latest.png')}")
     if args.export:
         path = export.export_generator(
@@ -315,6 +342,11 @@ def build_parser():
     p.add_argument("--export", metavar="NAME", help="export the generator to BASE_PATH/NAME/<version> after training")
     p.add_argument("--base-path", default="saved_models", help="export root (default saved_models)")
     p.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
+    p.add_argument("--strategy", choices=["default", "mirrored", "multi_worker"], default="default",
+                   help="default: one device; mirrored: all local GPUs (MirroredStrategy); multi_worker: the "
+                   "machines in TF_CONFIG (run the same command on each). --batch-size is the global batch")
+    p.add_argument("--cpu-replicas", type=_positive_int,
+                   help="with --strategy mirrored: split the CPU into this many replicas (for testing)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="write a PNG grid of samples from a checkpoint or an export")

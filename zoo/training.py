@@ -9,6 +9,7 @@ import os
 import keras
 
 from zoo import callbacks as zoo_callbacks
+from zoo import distributed
 
 
 def standard_callbacks(
@@ -42,7 +43,9 @@ def standard_callbacks(
     ]
 
 
-def train(model, dataset, epochs, run_dir, steps_per_epoch=None, callbacks=(), verbose="auto", **options):
+def train(
+    model, dataset, epochs, run_dir, steps_per_epoch=None, callbacks=(), verbose="auto", strategy=None, **options
+):
     """Fits `model` on `dataset`, resuming from `run_dir/checkpoint` if present.
 
     Args:
@@ -53,6 +56,13 @@ def train(model, dataset, epochs, run_dir, steps_per_epoch=None, callbacks=(), v
         steps_per_epoch: int or None, batches per epoch. Default: one pass.
         callbacks: extra Keras callbacks.
         verbose: passed to `fit` ("auto": progress bar).
+        strategy: None or the `tf.distribute.Strategy` the model was built
+            and compiled under (see `zoo.distributed.make_strategy`). Default
+            None: the model's own. A multi-worker strategy trains with
+            `zoo.distributed.distributed_fit`, since Keras' `fit` fails there
+            (keras-team/keras#20585): every worker calls `train` alike, on the
+            same global batches, and the chief alone writes to `run_dir`.
+            Any other strategy trains with `model.fit`.
         **options: `save_freq`, `sample_every`, `num_samples`, `tensorboard`,
             `resume`, `diagnostics`, `samples` for `standard_callbacks`.
 
@@ -61,12 +71,19 @@ def train(model, dataset, epochs, run_dir, steps_per_epoch=None, callbacks=(), v
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    if strategy is not None:
+        distributed.check_model(model, strategy)
     os.makedirs(run_dir, exist_ok=True)
     # User callbacks (e.g. zoo.metrics.EvaluationCallback) run before the CSV
     # log and after the checkpoint, so values they add to the epoch logs reach
     # history.csv while TimeLimit-style stops still leave a saved state.
     standard = standard_callbacks(run_dir, **options)
     all_callbacks = standard[:-1] + list(callbacks) + standard[-1:]
+    if distributed.is_multi_worker(strategy or model.distribute_strategy):
+        return distributed.distributed_fit(
+            model, dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=all_callbacks,
+            strategy=strategy, verbose=verbose,
+        )
     return model.fit(
         dataset,
         epochs=epochs,
