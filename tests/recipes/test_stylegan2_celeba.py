@@ -1,0 +1,96 @@
+import csv
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from zoo import export
+
+RECIPE = os.path.join(os.path.dirname(__file__), "..", "..", "recipes", "stylegan2_celeba.py")
+
+
+def load_recipe():
+    spec = importlib.util.spec_from_file_location("stylegan2_celeba", RECIPE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def read_png(path):
+    return tf.io.decode_png(tf.io.read_file(str(path))).numpy()
+
+
+def smoke_argv(tmp_path, *extra):
+    return ["--smoke", "--precision", "float32", "--run-dir", str(tmp_path / "run"),
+            "--base-path", str(tmp_path / "models"), *extra]
+
+
+def test_smoke_writes_the_three_figures_and_a_served_export(tmp_path):
+    result = load_recipe().main(smoke_argv(tmp_path))
+    run_dir = tmp_path / "run"
+    # 16 images at batch 4, 2 steps per epoch: 2 epochs, 4 generator updates.
+    assert result["images_seen"] == 16
+    with open(run_dir / "history.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2
+    for key in ("d_loss", "g_loss", "r1_penalty", "pl_penalty", "pl_mean"):
+        assert all(np.isfinite(float(r[key])) for r in rows), key
+    # 16 px: 6 ws. Style mixing: (4 + 1) x (4 + 1) cells of 16 px with 2 px padding;
+    # truncation sweep: 4 rows x 6 psis.
+    mix, sweep, samples = (read_png(run_dir / f"{name}.png") for name in ("style_mix", "truncation", "samples"))
+    assert mix.shape[:2] == (5 * 18 + 2, 5 * 18 + 2) and sweep.shape[:2] == (4 * 18 + 2, 6 * 18 + 2)
+    assert samples.shape[0] == 3 * 18 + 2
+    assert mix.std() > 0 and sweep.std() > 0
+    # psi = 0 gives w_avg for every row: the fourth column is the same face in every row.
+    cells = [sweep[2 + 18 * row : 18 * (row + 1), 2 + 18 * 3 : 18 * 4] for row in range(4)]
+    assert all(np.array_equal(cells[0], cell) for cell in cells[1:])
+    assert not np.array_equal(
+        sweep[2:18, 2:18], sweep[20:36, 2:18]
+    )  # psi = 1: different rows differ
+
+    assert result["export"] == str(tmp_path / "models" / "stylegan2_celeba" / "1")
+    meta = export.read_metadata(result["export"])
+    assert meta["image_shape"] == [16, 16, 1] and meta["dataset"] == "lfw_faces" and meta["images_seen"] == 16
+    served = tf.saved_model.load(result["export"])
+    z = tf.constant(np.random.default_rng(3).standard_normal((3, 16)).astype("float32"))
+    images = served.signatures["serving_default"](noise=z)["images"].numpy()
+    assert images.shape == (3, 16, 16, 1) and np.all(np.isfinite(images)) and np.ptp(images, axis=0).max() > 1e-3
+    assert served.signatures["sample"](batch_size=tf.constant(2))["images_uint8"].dtype == tf.uint8
+
+
+@pytest.mark.slow  # two smoke runs: the second resumes from the first's checkpoint
+def test_smoke_resumes_from_its_checkpoint(tmp_path):
+    recipe = load_recipe()
+    recipe.main(smoke_argv(tmp_path, "--total-kimg", "0.008"))  # 1 epoch of 2 steps
+    result = recipe.main(smoke_argv(tmp_path, "--total-kimg", "0.024"))  # 3 epochs in all
+    assert result["images_seen"] == 24  # 6 generator updates, not 2 + 6
+    with open(tmp_path / "run" / "history.csv") as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [0, 1, 2]
+    assert result["export"].endswith(os.path.join("stylegan2_celeba", "2"))
+
+
+def test_bad_resolution_is_refused():
+    with pytest.raises(ValueError, match="--resolution"):
+        load_recipe().parse_args(["--resolution", "96"])
+
+
+def test_r1_gamma_follows_the_resolution_and_batch():
+    recipe = load_recipe()
+    assert recipe.parse_args([]).r1_gamma == pytest.approx(0.0002 * 128**2 / 32)
+    assert recipe.parse_args(["--r1-gamma", "10"]).r1_gamma == 10.0
+
+
+@pytest.mark.slow  # tfds's mock CelebA through the full-scale path (16 px to keep it short)
+def test_full_scale_path_reads_celeba_through_tfds(tmp_path):
+    tfds = pytest.importorskip("tensorflow_datasets")
+    with tfds.testing.mock_data(num_examples=8):
+        result = load_recipe().main(
+            ["--resolution", "16", "--batch-size", "4", "--latent-dim", "8", "--mapping-layers", "2",
+             "--fmap-base", "16", "--fmap-max", "8", "--total-kimg", "0.008", "--steps-per-epoch", "2",
+             "--num-figure-images", "2", "--precision", "float32",
+             "--run-dir", str(tmp_path / "run"), "--base-path", str(tmp_path / "models")]
+        )
+    meta = export.read_metadata(result["export"])
+    assert meta["image_shape"] == [16, 16, 3] and meta["latent_dim"] == 8 and meta["dataset"] == "celeb_a"
