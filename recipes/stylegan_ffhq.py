@@ -1,0 +1,179 @@
+"""StyleGAN on FFHQ faces (Karras et al. 2019), with its style-mixing and truncation figures.
+
+FFHQ (70,000 aligned faces, 1024x1024) is not in tfds: download it yourself
+and pass the folder with --data; without --data the recipe falls back to tfds
+CelebA at 128x128. The paper's configuration, minus progressive growing
+(zoo's StyleGAN trains all resolutions at once): latent and w 512, an
+8-layer mapping (learning rate x0.01), the AdaIN synthesis with per-channel
+noise and bilinear (blurred) upsampling, min(16384 / res, 512) feature maps,
+a discriminator of the same widths without residual paths (ProGAN's, with
+minibatch stddev group 4), the non-saturating loss with R1 gamma 10 on every
+discriminator step, no path length regularisation, style mixing 0.9, w_avg
+decay 0.995, EMA half-life 10k images, Adam(0.001, 0, 0.99, 1e-8), batch 32,
+25M images. The figures use truncation psi 0.7 on the first 8 styles
+(coarse and middle), as the paper's:
+
+    python recipes/stylegan_ffhq.py --data ffhq/                     # 1024x1024
+    python recipes/stylegan_ffhq.py --data ffhq/ --resolution 256
+    python recipes/stylegan_ffhq.py                                  # tfds celeb_a, 128x128
+
+Smoke run (CPU, seconds, scikit-image's embedded LFW faces at 16x16, narrow nets):
+
+    python recipes/stylegan_ffhq.py --smoke
+
+Writes per-epoch sample grids to RUN_DIR/samples, and at the end
+RUN_DIR/samples.png (EMA nets, truncated), RUN_DIR/style_mix.png (the coarse
+styles of the row faces copied into the column faces, the paper's figure 3)
+and RUN_DIR/truncation.png (psi 1, 0.7, 0.5, 0, -0.5, -1 per row, figure 8);
+logs to RUN_DIR/history.csv, resumes from RUN_DIR/checkpoint, exports the EMA
+generator with `zoo.export.export_style_generator` to BASE_PATH/stylegan_ffhq/<version>
+and checks that the export, loaded afresh, serves the model's images.
+"""
+
+import argparse
+import math
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import zoo
+
+NAME = "stylegan_ffhq"
+SMOKE = {
+    "resolution": 16, "batch_size": 4, "latent_dim": 16, "mapping_layers": 2, "fmap_base": 16, "fmap_max": 8,
+    "total_kimg": 0.016, "steps_per_epoch": 2, "ema_half_life_images": 100, "num_figure_images": 4,
+}
+# Without --data: FFHQ's own size, else tfds CelebA's 178 px crops at a size they support.
+DEFAULT_RESOLUTION = {"folder": 1024, "celeb_a": 128}
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=None, help="the FFHQ folder (default: tfds celeb_a as a fallback)")
+    parser.add_argument("--data-dir", default=None, help="tfds data_dir (default: tfds' own)")
+    parser.add_argument("--resolution", type=int, default=None, help="side, a power of 2 >= 4 (1024; celeb_a 128)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--latent-dim", type=int, default=512, help="z and w size")
+    parser.add_argument("--mapping-layers", type=int, default=8)
+    parser.add_argument("--fmap-base", type=int, default=8192, help="feature maps min(2 * base / res, max)")
+    parser.add_argument("--fmap-max", type=int, default=512)
+    parser.add_argument("--learning-rate", type=float, default=0.001)
+    parser.add_argument("--style-mixing", type=float, default=0.9)
+    parser.add_argument("--r1-gamma", type=float, default=10.0)
+    parser.add_argument("--upsample", default="bilinear", choices=("bilinear", "nearest"))
+    parser.add_argument("--ema-half-life-images", type=float, default=10_000)
+    parser.add_argument("--total-kimg", type=float, default=25_000, help="thousands of training images")
+    parser.add_argument("--steps-per-epoch", type=int, default=1000)
+    parser.add_argument("--minutes", type=float, default=None, help="stop training after this wall time")
+    parser.add_argument("--truncation-psi", type=float, default=0.7, help="psi of the samples and style mixing")
+    parser.add_argument("--truncation-cutoff", type=int, default=8, help="truncate the first this many styles")
+    parser.add_argument("--num-figure-images", type=int, default=6, help="faces per side of the figures")
+    parser.add_argument("--precision", default="auto", choices=zoo.device.PRECISIONS)
+    parser.add_argument("--run-dir", default=os.path.join("runs", NAME))
+    parser.add_argument("--base-path", default="saved_models")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--smoke", action="store_true", help="seconds on a CPU with embedded faces")
+    args = parser.parse_args(argv)
+    if args.smoke:  # smoke sizes as defaults: explicit options still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args(argv)
+        if args.data:
+            raise ValueError("--smoke trains on embedded faces: drop --data")
+    if args.resolution is None:
+        args.resolution = DEFAULT_RESOLUTION["folder" if args.data else "celeb_a"]
+    if args.resolution < 4 or args.resolution & (args.resolution - 1):
+        raise ValueError(f"--resolution must be a power of 2 >= 4, got {args.resolution}")
+    return args
+
+
+def training_data(args):
+    """Endless batches of faces in [-1, 1]."""
+    options = {"batch_size": args.batch_size, "image_size": args.resolution, "seed": args.seed}
+    if args.smoke:
+        dataset = zoo.data.load("lfw_faces", **options)
+    elif args.data:
+        dataset = zoo.data.image_folder(args.data, **options, cache=False)
+    else:
+        # Above 64 px CelebA does not fit an in-memory cache (2 GB at 64 px).
+        dataset = zoo.data.load("celeb_a", **options, data_dir=args.data_dir, cache=args.resolution <= 64)
+    return dataset.repeat()
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    zoo.device.set_precision(args.precision)
+    keras.utils.set_random_seed(args.seed)
+
+    dataset = training_data(args)
+    height, _, channels = zoo.data.image_shape(dataset)
+    nets = {"channels": channels, "fmap_base": args.fmap_base, "fmap_max": args.fmap_max}
+    mapping = zoo.nets.style_mapping(args.latent_dim, w_dim=args.latent_dim, num_layers=args.mapping_layers)
+    synthesis = zoo.nets.stylegan_synthesis(
+        height, w_dim=args.latent_dim, upsample_interpolation=args.upsample, **nets
+    )
+    discriminator = zoo.nets.stylegan2_discriminator(
+        height, architecture="orig", mbstd_group_size=min(4, args.batch_size), **nets
+    )
+    model = zoo.models.StyleGAN(
+        mapping, synthesis, discriminator, style_mixing=args.style_mixing, r1_gamma=args.r1_gamma,
+        r1_interval=1, path_length_weight=0.0, ema_half_life_images=args.ema_half_life_images, seed=args.seed,
+    )
+    model.compile(**{
+        name: keras.optimizers.Adam(args.learning_rate, beta_1=0.0, beta_2=0.99, epsilon=1e-8)
+        for name in model.OPTIMIZERS
+    })
+    epochs = max(1, math.ceil(args.total_kimg * 1000 / (args.steps_per_epoch * args.batch_size)))
+    budget = [zoo.callbacks.TimeLimit(args.minutes * 60)] if args.minutes else []
+    history = zoo.training.train(
+        model, dataset, epochs=epochs, run_dir=args.run_dir, steps_per_epoch=args.steps_per_epoch,
+        callbacks=budget, verbose=2,
+    )
+
+    figures = write_figures(model, args)
+    trained = {"images_seen": int(model.g_optimizer.iterations) * args.batch_size, "r1_gamma": args.r1_gamma}
+    export_path = zoo.export.export_style_generator(
+        model, NAME, base_path=args.base_path,
+        metadata={"dataset": "lfw_faces" if args.smoke else args.data or "celeb_a", **trained},
+    )
+    served = check_export(model, export_path, args)
+    print(f"trained on {trained['images_seen']} images\nfigures: {figures}\nexport: {export_path}")
+    return {
+        "history": history.history, "export": export_path, "run_dir": args.run_dir, "figures": figures,
+        "served_shape": served.shape, **trained,
+    }
+
+
+def write_figures(model, args):
+    """Samples, style mixing and truncation sweep of the EMA nets as PNGs in the run folder."""
+    n = args.num_figure_images
+    z = np.random.default_rng(args.seed).standard_normal((3 * n, args.latent_dim)).astype("float32")
+    figures = {name: os.path.join(args.run_dir, f"{name}.png") for name in ("samples", "style_mix", "truncation")}
+    # The cutoff counts styles; a small synthesis (16 px: 6) has fewer than the paper's 8.
+    cutoff = None if args.truncation_cutoff is None else min(args.truncation_cutoff, model.num_ws)
+    truncation = {"truncation_psi": args.truncation_psi, "truncation_cutoff": cutoff}
+    samples = zoo.plotting.make_grid(model.generate(z, noise_mode="const", **truncation), num_rows=3)
+    keras.utils.save_img(figures["samples"], samples, scale=False)
+    mix = model.style_mix(z[:n], z[n : 2 * n], styles="coarse", **truncation)
+    keras.utils.save_img(figures["style_mix"], mix, scale=False)
+    keras.utils.save_img(figures["truncation"], model.truncation_sweep(z[2 * n :]), scale=False)
+    return figures
+
+
+def check_export(model, export_path, args):
+    """The export, loaded afresh, serves the model's (const-noise) images, truncated or not."""
+    z = tf.constant(np.random.default_rng(args.seed + 1).standard_normal((4, args.latent_dim)).astype("float32"))
+    served = tf.saved_model.load(export_path)
+    images = served.signatures["serving_default"](noise=z)["images"].numpy()
+    psi = tf.constant(args.truncation_psi)
+    truncated = served.signatures["truncated"](noise=z, truncation_psi=psi)["images"].numpy()
+    expected = model.generate(z.numpy(), noise_mode="const")
+    expected_truncated = model.generate(z.numpy(), truncation_psi=args.truncation_psi, noise_mode="const")
+    if not (np.allclose(images, expected, atol=1e-4) and np.allclose(truncated, expected_truncated, atol=1e-4)):
+        raise RuntimeError(f"the export at {export_path} does not serve the model's images")
+    return images
+
+
+if __name__ == "__main__":
+    main()
