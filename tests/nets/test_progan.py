@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from zoo import layers, nets
+from zoo.nets import progan
 
 SIDE = 32
 MAX_LOD = 3  # 32 -> 4x4
@@ -28,8 +29,14 @@ def upsample(images, factor):
 
 
 def to_rgb(generator, side, z):
-    """The toRGB image of one resolution, straight from that layer."""
-    probe = keras.Model(generator.input, generator.get_layer(f"to_rgb_{side}x{side}").output)
+    """The toRGB image of one resolution, straight from that layer (or its block's second output)."""
+    if side == 4:
+        output = generator.get_layer("to_rgb_4x4").output
+    else:
+        names = {layer.name for layer in generator.layers}
+        block = f"gate_{side}x{side}" if f"gate_{side}x{side}" in names else f"block_{side}x{side}"
+        output = generator.get_layer(block).output[1]
+    probe = keras.Model(generator.input, output)
     return keras.ops.convert_to_numpy(probe(z))
 
 
@@ -118,24 +125,56 @@ def test_images_at_lod_blends_block_averages():
 def test_filters_follow_the_reference_schedule():
     # nf(stage) = min(fmap_base / 2^stage, fmap_max): 32 -> 16, 16, 8, 4 at 4, 8, 16, 32 px.
     generator = nets.progan_generator(LATENT, (32, 32, 1), fmap_base=64, fmap_max=16)
-    assert generator.get_layer("conv_4x4").filters == 16
-    assert generator.get_layer("conv1_8x8").filters == 16
-    assert generator.get_layer("conv1_16x16").filters == 8
-    assert generator.get_layer("conv1_32x32").filters == 4
-    assert generator.get_layer("dense_4x4").units == 16 * 16
+    layer = lambda net, name: progan.find_layer(net, name)  # noqa: E731
+    assert layer(generator, "conv_4x4").filters == 16
+    assert layer(generator, "conv1_8x8").filters == 16
+    assert layer(generator, "conv1_16x16").filters == 8
+    assert layer(generator, "conv1_32x32").filters == 4
+    assert layer(generator, "dense_4x4").units == 16 * 16
     critic = nets.progan_discriminator((32, 32, 1), fmap_base=64, fmap_max=16)
-    assert critic.get_layer("from_rgb_32x32").filters == 4
-    assert critic.get_layer("conv1_32x32").filters == 8
-    assert critic.get_layer("minibatch_stddev").output.shape[-1] == 17
-    assert critic.get_layer("dense_4x4").units == 16
+    assert layer(critic, "from_rgb_32x32").filters == 4
+    assert layer(critic, "conv1_32x32").filters == 8
+    assert layer(critic, "minibatch_stddev").output.shape[-1] == 17
+    assert layer(critic, "dense_4x4").units == 16
 
 
 def test_equalized_layers_have_the_papers_gains():
     generator = tiny_generator()
-    assert generator.get_layer("dense_4x4").gain == pytest.approx(np.sqrt(2) / 4)
-    assert generator.get_layer("conv0_8x8").gain == pytest.approx(np.sqrt(2))
-    assert generator.get_layer("to_rgb_8x8").gain == 1.0
+    assert progan.find_layer(generator, "dense_4x4").gain == pytest.approx(np.sqrt(2) / 4)
+    assert progan.find_layer(generator, "conv0_8x8").gain == pytest.approx(np.sqrt(2))
+    assert progan.find_layer(generator, "to_rgb_8x8").gain == 1.0
     assert tiny_discriminator().get_layer("scores").gain == 1.0
+
+
+def built_pair(builder, *args, skip_unused):
+    keras.utils.set_random_seed(7)
+    return builder(*args, fmap_base=32, fmap_max=8, skip_unused=skip_unused)
+
+
+@pytest.mark.parametrize("builder,args", [
+    (nets.progan_generator, (LATENT, (SIDE, SIDE, 3))),
+    (nets.progan_discriminator, ((SIDE, SIDE, 3),)),
+])
+def test_skipping_unused_blocks_changes_nothing_but_skips_them(builder, args):
+    skipping, running = (built_pair(builder, *args, skip_unused=flag) for flag in (True, False))
+    copied = 0
+    for layer in running.layers + [sub for block in running.layers for sub in getattr(block, "layers", [])]:
+        if layer.weights and not isinstance(layer, (keras.Model, layers.LevelOfDetail)):
+            layer.set_weights(progan.find_layer(skipping, layer.name).get_weights())
+            copied += 1
+    assert copied == len([w for w in skipping.weights if w.name == "kernel"])
+    rng = np.random.default_rng(4)
+    x = noise() if builder is nets.progan_generator else rng.uniform(-1, 1, (4, SIDE, SIDE, 3)).astype("float32")
+    for lod in (0.0, 0.5, 1.0, 1.75, 2.0, 3.0):
+        nets.set_lod(skipping, lod)
+        nets.set_lod(running, lod)
+        np.testing.assert_allclose(skipping(x), running(x), rtol=1e-6, atol=1e-6)
+    # Poison the 32x32 block: at lod >= 1 it has weight 0, and only the skipping net never runs it.
+    for net in (skipping, running):
+        conv = progan.find_layer(net, "conv0_32x32")
+        conv.kernel.assign(np.full(conv.kernel.shape, np.nan, "float32"))
+        nets.set_lod(net, 1.0)
+    assert np.all(np.isfinite(skipping(x))) and np.all(np.isnan(running(x)))
 
 
 def test_config_round_trip_keeps_the_level_of_detail():
@@ -158,6 +197,8 @@ def test_bad_arguments_are_named():
         nets.progan_discriminator((8, 8, 3), minibatch_stddev=-1)
     with pytest.raises(ValueError, match=r"lod must be in \[0, 3\]"):
         nets.set_lod(tiny_generator(), 3.5)
+    with pytest.raises(ValueError, match="skip_unused must be True or False"):
+        nets.progan_discriminator((8, 8, 3), skip_unused="yes")
     with pytest.raises(ValueError, match="exactly one zoo.layers.LevelOfDetail"):
         nets.get_lod(nets.mlp_generator(LATENT, (8, 8, 1)))
 

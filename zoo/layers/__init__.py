@@ -4,7 +4,7 @@ from zoo.layers.equalized import EqualizedConv2D, EqualizedDense, PixelNormaliza
 from zoo.layers.fusion import GlobalFusion, NoiseDropout
 from zoo.layers.minibatch import MinibatchDiscrimination, MinibatchStdDev
 from zoo.layers.padding import ReflectionPadding2D
-from zoo.layers.progressive import FadeIn, LevelOfDetail, images_at_lod
+from zoo.layers.progressive import FadeIn, LevelOfDetail, LodGate, images_at_lod
 from zoo.layers.style import AdaIN, LearnedConstant, ModulatedConv2D, NoiseInjection
 from zoo.layers.subpixel import DepthToSpace
 from zoo.layers.weight_norm import WeightNormDense, initialize_weight_norm
@@ -17,6 +17,7 @@ __all__ = [
     "PixelNormalization",
     "FadeIn",
     "LevelOfDetail",
+    "LodGate",
     "images_at_lod",
     "GlobalFusion",
     "NoiseDropout",

@@ -125,6 +125,92 @@ class FadeIn(layers.Layer):
         return config
 
 
+@keras.saving.register_keras_serializable(package="zoo")
+class LodGate(layers.Layer):
+    """Runs a block only while the level of detail needs it; outputs zeros otherwise.
+
+    `LodGate(block, live_below=b, live_above=a)([x, lod])` is `block(x)` when
+    `a < lod < b` (either bound may be None) and zeros of the block's output
+    shape otherwise, chosen by a conditional inside the graph: a traced step
+    skips the block's computation (and its gradient, which is zero there)
+    without retracing when `lod` changes. Use it where a `FadeIn` gives the
+    block's output a weight of exactly 0 outside that range, so skipping it
+    changes nothing but the time spent (the reference code's "recursive"
+    structure).
+
+    Args:
+        block: a built `keras.layers.Layer` or `keras.Model` with one input
+            (one or several outputs).
+        live_below: float or None, the block runs while `lod < live_below`.
+        live_above: float or None, the block runs while `lod > live_above`.
+
+    Inputs: `x`, the block's input, and `lod` `(batch, 1)` from `LevelOfDetail`
+    (its first row is read).
+
+    Reference: Karras et al., "Progressive Growing of GANs for Improved
+    Quality, Stability, and Variation", ICLR 2018 (the reference code's
+    recursive structure).
+    """
+
+    def __init__(self, block, live_below=None, live_above=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(block, dict):
+            block = keras.saving.deserialize_keras_object(block)
+        if not isinstance(block, layers.Layer):
+            raise ValueError(f"block must be a keras Layer or Model, got {block!r}")
+        for name, value in (("live_below", live_below), ("live_above", live_above)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise ValueError(f"{name} must be a float or None, got {value!r}")
+        if live_below is None and live_above is None:
+            raise ValueError("LodGate needs live_below, live_above or both")
+        self.block = block
+        self.live_below = None if live_below is None else float(live_below)
+        self.live_above = None if live_above is None else float(live_above)
+
+    def build(self, input_shape):
+        if not self.block.built:
+            self.block.build(input_shape[0])
+        self.built = True
+
+    def _live(self, lod):
+        level = ops.cast(lod[0, 0], "float32")
+        live = None
+        if self.live_below is not None:
+            live = ops.less(level, self.live_below)
+        if self.live_above is not None:
+            above = ops.greater(level, self.live_above)
+            live = above if live is None else ops.logical_and(live, above)
+        return live
+
+    def call(self, inputs, training=None):
+        x, lod = inputs
+        if getattr(self, "_spec", None) is None:
+            self._spec = self.block.compute_output_spec(keras.KerasTensor((None, *x.shape[1:]), dtype=x.dtype))
+        batch = ops.shape(x)[0]
+
+        def skip():
+            return keras.tree.map_structure(lambda s: ops.zeros((batch, *s.shape[1:]), s.dtype), self._spec)
+
+        def run():
+            return self.block(x, training=training)
+
+        return ops.cond(self._live(lod), run, skip)
+
+    def compute_output_spec(self, inputs, training=None):
+        return self.block.compute_output_spec(inputs[0])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "block": keras.saving.serialize_keras_object(self.block),
+                "live_below": self.live_below,
+                "live_above": self.live_above,
+            }
+        )
+        return config
+
+
 def images_at_lod(images, lod, max_lod):
     """Real images as the networks see them at level of detail `lod`.
 

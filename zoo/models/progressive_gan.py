@@ -185,6 +185,16 @@ class ProgressiveGAN(WGANGP):
         self.update_discriminator(tape, total)
         return d_loss, real_logits, fake_logits, penalties
 
+    def apply_gradients(self, tape, loss, optimizer, variables):
+        """Differentiates `loss` and applies one update; skipped blocks get zero gradients.
+
+        Traced, a skipped block's conditional branch gives zeros; run eagerly
+        it gives None, made zeros here so that both ways update alike.
+        """
+        gradients = tape.gradient(loss, variables)
+        gradients = [ops.zeros_like(v) if g is None else g for g, v in zip(gradients, variables)]
+        optimizer.apply(gradients, variables)
+
     def update_generator(self, tape, loss):
         """Applies one generator update for `loss`, then moves the EMA generator.
 

@@ -6,9 +6,11 @@ resolution: at `lod = k` the generator's output is its `2^-k` resolution's
 toRGB image repeated up to full size, and the discriminator reads only the
 input averaged over `2^k x 2^k` blocks; a fractional `lod` fades between
 two resolutions (`zoo.layers.FadeIn`). Growing is assigning the variable, so
-`fit` never retraces (the reference code's "linear" structure). Every block
-is computed at every level: the unused ones cost time but contribute exactly
-zero to the output and to the gradients.
+`fit` never retraces. Blocks finer than the live resolution are skipped
+inside the graph (`zoo.layers.LodGate`, a conditional on the level, as the
+reference code's "recursive" structure); with `skip_unused=False` every
+block runs at every level (its "linear" structure), the unused ones
+contributing exactly zero.
 """
 
 import math
@@ -16,7 +18,15 @@ import math
 import keras
 from keras import layers
 
-from zoo.layers import EqualizedConv2D, EqualizedDense, FadeIn, LevelOfDetail, MinibatchStdDev, PixelNormalization
+from zoo.layers import (
+    EqualizedConv2D,
+    EqualizedDense,
+    FadeIn,
+    LevelOfDetail,
+    LodGate,
+    MinibatchStdDev,
+    PixelNormalization,
+)
 from zoo.nets.common import check_image_shape, check_positive_int
 
 LEAKY_GAIN = math.sqrt(2.0)  # He's gain before a leaky ReLU, as the reference code uses
@@ -70,6 +80,7 @@ def progan_generator(
     fmap_max=512,
     normalize_latents=True,
     epsilon=1e-8,
+    skip_unused=True,
     name="progan_generator",
 ):
     """ProGAN generator: 4x4 from the noise, then nearest upsampling and two convs per resolution.
@@ -97,6 +108,9 @@ def progan_generator(
         fmap_max: int. Default 512.
         normalize_latents: bool, pixel-normalise the noise. Default True.
         epsilon: float > 0, pixel normalisation's epsilon. Default 1e-8.
+        skip_unused: bool, skip the blocks finer than the live resolution
+            (`zoo.layers.LodGate`); False runs every block at every level,
+            with the same outputs. Default True.
         name: str, model name.
 
     Returns:
@@ -118,6 +132,8 @@ def progan_generator(
     if not isinstance(normalize_latents, bool):
         raise ValueError(f"normalize_latents must be True or False, got {normalize_latents!r}")
     epsilon = _check_float(epsilon, "epsilon")
+    if not isinstance(skip_unused, bool):
+        raise ValueError(f"skip_unused must be True or False, got {skip_unused!r}")
     channels = image_shape[-1]
     max_lod = top - 2
 
@@ -131,16 +147,27 @@ def progan_generator(
     x = PixelNormalization(epsilon, name="pixel_norm_conv_4x4")(x)
     images = EqualizedConv2D(channels, 1, name="to_rgb_4x4")(x)
     for res in range(3, top + 1):
-        size = _size(res)
-        x = layers.UpSampling2D(2, interpolation="nearest", name=f"upsample_{size}")(x)
-        for i in range(2):
-            x = EqualizedConv2D(nf(res - 1), 3, gain=LEAKY_GAIN, activation="leaky_relu", name=f"conv{i}_{size}")(x)
-            x = PixelNormalization(epsilon, name=f"pixel_norm_conv{i}_{size}")(x)
-        rgb = EqualizedConv2D(channels, 1, name=f"to_rgb_{size}")(x)
+        size, stage_lod = _size(res), top - res
+        block = _generator_block(x.shape[1:], nf(res - 1), channels, size, epsilon)
+        if skip_unused:  # live while the stage's image has a weight: lod < stage_lod + 1
+            x, rgb = LodGate(block, live_below=stage_lod + 1, name=f"gate_{size}")([x, lod])
+        else:
+            x, rgb = block(x)
         images = layers.UpSampling2D(2, interpolation="nearest", name=f"upsample_images_{size}")(images)
-        images = FadeIn(top - res, name=f"fade_in_{size}")([rgb, images, lod])
+        images = FadeIn(stage_lod, name=f"fade_in_{size}")([rgb, images, lod])
     images = layers.Activation("linear", dtype="float32", name="images")(images)
     return keras.Model(z, images, name=name)
+
+
+def _generator_block(feature_shape, filters, channels, size, epsilon):
+    """Nearest upsampling and two convs with pixel norm, and the resolution's toRGB: `x -> [x, rgb]`."""
+    inputs = keras.Input(feature_shape, name=f"features_{size}")
+    x = layers.UpSampling2D(2, interpolation="nearest", name=f"upsample_{size}")(inputs)
+    for i in range(2):
+        x = EqualizedConv2D(filters, 3, gain=LEAKY_GAIN, activation="leaky_relu", name=f"conv{i}_{size}")(x)
+        x = PixelNormalization(epsilon, name=f"pixel_norm_conv{i}_{size}")(x)
+    rgb = EqualizedConv2D(channels, 1, name=f"to_rgb_{size}")(x)
+    return keras.Model(inputs, [x, rgb], name=f"block_{size}")
 
 
 def progan_discriminator(
@@ -149,6 +176,7 @@ def progan_discriminator(
     fmap_decay=1.0,
     fmap_max=512,
     minibatch_stddev=4,
+    skip_unused=True,
     name="progan_discriminator",
 ):
     """ProGAN discriminator (critic): fromRGB, two convs and average pooling per resolution, one score.
@@ -170,6 +198,9 @@ def progan_discriminator(
             `progan_generator`. Defaults 8192, 1.0, 512.
         minibatch_stddev: int >= 1 (the group size) or None/0 for no
             minibatch standard deviation layer. Default 4.
+        skip_unused: bool, skip the blocks and fromRGB layers whose output
+            has no weight at the current level (`zoo.layers.LodGate`).
+            Default True.
         name: str, model name.
 
     Returns:
@@ -188,23 +219,30 @@ def progan_discriminator(
     nf = feature_maps(fmap_base, fmap_decay, fmap_max)
     if minibatch_stddev not in (None, 0):
         check_positive_int(minibatch_stddev, "minibatch_stddev")
+    if not isinstance(skip_unused, bool):
+        raise ValueError(f"skip_unused must be True or False, got {skip_unused!r}")
     max_lod = top - 2
 
-    def from_rgb(image, res):
-        return EqualizedConv2D(nf(res - 1), 1, gain=LEAKY_GAIN, activation="leaky_relu", name=f"from_rgb_{_size(res)}")(image)
+    def from_rgb(res):
+        return EqualizedConv2D(nf(res - 1), 1, gain=LEAKY_GAIN, activation="leaky_relu", name=f"from_rgb_{_size(res)}")
+
+    def gated(layer, inputs, name, **live):
+        return LodGate(layer, **live, name=name)([inputs, lod]) if skip_unused else layer(inputs)
 
     images = keras.Input(image_shape, name="images")
     lod = LevelOfDetail(max_lod, name="lod")(images)
     image = images
-    x = from_rgb(image, top)
+    # Each stage's block is live while its output has a weight (lod < stage_lod + 1);
+    # the coarser fromRGB while it has one and the next block runs (stage_lod < lod < stage_lod + 2).
+    x = gated(from_rgb(top), image, f"gate_from_rgb_{_size(top)}", live_below=1)
     for res in range(top, 2, -1):
-        size = _size(res)
-        x = EqualizedConv2D(nf(res - 1), 3, gain=LEAKY_GAIN, activation="leaky_relu", name=f"conv0_{size}")(x)
-        x = EqualizedConv2D(nf(res - 2), 3, gain=LEAKY_GAIN, activation="leaky_relu", name=f"conv1_{size}")(x)
-        x = layers.AveragePooling2D(2, name=f"downsample_{size}")(x)
+        size, stage_lod = _size(res), top - res
+        x = gated(_critic_block(x.shape[1:], nf(res - 1), nf(res - 2), size), x, f"gate_{size}", live_below=stage_lod + 1)
         image = layers.AveragePooling2D(2, name=f"downsample_images_{size}")(image)
-        coarse = from_rgb(image, res - 1)
-        x = FadeIn(top - res, name=f"fade_in_{size}")([x, coarse, lod])
+        coarse = gated(
+            from_rgb(res - 1), image, f"gate_from_rgb_{_size(res - 1)}", live_above=stage_lod, live_below=stage_lod + 2
+        )
+        x = FadeIn(stage_lod, name=f"fade_in_{size}")([x, coarse, lod])
     if minibatch_stddev:
         x = MinibatchStdDev(group_size=minibatch_stddev, name="minibatch_stddev")(x)
     x = EqualizedConv2D(nf(1), 3, gain=LEAKY_GAIN, activation="leaky_relu", name="conv_4x4")(x)
@@ -212,6 +250,28 @@ def progan_discriminator(
     x = EqualizedDense(nf(0), gain=LEAKY_GAIN, activation="leaky_relu", name="dense_4x4")(x)
     scores = EqualizedDense(1, dtype="float32", name="scores")(x)
     return keras.Model(images, scores, name=name)
+
+
+def _critic_block(feature_shape, filters0, filters1, size):
+    """Two convs and 2x2 average pooling: `x -> x` at half the size."""
+    inputs = keras.Input(feature_shape, name=f"features_{size}")
+    x = EqualizedConv2D(filters0, 3, gain=LEAKY_GAIN, activation="leaky_relu", name=f"conv0_{size}")(inputs)
+    x = EqualizedConv2D(filters1, 3, gain=LEAKY_GAIN, activation="leaky_relu", name=f"conv1_{size}")(x)
+    x = layers.AveragePooling2D(2, name=f"downsample_{size}")(x)
+    return keras.Model(inputs, x, name=f"block_{size}")
+
+
+def find_layer(net, name):
+    """The layer called `name` in a progressive net, also inside its blocks and gates."""
+    stack = list(net.layers)
+    while stack:
+        layer = stack.pop(0)
+        if layer.name == name:
+            return layer
+        stack.extend(getattr(layer, "layers", []))
+        if isinstance(layer, LodGate):
+            stack.append(layer.block)
+    raise ValueError(f"{net.name!r} has no layer named {name!r}")
 
 
 def lod_layer(net):
