@@ -40,40 +40,40 @@ def to_rgb(generator, side, z):
     return keras.ops.convert_to_numpy(probe(z))
 
 
-@pytest.mark.parametrize("lod", [0.0, 0.5, 1.0, 1.25, 2.0, 2.75, 3.0])
-def test_shapes_at_every_level_of_detail(lod):
-    generator, critic = tiny_generator(), tiny_discriminator()
-    nets.set_lod(generator, lod)
-    nets.set_lod(critic, lod)
-    assert nets.get_lod(generator) == lod
-    images = keras.ops.convert_to_numpy(generator(noise()))
-    assert images.shape == (4, SIDE, SIDE, 3) and np.all(np.isfinite(images))
-    scores = keras.ops.convert_to_numpy(critic(images))
-    assert scores.shape == (4, 1) and scores.dtype == np.float32 and np.all(np.isfinite(scores))
+def test_shapes_at_every_level_of_detail():
+    generator, critic, z = tiny_generator(), tiny_discriminator(), noise()
+    for lod in (0.0, 0.5, 1.0, 1.25, 2.0, 2.75, 3.0):
+        nets.set_lod(generator, lod)
+        nets.set_lod(critic, lod)
+        assert nets.get_lod(generator) == lod
+        images = keras.ops.convert_to_numpy(generator(z))
+        assert images.shape == (4, SIDE, SIDE, 3) and np.all(np.isfinite(images))
+        scores = keras.ops.convert_to_numpy(critic(images))
+        assert scores.shape == (4, 1) and scores.dtype == np.float32 and np.all(np.isfinite(scores))
 
 
-@pytest.mark.parametrize("lod", [0, 1, 2, 3])
-def test_integer_lod_outputs_exactly_that_resolutions_to_rgb_upsampled(lod):
+def test_integer_lod_outputs_exactly_that_resolutions_to_rgb_upsampled():
     generator, z = tiny_generator(), noise()
-    nets.set_lod(generator, float(lod))
-    side = SIDE // 2**lod
-    expected = upsample(to_rgb(generator, side, z), 2**lod)
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(generator(z)), expected)
-    # Each stage's image differs, so a wrong stage would fail the equality above.
-    if lod < MAX_LOD:
-        coarser = upsample(to_rgb(generator, side // 2, z), 2 ** (lod + 1))
-        assert np.abs(coarser - expected).max() > 1e-3
+    for lod in range(MAX_LOD + 1):
+        nets.set_lod(generator, float(lod))
+        side = SIDE // 2**lod
+        expected = upsample(to_rgb(generator, side, z), 2**lod)
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(generator(z)), expected)
+        # Each stage's image differs, so a wrong stage would fail the equality above.
+        if lod < MAX_LOD:
+            coarser = upsample(to_rgb(generator, side // 2, z), 2 ** (lod + 1))
+            assert np.abs(coarser - expected).max() > 1e-3
 
 
-@pytest.mark.parametrize("lod,alpha", [(1, 0.25), (2, 0.5), (0, 0.9)])
-def test_fractional_lod_is_the_linear_blend_of_two_resolutions(lod, alpha):
+def test_fractional_lod_is_the_linear_blend_of_two_resolutions():
     generator, z = tiny_generator(), noise()
-    nets.set_lod(generator, lod + alpha)
-    side = SIDE // 2**lod
-    fine = to_rgb(generator, side, z)
-    coarse = upsample(to_rgb(generator, side // 2, z), 2)
-    expected = upsample((1 - alpha) * fine + alpha * coarse, 2**lod)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(generator(z)), expected, rtol=1e-5, atol=1e-6)
+    for lod, alpha in ((1, 0.25), (2, 0.5), (0, 0.9)):
+        nets.set_lod(generator, lod + alpha)
+        side = SIDE // 2**lod
+        fine = to_rgb(generator, side, z)
+        coarse = upsample(to_rgb(generator, side // 2, z), 2)
+        expected = upsample((1 - alpha) * fine + alpha * coarse, 2**lod)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(generator(z)), expected, rtol=1e-5, atol=1e-6)
 
 
 def block_means(images, block):
@@ -82,26 +82,26 @@ def block_means(images, block):
     return upsample(means, block)
 
 
-@pytest.mark.parametrize("lod", [1, 2, 3])
-def test_critic_at_lod_k_ignores_detail_finer_than_2_to_the_k(lod):
+def test_critic_at_lod_k_ignores_detail_finer_than_2_to_the_k():
     critic = tiny_discriminator()
     rng = np.random.default_rng(1)
     images = rng.uniform(-1, 1, (4, SIDE, SIDE, 3)).astype("float32")
     pattern = rng.uniform(-0.5, 0.5, images.shape).astype("float32")
-    fine = pattern - block_means(pattern, 2**lod)  # averages to 0 over every 2^k x 2^k block
-    coarse = block_means(pattern, 2**lod)  # constant over each block
 
     def score(x, at):
         nets.set_lod(critic, at)
         return keras.ops.convert_to_numpy(critic(x))
 
-    base = score(images, float(lod))
-    np.testing.assert_allclose(score(images + fine, float(lod)), base, rtol=1e-4, atol=1e-5)
-    assert np.abs(score(images + coarse, float(lod)) - base).max() > 1e-3
-    # One level finer, the same perturbation is seen: the test can fail.
-    assert np.abs(score(images + fine, lod - 1.0) - score(images, lod - 1.0)).max() > 1e-3
-    # During the fade towards the finer level it is seen, in proportion.
-    assert np.abs(score(images + fine, lod - 0.5) - score(images, lod - 0.5)).max() > 1e-4
+    for lod in (1, 2, 3):
+        fine = pattern - block_means(pattern, 2**lod)  # averages to 0 over every 2^k x 2^k block
+        coarse = block_means(pattern, 2**lod)  # constant over each block
+        base = score(images, float(lod))
+        np.testing.assert_allclose(score(images + fine, float(lod)), base, rtol=1e-4, atol=1e-5)
+        assert np.abs(score(images + coarse, float(lod)) - base).max() > 1e-3
+        # One level finer, the same perturbation is seen: the test can fail.
+        assert np.abs(score(images + fine, lod - 1.0) - score(images, lod - 1.0)).max() > 1e-3
+        # During the fade towards the finer level it is seen, in proportion.
+        assert np.abs(score(images + fine, lod - 0.5) - score(images, lod - 0.5)).max() > 1e-4
 
 
 def test_critic_at_lod_k_reads_the_block_averages():

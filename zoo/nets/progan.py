@@ -198,9 +198,9 @@ def progan_discriminator(
             `progan_generator`. Defaults 8192, 1.0, 512.
         minibatch_stddev: int >= 1 (the group size) or None/0 for no
             minibatch standard deviation layer. Default 4.
-        skip_unused: bool, skip the blocks and fromRGB layers whose output
-            has no weight at the current level (`zoo.layers.LodGate`).
-            Default True.
+        skip_unused: bool, skip the blocks whose output has no weight at
+            the current level (`zoo.layers.LodGate`); the 1x1 fromRGB layers
+            always run. Default True.
         name: str, model name.
 
     Returns:
@@ -231,18 +231,15 @@ def progan_discriminator(
 
     images = keras.Input(image_shape, name="images")
     lod = LevelOfDetail(max_lod, name="lod")(images)
-    image = images
-    # Each stage's block is live while its output has a weight (lod < stage_lod + 1);
-    # the coarser fromRGB while it has one and the next block runs (stage_lod < lod < stage_lod + 2).
-    x = gated(from_rgb(top), image, f"gate_from_rgb_{_size(top)}", live_below=1)
+    image = x = images
     for res in range(top, 2, -1):
         size, stage_lod = _size(res), top - res
-        x = gated(_critic_block(x.shape[1:], nf(res - 1), nf(res - 2), size), x, f"gate_{size}", live_below=stage_lod + 1)
+        # A stage's block is live while its output has a weight: lod < stage_lod + 1. The finest
+        # block starts with its fromRGB; the others' 1x1 fromRGB are cheap and always run.
+        block = _critic_block(x.shape[1:], nf(res - 1), nf(res - 2), size, from_rgb(res) if res == top else None)
+        x = gated(block, x, f"gate_{size}", live_below=stage_lod + 1)
         image = layers.AveragePooling2D(2, name=f"downsample_images_{size}")(image)
-        coarse = gated(
-            from_rgb(res - 1), image, f"gate_from_rgb_{_size(res - 1)}", live_above=stage_lod, live_below=stage_lod + 2
-        )
-        x = FadeIn(stage_lod, name=f"fade_in_{size}")([x, coarse, lod])
+        x = FadeIn(stage_lod, name=f"fade_in_{size}")([x, from_rgb(res - 1)(image), lod])
     if minibatch_stddev:
         x = MinibatchStdDev(group_size=minibatch_stddev, name="minibatch_stddev")(x)
     x = EqualizedConv2D(nf(1), 3, gain=LEAKY_GAIN, activation="leaky_relu", name="conv_4x4")(x)
@@ -252,10 +249,11 @@ def progan_discriminator(
     return keras.Model(images, scores, name=name)
 
 
-def _critic_block(feature_shape, filters0, filters1, size):
-    """Two convs and 2x2 average pooling: `x -> x` at half the size."""
+def _critic_block(feature_shape, filters0, filters1, size, from_rgb=None):
+    """(fromRGB,) two convs and 2x2 average pooling: `x -> x` at half the size."""
     inputs = keras.Input(feature_shape, name=f"features_{size}")
-    x = EqualizedConv2D(filters0, 3, gain=LEAKY_GAIN, activation="leaky_relu", name=f"conv0_{size}")(inputs)
+    x = inputs if from_rgb is None else from_rgb(inputs)
+    x = EqualizedConv2D(filters0, 3, gain=LEAKY_GAIN, activation="leaky_relu", name=f"conv0_{size}")(x)
     x = EqualizedConv2D(filters1, 3, gain=LEAKY_GAIN, activation="leaky_relu", name=f"conv1_{size}")(x)
     x = layers.AveragePooling2D(2, name=f"downsample_{size}")(x)
     return keras.Model(inputs, x, name=f"block_{size}")
