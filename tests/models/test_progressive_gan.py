@@ -193,3 +193,14 @@ def test_bad_arguments_are_named():
 def test_real_images_pass_through_at_full_resolution():
     x = faces(2)
     np.testing.assert_array_equal(layers.images_at_lod(x, 0.0, MAX_LOD), x)
+
+
+@pytest.mark.slow  # a traced step under MirroredStrategy
+def test_images_seen_counts_the_global_batch_under_mirrored_strategy(two_replicas):
+    with two_replicas.scope():
+        gan = tiny_gan(side=8)
+        gan.compile()
+    growing = callbacks.ProgressiveGrowing(stabilize_images=8, fade_images=8)
+    gan.fit(dataset(16, 8, side=8), epochs=1, verbose=0, callbacks=[growing])
+    assert int(gan.images_seen.numpy()) == 16  # two global batches of 8, summed over the replicas
+    assert gan.lod == 1.0 and np.isfinite(np.array(gan.generate(2))).all()

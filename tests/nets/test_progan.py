@@ -210,3 +210,16 @@ def test_full_size_nets_match_the_papers_parameter_counts():
     critic = nets.progan_discriminator((1024, 1024, 3))
     count = lambda net: sum(int(np.prod(w.shape)) for w in net.trainable_weights)  # noqa: E731
     assert round(count(generator) / 1e5) == 231 and round(count(critic) / 1e5) == 231
+
+
+def test_outputs_stay_float32_under_mixed_precision():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    generator, critic = tiny_generator(), tiny_discriminator()
+    for lod in (0.5, 2.0):
+        nets.set_lod(generator, lod)
+        nets.set_lod(critic, lod)
+        images = generator(noise())
+        scores = critic(images)
+        assert keras.backend.standardize_dtype(images.dtype) == "float32"
+        assert keras.backend.standardize_dtype(scores.dtype) == "float32"
+        assert np.all(np.isfinite(keras.ops.convert_to_numpy(scores)))

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from zoo import export, layers, nets
+from zoo import export, nets
 
 RECIPE = os.path.join(os.path.dirname(__file__), "..", "..", "recipes", "progan_celeba.py")
 
@@ -61,35 +61,32 @@ def pixel_statistics_distance(fake, real):
     return rms(fake.mean(0), real.mean(0)) + rms(fake.std(0), real.std(0))
 
 
-@pytest.mark.slow  # 300 steps at 4x4 on a CPU (~1.5 min)
-def test_smoke_model_learns_the_faces_pixel_statistics_at_4x4(tmp_path):
-    # What a CPU test can show, measured: growing on to 32x32 within its budget does not
-    # give faces (in runs of a few thousand images the paper's critic, one update per
-    # generator update, fell behind the generator from 8x8 on: d_loss > 0). The first
-    # stage learns the faces' per-pixel mean and spread at 4x4: the distance to them falls
-    # to well under half the untrained generator's. It reaches about the level of noise
-    # drawn with the faces' global mean and spread (printed), not reliably below it, so
-    # the face layout itself is not asserted.
+@pytest.mark.slow  # 350 steps growing 4 -> 32 px on a CPU (a few minutes)
+def test_smoke_model_learns_the_faces_pixel_statistics(tmp_path):
+    # With the paper's equal learning rates, CPU-sized nets (32 feature maps) did not learn
+    # past 4x4 in a few thousand images: the critic fell behind (d_loss > 0). A 5x faster
+    # critic (--d-learning-rate 5e-3) keeps it ahead, and the grown 32x32 model gets the
+    # faces' per-pixel mean and spread (a bright centred face, darker corners) closer than
+    # noise drawn with the faces' global mean and spread can, and much closer than the
+    # untrained generator.
     recipe = load_recipe()
-    argv = ["--smoke", "--fmap-base", "128", "--fmap-max", "32", "--latent-dim", "32",
-            "--stabilize-images", "4800", "--total-images", "4800", "--precision", "float32",
+    argv = ["--smoke", "--fmap-base", "128", "--fmap-max", "32", "--latent-dim", "32", "--d-learning-rate", "5e-3",
+            "--stabilize-images", "800", "--fade-images", "800", "--precision", "float32",
             "--run-dir", str(tmp_path / "run"), "--base-path", str(tmp_path / "models")]
     args = recipe.parse_args(argv)
-    faces = np.concatenate(list(zoo.data.load("lfw_faces", image_size=32, batch_size=100, shuffle=False)))
-    real = np.asarray(layers.images_at_lod(faces, 3.0, 3))  # 8x8 block means, as the critic sees them
+    real = np.concatenate(list(zoo.data.load("lfw_faces", image_size=32, batch_size=100, shuffle=False)))
     noise_baseline = pixel_statistics_distance(
         np.random.default_rng(0).normal(real.mean(), real.std(), real.shape), real
     )
     z = np.random.default_rng(1).standard_normal((256, args.latent_dim)).astype("float32")
     keras.utils.set_random_seed(args.seed)  # the recipe's first draws: the same untrained weights
     untrained = nets.progan_generator(args.latent_dim, (32, 32, 1), fmap_base=128, fmap_max=32)
-    nets.set_lod(untrained, 3.0)
     before = pixel_statistics_distance(np.asarray(untrained(z)), real)
 
     result = recipe.main(argv)
-    assert result["lod"] == 3.0 and result["images_seen"] >= 4800  # whole epochs of 7 batches: 301 steps
+    assert (result["lod"], result["images_seen"]) == (0.0, 5600)
     served = tf.saved_model.load(result["export"]).signatures["serving_default"](noise=tf.constant(z))["images"]
     after = pixel_statistics_distance(served.numpy(), real)
-    print(f"pixel statistics distance at 4x4: untrained {before:.3f}, global-statistics noise "
+    print(f"pixel statistics distance at 32x32: untrained {before:.3f}, global-statistics noise "
           f"{noise_baseline:.3f}, trained {after:.3f}")
-    assert after < 0.5 * before
+    assert after < noise_baseline and after < 0.5 * before

@@ -94,9 +94,9 @@ class ProgressiveGAN(WGANGP):
         self.max_lod = g_levels.max_lod
         self.drift = float(drift)
         self.penalty_trackers["drift_penalty"] = keras.metrics.Mean(name="drift_penalty")
-        # Summed over replicas: each adds its share of the global batch.
+        # Counted by the first replica, as its batch times the replica count (the global batch).
         self.images_seen = keras.Variable(
-            0, dtype="int64", trainable=False, aggregation="sum", name="images_seen"
+            0, dtype="int64", trainable=False, aggregation="only_first_replica", name="images_seen"
         )
         # The EMA's warm-up counts generator updates here, not in the optimizer,
         # whose step count `reset_optimizers` sets back to 0 at every new level.
@@ -218,7 +218,8 @@ class ProgressiveGAN(WGANGP):
     def train_step(self, data):
         real_images = data[0] if isinstance(data, (tuple, list)) else data
         logs = super().train_step(self.real_at_lod(real_images))
-        self.images_seen.assign_add(ops.cast(ops.shape(real_images)[0], "int64"))
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        self.images_seen.assign_add(ops.cast(ops.shape(real_images)[0] * replicas, "int64"))
         return logs
 
     def test_step(self, data):
