@@ -108,6 +108,7 @@ def test_matches_fit_on_one_device():
         np.testing.assert_allclose(history.history[key], expected[key], rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_matches_fit_under_mirrored_strategy(two_replicas):
     with two_replicas.scope():
         reference = mlp_gan()

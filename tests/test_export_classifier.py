@@ -35,6 +35,7 @@ def make_sgan():
     )
 
 
+@pytest.mark.slow
 def test_export_loads_in_a_process_without_zoo(tmp_path, run_without_zoo):
     sgan = make_sgan()
     path = export.export_classifier(sgan, "digits_sgan", base_path=str(tmp_path), metadata={"error": 0.5})
@@ -53,6 +54,7 @@ def test_export_loads_in_a_process_without_zoo(tmp_path, run_without_zoo):
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_saved_model_cli_shows_the_signature(tmp_path):
     path = export.export_classifier(make_sgan(), "c", base_path=str(tmp_path))
     cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")

@@ -4,9 +4,12 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "mnist_vae.py"
 
 
+@pytest.mark.slow
 def test_quick_run_records_the_vae_bound_and_the_autoencoder_and_vae_gan_comparison(tmp_path, shared_mnist):
     spec = importlib.util.spec_from_file_location("mnist_vae", SCRIPT)
     bench = importlib.util.module_from_spec(spec)

@@ -461,6 +461,7 @@ def test_config_round_trip_keeps_arguments_and_nets():
     assert "pl_penalty" not in [m.name for m in clone.metrics]
 
 
+@pytest.mark.slow
 def test_mirrored_fit_gives_finite_losses(two_replicas):
     with two_replicas.scope():
         model = make_model(r1_interval=2, path_length_interval=2, ema_half_life_images=40)
@@ -520,6 +521,7 @@ def trained_looking_model():
     return model
 
 
+@pytest.mark.slow
 def test_a_fresh_process_serves_the_models_images(tmp_path, run_without_zoo):
     model = trained_looking_model()
     path = export.export_style_generator(model, "style", base_path=str(tmp_path / "saved"))

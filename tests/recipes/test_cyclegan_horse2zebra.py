@@ -20,6 +20,7 @@ def load_recipe():
     return module
 
 
+@pytest.mark.slow
 def test_smoke_trains_on_unpaired_photos_scores_cycles_and_exports_both_ways(tmp_path):
     run_dir, models = tmp_path / "run", tmp_path / "models"
     argv = ["--smoke", "--precision", "float32", "--run-dir", str(run_dir), "--base-path", str(models)]
