@@ -35,9 +35,6 @@ import math
 import os
 
 import keras
-import numpy as np
-import tensorflow as tf
-
 import zoo
 
 NAME = "stylegan_ffhq"
@@ -131,48 +128,21 @@ def main(argv=None):
         callbacks=budget, verbose=2,
     )
 
-    figures = write_figures(model, args)
+    figures = zoo.plotting.save_style_figures(
+        model, args.run_dir, args.num_figure_images, args.seed,
+        truncation_psi=args.truncation_psi, truncation_cutoff=args.truncation_cutoff,
+    )
     trained = {"images_seen": int(model.g_optimizer.iterations) * args.batch_size, "r1_gamma": args.r1_gamma}
     export_path = zoo.export.export_style_generator(
         model, NAME, base_path=args.base_path,
         metadata={"dataset": "lfw_faces" if args.smoke else args.data or "celeb_a", **trained},
     )
-    served = check_export(model, export_path, args)
+    served = zoo.export.check_style_export(model, export_path, truncation_psi=args.truncation_psi, seed=args.seed + 1)
     print(f"trained on {trained['images_seen']} images\nfigures: {figures}\nexport: {export_path}")
     return {
         "history": history.history, "export": export_path, "run_dir": args.run_dir, "figures": figures,
         "served_shape": served.shape, **trained,
     }
-
-
-def write_figures(model, args):
-    """Samples, style mixing and truncation sweep of the EMA nets as PNGs in the run folder."""
-    n = args.num_figure_images
-    z = np.random.default_rng(args.seed).standard_normal((3 * n, args.latent_dim)).astype("float32")
-    figures = {name: os.path.join(args.run_dir, f"{name}.png") for name in ("samples", "style_mix", "truncation")}
-    # The cutoff counts styles; a small synthesis (16 px: 6) has fewer than the paper's 8.
-    cutoff = None if args.truncation_cutoff is None else min(args.truncation_cutoff, model.num_ws)
-    truncation = {"truncation_psi": args.truncation_psi, "truncation_cutoff": cutoff}
-    samples = zoo.plotting.make_grid(model.generate(z, noise_mode="const", **truncation), num_rows=3)
-    keras.utils.save_img(figures["samples"], samples, scale=False)
-    mix = model.style_mix(z[:n], z[n : 2 * n], styles="coarse", **truncation)
-    keras.utils.save_img(figures["style_mix"], mix, scale=False)
-    keras.utils.save_img(figures["truncation"], model.truncation_sweep(z[2 * n :]), scale=False)
-    return figures
-
-
-def check_export(model, export_path, args):
-    """The export, loaded afresh, serves the model's (const-noise) images, truncated or not."""
-    z = tf.constant(np.random.default_rng(args.seed + 1).standard_normal((4, args.latent_dim)).astype("float32"))
-    served = tf.saved_model.load(export_path)
-    images = served.signatures["serving_default"](noise=z)["images"].numpy()
-    psi = tf.constant(args.truncation_psi)
-    truncated = served.signatures["truncated"](noise=z, truncation_psi=psi)["images"].numpy()
-    expected = model.generate(z.numpy(), noise_mode="const")
-    expected_truncated = model.generate(z.numpy(), truncation_psi=args.truncation_psi, noise_mode="const")
-    if not (np.allclose(images, expected, atol=1e-4) and np.allclose(truncated, expected_truncated, atol=1e-4)):
-        raise RuntimeError(f"the export at {export_path} does not serve the model's images")
-    return images
 
 
 if __name__ == "__main__":

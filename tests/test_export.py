@@ -148,3 +148,29 @@ def test_conditional_export_takes_labels(tmp_path, run_without_zoo):
 def test_bare_conditional_generator_is_refused(tmp_path):
     with pytest.raises(ValueError, match="num_classes"):
         export.export_generator(nets.dcgan_generator(8, SHAPE, 4, num_classes=3), "x", base_path=str(tmp_path))
+
+
+def test_check_style_export_passes_a_faithful_export_and_detects_mismatches(tmp_path):
+    from zoo.models import StyleGAN
+
+    mapping = nets.style_mapping(latent_dim=8, w_dim=8, num_layers=2)
+    synthesis = nets.stylegan2_synthesis(16, w_dim=8, channels=1, fmap_base=32, fmap_max=8)
+    discriminator = nets.stylegan2_discriminator(16, channels=1, fmap_base=32, fmap_max=8, mbstd_group_size=2)
+    model = StyleGAN(mapping, synthesis, discriminator, seed=0)
+    model.w_avg.assign(np.random.default_rng(5).standard_normal(8).astype("float32"))
+    path = export.export_style_generator(model, "style", base_path=str(tmp_path))
+    images = export.check_style_export(model, path, truncation_psi=0.7, seed=1, num_images=3)
+    z = np.random.default_rng(1).standard_normal((3, 8)).astype("float32")
+    np.testing.assert_allclose(images, model.generate(z, noise_mode="const"), atol=1e-4)
+    # A different w_avg only changes the truncated images: the truncated signature is caught.
+    model.w_avg.assign(model.w_avg + 1.0)
+    export.check_style_export(model, path, truncation_psi=1.0, seed=1)
+    with pytest.raises(RuntimeError, match="truncated"):
+        export.check_style_export(model, path, truncation_psi=0.7, seed=1)
+    # Changed synthesis weights: the untruncated signature is caught.
+    kernel = [w for w in model.ema_synthesis.weights if "kernel" in w.path][-1]
+    kernel.assign(kernel + 0.5)
+    with pytest.raises(RuntimeError, match="serving_default"):
+        export.check_style_export(model, path, truncation_psi=1.0, seed=1)
+    with pytest.raises(ValueError, match="num_images"):
+        export.check_style_export(model, path, num_images=0)

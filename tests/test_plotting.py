@@ -50,3 +50,56 @@ def test_save_scatter_rejects_bad_arguments(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         plotting.save_scatter(**arguments)
     assert not os.listdir(tmp_path)
+
+
+def tiny_style_gan():
+    from zoo import nets
+    from zoo.models import StyleGAN
+
+    mapping = nets.style_mapping(latent_dim=8, w_dim=8, num_layers=2)
+    synthesis = nets.stylegan2_synthesis(16, w_dim=8, channels=1, fmap_base=32, fmap_max=8)
+    discriminator = nets.stylegan2_discriminator(16, channels=1, fmap_base=32, fmap_max=8, mbstd_group_size=2)
+    model = StyleGAN(mapping, synthesis, discriminator, seed=0)
+    model.w_avg.assign(np.random.default_rng(5).standard_normal(8).astype("float32"))  # not the origin
+    return model
+
+
+def read_png(path):
+    import tensorflow as tf
+
+    return tf.io.decode_png(tf.io.read_file(str(path))).numpy()
+
+
+def test_save_style_figures_writes_the_model_images(tmp_path):
+    model = tiny_style_gan()
+    paths = plotting.save_style_figures(model, str(tmp_path / "figs"), num_images=2, seed=3)
+    assert sorted(paths) == ["samples", "style_mix", "truncation"]
+    samples, mix, sweep = (read_png(paths[name]) for name in ("samples", "style_mix", "truncation"))
+    assert samples.shape == (3 * 18 + 2, 2 * 18 + 2, 1)  # 6 latents in 3 rows of 2
+    assert mix.shape == (3 * 18 + 2, 3 * 18 + 2, 1) and sweep.shape == (2 * 18 + 2, 6 * 18 + 2, 1)
+    # The pixels are the model's const-noise images of the seed's latents, untruncated.
+    z = np.random.default_rng(3).standard_normal((6, 8)).astype("float32")
+    expected = plotting.make_grid(model.generate(z, noise_mode="const"), num_rows=3)
+    np.testing.assert_array_equal(samples, expected)
+    # psi 0 on every style: every sample is the image of w_avg; the mixing figure's grid is too.
+    zero = plotting.save_style_figures(model, str(tmp_path / "zero"), num_images=2, seed=3, truncation_psi=0.0)
+    flat = read_png(zero["samples"])
+    cells = [flat[2 + 18 * r : 18 * (r + 1), 2 + 18 * c : 18 * (c + 1)] for r in range(3) for c in range(2)]
+    assert all(np.array_equal(cells[0], cell) for cell in cells[1:])
+    assert not np.array_equal(samples[2:18, 2:18], samples[2:18, 20:36])
+    # The truncation sweep is the same figure whatever the samples' psi.
+    np.testing.assert_array_equal(read_png(zero["truncation"]), sweep)
+
+
+def test_save_style_figures_caps_the_cutoff_and_checks_arguments(tmp_path):
+    model = tiny_style_gan()  # 6 styles
+    capped = plotting.save_style_figures(model, str(tmp_path / "a"), 2, 1, truncation_psi=0.5, truncation_cutoff=8)
+    every = plotting.save_style_figures(model, str(tmp_path / "b"), 2, 1, truncation_psi=0.5)
+    coarse = plotting.save_style_figures(model, str(tmp_path / "c"), 2, 1, truncation_psi=0.5, truncation_cutoff=2)
+    np.testing.assert_array_equal(read_png(capped["samples"]), read_png(every["samples"]))
+    assert not np.array_equal(read_png(coarse["samples"]), read_png(every["samples"]))
+    assert os.path.getsize(capped["style_mix"]) > 100
+    with pytest.raises(ValueError, match="num_images"):
+        plotting.save_style_figures(model, str(tmp_path), 0, 1)
+    with pytest.raises(ValueError, match="truncation_cutoff"):
+        plotting.save_style_figures(model, str(tmp_path), 2, 1, truncation_cutoff=0)

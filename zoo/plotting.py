@@ -184,3 +184,60 @@ def _xy(points, name):
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"{name} must have shape (n, 2), got {points.shape}")
     return points
+
+
+STYLE_FIGURES = ("samples", "style_mix", "truncation")
+
+
+def save_style_figures(model, directory, num_images, seed, truncation_psi=1.0, truncation_cutoff=None):
+    """Writes a StyleGAN's samples, style-mixing and truncation-sweep figures as PNGs.
+
+    From `3 * num_images` standard normal latents (numpy seed `seed`), with
+    the EMA nets and constant noise:
+
+    - `samples.png`: all `3 * num_images` latents' images in 3 rows, truncated by `truncation_psi` on the first
+      `truncation_cutoff` styles;
+    - `style_mix.png`: the coarse styles of latents `n:2n` (rows) copied into
+      latents `0:n` (columns), truncated as the samples (the paper's figure 3);
+    - `truncation.png`: latents `2n:3n` at psi 1, 0.7, 0.5, 0, -0.5, -1 (figure 8).
+
+    Args:
+        model: `zoo.models.StyleGAN` (anything with `generate`, `style_mix`,
+            `truncation_sweep`, `latent_dim`, `num_ws`).
+        directory: str, folder of the PNGs (created if missing).
+        num_images: int >= 1, images per side of the style-mixing figure.
+        seed: int, seed of the latents.
+        truncation_psi: float, psi of the samples and style mixing. Default 1.0 (none).
+        truncation_cutoff: int or None, truncate only the first this many
+            styles (capped at `model.num_ws`, so the paper's 8 works on small
+            nets); None truncates all. Default None.
+
+    Returns:
+        dict `{"samples", "style_mix", "truncation"}` -> path of the PNG.
+
+    Example:
+    ```python
+    paths = zoo.plotting.save_style_figures(model, "runs/ffhq", 6, seed=0, truncation_psi=0.7, truncation_cutoff=8)
+    ```
+
+    Reference: Karras et al., "A Style-Based Generator Architecture for
+    Generative Adversarial Networks", CVPR 2019 (figures 3 and 8).
+    """
+    import keras
+
+    if isinstance(num_images, bool) or not isinstance(num_images, (int, np.integer)) or num_images < 1:
+        raise ValueError(f"num_images must be an int >= 1, got {num_images!r}")
+    if truncation_cutoff is not None and (not isinstance(truncation_cutoff, (int, np.integer)) or truncation_cutoff < 1):
+        raise ValueError(f"truncation_cutoff must be None or an int >= 1, got {truncation_cutoff!r}")
+    n = int(num_images)
+    z = np.random.default_rng(seed).standard_normal((3 * n, model.latent_dim)).astype("float32")
+    cutoff = None if truncation_cutoff is None else min(int(truncation_cutoff), model.num_ws)
+    truncation = {"truncation_psi": float(truncation_psi), "truncation_cutoff": cutoff}
+    os.makedirs(directory, exist_ok=True)
+    paths = {name: os.path.join(directory, f"{name}.png") for name in STYLE_FIGURES}
+    samples = make_grid(model.generate(z, noise_mode="const", **truncation), num_rows=3)
+    keras.utils.save_img(paths["samples"], samples, scale=False)
+    mix = model.style_mix(z[:n], z[n : 2 * n], styles="coarse", **truncation)
+    keras.utils.save_img(paths["style_mix"], mix, scale=False)
+    keras.utils.save_img(paths["truncation"], model.truncation_sweep(z[2 * n :]), scale=False)
+    return paths
