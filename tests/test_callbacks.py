@@ -84,6 +84,7 @@ def test_resume_mid_epoch_reproduces_the_uninterrupted_run(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_resume_with_several_steps_per_execution(tmp_path):
     def model():
         gan = make_gan()

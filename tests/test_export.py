@@ -47,6 +47,7 @@ def test_export_loads_in_a_process_without_zoo(tmp_path, run_without_zoo):
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), gan.generate(noise), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_saved_model_cli_lists_the_signatures(tmp_path):
     path = export.export_generator(make_gan(), "g", base_path=str(tmp_path))
     cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")

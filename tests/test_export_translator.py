@@ -92,6 +92,7 @@ def test_colouriser_export_keeps_lightness_and_adds_predicted_ab(tmp_path):
     assert "1 or 3 channels" in error_line(lambda: serve(images=tf.zeros((1, 16, 16, 2))))
 
 
+@pytest.mark.slow
 def test_colouriser_export_loads_in_a_process_without_zoo(tmp_path, run_without_zoo):
     net = colouriser()
     path = export.export_translator(net, "colour", base_path=str(tmp_path))

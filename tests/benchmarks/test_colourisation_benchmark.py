@@ -10,7 +10,9 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "colourisation.py"
 
 
 @pytest.mark.parametrize(
-    "hue", [[], pytest.param(["--random-hue"], marks=pytest.mark.slow)], ids=["photos", "random_hue"]
+    "hue",
+    [pytest.param([], marks=pytest.mark.slow), pytest.param(["--random-hue"], marks=pytest.mark.slow)],
+    ids=["photos", "random_hue"],
 )
 def test_quick_run_scores_the_variants_and_the_grey_input(tmp_path, hue):
     spec = importlib.util.spec_from_file_location("colourisation_benchmark", SCRIPT)

@@ -17,6 +17,7 @@ def bench():
     return module
 
 
+@pytest.mark.slow
 def test_quick_run_writes_errors_of_both_models(bench, tmp_path, shared_mnist):
     output = tmp_path / "results" / "mnist_sgan.json"
     bench.main(

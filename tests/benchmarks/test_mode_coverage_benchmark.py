@@ -17,6 +17,7 @@ def bench():
     return module
 
 
+@pytest.mark.slow
 def test_quick_run_records_scores_and_writes_scatter_plots(bench, tmp_path):
     output = tmp_path / "results" / "mode_coverage.json"
     bench.main(["--quick", "--steps", "10", "--variants", "best", "wgan", "--datasets", "grid", "--output", str(output)])

@@ -6,6 +6,7 @@ import os
 import tarfile
 
 import keras
+import pytest
 import tensorflow as tf
 
 from zoo import export
@@ -20,6 +21,7 @@ def load_recipe():
     return module
 
 
+@pytest.mark.slow
 def test_smoke_trains_on_paired_files_scores_exports_and_resumes(tmp_path, capsys):
     run_dir, models = tmp_path / "run", tmp_path / "models"
     argv = ["--smoke", "--precision", "float32", "--run-dir", str(run_dir), "--base-path", str(models)]

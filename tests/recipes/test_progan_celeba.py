@@ -20,6 +20,7 @@ def load_recipe():
     return module
 
 
+@pytest.mark.slow
 def test_smoke_grows_to_32px_writes_stage_grids_and_serves_full_size(tmp_path):
     run_dir, models = tmp_path / "run", tmp_path / "models"
     result = load_recipe().main(

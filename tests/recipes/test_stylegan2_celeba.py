@@ -27,6 +27,7 @@ def smoke_argv(tmp_path, *extra):
             "--base-path", str(tmp_path / "models"), *extra]
 
 
+@pytest.mark.slow
 def test_smoke_writes_the_three_figures_and_a_served_export(tmp_path):
     result = load_recipe().main(smoke_argv(tmp_path))
     run_dir = tmp_path / "run"
