@@ -261,3 +261,37 @@ def test_train_sample_and_export_an_autoencoder_family_model(capsys, tmp_path, m
     code, out, err = run(capsys, "sample", "--checkpoint", os.path.join(run_dir, "checkpoint"), "--num", "20", "--output", output)
     assert code == 0, err
     assert os.path.isfile(output)
+
+
+def test_evaluate_ppl_of_a_stylegan_checkpoint_and_refuses_an_export(capsys, tiny_generators, tmp_path):
+    import json
+
+    import keras
+
+    from zoo import metrics, models, nets
+
+    root = tiny_generators
+    keras.utils.set_random_seed(0)
+    style_gan = models.StyleGAN(
+        nets.style_mapping(latent_dim=8, w_dim=8, num_layers=2),
+        nets.stylegan2_synthesis(16, w_dim=8, channels=1, fmap_base=32, fmap_max=8),
+        nets.stylegan2_discriminator(16, channels=1, fmap_base=32, fmap_max=8, mbstd_group_size=2),
+        seed=0,
+    )
+    style_gan.compile()
+    checkpoint.save(style_gan, str(tmp_path / "checkpoint"))
+    output = str(tmp_path / "evaluate.jsonl")
+    clf = str(root / "digits16.keras")
+    common = ["--metric", "ppl_w", "--reference", "digits", "--limit", "20", "--num-samples", "8",
+              "--extractor", clf, "--output", output, "--seed", "1"]
+    code, out, err = run(capsys, "evaluate", str(tmp_path / "checkpoint"), *common)
+    assert code == 0, err
+    assert "ppl_w_end_8" in out and "appended 1 records" in out
+    [record] = [json.loads(line) for line in open(output)]
+    extractor = metrics.ClassifierExtractor.from_path(clf)
+    expected = metrics.evaluate.ppl_of(style_gan, extractor, "w", 8, seed=1)["ppl_w_end_8"]
+    assert record["metric"] == "ppl_w_end_8" and record["value"] == pytest.approx(expected, rel=1e-5)
+    # An export (or any generator without the mapping and synthesis nets) is refused in one line.
+    code, _, err = run(capsys, "evaluate", str(root / "models" / "tiny"), *common)
+    assert code == 2 and "need a style-based generator with a mapping and a synthesis net" in err
+    assert "exports are not supported" in err and err.count("\n") == 1

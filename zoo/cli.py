@@ -224,6 +224,8 @@ def cmd_evaluate(args):
     extractor = _extractor(args.extractor)
     if "accuracy" in names:
         metrics.evaluate.check_accuracy(metrics.evaluate.num_classes_of(generator), extractor)
+    if any(name.startswith("ppl_") for name in names):
+        metrics.evaluate.check_ppl(generator, extractor)
     height, width, _ = loading.image_shape_of(generator)
     conditional = metrics.evaluate.num_classes_of(generator) is not None
     images, labels = loading.load_reference(
@@ -383,14 +385,15 @@ def build_parser():
 
     p = sub.add_parser(
         "evaluate",
-        help="score a checkpoint or an export against a dataset (FID, KID, IS, accuracy)",
+        help="score a checkpoint or an export against a dataset (FID, KID, IS, accuracy, PPL)",
         description="Generate images and score them against a reference dataset; results are printed "
         "and appended to a JSON-lines file, named by protocol (fid_10k: 10,000 samples).",
     )
     p.add_argument("model", metavar="MODEL_OR_EXPORT",
                    help="checkpoint directory, SavedModel folder or export base path (newest version)")
     p.add_argument("--metric", action="append", metavar="NAME",
-                   help="fid, kid, is or accuracy (conditional models); repeat for several (default fid)")
+                   help="fid, kid, is, accuracy (conditional models), ppl_w or ppl_z (StyleGAN checkpoints, "
+                   "with a .keras --extractor: perceptual path length at path ends); repeat for several (default fid)")
     p.add_argument("--reference", required=True,
                    help="dataset name (see `zoo list`), a folder of images, or mnist_idx:DIR")
     p.add_argument("--reference-split", default="test",

@@ -57,3 +57,40 @@ def test_accuracy_on_an_unconditional_model_fails_before_training():
     assert int(gan.d_optimizer.iterations) == 0
     with pytest.raises(ValueError, match="num_samples"):
         metrics.EvaluationCallback(extractor, reference, num_samples=1)
+
+
+def test_ppl_is_logged_for_a_stylegan_and_refused_before_training_otherwise(tmp_path):
+    import pytest
+
+    shape = (16, 16, 1)
+    keras.utils.set_random_seed(0)
+    extractor = metrics.ClassifierExtractor(nets.domain_classifier(shape, feature_dim=6, filters=(4,)))
+    reference = np.zeros((8, *shape), "float32")
+    gan = models.GAN(
+        nets.mlp_generator(4, shape, hidden_units=(8,)), nets.mlp_discriminator(shape, hidden_units=(8,)), seed=0
+    )
+    gan.compile()
+    refused = metrics.EvaluationCallback(extractor, reference, metrics=("ppl_w",))
+    with pytest.raises(ValueError, match="mapping and a synthesis"):
+        gan.fit(tf.data.Dataset.from_tensor_slices(reference).batch(4), epochs=1, callbacks=[refused], verbose=0)
+    assert int(gan.d_optimizer.iterations) == 0
+
+    style_gan = models.StyleGAN(
+        nets.style_mapping(latent_dim=8, w_dim=8, num_layers=2),
+        nets.stylegan2_synthesis(16, w_dim=8, channels=1, fmap_base=32, fmap_max=8),
+        nets.stylegan2_discriminator(16, channels=1, fmap_base=32, fmap_max=8, mbstd_group_size=2),
+        seed=0,
+    )
+    jsonl = tmp_path / "metrics.jsonl"
+    callback = metrics.EvaluationCallback(
+        extractor, reference, metrics=("ppl_w",), num_samples=8, seed=2, jsonl_path=str(jsonl)
+    )
+    callback.set_model(style_gan)
+    callback.set_params({"epochs": 1})
+    callback.on_train_begin()
+    logs = {}
+    callback.on_epoch_end(0, logs)
+    expected = metrics.evaluate.ppl_of(style_gan, extractor, "w", 8, seed=2)
+    assert logs == expected and logs["ppl_w_end_8"] > 0
+    record = json.loads(jsonl.read_text())
+    assert record["metric"] == "ppl_w_end_8" and record["value"] == logs["ppl_w_end_8"] and record["epoch"] == 1

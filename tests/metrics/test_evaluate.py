@@ -143,3 +143,52 @@ def test_a_conditional_gan_and_its_export_score_alike(tmp_path):
     served = metrics.evaluate_generator(exported, reference, extractor, **options)
     assert list(direct) == ["fid_24", "kid_24", "kid_24_std", "accuracy_24", "worst_label_accuracy_24"]
     assert served == pytest.approx(direct, rel=1e-4, abs=1e-6)
+
+
+# -- perceptual path length (StyleGAN checkpoints) ----------------------------------------
+
+
+def tiny_style_gan():
+    import keras
+
+    from zoo import models, nets
+
+    keras.utils.set_random_seed(0)
+    mapping = nets.style_mapping(latent_dim=8, w_dim=8, num_layers=2)
+    synthesis = nets.stylegan2_synthesis(16, w_dim=8, channels=1, fmap_base=32, fmap_max=8)
+    discriminator = nets.stylegan2_discriminator(16, channels=1, fmap_base=32, fmap_max=8, mbstd_group_size=2)
+    return models.StyleGAN(mapping, synthesis, discriminator, seed=0)
+
+
+def tiny_classifier():
+    from zoo import nets
+
+    return metrics.ClassifierExtractor(nets.domain_classifier((16, 16, 1), num_classes=4, feature_dim=8, filters=(4,)))
+
+
+def test_ppl_metrics_are_the_perceptual_path_length_of_the_ema_nets():
+    model, extractor = tiny_style_gan(), tiny_classifier()
+    reference = np.tanh(np.random.default_rng(0).normal(size=(12, 16, 16, 1))).astype(np.float32)
+    results = metrics.evaluate_generator(
+        model, reference, extractor, ("fid", "ppl_w", "ppl_z"), num_samples=12, batch_size=8, seed=3
+    )
+    assert list(results) == ["fid_12", "ppl_w_end_12", "ppl_z_end_12"]
+    direct = metrics.perceptual_path_length(
+        model.ema_mapping, model.ema_synthesis, metrics.ppl_features_classifier(extractor), space="w",
+        num_samples=12, batch_size=8, seed=3,
+    )["ppl_w_end"]
+    assert results["ppl_w_end_12"] == pytest.approx(direct, rel=1e-6) and direct > 0
+    assert results["ppl_z_end_12"] > 0 and results["ppl_z_end_12"] != results["ppl_w_end_12"]
+    # PPL alone needs no reference features (nor images); the same seed gives the same value.
+    alone = metrics.evaluate.evaluate_with_reference(
+        model, (16, 16, 1), None, extractor, ("ppl_z",), num_samples=12, batch_size=8, seed=3
+    )
+    assert alone == {"ppl_z_end_12": results["ppl_z_end_12"]}
+
+
+def test_ppl_needs_a_mapping_and_a_domain_classifier():
+    reference = np.zeros((4, 8, 8, 1), np.float32)
+    with pytest.raises(ValueError, match="ppl_w'/'ppl_z' need a style-based generator.*ConditionalModel"):
+        metrics.evaluate_generator(ConditionalModel(), reference, tiny_classifier(), ("fid", "ppl_w"))
+    with pytest.raises(ValueError, match="need a domain classifier as extractor.*'pixels'"):
+        metrics.evaluate_generator(tiny_style_gan(), reference, PixelExtractor(), ("ppl_z",))

@@ -8,7 +8,7 @@ from zoo.metrics import evaluate
 
 
 class EvaluationCallback(keras.callbacks.Callback):
-    """Logs FID/KID/IS/accuracy of the model being trained every `every_n_epochs` epochs.
+    """Logs FID/KID/IS/accuracy/PPL of the model being trained every `every_n_epochs` epochs.
 
     On every Nth epoch end, and on the last epoch of `fit`, it runs
     `zoo.metrics.evaluate_generator(self.model, ...)` with a fixed seed (the same noise
@@ -86,6 +86,9 @@ class EvaluationCallback(keras.callbacks.Callback):
         # model and a classifier of its classes.
         if "accuracy" in self.metrics:
             evaluate.check_accuracy(evaluate.num_classes_of(self.model), self.extractor)
+        # PPL needs a StyleGAN (mapping and synthesis) and a domain classifier.
+        if any(m.startswith("ppl_") for m in self.metrics):
+            evaluate.check_ppl(self.model, self.extractor)
 
     def on_epoch_end(self, epoch, logs=None):
         done = epoch + 1

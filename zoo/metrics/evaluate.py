@@ -3,7 +3,9 @@
 Result names carry the protocol, as in stylegan2-ada: `fid_2k` is FID between 2,000
 generated images and the reference set passed in (every reference image is used, so
 the reference set is part of the protocol and goes into each record), `kid_2k` and
-`kid_2k_std`, `is_2k` and `is_2k_std`, `accuracy_2k` and `worst_label_accuracy_2k`.
+`kid_2k_std`, `is_2k` and `is_2k_std`, `accuracy_2k` and `worst_label_accuracy_2k`,
+`ppl_w_end_2k` and `ppl_z_end_2k` (perceptual path length of 2,000 path ends in W or Z,
+style-based generators only; it needs no reference images).
 """
 
 import datetime
@@ -19,11 +21,15 @@ from zoo.metrics.frechet import frechet_distance
 from zoo.metrics.inception_score import inception_score
 from zoo.metrics.kid import kernel_inception_distance
 
-METRICS = ("fid", "kid", "is", "accuracy")
+METRICS = ("fid", "kid", "is", "accuracy", "ppl_w", "ppl_z")
 # Metrics computed from the extractor's features of both sets (the others need only
 # the generated images' probabilities).
 _FEATURE_METRICS = ("fid", "kid")
 IS_SPLITS = 10
+# Perceptual path length: the space of each name; the paths are sampled at their ends ("end").
+_PPL_METRICS = {"ppl_w": "w", "ppl_z": "z"}
+PPL_SAMPLING = "end"
+PPL_BATCH_SIZE = 64
 
 
 def metric_name(metric, num_samples):
@@ -119,7 +125,10 @@ def evaluate_generator(
     Metrics: `"fid"` (Frechet distance of features), `"kid"` (KID mean and std),
     `"is"` (Inception Score, or classifier score with a domain classifier; mean and
     std over 10 splits) and `"accuracy"` (conditional models only: the extractor's
-    classifier accuracy on the requested labels, overall and for the worst label).
+    classifier accuracy on the requested labels, overall and for the worst label),
+    `"ppl_w"` and `"ppl_z"` (style-based models only, with a `ClassifierExtractor`:
+    perceptual path length of `num_samples` path ends in W or Z, from the EMA mapping
+    and synthesis nets and the classifier's normalised features, see `ppl_of`).
 
     For a conditional model the requested labels follow the frequencies of
     `reference_labels` when given (so FID compares like with like), else they are
@@ -146,7 +155,9 @@ def evaluate_generator(
 
     Raises:
         ValueError: on an unknown metric, "accuracy" for an unconditional model or an
-            extractor whose classes are not the model's, or images of another shape.
+            extractor whose classes are not the model's, "ppl_w"/"ppl_z" for a model
+            without a mapping and synthesis or an extractor that is not a domain
+            classifier, or images of another shape.
 
     Example:
     ```python
@@ -163,6 +174,8 @@ def evaluate_generator(
     metrics = check_metrics(metrics)
     if "accuracy" in metrics:  # fail before the slow part
         check_accuracy(num_classes_of(model), extractor)
+    if any(m in _PPL_METRICS for m in metrics):
+        check_ppl(model, extractor)
     reference_images = _reference(reference_images)
     if reference_labels is not None and len(reference_labels) != len(reference_images):
         raise ValueError(
@@ -211,6 +224,25 @@ def evaluate_with_reference(
     num_classes = num_classes_of(model)
     if "accuracy" in metrics:
         check_accuracy(num_classes, extractor)
+    ppl_metrics = [m for m in metrics if m in _PPL_METRICS]
+    if ppl_metrics:
+        check_ppl(model, extractor)
+    results = {}
+    image_metrics = [m for m in metrics if m not in _PPL_METRICS]
+    if image_metrics:
+        results.update(_image_metrics(
+            model, image_shape, reference_features, extractor, image_metrics, num_samples, num_classes,
+            batch_size, seed, reference_labels,
+        ))
+    for metric in ppl_metrics:
+        results.update(ppl_of(model, extractor, _PPL_METRICS[metric], num_samples, batch_size=batch_size, seed=seed))
+    return results
+
+
+def _image_metrics(
+    model, image_shape, reference_features, extractor, metrics, num_samples, num_classes, batch_size, seed,
+    reference_labels,
+):
     labels = None
     if num_classes is not None:
         # A stream of its own: drawn from the noise's stream, labels would correlate with z.
@@ -240,6 +272,59 @@ def evaluate_with_reference(
             results[name] = accuracy["accuracy"]
             results[metric_name("worst_label_accuracy", num_samples)] = accuracy["worst_label_accuracy"]
     return results
+
+
+def check_ppl(model, extractor):
+    """Raises ValueError unless PPL can be measured: a style-based model and a domain classifier.
+
+    PPL needs the model's mapping and synthesis nets apart (`ema_mapping` and
+    `ema_synthesis`, as a `zoo.models.StyleGAN` checkpoint has) and differentiable,
+    normalised features: a `ClassifierExtractor` (`--extractor model.keras`).
+    """
+    from zoo.metrics.extractors import ClassifierExtractor
+
+    missing = [a for a in ("ema_mapping", "ema_synthesis") if getattr(model, a, None) is None]
+    if missing:
+        raise ValueError(
+            "metrics 'ppl_w'/'ppl_z' need a style-based generator with a mapping and a synthesis net "
+            f"(a zoo.models.StyleGAN checkpoint, with ema_mapping and ema_synthesis); "
+            f"{type(model).__name__} has no {', '.join(missing)} (exports are not supported: evaluate "
+            "the training checkpoint)"
+        )
+    if not isinstance(extractor, ClassifierExtractor):
+        raise ValueError(
+            "metrics 'ppl_w'/'ppl_z' need a domain classifier as extractor (a ClassifierExtractor, "
+            f"--extractor model.keras); got {getattr(extractor, 'name', type(extractor).__name__)!r}"
+        )
+
+
+def ppl_of(model, extractor, space, num_samples, batch_size=PPL_BATCH_SIZE, seed=0):
+    """Perceptual path length of a StyleGAN's EMA nets, named by protocol (`ppl_w_end_2k`).
+
+    Args:
+        model: `zoo.models.StyleGAN` (`ema_mapping`, `ema_synthesis`).
+        extractor: `ClassifierExtractor`, whose normalised features measure the distance
+            (`zoo.metrics.ppl_features_classifier`).
+        space: "w" or "z".
+        num_samples: int >= 1, path ends measured.
+        batch_size: int, at most this many pairs (capped at 64) per synthesis call.
+        seed: int, seed of the codes and noise.
+
+    Returns:
+        dict `{"ppl_<space>_end_<n>": float}`.
+
+    Reference: Karras et al., "A Style-Based Generator Architecture for Generative
+    Adversarial Networks", CVPR 2019, sec. 4.2.
+    """
+    from zoo.metrics.ppl import perceptual_path_length, ppl_features_classifier, ppl_name
+
+    check_ppl(model, extractor)
+    result = perceptual_path_length(
+        model.ema_mapping, model.ema_synthesis, ppl_features_classifier(extractor), space=space,
+        num_samples=num_samples, sampling=PPL_SAMPLING, batch_size=min(int(batch_size), PPL_BATCH_SIZE),
+        seed=0 if seed is None else seed,
+    )
+    return {metric_name(ppl_name(space, PPL_SAMPLING), num_samples): float(result[ppl_name(space, PPL_SAMPLING)])}
 
 
 def append_jsonl(path, record):
