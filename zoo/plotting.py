@@ -227,7 +227,8 @@ def save_style_figures(model, directory, num_images, seed, truncation_psi=1.0, t
 
     if isinstance(num_images, bool) or not isinstance(num_images, (int, np.integer)) or num_images < 1:
         raise ValueError(f"num_images must be an int >= 1, got {num_images!r}")
-    if truncation_cutoff is not None and (not isinstance(truncation_cutoff, (int, np.integer)) or truncation_cutoff < 1):
+    integer = isinstance(truncation_cutoff, (int, np.integer)) and not isinstance(truncation_cutoff, bool)
+    if truncation_cutoff is not None and (not integer or truncation_cutoff < 1):
         raise ValueError(f"truncation_cutoff must be None or an int >= 1, got {truncation_cutoff!r}")
     n = int(num_images)
     z = np.random.default_rng(seed).standard_normal((3 * n, model.latent_dim)).astype("float32")
