@@ -247,3 +247,46 @@ def test_fit_under_mixed_bfloat16(case):
     samples = np.asarray(sample(model), dtype="float32")
     assert samples.shape[0] == BATCH or samples.shape[1] == BATCH
     assert np.all(np.isfinite(samples)), f"{case}: non-finite samples"
+
+
+# -- the same fits with nets whose outputs are bfloat16 ----------------------------------
+# zoo's nets cast their outputs to float32; a user's nets may not (keras.io's do not). Each
+# listed builder's nets get a linear Activation on every output, which casts it to bfloat16.
+
+BFLOAT16_OUTPUTS = {
+    "gan_non_saturating": ("dcgan_generator", "dcgan_discriminator"),
+    "conditional_projection": ("dcgan_generator", "dcgan_discriminator"),
+    "conditional_auxiliary": ("dcgan_generator", "dcgan_discriminator"),
+    "semi_supervised_gan": ("sgan_generator", "sgan_discriminator"),
+    "autoencoder": ("mlp_encoder", "mlp_decoder"),
+    "vae": ("mlp_encoder", "mlp_decoder"),
+    "vae_gan": ("conv_encoder", "conv_decoder", "dcgan_discriminator"),
+    "pix2pix": ("unet_generator", "patch_discriminator"),
+    "cycle_gan": ("resnet_generator", "patch_discriminator"),
+    "co_gan": ("cogan_generators", "cogan_discriminators"),
+    "progressive_gan": ("progan_generator", "progan_discriminator"),
+    "style_gan2": ("style_mapping", "stylegan2_discriminator"),
+}
+
+
+def bfloat16_outputs(net):
+    outputs = [keras.layers.Activation("linear", name=f"{net.name}_output_{i}")(o) for i, o in enumerate(net.outputs)]
+    return keras.Model(net.inputs, outputs if len(outputs) > 1 else outputs[0], name=net.name)
+
+
+@pytest.mark.parametrize(
+    "case", [name if name == "vae" else pytest.param(name, marks=slow) for name in BFLOAT16_OUTPUTS]
+)
+def test_fit_under_mixed_bfloat16_with_bfloat16_net_outputs(case, monkeypatch):
+    for builder in BFLOAT16_OUTPUTS[case]:
+        build = getattr(nets, builder)
+
+        def wrapped(*args, _build=build, **kwargs):
+            built = _build(*args, **kwargs)
+            return tuple(map(bfloat16_outputs, built)) if isinstance(built, tuple) else bfloat16_outputs(built)
+
+        monkeypatch.setattr(nets, builder, wrapped)
+    model = CASES[case]()[0]
+    wrapped_nets = [getattr(model, name) for name in model.NETS]
+    assert any(output.dtype == "bfloat16" for net in wrapped_nets for output in net.outputs)
+    test_fit_under_mixed_bfloat16(case)
