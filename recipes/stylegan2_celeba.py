@@ -85,15 +85,10 @@ def parse_args(argv):
 
 def training_data(args):
     """Endless batches of faces in [-1, 1]."""
-    options = {"batch_size": args.batch_size, "image_size": args.resolution, "seed": args.seed}
-    if args.smoke:
-        dataset = zoo.data.load("lfw_faces", **options)
-    elif args.data:
-        dataset = zoo.data.image_folder(args.data, **options, cache=False)
-    else:
-        # Above 64 px CelebA does not fit an in-memory cache (2 GB at 64 px).
-        dataset = zoo.data.load("celeb_a", **options, data_dir=args.data_dir, cache=args.resolution <= 64)
-    return dataset.repeat()
+    source = "lfw_faces" if args.smoke else args.data or "celeb_a"
+    return zoo.data.face_images(
+        source, args.resolution, batch_size=args.batch_size, seed=args.seed, data_dir=args.data_dir
+    )
 
 
 def main(argv=None):

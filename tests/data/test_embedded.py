@@ -109,3 +109,20 @@ def test_lfw_faces_default_shape_and_range():
 def test_lfw_faces_has_no_labels():
     with pytest.raises(ValueError, match="with_labels"):
         embedded.lfw_faces(with_labels=True)
+
+
+def test_face_images_from_the_embedded_faces_or_a_folder(tmp_path):
+    from PIL import Image
+
+    import zoo
+
+    faces = zoo.data.face_images("lfw_faces", image_size=16, batch_size=4, seed=0)
+    batch = next(iter(faces)).numpy()
+    assert batch.shape == (4, 16, 16, 1) and batch.min() >= -1 and batch.max() <= 1 and batch.std() > 0.05
+    assert len(list(faces.take(300))) == 300  # repeated
+    for i in range(3):
+        Image.fromarray(np.full((20, 20, 3), 40 * i, "uint8")).save(tmp_path / f"{i}.png")
+    folder = next(iter(zoo.data.face_images(str(tmp_path), image_size=8, batch_size=2, seed=0))).numpy()
+    assert folder.shape == (2, 8, 8, 3)
+    with pytest.raises(ValueError, match="celeb_a"):
+        zoo.data.face_images("no_such_faces", image_size=8)

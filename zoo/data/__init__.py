@@ -9,6 +9,8 @@ The 2-D Gaussian mixtures of the mode-collapse experiments (:func:`toy_dataset`,
 :data:`TOY_DISTRIBUTIONS`) yield points, not images, and are not registered in :data:`DATASETS`.
 """
 
+import os
+
 from zoo.data.color import AB_SCALE, L_SCALE, lab_to_rgb, model_lab_to_rgb, rgb_to_lab, rgb_to_model_lab, rotate_hue
 from zoo.data.colorization import PHOTO_SPLITS, embedded_photos, lab_pairs
 from zoo.data.embedded import digits, lfw_faces
@@ -77,6 +79,36 @@ def load(name, **kwargs):
     return _loader(name)(**kwargs)
 
 
+def face_images(source, image_size, batch_size=32, seed=None, data_dir=None):
+    """Endless batches of face images in [-1, 1] for the face recipes (ProGAN, StyleGAN).
+
+    Args:
+        source: "celeb_a" (tfds; cached in memory up to 64 px, since larger
+            images do not fit: about 2 GB at 64 px), "lfw_faces" (embedded,
+            offline) or the path of a folder of images (e.g. FFHQ; not cached).
+        image_size: int, square side the images are resized to.
+        batch_size: int. Default 32.
+        seed: int or None, shuffling seed.
+        data_dir: tfds data directory for "celeb_a". Default None.
+
+    Returns:
+        A repeated `tf.data.Dataset` of float32 `(batch, image_size, image_size, C)`.
+
+    Example:
+        >>> faces = face_images("lfw_faces", image_size=16, batch_size=4, seed=0)
+    """
+    options = {"batch_size": batch_size, "image_size": image_size, "seed": seed}
+    if os.path.isdir(str(source)):
+        dataset = image_folder(source, **options, cache=False)
+    elif source == "lfw_faces":
+        dataset = load("lfw_faces", **options)
+    elif source == "celeb_a":
+        dataset = load("celeb_a", **options, data_dir=data_dir, cache=image_size <= 64)
+    else:
+        raise ValueError(f"source must be 'celeb_a', 'lfw_faces' or a folder of images; got {source!r}")
+    return dataset.repeat()
+
+
 def describe(name):
     """One-line description of a registered dataset, for ``zoo list``.
 
@@ -118,6 +150,7 @@ __all__ = [
     "describe",
     "digits",
     "embedded_photos",
+    "face_images",
     "fashion_mnist",
     "finalize",
     "grid_modes",
