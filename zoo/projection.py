@@ -34,6 +34,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from zoo.nets.stylegan import noise_layers as find_noise_layers
+
 SPACES = ("w", "w+")
 
 # The noise regulariser stops downsampling a noise map at this size (Karras et al.
@@ -61,9 +63,8 @@ Fields:
 def noise_layers(synthesis):
     """The noise layers of a synthesis net, in the order the data flows through them.
 
-    Every layer with a `noise_const` attribute, nested models searched too: the
-    traversal of `zoo.nets.noise_layers`, but by the contract rather than by
-    class, so stand-ins and other noise layers count.
+    `zoo.nets.noise_layers` (every layer with `noise_mode` and `noise_const`,
+    nested models searched too), with the shape of each `noise_const` checked.
 
     Args:
         synthesis: `keras.Model`.
@@ -73,22 +74,18 @@ def noise_layers(synthesis):
 
     Raises:
         ValueError: if `synthesis` is not a `keras.Model`, or a layer's
-            `noise_const` is not `(1, H, W, 1)` or it has no `noise_mode`.
+            `noise_const` is not `(1, H, W, 1)`.
     """
     if not isinstance(synthesis, keras.Model):
         raise ValueError(f"synthesis must be a keras.Model; got {type(synthesis).__name__}")
-    found = []
-    for layer in synthesis.layers:
-        if hasattr(layer, "noise_const"):
-            shape = tuple(layer.noise_const.shape)
-            if len(shape) != 4 or shape[0] != 1 or shape[3] != 1 or not hasattr(layer, "noise_mode"):
-                raise ValueError(
-                    f"noise layer {layer.name!r} must hold noise_const (1, H, W, 1) and noise_mode; "
-                    f"got noise_const {shape}"
-                )
-            found.append(layer)
-        elif isinstance(layer, keras.Model):
-            found.extend(noise_layers(layer))
+    found = find_noise_layers(synthesis)
+    for layer in found:
+        shape = tuple(layer.noise_const.shape)
+        if len(shape) != 4 or shape[0] != 1 or shape[3] != 1:
+            raise ValueError(
+                f"noise layer {layer.name!r} must hold noise_const (1, H, W, 1) and noise_mode; "
+                f"got noise_const {shape}"
+            )
     return found
 
 

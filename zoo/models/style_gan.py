@@ -9,6 +9,7 @@ from keras import ops
 
 from zoo import losses, plotting
 from zoo.models.base import MultiOptimizerModel
+from zoo.nets.stylegan import noise_layers
 
 # Style layers by resolution, as in the StyleGAN paper's figure 3 (two ws per
 # resolution from 4x4 on): coarse 4^2-8^2, middle 16^2-32^2, fine 64^2 and up.
@@ -18,20 +19,6 @@ STYLE_RANGES = {"coarse": (0, 4), "middle": (4, 8), "fine": (8, None)}
 TRUNCATION_SWEEP_PSIS = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)
 
 NOISE_MODES = {"random": 0.0, "const": 1.0}
-
-
-def noise_layers(net):
-    """The layers of `net` (nested models included) holding `noise_mode` and `noise_const`.
-
-    These are `zoo.layers.NoiseInjection` layers or anything with the same contract.
-    """
-    found, stack = [], list(getattr(net, "layers", []))[::-1]
-    while stack:
-        layer = stack.pop()
-        if hasattr(layer, "noise_mode") and hasattr(layer, "noise_const"):
-            found.append(layer)
-        stack.extend(list(getattr(layer, "layers", []))[::-1])
-    return found
 
 
 @contextlib.contextmanager

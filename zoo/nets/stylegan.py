@@ -76,7 +76,7 @@ def _scaled_sum(x, t, name):
 
 
 def noise_layers(synthesis):
-    """The `zoo.layers.NoiseInjection` layers of a synthesis net, input side first.
+    """The noise layers of a synthesis net (`zoo.layers.NoiseInjection`), input side first.
 
     Searches nested models too. Projection sets each layer's `noise_mode` to 1
     and optimises its `noise_const`; fixing every `noise_mode` at 1 makes the
@@ -99,7 +99,9 @@ def noise_layers(synthesis):
         raise ValueError(f"synthesis must be a keras.Model, got {type(synthesis).__name__}")
     found = []
     for layer in synthesis.layers:
-        if isinstance(layer, NoiseInjection):
+        # By the contract (`noise_mode` and `noise_const`), so that stand-ins and
+        # other noise layers count: `StyleGAN`, projection and PPL use this too.
+        if hasattr(layer, "noise_mode") and hasattr(layer, "noise_const"):
             found.append(layer)
         elif isinstance(layer, keras.Model):
             found.extend(noise_layers(layer))
