@@ -43,6 +43,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
+import zoo.device  # noqa: E402
 import zoo.layers  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -99,6 +100,10 @@ def parse_args(argv):
     parser.add_argument(
         "--threads", type=int, default=None,
         help="TensorFlow threads (default: its own choice); 1 lets two seeds run side by side on 2 cores",
+    )
+    parser.add_argument(
+        "--precision", default="float32", choices=["float32", "mixed_bfloat16", "auto"],
+        help="Keras dtype policy for both nets (auto: zoo.device's choice for this machine)",
     )
     parser.add_argument("--quick", action="store_true", help="seconds: tiny nets, 1 epoch, 1 seed")
     parser.add_argument("--output", type=Path, default=None)
@@ -234,6 +239,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parse_args(argv)
     _shared.limit_threads(args.threads)
+    args.precision = zoo.device.set_precision(args.precision)
     _shared.read_results(args.output, BENCHMARK)  # fail now rather than after the runs
     started = time.perf_counter()
     pool, test = load(args.data, args.limit)
