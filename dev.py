@@ -4,6 +4,7 @@
     python3 dev.py demo    # venv + install, train DCGAN on embedded digits, sample grid, export
     python3 dev.py test    # venv + install, run the test suite (slow tests: --slow)
     python3 dev.py bench   # venv + install, run the benchmarks (results in benchmarks/results/)
+    python3 dev.py shipped # venv + install, remake and score the exports shipped in saved_models/
 
 The virtualenv is `.venv/` beside this file; it is (re)installed when
 setup.cfg or pyproject.toml change. Extra arguments after `test` go to pytest.
@@ -104,7 +105,14 @@ def bench(args):
         run([PYTHON, os.path.join("benchmarks", script), *args], env={**env(), "PYTHONPATH": ROOT})
 
 
-JOBS = {"demo": demo, "test": test, "bench": bench}
+def shipped(args):
+    # Trains each shipped export with the exact command in benchmarks/shipped_exports.py
+    # (about 15 CPU-minutes), replaces saved_models/<name>/1 and scores every export.
+    run([PYTHON, os.path.join("benchmarks", "shipped_exports.py"), "--make", "--force", *args],
+        env={**env(), "PYTHONPATH": ROOT})
+
+
+JOBS = {"demo": demo, "test": test, "bench": bench, "shipped": shipped}
 
 
 def main():
