@@ -36,6 +36,7 @@ Variants:
 
 Protocol: every variant of every model is built and warmed up (a first `fit` that traces it),
 then rounds run every (model, variant) once in a fixed order, `--runs` rounds: A B C A B C ...
+(with `--rotate` the variants' order turns by one each round: A B C, B C A, C A B, ...).
 A run is one `fit` of `--steps` steps on cached synthetic batches; images/s =
 steps * batch / (start of training to end of the last step). Each round ends with a few
 float32 and bfloat16 `tf.linalg.matmul`s (the ceilings, under the same load). Reported:
@@ -581,36 +582,38 @@ def measure_first_step(model_name, variant, args):
 # -- summary ---------------------------------------------------------------------------
 
 
-def summarise(variants, ceilings):
-    base = [r["images_per_second"] for r in variants[BASELINE]["runs"]] if BASELINE in variants else None
+def summarise(variants, ceilings, baseline=BASELINE):
+    """Adds medians, ratios against `baseline` (plain, else the first variant) and ceiling shares."""
+    base = [r["images_per_second"] for r in variants[baseline]["runs"]]
     for v in variants.values():
         per_run = [r["images_per_second"] for r in v["runs"]]
         v["median_images_per_second"] = statistics.median(per_run)
+        steady = [r.get("steady_images_per_second") for r in v["runs"]]
+        v["median_steady_images_per_second"] = None if None in steady else statistics.median(steady)
         v["achieved_gflop_per_second"] = v["median_images_per_second"] * v["train_step_gflop_per_image"]
         v["share_of_matmul_ceiling"] = {
             dtype: v["achieved_gflop_per_second"] / c for dtype, c in ceilings.items()
         }
-        v["ratio_of_medians"] = v["median_images_per_second"] / statistics.median(base) if base else None
-        v["round_ratios"] = [x / y for x, y in zip(per_run, base)] if base else None
-        v["median_of_round_ratios"] = statistics.median(v["round_ratios"]) if base else None
+        v["ratio_of_medians"] = v["median_images_per_second"] / statistics.median(base)
+        v["round_ratios"] = [x / y for x, y in zip(per_run, base)]
+        v["median_of_round_ratios"] = statistics.median(v["round_ratios"])
 
 
 def print_table(record):
     ceilings = {d: m["median_gflop_per_second"] for d, m in record["matmul"].items()}
     header = (
-        f"{'model':<9} {'variant':<13} {'img/s':>8} {'vs plain':>8} {'rnd ratio':>9} "
+        f"{'model':<9} {'variant':<15} {'img/s':>8} {'vs ' + record['baseline']:>12} {'rnd ratio':>9} "
         f"{'GFLOP/s':>8} {'%fp32':>6} {'%bf16':>6} {'1st step':>8}"
     )
     print(header)
     print("-" * len(header))
     for model_name, m in record["models"].items():
         for name, v in m["variants"].items():
-            vs = "-" if v["ratio_of_medians"] is None else f"{v['ratio_of_medians']:.2f}"
-            rr = "-" if v["median_of_round_ratios"] is None else f"{v['median_of_round_ratios']:.2f}"
+            vs, rr = f"{v['ratio_of_medians']:.2f}", f"{v['median_of_round_ratios']:.2f}"
             first = m.get("first_step", {}).get(name, {}).get("time_to_first_step_seconds")
             share = v["share_of_matmul_ceiling"]
             print(
-                f"{model_name:<9} {name:<13} {v['median_images_per_second']:>8.2f} {vs:>8} {rr:>9} "
+                f"{model_name:<9} {name:<15} {v['median_images_per_second']:>8.2f} {vs:>12} {rr:>9} "
                 f"{v['achieved_gflop_per_second']:>8.1f} {100 * share['float32']:>5.1f}% "
                 f"{100 * share['bfloat16']:>5.1f}% {'-' if first is None else f'{first:.1f} s':>8}"
             )
@@ -651,6 +654,8 @@ def parse_args(argv):
     parser.add_argument("--matmul-reps", type=int, default=3, help="matmuls per dtype per round (default 3)")
     parser.add_argument("--first-step", action=argparse.BooleanOptionalAction, default=True,
                         help="time to first step in a fresh process per variant (default on)")
+    parser.add_argument("--rotate", action="store_true",
+                        help="rotate the variants' order by one every round (A B C, B C A, ...)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--quick", action="store_true", help="smoke check: 1 round of 1 step at batch 4")
@@ -734,7 +739,8 @@ def main(argv=None):
         for model_name in args.models:
             batch = record_models[model_name]["settings"]["batch_size"]
             steps = steps_for(model_name, args)
-            for variant in args.variants:
+            shift = round_index % len(args.variants) if args.rotate else 0
+            for variant in args.variants[shift:] + args.variants[:shift]:
                 key = (model_name, variant)
                 t = dcgan64.timed_fit(models[key], datasets[key], steps)
                 run = {
@@ -743,6 +749,11 @@ def main(argv=None):
                     "loop_seconds": t["loop_seconds"],
                     "fit_seconds": t["fit_seconds"],
                     "step_seconds": t["step_seconds"],
+                    # Without each fit call's first step, which pays for the new iterator.
+                    "steady_images_per_second": (
+                        (len(t["step_seconds"]) - 1) * batch * (steps // len(t["step_seconds"]))
+                        / sum(t["step_seconds"][1:]) if len(t["step_seconds"]) > 1 else None
+                    ),
                     "load_average_1min": os.getloadavg()[0],
                 }
                 record_models[model_name]["variants"][variant]["runs"].append(run)
@@ -752,8 +763,9 @@ def main(argv=None):
             matmul_runs[dtype].extend(matmul_gflops(a, b) for _ in range(args.matmul_reps))
 
     ceilings = {dtype: statistics.median(v) for dtype, v in matmul_runs.items()}
+    baseline = BASELINE if BASELINE in args.variants else args.variants[0]
     for entry in record_models.values():
-        summarise(entry["variants"], ceilings)
+        summarise(entry["variants"], ceilings, baseline)
 
     if args.first_step:
         # After the timed rounds, so that these processes never overlap a timed run.
@@ -780,6 +792,7 @@ def main(argv=None):
             "matmul_size": args.matmul_size,
             "matmul_reps": args.matmul_reps,
             "seed": args.seed,
+            "rotate": args.rotate,
             "quick": args.quick,
             "command": " ".join([Path(__file__).name, *argv]),
         },
@@ -794,8 +807,8 @@ def main(argv=None):
             "analytic: conv/dense MACs x 2 per forward pass; forward+backward = 3 forward passes; "
             "passes per image listed per variant (generator_passes, discriminator_passes)"
         ),
-        "order": {"models": list(args.models), "variants": list(args.variants)},
-        "baseline": BASELINE if BASELINE in args.variants else None,
+        "order": {"models": list(args.models), "variants": list(args.variants), "rotate": args.rotate},
+        "baseline": baseline,
         "matmul": {
             dtype: {"gflop_per_second": runs, "median_gflop_per_second": ceilings[dtype]}
             for dtype, runs in matmul_runs.items()
