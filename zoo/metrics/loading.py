@@ -26,7 +26,8 @@ class ExportedGenerator:
 
     Raises:
         FileNotFoundError: if there is no SavedModel at `path`.
-        ValueError: if the export takes labels but its metadata has no `num_classes`.
+        ValueError: if the export takes no noise (an image-to-image export), or takes
+            labels but its metadata has no `num_classes`.
     """
 
     def __init__(self, path):
@@ -39,6 +40,11 @@ class ExportedGenerator:
         self._loaded = tf.saved_model.load(self.path)
         self._serve = self._loaded.signatures["serving_default"]
         inputs = self._serve.structured_input_signature[1]
+        if "noise" not in inputs:  # e.g. an image-to-image export (`images` in)
+            raise ValueError(
+                f"{self.path} is not a generator export: its serving_default takes {sorted(inputs)}, not noise "
+                "(call an image-to-image export with images, e.g. zoo.serving.ServingClient.translate)"
+            )
         self.latent_dim = int(inputs["noise"].shape[-1])
         num_classes = self.metadata.get("num_classes")
         if "labels" in inputs and not isinstance(num_classes, int):
