@@ -63,7 +63,7 @@ SHIPPED = {
         "what": "DCGAN (Radford et al. 2016), 32x32x1 digits, noise 100, EMA generator",
         "kind": "generator",
         "command": [
-            "zoo", "train", "dcgan", "--dataset", "digits", "--epochs", "60", "--batch-size", "64",
+            "zoo", "train", "dcgan", "--dataset", "digits", "--epochs", "150", "--batch-size", "64",
             "--base-filters", "32", "--ema-momentum", "0.995", "--seed", "0", "--precision", "float32",
             "--run-dir", "runs/shipped/digits_dcgan", "--no-resume", "--quiet",
             "--export", "digits_dcgan", "--base-path", "saved_models",
