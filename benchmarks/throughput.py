@@ -692,7 +692,10 @@ def steps_for(model_name, args):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parse_args(argv)
-    limit_threads(args.threads)
+    try:
+        limit_threads(args.threads)
+    except RuntimeError:  # TensorFlow already running in this process (tests): keep its threads
+        print(f"note: --threads {args.threads} ignored, TensorFlow is already initialised", flush=True)
     if args.first_step_child:
         model_name, variant = args.first_step_child.split(":")
         first_step_child(model_name, variant, args)
