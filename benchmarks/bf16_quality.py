@@ -212,17 +212,17 @@ def run_mnist(args, figure_dir):
         train_images, train_labels = train_images[:500], train_labels[:500]
         test_images, test_labels = test_images[:200], test_labels[:200]
     start, cpu_start = time.perf_counter(), time.process_time()
-    keras.utils.set_random_seed(args.seeds[0])
+    keras.utils.set_random_seed(args.judge_seed)
     floor_images = train_images[: len(test_images)]
     judge = zoo.metrics.train_domain_classifier(
         train_images[len(test_images):], train_labels[len(test_images):], num_classes=mnist_cgan.NUM_CLASSES,
-        epochs=args.classifier_epochs, seed=args.seeds[0], verbose=0,
+        epochs=args.classifier_epochs, seed=args.judge_seed, verbose=0,
     )
     extractor = zoo.metrics.ClassifierExtractor(judge)
     floor = zoo.metrics.frechet_distance(extractor.features(floor_images), extractor.features(test_images))
     judge_info = {
         "held_out_accuracy": float(np.mean(extractor.probabilities(test_images).argmax(-1) == test_labels)),
-        "fid_floor": floor, "epochs": args.classifier_epochs, "precision": "float32",
+        "fid_floor": floor, "epochs": args.classifier_epochs, "seed": args.judge_seed, "precision": "float32",
         "wall_seconds": round(time.perf_counter() - start, 1), "cpu_seconds": round(time.process_time() - cpu_start, 1),
     }
     print(f"judge: held-out accuracy {judge_info['held_out_accuracy']:.4f}, FID floor {floor:.3f}", flush=True)
@@ -276,6 +276,57 @@ def _mnist_one(train_images, train_labels, test_images, test_labels, judge, extr
     return record, grid
 
 
+# -- pooling records --------------------------------------------------------------------
+
+
+def pooled(records):
+    """`compare` over the runs of several records (e.g. seeds run in separate invocations).
+
+    Mode runs are grouped by variant, dataset and steps; MNIST runs by steps, and only
+    records whose judge has the same FID floor (the same judge) are pooled.
+
+    Args:
+        records: list of dicts, records of this benchmark (quick ones are skipped).
+
+    Returns:
+        dict, "mode" and "mnist" -> group -> score -> comparison (see `compare`).
+
+    Raises:
+        ValueError: if MNIST records with different judges would be pooled.
+    """
+    mode = [r for rec in records if rec.get("part") == "mode" and not rec.get("quick") for r in rec["runs"]]
+    mnist_records = [rec for rec in records if rec.get("part") == "mnist" and not rec.get("quick")]
+    floors = {round(rec["judge"]["fid_floor"], 6) for rec in mnist_records}
+    if len(floors) > 1:
+        raise ValueError(f"MNIST records have different judges (FID floors {sorted(floors)}); pool one judge only")
+    mnist = [dict(r, steps=r["steps"]) for rec in mnist_records for r in rec["runs"]]
+    return {
+        "mode": compare(mode, MODE_SCORES + ("train_cpu_seconds", "train_wall_seconds"),
+                        key=lambda r: f"{r['variant']}/{r['dataset']}/{r['steps']} steps"),
+        "mnist": compare(mnist, MNIST_SCORES + ("train_cpu_seconds", "train_wall_seconds"),
+                         key=lambda r: f"cgan28/{r['steps']} steps"),
+    }
+
+
+def markdown(pool):
+    """One table row per (group, score): float32 and bf16 mean [min, max], mean difference, verdict."""
+    lines = ["| runs | score | seeds | float32 mean [min, max] | bf16 mean [min, max] | bf16 - fp32 | "
+             "within fp32 spread |", "|---|---|---|---|---|---|---|"]
+    for part, groups in pool.items():
+        for group, entry in groups.items():
+            for score, stats in entry.items():
+                if score == "seeds" or "mean" not in stats["float32"] or "mean" not in stats["mixed_bfloat16"]:
+                    continue
+                cells = [
+                    f"{stats[p]['mean']:.4g} [{stats[p]['min']:.4g}, {stats[p]['max']:.4g}]" for p in PRECISIONS
+                ]
+                difference = stats.get("mean_difference", (stats["differences"] or [float("nan")])[0])
+                verdict = {True: "yes", False: "no", None: "one seed"}[stats["within_float32_range"]]
+                lines.append(f"| {group} | {score} | {len(entry['seeds'])} | {cells[0]} | {cells[1]} | "
+                             f"{difference:+.4g} | {verdict} |")
+    return "\n".join(lines)
+
+
 # -- command line -----------------------------------------------------------------------
 
 
@@ -288,11 +339,15 @@ def parse_args(argv):
     parser.add_argument("--mode-steps", type=int, default=10_000, help="generator updates per mode run")
     parser.add_argument("--mnist-steps", type=int, default=800, help="generator steps per MNIST run")
     parser.add_argument("--mnist-seeds", type=int, default=1, help="the first K of --seeds for MNIST")
+    parser.add_argument("--judge-seed", type=int, default=0,
+                        help="seed of the MNIST judge, the same for every run so records can be pooled")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--classifier-epochs", type=int, default=12)
     parser.add_argument("--data-dir", default=mnist_cgan.default_data_dir())
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra- and inter-op threads (0: default)")
     parser.add_argument("--quick", action="store_true", help="seconds: few steps, seed 0, own output file")
+    parser.add_argument("--pool", action="store_true",
+                        help="train nothing: print the comparison pooled over the records in --output")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     unknown = [v for v in args.mode_variants if v not in mode_coverage.VARIANTS]
@@ -318,6 +373,10 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.pool:
+        table = markdown(pooled(_shared.read_results(args.output, BENCHMARK)["records"]))
+        print(table)
+        return table
     threads_limited = True
     try:
         _shared.limit_threads(args.threads)

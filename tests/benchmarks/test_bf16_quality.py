@@ -108,3 +108,21 @@ def test_quick_run_records_both_parts(bench, tmp_path):
     assert mnist["judge"]["precision"] == "float32" and mnist["held_out_images"] == 200
     assert Path(mnist["figures"]["side_by_side"]).is_file()
     assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_pooled_joins_records_and_refuses_two_judges(bench):
+    def mnist_record(seed, fid32, fid16, floor=9.0):
+        runs = [dict(precision=p, seed=seed, steps=800, fid=f, fid_over_floor=f / floor, accuracy=0.9,
+                     worst_label_accuracy=0.8, train_cpu_seconds=100.0, train_wall_seconds=200.0)
+                for p, f in zip(bench.PRECISIONS, (fid32, fid16))]
+        return {"part": "mnist", "quick": False, "judge": {"fid_floor": floor}, "runs": runs}
+
+    records = [mnist_record(0, 20.0, 21.0), mnist_record(1, 24.0, 22.0), dict(mnist_record(2, 1, 99), quick=True)]
+    pool = bench.pooled(records)
+    fid = pool["mnist"]["cgan28/800 steps"]["fid"]
+    assert pool["mnist"]["cgan28/800 steps"]["seeds"] == [0, 1]  # the quick record is left out
+    assert fid["differences"] == [1.0, -2.0] and fid["within_float32_range"] is True
+    table = bench.markdown(pool)
+    assert "| cgan28/800 steps | fid | 2 | 22 [20, 24] | 21.5 [21, 22] | -0.5 | yes |" in table
+    with pytest.raises(ValueError, match="judges"):
+        bench.pooled(records[:1] + [mnist_record(1, 24.0, 22.0, floor=8.0)])
