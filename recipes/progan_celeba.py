@@ -53,8 +53,8 @@ def parse_args(argv):
     parser.add_argument("--fmap-max", type=int, default=512)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--d-learning-rate", type=float, default=None,
-                        help="the critic's rate (default: --learning-rate, as in the paper); narrow CPU-sized "
-                             "nets learn with a faster critic, e.g. 5e-3")
+                        help="the critic's rate (default: --learning-rate, as in the paper); narrow nets on short CPU "
+                             "schedules need a faster critic, e.g. 4e-3 (benchmarks/progan_mnist.py)")
     parser.add_argument("--beta-1", type=float, default=0.0)
     parser.add_argument("--beta-2", type=float, default=0.99)
     parser.add_argument("--epsilon", type=float, default=1e-8)
