@@ -347,7 +347,8 @@ def parse_args(argv):
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra- and inter-op threads (0: default)")
     parser.add_argument("--quick", action="store_true", help="seconds: few steps, seed 0, own output file")
     parser.add_argument("--pool", action="store_true",
-                        help="train nothing: print the comparison pooled over the records in --output")
+                        help="train nothing: print the comparison pooled over the records in --output "
+                        "and append it as a `pooled` record")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     unknown = [v for v in args.mode_variants if v not in mode_coverage.VARIANTS]
@@ -374,8 +375,18 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     if args.pool:
-        table = markdown(pooled(_shared.read_results(args.output, BENCHMARK)["records"]))
+        records = _shared.read_results(args.output, BENCHMARK)["records"]
+        pool = pooled(records)
+        table = markdown(pool)
         print(table)
+        _shared.append_record(args.output, {
+            "benchmark": BENCHMARK, "part": "pooled",
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "command": "PYTHONPATH=. .venv/bin/python benchmarks/bf16_quality.py "
+            + " ".join(sys.argv[1:] if argv is None else argv),
+            "pooled_records": [r["date"] for r in records if r.get("part") in PARTS and not r.get("quick")],
+            "comparison": pool, "table": table,
+        }, BENCHMARK)
         return table
     threads_limited = True
     try:

@@ -126,3 +126,17 @@ def test_pooled_joins_records_and_refuses_two_judges(bench):
     assert "| cgan28/800 steps | fid | 2 | 22 [20, 24] | 21.5 [21, 22] | -0.5 | yes |" in table
     with pytest.raises(ValueError, match="judges"):
         bench.pooled(records[:1] + [mnist_record(1, 24.0, 22.0, floor=8.0)])
+
+
+def test_pool_option_appends_a_pooled_record(bench, tmp_path):
+    output = tmp_path / "bf16_quality.json"
+    run = dict(steps=800, fid=20.0, fid_over_floor=2.0, accuracy=0.9, worst_label_accuracy=0.8,
+               train_cpu_seconds=100.0, train_wall_seconds=200.0)
+    record = {"part": "mnist", "quick": False, "date": "d0", "judge": {"fid_floor": 10.0},
+              "runs": [dict(run, precision="float32", seed=0), dict(run, precision="mixed_bfloat16", seed=0, fid=25.0)]}
+    output.write_text(json.dumps({"benchmark": "bf16_quality", "records": [record]}))
+    table = bench.main(["--pool", "--output", str(output)])
+    assert "| cgan28/800 steps | fid | 1 | 20 [20, 20] | 25 [25, 25] | +5 | one seed |" in table
+    pooled_record = json.loads(output.read_text())["records"][-1]
+    assert pooled_record["part"] == "pooled" and pooled_record["pooled_records"] == ["d0"]
+    assert pooled_record["comparison"]["mnist"]["cgan28/800 steps"]["fid"]["differences"] == [5.0]
