@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmark scripts: machine description and atomic JSON results."""
+"""Helpers shared by the benchmark scripts: machine description, atomic JSON results, the shared MNIST split."""
 
 import contextlib
 import fcntl
@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import tempfile
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -114,3 +115,26 @@ def _append_locked(path, record, benchmark):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def mnist_dir():
+    """The shared MNIST IDX folder: $ZOO_SHARED_DATA/mnist, else ../shared/data/mnist beside the checkout."""
+    root = os.environ.get("ZOO_SHARED_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    return os.path.join(root, "mnist")
+
+
+def mnist_arrays(data_dir, split, pad_to=None):
+    """All images and labels of an MNIST IDX split as numpy arrays, images in [-1, 1].
+
+    With `pad_to`, the 28x28 digits are padded with background (-1) to `pad_to x pad_to`.
+    """
+    import zoo
+
+    ds = zoo.data.mnist_idx(data_dir, split, batch_size=10_000, shuffle=False, with_labels=True, drop_remainder=False)
+    images, labels = next(iter(ds))
+    images = images.numpy()
+    if pad_to:
+        pad = (pad_to - images.shape[1]) // 2
+        images = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), constant_values=-1.0).astype("float32")
+    return images, labels.numpy()
+

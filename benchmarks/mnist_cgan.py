@@ -68,15 +68,11 @@ NUM_CLASSES = 10
 VARIANTS = ("zoo", "keras_io")
 
 
-def default_data_dir():
-    root = os.environ.get("ZOO_SHARED_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
-    return os.path.join(root, "mnist")
+default_data_dir = _shared.mnist_dir
 
 
 def arrays(data_dir, split):
-    ds = zoo.data.mnist_idx(data_dir, split, batch_size=10_000, shuffle=False, with_labels=True, drop_remainder=False)
-    images, labels = next(iter(ds))
-    return images.numpy(), labels.numpy()
+    return _shared.mnist_arrays(data_dir, split)
 
 
 # -- the keras.io example, rewritten as written -------------------------------------

@@ -71,18 +71,12 @@ QUICK = {
 }
 
 
-def default_data_dir():
-    root = os.environ.get("ZOO_SHARED_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
-    return os.path.join(root, "mnist")
+default_data_dir = _shared.mnist_dir
 
 
 def arrays(data_dir, split):
     """Images padded with background (-1) from 28x28 to 32x32, and labels."""
-    ds = zoo.data.mnist_idx(data_dir, split, batch_size=10_000, shuffle=False, with_labels=True, drop_remainder=False)
-    images, labels = next(iter(ds))
-    pad = (RESOLUTION - 28) // 2
-    images = np.pad(images.numpy(), ((0, 0), (pad, pad), (pad, pad), (0, 0)), constant_values=-1.0)
-    return images.astype("float32"), labels.numpy()
+    return _shared.mnist_arrays(data_dir, split, pad_to=RESOLUTION)
 
 
 def build_model(args):
