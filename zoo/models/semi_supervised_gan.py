@@ -118,6 +118,9 @@ class SemiSupervisedGAN(MultiOptimizerModel):
         entropy_weight: float >= 0, weight of the conditional entropy of the
             class posterior on the unlabelled batch, added to the
             discriminator loss (Dai et al. 2017). Default 0 (Salimans et al.).
+            On the MNIST benchmark (100 labels, 8,000 unlabelled) weight 1.0
+            helped at 60 epochs but raised the error at 500 epochs (4.8-6.6 %
+            against 2.0-2.7 %): the posteriors grew confident and wrong.
         noise: "uniform" (default, the reference code's uniform [0, 1) noise)
             or "normal" (standard normal), the generator's input distribution.
         seed: int or None, seed of the noise generator.
