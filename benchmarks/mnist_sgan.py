@@ -20,6 +20,9 @@ Protocol (data: the MNIST test set as IDX files, `--data`, default ../shared/dat
       discriminator's weights, as in the reference code;
     - `--shift N` (default 0) moves real images by up to N pixels each time they are drawn,
       all of them or only the labelled ones (`--shift-images`), in the SGAN and the baseline;
+      `--shift-images diffaugment` instead shifts every batch the SGAN's discriminator sees,
+      real and generated, inside the training step (`SemiSupervisedGAN(augment=
+      zoo.layers.RandomShift(N))`, DiffAugment), and the baseline's labelled images;
     - supervised baseline: the same discriminator net (same noise layers, weight norm and
       initialisation), trained with softmax cross-entropy on the same 100 labels only, with
       the same optimizer, schedule, weight average and number of updates; no early stopping
@@ -88,9 +91,10 @@ def parse_args(argv):
         "for the SGAN and the baseline alike (default 0: none)",
     )
     parser.add_argument(
-        "--shift-images", choices=("all", "labelled"), default="all",
-        help="which real images --shift moves: all, or only the labelled ones (the GAN game then sees "
-        "the unlabelled images as they are)",
+        "--shift-images", choices=("all", "labelled", "diffaugment"), default="all",
+        help="which images --shift moves: all real ones, only the labelled ones (the GAN game then sees "
+        "the unlabelled images as they are), or (diffaugment) every real and generated batch the "
+        "discriminator sees, inside the SGAN's training step (Zhao et al. 2020)",
     )
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument(
@@ -170,7 +174,7 @@ def run_sgan(args, seed, pool, keep, test):
     dataset = zoo.data.semi_supervised_dataset(
         images, images[keep], labels[keep], batch_size=args.batch_size, seed=seed
     )
-    if args.shift:
+    if args.shift and args.shift_images != "diffaugment":
         unlabelled_shift = args.shift if args.shift_images == "all" else 0
         dataset = dataset.map(
             lambda unlabelled, labelled, y: (
@@ -184,6 +188,7 @@ def run_sgan(args, seed, pool, keep, test):
         num_classes=10,
         unlabelled_weight=args.unlabelled_weight,
         entropy_weight=args.entropy_weight,
+        augment=zoo.layers.RandomShift(args.shift) if args.shift and args.shift_images == "diffaugment" else None,
         seed=seed,
     )
     updates = sgan_updates(args, len(images))

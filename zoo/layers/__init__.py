@@ -1,5 +1,6 @@
 """Custom layers with `get_config`, used by the nets in `zoo.nets`."""
 
+from zoo.layers.augment import RandomShift
 from zoo.layers.equalized import EqualizedConv2D, EqualizedDense, PixelNormalization
 from zoo.layers.fusion import GlobalFusion, NoiseDropout
 from zoo.layers.minibatch import MinibatchDiscrimination, MinibatchStdDev
@@ -10,6 +11,7 @@ from zoo.layers.subpixel import DepthToSpace
 from zoo.layers.weight_norm import WeightNormDense, initialize_weight_norm
 
 __all__ = [
+    "RandomShift",
     "DepthToSpace",
     "AdaIN", "LearnedConstant", "ModulatedConv2D", "NoiseInjection",
     "EqualizedConv2D",

@@ -123,6 +123,14 @@ class SemiSupervisedGAN(MultiOptimizerModel):
             against 2.0-2.7 %): the posteriors grew confident and wrong.
         noise: "uniform" (default, the reference code's uniform [0, 1) noise)
             or "normal" (standard normal), the generator's input distribution.
+        augment: None (default) or a differentiable callable, images ->
+            images, e.g. `zoo.layers.RandomShift(2)`. Applied in `train_step`
+            to every batch the discriminator sees, labelled, unlabelled and
+            generated, in both players' updates, so real and fake images are
+            augmented alike and the generator learns through the augmentation
+            (DiffAugment, Zhao et al. 2020). Augmenting the real images alone
+            lets the discriminator tell them from the generated ones by the
+            augmentation. A layer is kept in the config.
         seed: int or None, seed of the noise generator.
 
     Example:
@@ -160,6 +168,7 @@ class SemiSupervisedGAN(MultiOptimizerModel):
         unlabelled_weight=1.0,
         entropy_weight=0.0,
         noise="uniform",
+        augment=None,
         seed=None,
         **kwargs,
     ):
@@ -206,6 +215,9 @@ class SemiSupervisedGAN(MultiOptimizerModel):
         self.unlabelled_weight = float(unlabelled_weight)
         self.entropy_weight = float(entropy_weight)
         self.noise = noise
+        if augment is not None and not callable(augment):
+            raise ValueError(f"augment must be None or a callable images -> images, got {augment!r}")
+        self.augment = augment
         if feature_matching:
             try:
                 features = discriminator.get_layer(feature_layer).output
@@ -329,9 +341,9 @@ class SemiSupervisedGAN(MultiOptimizerModel):
             self.sample_noise(ops.shape(unlabelled_images)[0]), training=True
         )
         with tf.GradientTape() as tape:
-            labelled_logits = self.discriminator(labelled_images, training=True)
-            real_logits = self.discriminator(unlabelled_images, training=True)
-            fake_logits = self.discriminator(fake_images, training=True)
+            labelled_logits = self.discriminator(self._augment(labelled_images), training=True)
+            real_logits = self.discriminator(self._augment(unlabelled_images), training=True)
+            fake_logits = self.discriminator(self._augment(fake_images), training=True)
             supervised = supervised_loss(labels, labelled_logits)
             unsupervised = unsupervised_loss(real_logits, fake_logits)
             d_loss = supervised + self.unlabelled_weight * unsupervised
@@ -344,10 +356,10 @@ class SemiSupervisedGAN(MultiOptimizerModel):
     def generator_step(self, real_images):
         batch_size = ops.shape(real_images)[0]
         with tf.GradientTape() as tape:
-            fake_images = self.generator(self.sample_noise(batch_size), training=True)
+            fake_images = self._augment(self.generator(self.sample_noise(batch_size), training=True))
             if self.feature_matching:
                 real_features = ops.stop_gradient(
-                    self.feature_extractor(real_images, training=True)
+                    self.feature_extractor(self._augment(real_images), training=True)
                 )
                 fake_features = self.feature_extractor(fake_images, training=True)
                 g_loss = feature_matching_loss(real_features, fake_features)
@@ -358,6 +370,9 @@ class SemiSupervisedGAN(MultiOptimizerModel):
             scaled = self.g_optimizer.scale_loss(self.replica_mean(g_loss))
         self.apply_gradients(tape, scaled, self.g_optimizer, self.generator.trainable_variables)
         return g_loss
+
+    def _augment(self, images):
+        return images if self.augment is None else self.augment(images)
 
     def train_step(self, data):
         if not isinstance(data, (tuple, list)) or len(data) != 3:
@@ -404,6 +419,13 @@ class SemiSupervisedGAN(MultiOptimizerModel):
 
     # -- serialisation ---------------------------------------------------------------
 
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if config.get("augment") is not None:
+            config["augment"] = keras.saving.deserialize_keras_object(config["augment"])
+        return super().from_config(config)
+
     def get_config(self):
         config = super().get_config()
         config.update(
@@ -417,6 +439,9 @@ class SemiSupervisedGAN(MultiOptimizerModel):
                 "unlabelled_weight": self.unlabelled_weight,
                 "entropy_weight": self.entropy_weight,
                 "noise": self.noise,
+                "augment": None
+                if self.augment is None
+                else keras.saving.serialize_keras_object(self.augment),
                 "seed": self.seed,
             }
         )
