@@ -80,3 +80,28 @@ def _append_many(output, writer):
     spec.loader.exec_module(shared)
     for n in range(10):
         shared.append_record(output, {"writer": writer, "n": n}, "mnist_sgan")
+
+
+def test_diffaugment_shifts_inside_the_sgan_step_not_in_the_data(bench, tmp_path, shared_mnist, monkeypatch):
+    import zoo
+
+    built = []
+
+    class Recording(zoo.models.SemiSupervisedGAN):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            built.append(self)
+
+    shifted = []
+    monkeypatch.setattr(bench.zoo.models, "SemiSupervisedGAN", Recording)
+    monkeypatch.setattr(bench.zoo.data, "random_shift", lambda *a, **k: shifted.append(a) or a[0])
+    output = tmp_path / "out.json"
+    bench.main(
+        ["--quick", "--data", shared_mnist, "--limit", "300", "--batch-size", "50", "--shift", "2",
+         "--shift-images", "diffaugment", "--skip-baseline", "--output", output]
+    )
+    (sgan,) = built
+    assert isinstance(sgan.augment, zoo.layers.RandomShift) and sgan.augment.max_shift == 2
+    assert not shifted  # the dataset's images are left as they are
+    (record,) = json.loads(output.read_text())["records"]
+    assert record["settings"]["shift_images"] == "diffaugment" and record["runs"][0]["sgan"]["updates"] == 6

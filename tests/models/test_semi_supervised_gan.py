@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from zoo import data, nets
+from zoo import data, layers, nets
 from zoo.models import SemiSupervisedGAN
 from zoo.models import semi_supervised_gan as sgan_module
 
@@ -233,3 +233,63 @@ def test_entropy_weight_adds_the_entropy_of_the_unlabelled_batch_to_d_loss():
     assert SemiSupervisedGAN.from_config(sgan.get_config()).entropy_weight == 2.0
     with pytest.raises(ValueError, match="entropy_weight"):
         make_sgan(entropy_weight=-1.0)
+
+
+@keras.saving.register_keras_serializable(package="zoo_tests")
+class CountingAugment(keras.layers.Layer):
+    """Counts the batches it is applied to (a variable, so graph calls count too)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.calls = self.add_weight(shape=(), initializer="zeros", trainable=False, name="calls")
+
+    def call(self, images):
+        self.calls.assign_add(1.0)
+        return images
+
+
+def test_augment_sees_every_discriminator_batch_of_both_updates():
+    images, labels = arrays()
+    keep = data.labelled_subset(labels, per_class=2, seed=0)
+    counter = CountingAugment()
+    sgan = make_sgan(augment=counter)
+    sgan.compile()
+    sgan.fit(dataset(images, labels, keep), epochs=1, verbose=0)  # 48 / 8 = 6 steps
+    # D: labelled, unlabelled and fake batches; G (feature matching): fake and real.
+    assert float(counter.calls.numpy()) == 6 * 5
+
+
+def test_generator_learns_through_a_shift_augmentation():
+    images, labels = arrays()
+    keep = data.labelled_subset(labels, per_class=2, seed=0)
+    sgan = make_sgan(augment=layers.RandomShift(1))
+    sgan.compile()
+    before = snapshot(sgan.generator.trainable_variables)
+    history = sgan.fit(dataset(images, labels, keep), epochs=1, verbose=0)
+    assert all(changed(before, sgan.generator.trainable_variables))
+    assert all(np.isfinite(v[-1]) for v in history.history.values())
+
+
+def test_augment_that_erases_the_images_cuts_the_generator_off():
+    """The fake batch of the generator's update passes through `augment`."""
+    images, labels = arrays()
+    keep = data.labelled_subset(labels, per_class=2, seed=0)
+    sgan = make_sgan(augment=lambda x: x * 0.0)
+    sgan.compile()
+    before = snapshot(sgan.generator.trainable_variables)
+    sgan.fit(dataset(images, labels, keep), epochs=1, verbose=0)
+    assert not any(changed(before, sgan.generator.trainable_variables))
+
+
+def test_config_round_trip_keeps_the_augmentation():
+    sgan = make_sgan(augment=layers.RandomShift(2, fill_value=0.0))
+    clone = SemiSupervisedGAN.from_config(sgan.get_config())
+    assert isinstance(clone.augment, layers.RandomShift)
+    assert (clone.augment.max_shift, clone.augment.fill_value) == (2, 0.0)
+    assert make_sgan().get_config()["augment"] is None
+    assert SemiSupervisedGAN.from_config(make_sgan().get_config()).augment is None
+
+
+def test_augment_that_is_not_callable_is_named():
+    with pytest.raises(ValueError, match="augment must be None or a callable"):
+        make_sgan(augment=2)
