@@ -34,3 +34,28 @@ def test_full_scale_path_reads_mnist_through_tfds(tmp_path):
         )
     assert result["num_labels"] == 10 and result["num_test"] == 60
     assert 0.0 <= result["test_error"] <= 1.0
+
+
+def test_smoke_with_diffaugment_and_decay_options():
+    recipe = load_recipe()
+    seen = {}
+    original = recipe.zoo.models.SemiSupervisedGAN
+
+    class Recording(original):
+        def fit(self, *args, **kwargs):
+            seen["augment"] = self.augment
+            seen["callbacks"] = kwargs.get("callbacks")
+            history = super().fit(*args, **kwargs)
+            seen["rate"] = float(self.d_optimizer.learning_rate)
+            return history
+
+    recipe.zoo.models.SemiSupervisedGAN = Recording
+    try:
+        result = recipe.main(["--smoke", "--shift", "1", "--decay-start", "0.0"])
+    finally:
+        recipe.zoo.models.SemiSupervisedGAN = original
+    assert isinstance(seen["augment"], recipe.zoo.layers.RandomShift) and seen["augment"].max_shift == 1
+    (decay,) = [c for c in seen["callbacks"] if isinstance(c, recipe.zoo.callbacks.LinearDecay)]
+    assert decay.decay_start == 0.0
+    assert seen["rate"] == pytest.approx(1e-3 * (1 - 1 / 2))  # one epoch of a 1-epoch schedule
+    assert 0.0 <= result["test_error"] <= 1.0
