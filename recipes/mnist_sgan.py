@@ -9,7 +9,9 @@ the generator is trained by feature matching. Reports the test error.
     python recipes/mnist_sgan.py --smoke                          # seconds, embedded 8x8 digits
 
 Only the chosen labels enter training: the unlabelled images are passed as bare images
-(`zoo.data.semi_supervised_dataset`).
+(`zoo.data.semi_supervised_dataset`). Every batch the discriminator sees, real and
+generated, is shifted by up to `--shift` pixels inside the training step (DiffAugment's
+translation, Zhao et al. 2020).
 """
 
 import argparse
@@ -42,9 +44,10 @@ def parse_args(argv):
         "(zoo.callbacks.LinearDecay; default 0.6, as in benchmarks/mnist_sgan.py)",
     )
     parser.add_argument(
-        "--shift", type=int, default=0,
+        "--shift", type=int, default=2,
         help="DiffAugment translation: shift every batch the discriminator sees, real and generated, "
-        "by up to N pixels inside the training step (zoo.layers.RandomShift); default 0: none",
+        "by up to N pixels inside the training step (zoo.layers.RandomShift); default 2, which took "
+        "benchmarks/mnist_sgan.py's error from 2.00-2.70 %% to 0.70-0.90 %% (seeds 0-2); 0: none",
     )
     parser.add_argument("--latent-dim", type=int, default=100)
     parser.add_argument("--steps-per-epoch", type=int, default=None)
