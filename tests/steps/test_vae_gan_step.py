@@ -133,9 +133,10 @@ def test_each_player_descends_its_own_loss(variational, likelihood, loss):
             "decoder": lambda: (lambda t: gamma * t["recon"] + t["g"])(forward()),
             "discriminator": lambda: forward()["d"],
         }
+        # One forward pass: every player's gradient at everyone's pre-step weights.
+        grads = {name: gradients(objectives[name], net.trainable_variables) for name, net in players.items()}
         for name, net in players.items():
-            grads = gradients(objectives[name], net.trainable_variables)
-            assert_sgd_update(before[name], after[name], grads, what=f"{name}, step {step}")
+            assert_sgd_update(before[name], after[name], grads[name], what=f"{name}, step {step}")
             assign(net.trainable_variables, after[name])
 
         assert set(logs) == {"loss", "recon_loss", "kl_loss", "d_loss", "g_loss"}

@@ -47,7 +47,8 @@ class GAN(MultiOptimizerModel):
             exponential moving average of the generator's weights (Karras 2018,
             Yazici 2019); `generate`, `call`, sample grids and `zoo export` then
             use it. The momentum ramps up as `min(ema_momentum, (1 + t) / (10 + t))`
-            over generator updates `t`, so early weights fade quickly. Default None.
+            at the `t`-th generator update (t = 1, 2, ...; the warm-up of TF's
+            `ExponentialMovingAverage`), so early weights fade quickly. Default None.
         pack: int >= 1, PacGAN packing (Lin et al. 2018): the discriminator
             judges `pack` samples at once, joined along the channel axis, so its
             input has `pack` times the generator's channels (build it with
