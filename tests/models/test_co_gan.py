@@ -299,6 +299,14 @@ def test_mismatched_nets_are_refused():
         CoGAN(g_a, g_b, d_a, d_b, loss="nope")
 
 
+def test_train_on_batch_takes_the_two_domains_as_x_and_y():
+    model = make()
+    model.compile()
+    logs = model.train_on_batch(images(0), images(1), return_dict=True)
+    assert np.isfinite(logs["d_a_loss"]) and np.isfinite(logs["g_b_loss"])
+    assert int(model.d_optimizer.iterations) == int(model.g_optimizer.iterations) == 1
+
+
 def test_train_step_needs_two_domains():
     model = make()
     model.compile(run_eagerly=True)

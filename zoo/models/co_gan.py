@@ -272,8 +272,13 @@ class CoGAN(MultiOptimizerModel):
 
     @staticmethod
     def _unpaired(data):
-        # fit on a dataset of (images_a, images_b) tuples, or fit(images_a, images_b).
-        if isinstance(data, (tuple, list)) and len(data) == 1:
+        # fit on a dataset of (images_a, images_b) tuples, fit(images_a, images_b) or
+        # train_on_batch(images_a, images_b), which passes (x, y, None).
+        if isinstance(data, (tuple, list)):
+            data = tuple(data)
+            while data and data[-1] is None:
+                data = data[:-1]
+        if isinstance(data, tuple) and len(data) == 1:
             data = data[0]
         if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise ValueError("CoGAN trains on (images_a, images_b) tuples of unpaired image batches")
