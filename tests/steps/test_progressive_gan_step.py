@@ -161,10 +161,9 @@ def test_one_step_during_a_fade_follows_the_paper():
 
     # EMA (A.1, decay 0.999; here m = 0.5): w_ema <- w + beta (w_ema - w). Pinned as it is: the paper (and its
     # code's G_smoothing) uses a fixed beta; zoo adds TF's warm-up beta = min(m, (1 + t) / (10 + t)) with
-    # t = the generator updates BEFORE this one (0 here: beta = 0.1), one less than GAN's t (its first update
-    # uses 2/11).
+    # t = the generator updates including this one (1 here: beta = 2/11), as GAN counts them.
     for expected_before, got_after, w in zip(ema0, ema_values(model), g1):
-        np.testing.assert_allclose(got_after, w + 0.1 * (expected_before - w), atol=1e-6)
+        np.testing.assert_allclose(got_after, w + (2 / 11) * (expected_before - w), atol=1e-6)
     assert nets.get_lod(model.ema_generator) == lod
     assert int(ops.convert_to_numpy(model.images_seen)) == BATCH
 
@@ -252,8 +251,8 @@ def test_fit_trains_each_step_at_the_scheduled_level_of_detail():
             history.setdefault(key, []).append(value)
             assert step["logs"][key] == pytest.approx(np.mean(history[key]), rel=1e-4, abs=1e-5), (i, key)
         assert step["logs"]["lod"] == pytest.approx(lod)
-        # EMA, t = i generator updates before this one (the optimizers' resets do not restart the ramp).
-        beta = min(momentum, (1 + i) / (10 + i))
+        # EMA, t = i + 1 generator updates including this one (the optimizers' resets do not restart the ramp).
+        beta = min(momentum, (2 + i) / (11 + i))
         ema = [w + beta * (a - w) for a, w in zip(ema, after["g"])]
     for expected, got in zip(ema, ema_final):
         np.testing.assert_allclose(got, expected, atol=1e-6, err_msg="EMA after five generator updates")

@@ -204,7 +204,9 @@ class ProgressiveGAN(WGANGP):
         with tape:
             scaled = self.g_optimizer.scale_loss(self.replica_mean(loss))
         self.apply_gradients(tape, scaled, self.g_optimizer, self.generator.trainable_variables)
+        self.generator_updates.assign_add(1)
         if self.ema_momentum is not None:
+            # t counts this update too, as in GAN (there: the optimizer's iterations after it).
             step = ops.cast(self.generator_updates, "float32")
             momentum = ops.minimum(self.ema_momentum, (1.0 + step) / (10.0 + step))
             for average, weight in zip(self.ema_generator.weights, self.generator.weights):
@@ -213,7 +215,6 @@ class ProgressiveGAN(WGANGP):
                     average.assign(value + momentum * (average - value))
                 else:  # the level of detail is copied
                     average.assign(weight)
-        self.generator_updates.assign_add(1)
 
     def train_step(self, data):
         real_images = data[0] if isinstance(data, (tuple, list)) else data
