@@ -80,6 +80,15 @@ def test_fit_takes_two_arrays_and_evaluate_updates_nothing():
         model.train_step((images_a, images_b, images_a))
 
 
+def test_train_on_batch_takes_the_two_domains_as_x_and_y():
+    model = make(pool_size=2)
+    model.compile()
+    images_a, images_b = unpaired(2)
+    logs = model.train_on_batch(images_a, images_b, return_dict=True)
+    assert all(np.isfinite(v) for v in logs.values())
+    assert all(int(o.iterations) == 1 for o in model.optimizers)
+
+
 def test_generator_step_leaves_the_discriminators_and_vice_versa():
     model = make(pool_size=2)
     model.compile(run_eagerly=True)

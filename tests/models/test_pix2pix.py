@@ -121,6 +121,15 @@ def test_bad_arguments_raise(kwargs, message):
         make(**kwargs)
 
 
+def test_train_on_batch_takes_source_and_target_as_x_and_y():
+    model = make()
+    model.compile()
+    source, target = pairs(2)
+    logs = model.train_on_batch(source, target, return_dict=True)
+    assert np.isfinite(logs["g_loss"]) and np.isfinite(logs["d_loss"])
+    assert int(model.g_optimizer.iterations) == int(model.d_optimizer.iterations) == 1
+
+
 def test_discriminator_must_judge_pairs_of_the_right_channels():
     generator = nets.unet_generator(input_channels=1, output_channels=2, num_downsamples=3, base_filters=4)
     with pytest.raises(ValueError, match="two inputs"):

@@ -10,7 +10,7 @@ changes that a reader of the paper would call a bug:
          "label smoothing ignored by the step"),
     ]
 
-For each mutation this script copies `zoo/`, `tests/` and `pyproject.toml` into a
+For each mutation this script copies `zoo/`, `tests/`, `recipes/` and `pyproject.toml` into a
 scratch folder, applies the change there, runs that test file with pytest, and
 counts the mutation as killed when pytest fails. The working tree is never
 touched.
@@ -75,7 +75,7 @@ def check_applies(root, path, old):
 def run_one(test_file, mutation, python, timeout):
     path, old, new, why = mutation
     with tempfile.TemporaryDirectory(prefix="zoo-mutant-") as scratch:
-        for name in ("zoo", "tests"):
+        for name in ("zoo", "tests", "recipes"):
             shutil.copytree(ROOT / name, Path(scratch) / name, ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copy(ROOT / "pyproject.toml", scratch)
         text = check_applies(scratch, path, old)

@@ -40,6 +40,21 @@ def from_config_with_nets(cls, config):
     return cls(**config)
 
 
+def batch_parts(data):
+    """The parts of a training batch, trailing `None`s dropped.
+
+    `fit(x, y)` hands `train_step` the tuple `(x, y)`, `train_on_batch(x, y)`
+    hands it `(x, y, None)`, and a dataset of one-element tuples gives `(x,)`:
+    all three come back as the tuple of what was given, `(x, y)` or `(x,)`.
+    """
+    if not isinstance(data, (tuple, list)):
+        return data
+    data = tuple(data)
+    while data and data[-1] is None:
+        data = data[:-1]
+    return data
+
+
 def replica_mean(loss):
     """Turns a per-replica mean loss into its share of the global mean.
 

@@ -5,7 +5,7 @@ import tensorflow as tf
 from keras import ops
 
 from zoo import losses
-from zoo.models.base import MultiOptimizerModel
+from zoo.models.base import MultiOptimizerModel, batch_parts
 from zoo.models.gan import _has_spectral_norm
 
 
@@ -273,11 +273,8 @@ class CoGAN(MultiOptimizerModel):
     @staticmethod
     def _unpaired(data):
         # fit on a dataset of (images_a, images_b) tuples, fit(images_a, images_b) or
-        # train_on_batch(images_a, images_b), which passes (x, y, None).
-        if isinstance(data, (tuple, list)):
-            data = tuple(data)
-            while data and data[-1] is None:
-                data = data[:-1]
+        # train_on_batch(images_a, images_b).
+        data = batch_parts(data)
         if isinstance(data, tuple) and len(data) == 1:
             data = data[0]
         if not isinstance(data, (tuple, list)) or len(data) != 2:

@@ -6,7 +6,7 @@ import tensorflow as tf
 from keras import ops
 
 from zoo import losses
-from zoo.models.base import MultiOptimizerModel
+from zoo.models.base import MultiOptimizerModel, batch_parts
 from zoo.models.gan import _has_spectral_norm
 
 
@@ -462,8 +462,10 @@ class CycleGAN(MultiOptimizerModel):
 
     @staticmethod
     def _unpaired(data):
-        # fit(images_a, images_b) arrives as (a, b); a dataset of (a, b) tuples too.
-        if isinstance(data, (tuple, list)) and len(data) == 1:
+        # fit(images_a, images_b) and train_on_batch(images_a, images_b) arrive as
+        # (a, b); a dataset of (a, b) tuples too.
+        data = batch_parts(data)
+        if isinstance(data, tuple) and len(data) == 1:
             data = data[0]
         if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise ValueError("CycleGAN trains on (images_a, images_b) tuples of unpaired image batches")

@@ -6,7 +6,7 @@ import tensorflow as tf
 from keras import ops
 
 from zoo import losses
-from zoo.models.base import MultiOptimizerModel
+from zoo.models.base import MultiOptimizerModel, batch_parts
 
 RECONSTRUCTIONS = ("l1", "l2")
 
@@ -193,6 +193,7 @@ class Pix2Pix(MultiOptimizerModel):
 
     @staticmethod
     def _pair(data):
+        data = batch_parts(data)
         if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise ValueError("Pix2Pix trains on (source, target) pairs of image batches")
         return data
