@@ -79,7 +79,7 @@ def test_each_player_descends_its_own_loss(variational, likelihood, loss):
     critic = keras.Model(discriminator.inputs[0], [discriminator.outputs[0], discriminator.get_layer("features").output])
     players = {"encoder": encoder, "decoder": decoder, "discriminator": discriminator}
     x = np.random.default_rng(0).uniform(-0.9, 0.9, (BATCH, *SHAPE)).astype("float32")
-    prior_eps, posterior_eps = [], []
+    prior_eps, posterior_eps, posterior_means = [], [], []
     for step in range(2):
         reset_taps(*players.values())
         before = {name: values(net.trainable_variables) for name, net in players.items()}
@@ -100,6 +100,8 @@ def test_each_player_descends_its_own_loss(variational, likelihood, loss):
             posterior_eps.append(eps)
             assert np.ptp(eps, axis=0).min() > 0.5 and np.ptp(codes[1], axis=0).min() > 0.5
             assert not np.allclose(codes[1], eps, atol=1e-3), "z_p is drawn apart from the posterior noise"
+            assert not np.allclose(codes[1], codes[0], atol=1e-3), "x_p is decoded from z_p ~ N(0, I), not from z"
+            posterior_means.append(ops.convert_to_numpy(encoder(x)[0]))
         else:
             np.testing.assert_allclose(codes[0], ops.convert_to_numpy(encoder(x)), atol=1e-5)
 
@@ -152,6 +154,9 @@ def test_each_player_descends_its_own_loss(variational, likelihood, loss):
     if variational:
         assert_standard_normal(np.concatenate(prior_eps), "prior samples z_p")
         assert_standard_normal(np.concatenate(posterior_eps), "posterior eps")
+        # The prior draws know nothing of the images: uncorrelated with the posterior means.
+        correlation = np.corrcoef(np.concatenate(prior_eps).ravel(), np.concatenate(posterior_means).ravel())[0, 1]
+        assert abs(correlation) < 0.4, correlation
         assert not np.allclose(prior_eps[0], prior_eps[1], atol=1e-3), "fresh prior samples every step"
 
 
