@@ -408,7 +408,7 @@ MUTATIONS = [
     ("zoo/losses.py", "new_mean = ops.stop_gradient(pl_mean + decay * (ops.mean(lengths) - pl_mean))",
      "new_mean = ops.stop_gradient(pl_mean + (1.0 - decay) * (ops.mean(lengths) - pl_mean))",
      "running mean with decay and 1 - decay swapped"),
-    ("zoo/losses.py", "projected = ops.sum(images * noise) / ops.sqrt(pixels)", "projected = ops.sum(images * noise)",
+    ("zoo/losses.py", "pixels = float(height * width)", "pixels = 1.0",
      "path-length noise y not scaled by 1 / sqrt(HW)"),
     ("zoo/losses.py", "    ws = ops.cast(ws, \"float32\")\n    noise = ops.cast(noise, \"float32\")",
      "    ws = ops.stop_gradient(ops.cast(ws, \"float32\"))\n    noise = ops.cast(noise, \"float32\")",
