@@ -8,8 +8,9 @@ mean over the batch, and names the paper it comes from. Discriminator losses are
 `zoo.models.GAN(loss=name)`.
 """
 
-import tensorflow as tf
 from keras import ops
+
+from zoo import engine
 
 
 def _mean(x):
@@ -144,22 +145,23 @@ def auxiliary_classifier_loss(class_logits, labels):
 
 
 def _input_gradients(critic, inputs, loss_scale=None):
-    """Gradients of `sum(critic(inputs))` with respect to `inputs`, in float32.
+    """Gradients of `sum(critic(inputs))` with respect to `inputs`, in float32, flattened.
 
     Under `mixed_float16` the critic's inner activations are float16 and their
     gradients underflow; `loss_scale` (the optimizer's dynamic scale) multiplies
     the summed output before differentiating and divides the gradients after,
-    as the outer loss is scaled.
+    as the outer loss is scaled. The backend's engine differentiates
+    (`zoo.engine.input_gradients`), so the result is differentiable again.
     """
-    inputs = ops.cast(inputs, "float32")
-    with tf.GradientTape() as tape:
-        tape.watch(inputs)
-        outputs = ops.sum(ops.cast(critic(inputs), "float32"))
-        if loss_scale is not None:
-            outputs = outputs * ops.cast(loss_scale, "float32")
-    gradients = ops.cast(tape.gradient(outputs, inputs), "float32")
-    if loss_scale is not None:
-        gradients = gradients / ops.cast(loss_scale, "float32")
+    scale = None if loss_scale is None else ops.cast(loss_scale, "float32")
+
+    def scores(x):
+        out = ops.cast(critic(x), "float32")
+        return out if scale is None else out * scale
+
+    gradients = engine.input_gradients(scores, ops.cast(inputs, "float32"))
+    if scale is not None:
+        gradients = gradients / scale
     return ops.reshape(gradients, (ops.shape(gradients)[0], -1))
 
 
@@ -259,20 +261,20 @@ def path_length_penalty(synthesis, ws, noise, pl_mean, decay=0.01, epsilon=1e-8,
     """
     ws = ops.cast(ws, "float32")
     noise = ops.cast(noise, "float32")
-    with tf.GradientTape() as tape:
-        tape.watch(ws)
-        images = ops.cast(synthesis(ws), "float32")
+    scale = 1.0 if loss_scale is None else ops.cast(loss_scale, "float32")
+
+    def projected(styles):
+        images = ops.cast(synthesis(styles), "float32")
         height, width = images.shape[1], images.shape[2]
         if height is None or width is None:
             pixels = ops.cast(ops.shape(images)[1] * ops.shape(images)[2], "float32")
         else:
             pixels = float(height * width)
-        projected = ops.sum(images * noise) / ops.sqrt(pixels)
-        if loss_scale is not None:
-            projected = projected * ops.cast(loss_scale, "float32")
-    gradients = ops.cast(tape.gradient(projected, ws), "float32")
+        return images * noise * (scale / ops.sqrt(pixels))
+
+    gradients = engine.input_gradients(projected, ws)
     if loss_scale is not None:
-        gradients = gradients / ops.cast(loss_scale, "float32")
+        gradients = gradients / scale
     lengths = ops.sqrt(ops.mean(ops.sum(ops.square(gradients), axis=2), axis=1) + epsilon)
     pl_mean = ops.cast(pl_mean, "float32")
     new_mean = ops.stop_gradient(pl_mean + decay * (ops.mean(lengths) - pl_mean))

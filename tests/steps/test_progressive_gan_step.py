@@ -283,8 +283,8 @@ def test_defaults_are_the_papers():
 # One-line changes a reader of the paper would call bugs; `tests/steps/mutate.py`
 # checks that this file fails for each of them.
 MUTATIONS = [
-    ("zoo/models/progressive_gan.py", "total = d_loss + penalty + self.drift * drift",
-     "total = d_loss + penalty + drift", "drift weight eps_drift dropped"),
+    ("zoo/models/progressive_gan.py", "return self.drift * drift, {\"drift_penalty\": drift}",
+     "return drift, {\"drift_penalty\": drift}", "drift weight eps_drift dropped"),
     ("zoo/models/progressive_gan.py", "drift = losses.drift_penalty(real_logits)",
      "drift = losses.drift_penalty(fake_logits)", "drift term on the fakes' scores"),
     ("zoo/models/progressive_gan.py", "            gradient_penalty=gradient_penalty,\n",
@@ -304,9 +304,11 @@ MUTATIONS = [
     ("zoo/models/progressive_gan.py", "self.images_seen.assign_add(ops.cast(ops.shape(real_images)[0] * replicas, \"int64\"))",
      "self.images_seen.assign_add(ops.cast(ops.shape(real_images)[0] * 2, \"int64\"))",
      "images counted twice: the schedule runs at double speed"),
-    ("zoo/models/progressive_gan.py", "momentum = ops.minimum(self.ema_momentum, (1.0 + step) / (10.0 + step))",
+    ("zoo/models/progressive_gan.py", "        return self.generator_updates\n",
+     "        return self.g_optimizer.iterations\n", "EMA warm-up restarted by the optimizers' resets"),
+    ("zoo/models/gan.py", "momentum = ops.minimum(self.ema_momentum, (1.0 + step) / (10.0 + step))",
      "momentum = ops.convert_to_tensor(self.ema_momentum)", "EMA warm-up ramp removed"),
-    ("zoo/models/progressive_gan.py", "                    average.assign(value + momentum * (average - value))",
+    ("zoo/models/gan.py", "                    average.assign(value + momentum * (average - value))",
      "                    average.assign(average + momentum * (value - average))", "EMA momentum on the wrong side"),
     ("zoo/progressive_growing.py", "math.floor(lod) != math.floor(previous) or math.ceil(lod) != math.ceil(previous)",
      "math.floor(lod) != math.floor(previous)", "optimizers not reset when a fade ends"),

@@ -14,14 +14,20 @@ custom `train_step` in zoo needs and that are easy to get wrong:
   on CPUs, where XLA skips oneDNN and makes GAN steps slower.
 """
 
+import contextlib
+
 import keras
 import tensorflow as tf
 from keras import ops
 
+from zoo import engine
+
 
 def resolve_jit_compile(jit_compile):
-    """Maps `None`/"auto" to XLA on GPU/TPU only; booleans pass through."""
+    """Maps `None`/"auto" to XLA on GPU/TPU only (always on JAX); booleans pass through."""
     if jit_compile is None or jit_compile == "auto":
+        if keras.backend.backend() == "jax":
+            return True  # XLA is how JAX runs a step; unjitted it is far slower
         return bool(tf.config.list_logical_devices("GPU")) or bool(
             tf.config.list_logical_devices("TPU")
         )
@@ -61,14 +67,13 @@ def replica_mean(loss):
     Under `tf.distribute` the replicas' gradients are summed, so each replica
     divides its mean loss by the replica count.
     """
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    if replicas == 1:
-        return loss
-    return loss / ops.cast(replicas, loss.dtype)
+    return engine.replica_mean(loss)
 
 
 def replica_seed(seed_generator):
     """A fresh stateless seed from `seed_generator`, different on every replica."""
+    if keras.backend.backend() != "tensorflow":
+        return seed_generator.next()  # keras.distribution shards one global draw
     seed = ops.cast(seed_generator.next(), "int64")
     context = tf.distribute.get_replica_context()
     replica = 0 if context is None else context.replica_id_in_sync_group
@@ -143,6 +148,9 @@ class MultiOptimizerModel(keras.Model):
             kwargs.pop(bad, None)
         # optimizer=None: otherwise Keras creates a stray RMSprop.
         super().compile(optimizer=None, jit_compile=resolve_jit_compile(jit_compile), **kwargs)
+        if keras.backend.backend() == "jax":
+            # The JAX trainer threads exactly `self.optimizer.variables` through its step.
+            self.optimizer = engine.PlayersOptimizer(self)
 
     def get_compile_config(self):
         if not self.compiled:
@@ -179,7 +187,8 @@ class MultiOptimizerModel(keras.Model):
         # Slots created inside the first traced step make TensorFlow trace it twice;
         # built here, the first epoch starts about twice as fast.
         if self.compiled:
-            with self.distribute_strategy.scope():
+            strategy = getattr(self, "distribute_strategy", None)  # tf.distribute only
+            with strategy.scope() if strategy is not None else contextlib.nullcontext():
                 self.build_optimizers()
         history = super().fit(*args, **kwargs)
         # Keras finalizes only `self.optimizer` (e.g. copies EMA weights in).
@@ -198,8 +207,45 @@ class MultiOptimizerModel(keras.Model):
         return replica_seed(self.seed_generator)
 
     def normal(self, shape, stddev=1.0, dtype="float32"):
-        """Standard normal noise from the model's seed generator."""
+        """Normal noise from the model's seed generator."""
+        if keras.backend.backend() != "tensorflow":
+            return keras.random.normal(shape, stddev=stddev, dtype=dtype, seed=self.seed_generator)
         return tf.random.stateless_normal(shape, seed=self.draw_seed(), stddev=stddev, dtype=dtype)
+
+    def uniform(self, shape, minval=0.0, maxval=1.0, dtype="float32"):
+        """Uniform noise in `[minval, maxval)` from the model's seed generator."""
+        if keras.backend.backend() != "tensorflow":
+            return keras.random.uniform(shape, minval, maxval, dtype=dtype, seed=self.seed_generator)
+        return tf.random.stateless_uniform(shape, seed=self.draw_seed(), minval=minval, maxval=maxval, dtype=dtype)
+
+    # -- the JAX trainer's (state, data) protocol ------------------------------
+
+    def make_train_function(self, force=False):
+        if keras.backend.backend() != "jax":
+            return super().make_train_function(force)
+        if self.train_function is not None and not force:
+            return None
+        self.train_function = self._make_function(
+            self._jax_jit(lambda state, data: engine.jax_train_step(self, self.train_step, state, data))
+        )
+        return None
+
+    def make_test_function(self, force=False):
+        if keras.backend.backend() != "jax":
+            return super().make_test_function(force)
+        if self.test_function is not None and not force:
+            return None
+        self.test_function = self._make_function(
+            self._jax_jit(lambda state, data: engine.jax_test_step(self, self.test_step, state, data))
+        )
+        return None
+
+    def _jax_jit(self, step):
+        if self.run_eagerly or not self.jit_compile:
+            return step
+        import jax
+
+        return jax.jit(step, donate_argnums=0)
 
     def apply_gradients(self, tape, loss, optimizer, variables):
         """Differentiates the (already scaled) `loss` and applies one update."""

@@ -1,10 +1,9 @@
 """The unconditional adversarial training loop: vanilla GAN, DCGAN, LSGAN, hinge GAN."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
-from zoo import losses
+from zoo import engine, losses
 from zoo.models.base import MultiOptimizerModel
 
 
@@ -293,7 +292,9 @@ class GAN(MultiOptimizerModel):
         batch = images.shape[0]
         if batch is not None and batch % self.pack:
             raise ValueError(f"{message}; got a batch of {batch}")
-        if batch is None:
+        if batch is None:  # a TensorFlow graph with an unknown batch size
+            import tensorflow as tf
+
             check = tf.debugging.assert_equal(tf.shape(images)[0] % self.pack, 0, message=message)
             with tf.control_dependencies([check]):
                 images = tf.identity(images)
@@ -322,7 +323,7 @@ class GAN(MultiOptimizerModel):
         loss_scale = getattr(self.d_optimizer, "dynamic_scale", None)
         if self.gradient_penalty:
             shape = (ops.shape(real_inputs)[0],) + (1,) * (len(real_inputs.shape) - 1)
-            alpha = tf.random.stateless_uniform(shape, seed=self.draw_seed(), dtype="float32")
+            alpha = self.uniform(shape)
             penalty = losses.gradient_penalty(
                 critic, real_inputs, ops.stop_gradient(fake_inputs), alpha, loss_scale=loss_scale
             )
@@ -335,7 +336,7 @@ class GAN(MultiOptimizerModel):
                 weight = 0.5 * self.r1_gamma
             else:
                 due = ops.equal(ops.mod(self.d_optimizer.iterations, self.r1_interval), 0)
-                penalty = ops.cond(
+                penalty = engine.cond(
                     due,
                     lambda: losses.r1_penalty(critic, real_inputs, loss_scale=loss_scale),
                     lambda: ops.zeros((), "float32"),
@@ -345,22 +346,46 @@ class GAN(MultiOptimizerModel):
             total = total + weight * penalty
         return total, values
 
+    def score_penalties(self, real_logits, fake_logits):
+        """Weighted penalties on the critic's scores (ProGAN's drift), and their raw values.
+
+        Returns `(total, {tracker name: raw value})`; none here.
+        """
+        del real_logits, fake_logits
+        return ops.zeros((), "float32"), {}
+
     def update_discriminator(self, tape, loss):
-        """Applies one discriminator update for `loss`, then WGAN's clipping."""
+        """Applies one discriminator update for `loss` recorded on a TF `tape`, then WGAN's clipping.
+
+        For subclasses whose steps still use a `GradientTape`; `discriminator_step`
+        goes through `zoo.engine.update`, which works on every backend.
+        """
         with tape:  # the scaling must be recorded too (it divides by the replica count)
             scaled = self.d_optimizer.scale_loss(self.replica_mean(loss))
         self.apply_gradients(tape, scaled, self.d_optimizer, self.discriminator.trainable_variables)
+        self.clip_discriminator()
+
+    def update_generator(self, tape, loss):
+        """Applies one generator update for `loss` recorded on a TF `tape`, then moves the EMA generator."""
+        with tape:
+            scaled = self.g_optimizer.scale_loss(self.replica_mean(loss))
+        self.apply_gradients(tape, scaled, self.g_optimizer, self.generator.trainable_variables)
+        self.update_ema()
+
+    def clip_discriminator(self):
+        """WGAN's weight clipping (Arjovsky et al. 2017, algorithm 1), if enabled."""
         if self.clip_value is not None:
             for variable in self.discriminator.trainable_variables:
                 variable.assign(ops.clip(variable, -self.clip_value, self.clip_value))
 
-    def update_generator(self, tape, loss):
-        """Applies one generator update for `loss`, then moves the EMA generator."""
-        with tape:
-            scaled = self.g_optimizer.scale_loss(self.replica_mean(loss))
-        self.apply_gradients(tape, scaled, self.g_optimizer, self.generator.trainable_variables)
+    def ema_updates(self):
+        """The `t` of the EMA warm-up: generator updates so far, this one included."""
+        return self.g_optimizer.iterations
+
+    def update_ema(self):
+        """Moves the EMA generator after a generator update, if enabled."""
         if self.ema_momentum is not None:
-            step = ops.cast(self.g_optimizer.iterations, "float32")
+            step = ops.cast(self.ema_updates(), "float32")
             momentum = ops.minimum(self.ema_momentum, (1.0 + step) / (10.0 + step))
             for average, weight in zip(self.ema_generator.weights, self.generator.weights):
                 if weight.trainable:
@@ -372,27 +397,33 @@ class GAN(MultiOptimizerModel):
     def discriminator_step(self, real_images):
         batch_size = ops.shape(real_images)[0]
         fake_images = self.generator(self.sample_noise(batch_size), training=True)
-        with tf.GradientTape() as tape:
+
+        def loss():
             real_inputs = self._d_inputs(real_images)
             fake_inputs = self._d_inputs(fake_images)
             real_logits = self.discriminator(real_inputs, training=True)
             fake_logits = self.discriminator(fake_inputs, training=True)
-            d_loss = self.d_loss_fn(
-                real_logits, fake_logits, real_target=1.0 - self.label_smoothing
-            )
+            d_loss = self.d_loss_fn(real_logits, fake_logits, real_target=1.0 - self.label_smoothing)
             penalty, penalties = self.regularization(
                 lambda x: self.discriminator(x, training=True), real_inputs, fake_inputs
             )
-            total = d_loss + penalty
-        self.update_discriminator(tape, total)
+            extra, extras = self.score_penalties(real_logits, fake_logits)
+            return d_loss + penalty + extra, d_loss, real_logits, fake_logits, {**penalties, **extras}
+
+        _, d_loss, real_logits, fake_logits, penalties = engine.update(
+            self.d_optimizer, self.discriminator.trainable_variables, loss
+        )
+        self.clip_discriminator()
         return d_loss, real_logits, fake_logits, penalties
 
     def generator_step(self, batch_size):
-        with tf.GradientTape() as tape:
+        def loss():
             fake_images = self.generator(self.sample_noise(batch_size), training=True)
             fake_logits = self.discriminator(self._d_inputs(fake_images), training=True)
-            g_loss = self.g_loss_fn(fake_logits)
-        self.update_generator(tape, g_loss)
+            return self.g_loss_fn(fake_logits)
+
+        g_loss = engine.update(self.g_optimizer, self.generator.trainable_variables, loss)
+        self.update_ema()
         return g_loss
 
     def train_step(self, data):

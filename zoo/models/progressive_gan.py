@@ -167,54 +167,19 @@ class ProgressiveGAN(WGANGP):
 
     # -- training ----------------------------------------------------------------
 
-    def discriminator_step(self, real_images):
-        batch_size = ops.shape(real_images)[0]
-        fake_images = self.generator(self.sample_noise(batch_size), training=True)
-        with tf.GradientTape() as tape:
-            real_inputs = self._d_inputs(real_images)
-            fake_inputs = self._d_inputs(fake_images)
-            real_logits = self.discriminator(real_inputs, training=True)
-            fake_logits = self.discriminator(fake_inputs, training=True)
-            d_loss = self.d_loss_fn(real_logits, fake_logits)
-            penalty, penalties = self.regularization(
-                lambda x: self.discriminator(x, training=True), real_inputs, fake_inputs
-            )
-            drift = losses.drift_penalty(real_logits)
-            penalties["drift_penalty"] = drift
-            total = d_loss + penalty + self.drift * drift
-        self.update_discriminator(tape, total)
-        return d_loss, real_logits, fake_logits, penalties
+    def score_penalties(self, real_logits, fake_logits):
+        """The drift term `drift * E[D(x)^2]` (Karras et al. 2018, A.1)."""
+        del fake_logits
+        drift = losses.drift_penalty(real_logits)
+        return self.drift * drift, {"drift_penalty": drift}
 
-    def apply_gradients(self, tape, loss, optimizer, variables):
-        """Differentiates `loss` and applies one update; skipped blocks get zero gradients.
+    def ema_updates(self):
+        # The optimizers' step counts are reset between levels; the warm-up is not.
+        return self.generator_updates
 
-        Traced, a skipped block's conditional branch gives zeros; run eagerly
-        it gives None, made zeros here so that both ways update alike.
-        """
-        gradients = tape.gradient(loss, variables)
-        gradients = [ops.zeros_like(v) if g is None else g for g, v in zip(gradients, variables)]
-        optimizer.apply(gradients, variables)
-
-    def update_generator(self, tape, loss):
-        """Applies one generator update for `loss`, then moves the EMA generator.
-
-        As `GAN.update_generator`, with the EMA warm-up counted by
-        `generator_updates` (optimizer step counts are reset between levels).
-        """
-        with tape:
-            scaled = self.g_optimizer.scale_loss(self.replica_mean(loss))
-        self.apply_gradients(tape, scaled, self.g_optimizer, self.generator.trainable_variables)
+    def update_ema(self):
         self.generator_updates.assign_add(1)
-        if self.ema_momentum is not None:
-            # t counts this update too, as in GAN (there: the optimizer's iterations after it).
-            step = ops.cast(self.generator_updates, "float32")
-            momentum = ops.minimum(self.ema_momentum, (1.0 + step) / (10.0 + step))
-            for average, weight in zip(self.ema_generator.weights, self.generator.weights):
-                if weight.trainable:
-                    value = ops.cast(weight, average.dtype)
-                    average.assign(value + momentum * (average - value))
-                else:  # the level of detail is copied
-                    average.assign(weight)
+        super().update_ema()
 
     def train_step(self, data):
         real_images = data[0] if isinstance(data, (tuple, list)) else data

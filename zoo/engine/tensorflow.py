@@ -1,0 +1,40 @@
+"""The TensorFlow engine: `GradientTape`, `tf.cond`, `tf.distribute` replica shares."""
+
+import tensorflow as tf
+from keras import ops
+
+
+def replica_mean(loss):
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    if replicas == 1:
+        return loss
+    return loss / ops.cast(replicas, loss.dtype)
+
+
+def _loss_of(outputs):
+    return outputs[0] if isinstance(outputs, (tuple, list)) else outputs
+
+
+def update(optimizer, variables, loss_fn):
+    with tf.GradientTape() as tape:
+        outputs = loss_fn()
+        # Recorded too: under tf.distribute the share divides by the replica count.
+        scaled = optimizer.scale_loss(replica_mean(_loss_of(outputs)))
+    gradients = tape.gradient(scaled, variables)
+    # A variable the loss does not reach (a block not yet faded in, a branch not
+    # taken when run eagerly) gets a zero gradient, as JAX gives it.
+    gradients = [ops.zeros_like(v) if g is None else g for g, v in zip(gradients, variables)]
+    optimizer.apply(gradients, variables)
+    return outputs
+
+
+def input_gradients(fn, inputs):
+    inputs = ops.cast(inputs, "float32")
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        total = ops.sum(ops.cast(fn(inputs), "float32"))
+    return ops.cast(tape.gradient(total, inputs), "float32")
+
+
+def cond(pred, true_fn, false_fn):
+    return ops.cond(pred, true_fn, false_fn)
