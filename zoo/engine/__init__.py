@@ -62,6 +62,25 @@ def update(optimizer, variables, loss_fn):
     return _backend().update(optimizer, list(variables), loss_fn)
 
 
+def update_players(players, loss_fn):
+    """One update of several players from one forward pass, each for its own loss.
+
+    Every player's gradient is taken at the variables' values before any of
+    the updates (a persistent tape on TensorFlow, one `jax.vjp` pulled back
+    once per player on JAX), then each optimizer applies its own.
+
+    Args:
+        players: list of `(optimizer, variables)`; the variable lists must not overlap.
+        loss_fn: callable with no arguments returning `(losses, extra)`: `losses`
+            a list with one scalar per player (the same tensor may serve several),
+            `extra` anything to hand back.
+
+    Returns:
+        `(losses, extra)` as `loss_fn()` returned them.
+    """
+    return _backend().update_players([(o, list(v)) for o, v in players], loss_fn)
+
+
 def input_gradients(fn, inputs):
     """Gradients of `sum(fn(inputs))` with respect to `inputs`, in float32.
 
@@ -96,4 +115,4 @@ def replica_mean(loss):
     return _backend().replica_mean(loss)
 
 
-__all__ = ["PlayersOptimizer", "cond", "input_gradients", "replica_mean", "update"]
+__all__ = ["PlayersOptimizer", "cond", "input_gradients", "replica_mean", "update", "update_players"]

@@ -89,6 +89,37 @@ def update(optimizer, variables, loss_fn):
     return outputs
 
 
+def update_players(players, loss_fn):
+    base = _current_values()
+    variables = [v for _, player in players for v in player]
+    keys = [id(v) for v in variables]
+    if len(set(keys)) != len(keys):
+        raise ValueError("update_players: the players' variable lists overlap")
+    assigned = {}
+
+    def scaled_losses(values):
+        current = dict(base)
+        current.update(zip(keys, values))
+
+        def run():
+            losses, extra = loss_fn()
+            scaled = [optimizer.scale_loss(loss) for (optimizer, _), loss in zip(players, losses)]
+            return ops.stack([ops.cast(loss, "float32") for loss in scaled]), (losses, extra)
+
+        (stacked, outputs), updates = _run(run, current, assigned, exclude=set(keys))
+        return stacked, (outputs, updates)
+
+    start = [v.value for v in variables]
+    stacked, pullback, (outputs, updates) = jax.vjp(scaled_losses, start, has_aux=True)
+    _assign(assigned, updates)
+    offset = 0
+    for i, (optimizer, player) in enumerate(players):
+        (grads,) = pullback(ops.one_hot(i, len(players), dtype=stacked.dtype))
+        optimizer.apply(grads[offset : offset + len(player)], player)
+        offset += len(player)
+    return outputs
+
+
 def input_gradients(fn, inputs):
     base = _current_values()
     assigned = {}

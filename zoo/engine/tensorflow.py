@@ -28,6 +28,18 @@ def update(optimizer, variables, loss_fn):
     return outputs
 
 
+def update_players(players, loss_fn):
+    with tf.GradientTape(persistent=True) as tape:
+        losses, extra = loss_fn()
+        scaled = [optimizer.scale_loss(replica_mean(loss)) for (optimizer, _), loss in zip(players, losses)]
+    gradients = [tape.gradient(loss, variables) for loss, (_, variables) in zip(scaled, players)]
+    del tape
+    for (optimizer, variables), grads in zip(players, gradients):
+        grads = [ops.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
+        optimizer.apply(grads, variables)
+    return losses, extra
+
+
 def input_gradients(fn, inputs):
     inputs = ops.cast(inputs, "float32")
     with tf.GradientTape() as tape:
