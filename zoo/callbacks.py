@@ -314,16 +314,19 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         model = self.model
         per_call = max(1, int(getattr(model, "steps_per_execution", 1) or 1))
 
-        def skip_then_train(iterator):
+        def skip_then_train(*args):
+            # TensorFlow's fit calls train_function(iterator), JAX's
+            # train_function(state, iterator) -> (logs, state).
+            iterator = args[-1]
             # Each call of fit's loop stands for `per_call` batches: read and
             # drop as many as it would have trained on.
             if self._skip > 0:
                 for _ in range(min(per_call, self._skip)):
                     next(iterator)
                 self._skip -= per_call
-                return {}
+                return {} if len(args) == 1 else ({}, args[0])
             model.train_function = train_function
-            return train_function(iterator)
+            return train_function(*args)
 
         model.train_function = skip_then_train
 
@@ -361,6 +364,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                 f"{self.directory} keeps the last good state"
             )
             return
+        sync = getattr(self.model, "jax_state_sync", None)
+        if sync is not None:  # JAX's fit keeps the state outside the variables mid-epoch
+            sync()
         try:
             ckpt.save(self.model, self.directory, epoch=epoch, step=step)
         except ValueError as error:  # non-finite weights: keep the last good state
