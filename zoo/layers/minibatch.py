@@ -3,7 +3,6 @@
 import math
 
 import keras
-import tensorflow as tf
 from keras import layers, ops
 
 
@@ -84,7 +83,10 @@ class MinibatchStdDev(layers.Layer):
                 )
             return group
         group = ops.minimum(self.group_size, batch)
-        # A dynamic batch is only known when the graph runs.
+        # A dynamic batch is only known when the graph runs (TensorFlow graphs only:
+        # JAX traces with static shapes).
+        import tensorflow as tf
+
         check = tf.debugging.assert_equal(
             batch % group,
             0,
