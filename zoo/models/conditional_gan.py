@@ -2,10 +2,9 @@
 
 import numpy as np
 import keras
-import tensorflow as tf
 from keras import ops
 
-from zoo import losses
+from zoo import engine, losses
 from zoo.models.gan import GAN
 
 
@@ -182,7 +181,8 @@ class ConditionalGAN(GAN):
     def discriminator_step(self, real_images, labels):
         batch_size = ops.shape(real_images)[0]
         fake_images = self.generator([self.sample_noise(batch_size), labels], training=True)
-        with tf.GradientTape() as tape:
+
+        def loss():
             real_inputs = self._noisy(real_images)
             fake_inputs = self._noisy(fake_images)
             real_logits, real_classes = self._discriminate(real_inputs, labels, True)
@@ -200,19 +200,28 @@ class ConditionalGAN(GAN):
                 lambda x: self._discriminate(x, labels, True)[0], real_inputs, fake_inputs
             )
             total = total + penalty
-        self.update_discriminator(tape, total)
-        return d_loss, real_logits, fake_logits, (aux_loss, real_classes), penalties
+            return total, d_loss, real_logits, fake_logits, (aux_loss, real_classes), penalties
+
+        _, d_loss, real_logits, fake_logits, aux, penalties = engine.update(
+            self.d_optimizer, self.discriminator.trainable_variables, loss
+        )
+        self.clip_discriminator()
+        return d_loss, real_logits, fake_logits, aux, penalties
 
     def generator_step(self, labels):
         batch_size = ops.shape(labels)[0]
-        with tf.GradientTape() as tape:
+
+        def loss():
             fake_images = self.generator([self.sample_noise(batch_size), labels], training=True)
             fake_logits, fake_classes = self._discriminate(self._noisy(fake_images), labels, True)
             g_loss = self.g_loss_fn(fake_logits)
             total = g_loss
             if self.conditioning == "auxiliary":
                 total = g_loss + self.auxiliary_weight * losses.auxiliary_classifier_loss(fake_classes, labels)
-        self.update_generator(tape, total)
+            return total, g_loss
+
+        _, g_loss = engine.update(self.g_optimizer, self.generator.trainable_variables, loss)
+        self.update_ema()
         return g_loss
 
     def train_step(self, data):
