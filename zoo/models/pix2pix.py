@@ -2,10 +2,9 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
-from zoo import losses
+from zoo import engine, losses
 from zoo.models.base import MultiOptimizerModel, batch_parts
 
 RECONSTRUCTIONS = ("l1", "l2")
@@ -211,16 +210,15 @@ class Pix2Pix(MultiOptimizerModel):
         return 0.5 * d_loss  # the paper halves D's objective
 
     def discriminator_step(self, source, target, fake):
-        with tf.GradientTape() as tape:
+        def loss():
             real_logits = self.discriminator([source, target], training=True)
             fake_logits = self.discriminator([source, fake], training=True)
-            d_loss = self._d_loss(real_logits, fake_logits)
-            scaled = self.d_optimizer.scale_loss(self.replica_mean(d_loss))
-        self.apply_gradients(tape, scaled, self.d_optimizer, self.discriminator.trainable_variables)
-        return d_loss, real_logits, fake_logits
+            return self._d_loss(real_logits, fake_logits), real_logits, fake_logits
+
+        return engine.update(self.d_optimizer, self.discriminator.trainable_variables, loss)
 
     def generator_step(self, source, target):
-        with tf.GradientTape() as tape:
+        def loss():
             fake = self.generator(source, training=True)
             recon_loss = reconstruction_loss(self.reconstruction, target, fake)
             total = self.reconstruction_weight * recon_loss
@@ -228,8 +226,9 @@ class Pix2Pix(MultiOptimizerModel):
             if self.adversarial_weight:
                 g_loss = self.g_loss_fn(self.discriminator([source, fake], training=True))
                 total = total + self.adversarial_weight * g_loss
-            scaled = self.g_optimizer.scale_loss(self.replica_mean(total))
-        self.apply_gradients(tape, scaled, self.g_optimizer, self.generator.trainable_variables)
+            return total, fake, g_loss, recon_loss
+
+        _, fake, g_loss, recon_loss = engine.update(self.g_optimizer, self.generator.trainable_variables, loss)
         return fake, g_loss, recon_loss
 
     def train_step(self, data):
