@@ -62,6 +62,23 @@ def _assign(assigned, updates):
         assigned[key].assign(value)
 
 
+def _apply(optimizer, gradients, variables):
+    """`optimizer.apply` through its stateless form.
+
+    `apply` branches with `ops.cond` around variable updates in places (the loss
+    scale of `mixed_float16`), which JAX cannot carry out of the branch; the
+    stateless form is written for JAX.
+    """
+    optimizer_variables = optimizer.variables
+    trainable, state = optimizer.stateless_apply(
+        [v.value for v in optimizer_variables], gradients, [v.value for v in variables]
+    )
+    for variable, value in zip(variables, trainable):
+        variable.assign(value)
+    for variable, value in zip(optimizer_variables, state):
+        variable.assign(value)
+
+
 def _loss_of(outputs):
     return outputs[0] if isinstance(outputs, (tuple, list)) else outputs
 
@@ -85,7 +102,7 @@ def update(optimizer, variables, loss_fn):
     start = [v.value for v in variables]
     (_, (outputs, updates)), gradients = jax.value_and_grad(scaled_loss, has_aux=True)(start)
     _assign(assigned, updates)
-    optimizer.apply(gradients, variables)
+    _apply(optimizer, gradients, variables)
     return outputs
 
 
@@ -115,7 +132,7 @@ def update_players(players, loss_fn):
     offset = 0
     for i, (optimizer, player) in enumerate(players):
         (grads,) = pullback(ops.one_hot(i, len(players), dtype=stacked.dtype))
-        optimizer.apply(grads[offset : offset + len(player)], player)
+        _apply(optimizer, grads[offset : offset + len(player)], player)
         offset += len(player)
     return outputs
 
