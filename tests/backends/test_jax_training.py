@@ -63,10 +63,20 @@ FIT = """
     moved = all(not np.array_equal(a, np.array(v.value)) for a, v in zip(g0, gan.generator.trainable_variables))
     evaluated = gan.evaluate(data(), batch_size=16, verbose=0, return_dict=True)
     clone = GAN.from_config(gan.get_config())
+    precisions = {}
+    for policy in ("mixed_bfloat16", "mixed_float16"):  # with a gradient penalty: inner gradients too
+        keras.mixed_precision.set_global_policy(policy)
+        m = GAN(nets.dcgan_generator(8, (16, 16, 1), base_filters=4),
+                nets.dcgan_discriminator((16, 16, 1), base_filters=4, normalization="layer"),
+                loss="wasserstein", gradient_penalty=10.0, seed=2)
+        m.compile()
+        h = m.fit(data(), batch_size=16, epochs=1, verbose=0)
+        precisions[policy] = [type(m.d_optimizer).__name__, [float(v[-1]) for v in h.history.values()]]
+    keras.mixed_precision.set_global_policy("float32")
     print(json.dumps({
         "logs": logs, "moved": moved, "evaluated": {k: float(v) for k, v in evaluated.items()},
         "iterations": [int(gan.d_optimizer.iterations), int(gan.g_optimizer.iterations)],
-        "generated": list(gan.generate(3).shape), "clone_ema": clone.ema_momentum,
+        "generated": list(gan.generate(3).shape), "clone_ema": clone.ema_momentum, "precisions": precisions,
     }))
 """
 
@@ -78,6 +88,9 @@ def test_gan_fits_evaluates_and_generates_on_jax(tmp_path):
     assert all(np.isfinite(v) for v in out["evaluated"].values())
     assert out["moved"] and out["iterations"] == [8, 8]
     assert out["generated"] == [3, 16, 16, 1] and out["clone_ema"] == 0.9
+    assert out["precisions"]["mixed_float16"][0] == "LossScaleOptimizer"
+    for policy, (_, logs) in out["precisions"].items():
+        assert logs and all(np.isfinite(v) for v in logs), policy
 
 
 RESUMABLE = """
