@@ -1,6 +1,7 @@
 """Differentiable augmentations for the images a discriminator sees."""
 
 import keras
+from keras import ops
 
 from zoo.data.pipeline import random_shift
 
@@ -31,9 +32,29 @@ class RandomShift(keras.layers.Layer):
             raise ValueError(f"max_shift must be an int >= 1 (pixels), got {max_shift!r}")
         self.max_shift = max_shift
         self.fill_value = float(fill_value)
+        if keras.backend.backend() != "tensorflow":
+            # Traced steps (JAX) need seeded draws; the state is a layer variable
+            # (not saved with the weights) that the model threads through its step.
+            self.seed_generator = keras.random.SeedGenerator()
 
     def call(self, images):
-        return random_shift(images, self.max_shift, fill_value=self.fill_value)
+        if keras.backend.backend() == "tensorflow":
+            return random_shift(images, self.max_shift, fill_value=self.fill_value)
+        return self._shift(images)
+
+    def _shift(self, images):
+        """`random_shift` in `keras.ops`: pad, then pick rows and columns by a gather per image."""
+        x = ops.cast(images, "float32")
+        m = self.max_shift
+        n, height, width, channels = ops.shape(x)
+        offsets = keras.random.randint((n, 2), 0, 2 * m + 1, dtype="int32", seed=self.seed_generator)
+        padded = ops.pad(x, [[0, 0], [m, m], [m, m], [0, 0]], constant_values=self.fill_value)
+        rows = offsets[:, :1] + ops.arange(height, dtype="int32")[None, :]  # (n, height)
+        cols = offsets[:, 1:] + ops.arange(width, dtype="int32")[None, :]  # (n, width)
+        rows = ops.broadcast_to(rows[:, :, None, None], (n, height, width + 2 * m, channels))
+        x = ops.take_along_axis(padded, rows, axis=1)
+        cols = ops.broadcast_to(cols[:, None, :, None], (n, height, width, channels))
+        return ops.take_along_axis(x, cols, axis=2)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -1,9 +1,9 @@
 """The semi-supervised GAN: a K+1-class discriminator trained on few labels and many images."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
+from zoo import engine
 from zoo.models.base import MultiOptimizerModel
 
 # -- losses (pure functions of logits and features) ----------------------------
@@ -318,9 +318,7 @@ class SemiSupervisedGAN(MultiOptimizerModel):
 
     def sample_noise(self, batch_size):
         if self.noise == "uniform":
-            return tf.random.stateless_uniform(
-                (batch_size, self.latent_dim), seed=self.draw_seed(), dtype="float32"
-            )
+            return self.uniform((batch_size, self.latent_dim))
         return self.normal((batch_size, self.latent_dim))
 
     def generate(self, num_or_z, batch_size=256):
@@ -343,7 +341,8 @@ class SemiSupervisedGAN(MultiOptimizerModel):
         fake_images = self.generator(
             self.sample_noise(ops.shape(unlabelled_images)[0]), training=True
         )
-        with tf.GradientTape() as tape:
+
+        def loss():
             labelled_logits = self.discriminator(self._augment(labelled_images), training=True)
             real_logits = self.discriminator(self._augment(unlabelled_images), training=True)
             fake_logits = self.discriminator(self._augment(fake_images), training=True)
@@ -352,27 +351,24 @@ class SemiSupervisedGAN(MultiOptimizerModel):
             d_loss = supervised + self.unlabelled_weight * unsupervised
             if self.entropy_weight:
                 d_loss = d_loss + self.entropy_weight * conditional_entropy(real_logits)
-            scaled = self.d_optimizer.scale_loss(self.replica_mean(d_loss))
-        self.apply_gradients(tape, scaled, self.d_optimizer, self.discriminator.trainable_variables)
-        return d_loss, supervised, unsupervised, labelled_logits
+            return d_loss, supervised, unsupervised, labelled_logits
+
+        return engine.update(self.d_optimizer, self.discriminator.trainable_variables, loss)
 
     def generator_step(self, real_images):
         batch_size = ops.shape(real_images)[0]
-        with tf.GradientTape() as tape:
+
+        def loss():
             fake_images = self._augment(self.generator(self.sample_noise(batch_size), training=True))
             if self.feature_matching:
                 real_features = ops.stop_gradient(
                     self.feature_extractor(self._augment(real_images), training=True)
                 )
                 fake_features = self.feature_extractor(fake_images, training=True)
-                g_loss = feature_matching_loss(real_features, fake_features)
-            else:
-                g_loss = non_saturating_generator_loss(
-                    self.discriminator(fake_images, training=True)
-                )
-            scaled = self.g_optimizer.scale_loss(self.replica_mean(g_loss))
-        self.apply_gradients(tape, scaled, self.g_optimizer, self.generator.trainable_variables)
-        return g_loss
+                return feature_matching_loss(real_features, fake_features)
+            return non_saturating_generator_loss(self.discriminator(fake_images, training=True))
+
+        return engine.update(self.g_optimizer, self.generator.trainable_variables, loss)
 
     def _augment(self, images):
         return images if self.augment is None else self.augment(images)
