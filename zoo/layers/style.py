@@ -9,7 +9,6 @@ returns the compute dtype, so the nets run under `mixed_bfloat16`.
 import math
 
 import keras
-import tensorflow as tf
 from keras import layers, ops
 
 
@@ -189,8 +188,8 @@ class NoiseInjection(layers.Layer):
 
     - 0 (the default): fresh N(0, 1) noise at every call, drawn statelessly
       from the layer's `keras.random.SeedGenerator` (so it changes between
-      calls of a traced function too) with the replica id folded in (every
-      replica of a `tf.distribute` strategy gets its own noise);
+      calls of a traced function too); on TensorFlow the replica id is folded
+      in (every replica of a `tf.distribute` strategy gets its own noise);
     - 1: the non-trainable variable `noise_const` `(1, height, width, 1)`,
       initialised N(0, 1): deterministic output, and the variable can be
       optimised directly (StyleGAN2 projection does this);
@@ -257,15 +256,22 @@ class NoiseInjection(layers.Layer):
             autocast=False,
         )
 
-    def _seed(self):
+    def _fresh(self, shape):
+        """N(0, 1) noise of `shape`, float32, from the layer's seed generator."""
+        if keras.backend.backend() != "tensorflow":
+            # keras.distribution shards one global draw: no replica id to fold in.
+            return keras.random.normal(shape, dtype="float32", seed=self.seed_generator)
+        import tensorflow as tf
+
         seed = ops.cast(self.seed_generator.next(), "int64")
         context = tf.distribute.get_replica_context()
         replica = 0 if context is None else context.replica_id_in_sync_group
-        return tf.random.experimental.stateless_fold_in(seed, replica)
+        seed = tf.random.experimental.stateless_fold_in(seed, replica)
+        return tf.random.stateless_normal(shape, seed=seed)
 
     def call(self, inputs):
         shape = ops.shape(inputs)
-        fresh = tf.random.stateless_normal((shape[0], shape[1], shape[2], 1), seed=self._seed())
+        fresh = self._fresh((shape[0], shape[1], shape[2], 1))
         mode = ops.cast(self.noise_mode, "float32")
         noise = mode * ops.cast(self.noise_const, "float32") + (1.0 - mode) * fresh
         added = ops.cast(self.strength, "float32") * noise

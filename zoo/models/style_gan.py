@@ -4,11 +4,11 @@ import contextlib
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
-from zoo import losses, plotting
+from zoo import engine, losses, plotting
 from zoo.models.base import MultiOptimizerModel
+from zoo.models.gan import GAN
 from zoo.nets.stylegan import noise_layers
 
 # Style layers by resolution, as in the StyleGAN paper's figure 3 (two ws per
@@ -374,12 +374,21 @@ class StyleGAN(MultiOptimizerModel):
         if not self.style_mixing:
             return self.broadcast(w), w
         w2 = self._mapped(self.mapping, self.normal((batch_size, self.latent_dim)), training)
-        crossover = tf.random.stateless_uniform(
-            (batch_size,), seed=self.draw_seed(), minval=1, maxval=self.num_ws, dtype="int32"
-        )
-        mixed = tf.random.stateless_uniform((batch_size,), seed=self.draw_seed()) < self.style_mixing
+        crossover = self._randint((batch_size,), minval=1, maxval=self.num_ws)
+        mixed = self.uniform((batch_size,)) < self.style_mixing
         crossover = ops.where(mixed, crossover, self.num_ws)
         return self.mix_styles(w, w2, crossover), w
+
+    def _randint(self, shape, minval, maxval):
+        """Integers uniform in `[minval, maxval)` from the model's seed generator.
+
+        On TensorFlow the same stateless draw as `self.uniform` with an int
+        dtype; `keras.random.uniform` takes float dtypes only, so other
+        backends draw with `keras.random.randint`.
+        """
+        if keras.backend.backend() == "tensorflow":
+            return self.uniform(shape, minval=minval, maxval=maxval, dtype="int32")
+        return keras.random.randint(shape, minval, maxval, dtype="int32", seed=self.seed_generator)
 
     def update_w_avg(self, w):
         """`w_avg <- mean(w) + w_avg_decay * (w_avg - mean(w))` for a batch `w (batch, w_dim)`."""
@@ -571,33 +580,26 @@ class StyleGAN(MultiOptimizerModel):
 
     # -- training ------------------------------------------------------------
 
-    def _d_scores(self, logits):
-        """Mean discriminator output: a probability for the cross-entropy losses."""
-        logits = ops.cast(logits, "float32")
-        if self.loss_name in ("minimax", "non_saturating"):
-            logits = ops.sigmoid(logits)
-        return ops.mean(logits)
+    # The GAN's: the mean of D's outputs (probabilities for the cross-entropy
+    # losses); this class holds the same trackers and `loss_name`.
+    _d_scores = GAN._d_scores
 
     @staticmethod
     def _due(optimizer, interval):
         return ops.equal(ops.mod(optimizer.iterations, interval), 0)
-
-    def _apply(self, tape, loss, optimizer, variables):
-        with tape:  # the scaling must be recorded too (it divides by the replica count)
-            scaled = optimizer.scale_loss(self.replica_mean(loss))
-        self.apply_gradients(tape, scaled, optimizer, variables)
 
     def discriminator_step(self, real_images):
         """One discriminator update; returns `(d_loss, real_logits, fake_logits, r1 or None, r1 due)`."""
         batch_size = ops.shape(real_images)[0]
         ws, _ = self.sample_ws(batch_size, training=True)
         fake_images = self.synthesis(ws, training=True)
-        r1 = due = None
-        with tf.GradientTape() as tape:
+
+        def loss():
             real_logits = self.discriminator(real_images, training=True)
             fake_logits = self.discriminator(fake_images, training=True)
             d_loss = self.d_loss_fn(real_logits, fake_logits)
             total = d_loss
+            r1 = due = None
             if self.r1_gamma:
                 loss_scale = getattr(self.d_optimizer, "dynamic_scale", None)
 
@@ -606,15 +608,21 @@ class StyleGAN(MultiOptimizerModel):
                     return losses.r1_penalty(critic, real_images, loss_scale=loss_scale)
 
                 due = self._due(self.d_optimizer, self.r1_interval)
-                r1 = penalty() if self.r1_interval == 1 else ops.cond(due, penalty, lambda: ops.zeros((), "float32"))
+                r1 = penalty() if self.r1_interval == 1 else engine.cond(due, penalty, lambda: ops.zeros((), "float32"))
                 total = total + 0.5 * self.r1_gamma * self.r1_interval * r1
-        self._apply(tape, total, self.d_optimizer, self.discriminator.trainable_variables)
+            return total, d_loss, real_logits, fake_logits, r1, due
+
+        _, d_loss, real_logits, fake_logits, r1, due = engine.update(
+            self.d_optimizer, self.discriminator.trainable_variables, loss
+        )
         return d_loss, real_logits, fake_logits, r1, due
 
     def _path_length(self, batch_size):
         """The path length penalty on a fresh, shrunk, style-mixed batch, and the new mean."""
         loss_scale = getattr(self.g_optimizer, "dynamic_scale", None)
-        pl_batch = ops.maximum(batch_size // self.path_length_batch_shrink, 1)
+        shrunk = batch_size // self.path_length_batch_shrink
+        # A static batch (always on JAX, where shapes must be concrete) stays a Python int.
+        pl_batch = max(shrunk, 1) if isinstance(shrunk, int) else ops.maximum(shrunk, 1)
         ws, _ = self.sample_ws(pl_batch, training=True)
         noise = self.normal((pl_batch, *self.image_shape))
         return losses.path_length_penalty(
@@ -631,34 +639,51 @@ class StyleGAN(MultiOptimizerModel):
 
         Returns `(g_loss, path length penalty or None, due)`.
         """
-        pl = due = None
-        with tf.GradientTape() as tape:
+
+        def loss():
             ws, w = self.sample_ws(batch_size, training=True)
             fake_logits = self.discriminator(self.synthesis(ws, training=True), training=True)
             g_loss = self.g_loss_fn(fake_logits)
             total = g_loss
+            pl = due = new_mean = None
             if self.path_length_weight:
                 due = self._due(self.g_optimizer, self.path_length_interval)
                 if self.path_length_interval == 1:
                     pl, new_mean = self._path_length(batch_size)
                 else:
-                    pl, new_mean = ops.cond(
+                    pl, new_mean = engine.cond(
                         due,
                         lambda: self._path_length(batch_size),
                         lambda: (ops.zeros((), "float32"), ops.convert_to_tensor(self.pl_mean)),
                     )
                 total = total + self.path_length_weight * self.path_length_interval * pl
-        self._apply(tape, total, self.g_optimizer, self.generator_variables)
+            # The new mean and w leave through the return value (on JAX nothing
+            # computed inside the loss may escape otherwise).
+            return total, g_loss, pl, due, new_mean, w
+
+        _, g_loss, pl, due, new_mean, w = engine.update(self.g_optimizer, self.generator_variables, loss)
         if self.path_length_weight:
             # Outside the condition: a synchronised variable cannot be assigned in a branch.
             self.pl_mean.assign(new_mean)
         self.update_w_avg(w)
         return g_loss, pl, due
 
+    @staticmethod
+    def _replicas():
+        """Replicas whose batches make the global batch: `tf.distribute`'s count on TensorFlow.
+
+        On JAX the step sees the global batch (`keras.distribution` shards it
+        inside one program), so 1.
+        """
+        if keras.backend.backend() != "tensorflow":
+            return 1
+        import tensorflow as tf
+
+        return tf.distribute.get_strategy().num_replicas_in_sync
+
     def ema_momentum(self, batch_size):
         """`0.5 ** (global batch / half-life)`, the half-life ramped up by `ema_rampup` if set."""
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        images = ops.cast(batch_size * replicas, "float32")
+        images = ops.cast(batch_size * self._replicas(), "float32")
         half_life = ops.convert_to_tensor(self.ema_half_life_images, "float32")
         if self.ema_rampup is not None:
             # Images seen before this step's generator update.
@@ -703,15 +728,9 @@ class StyleGAN(MultiOptimizerModel):
         return self._track(self.d_loss_fn(real_logits, fake_logits), self.g_loss_fn(fake_logits), real_logits, fake_logits)
 
     def _track(self, d_loss, g_loss, real_logits, fake_logits, penalties=None):
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.d_real_tracker.update_state(self._d_scores(real_logits))
-        self.d_fake_tracker.update_state(self._d_scores(fake_logits))
-        for name, (value, due) in (penalties or {}).items():
-            # A lazy penalty is averaged over the steps that computed it.
-            weight = None if due is None else ops.cast(due, "float32")
-            self.penalty_trackers[name].update_state(value, sample_weight=weight)
-        logs = {m.name: m.result() for m in self.metrics}
+        # The GAN's trackers and logs (a lazy penalty averaged over the steps that
+        # computed it), and the path lengths' running mean.
+        logs = GAN._track(self, d_loss, g_loss, real_logits, fake_logits, penalties)
         if self.path_length_weight:
             logs["pl_mean"] = ops.convert_to_tensor(self.pl_mean)
         return logs
