@@ -1,11 +1,10 @@
 """The autoencoder: an encoder and a decoder trained to reconstruct, optionally from noisy input."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
-from zoo import losses
-from zoo.models.base import from_config_with_nets, replica_mean, replica_seed, resolve_jit_compile
+from zoo import engine, losses
+from zoo.models.base import MultiOptimizerModel
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -23,7 +22,7 @@ def _check_float(value, name, minimum=0.0, strict=False):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class Autoencoder(keras.Model):
+class Autoencoder(MultiOptimizerModel):
     """Encoder -> code -> decoder, trained to reconstruct its input.
 
     Images are in [-1, 1], as everywhere in zoo. The decoder outputs per-pixel
@@ -83,18 +82,16 @@ class Autoencoder(keras.Model):
         seed=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        if likelihood not in LIKELIHOODS:
-            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"seed must be an int or None, got {seed!r}")
+        super().__init__(seed=seed, **kwargs)
+        if likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = likelihood
         self.gaussian_scale = _check_float(gaussian_scale, "gaussian_scale", strict=True)
         self.noise_stddev = _check_float(noise_stddev, "noise_stddev")
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
         self.num_classes = self._read_num_classes()
         self.latent_dim = self._read_latent_dim()
         self._check_nets()
@@ -280,6 +277,14 @@ class Autoencoder(keras.Model):
 
     # -- training ----------------------------------------------------------------------
 
+    # The optimizer attribute and the nets it trains (`MultiOptimizerModel`): one
+    # player, Keras' own `optimizer`; subclasses with more players (VAEGAN) extend both.
+    OPTIMIZERS = ("optimizer",)
+    NETS = ("encoder", "decoder")
+
+    def default_optimizers(self):
+        return {"optimizer": lambda: keras.optimizers.Adam()}
+
     def compile(self, optimizer="adam", jit_compile=None, **kwargs):
         """Keras' `compile` with one optimizer; the loss comes from the constructor.
 
@@ -294,40 +299,11 @@ class Autoencoder(keras.Model):
                 f"{type(self).__name__}.compile takes no loss: set likelihood= in the constructor"
             )
         kwargs.pop("loss", None)
-        super().compile(optimizer=optimizer, jit_compile=resolve_jit_compile(jit_compile), **kwargs)
-
-    # Optimizer attributes and the nets each trains: zoo.checkpoint saves every
-    # optimizer's state; subclasses with more players (VAEGAN) extend both.
-    OPTIMIZERS = ("optimizer",)
-    NETS = ("encoder", "decoder")
+        super().compile(optimizer=optimizer, jit_compile=jit_compile, **kwargs)
 
     def optimizer_variables(self):
         """`{optimizer attribute: the variables it trains}`."""
         return {"optimizer": self.trainable_variables}
-
-    def fit(self, *args, **kwargs):
-        # Slots created inside the first traced step make TensorFlow trace it twice.
-        if self.compiled and all(getattr(self, name, None) is not None for name in self.OPTIMIZERS):
-            with self.distribute_strategy.scope():
-                self.build_optimizers()
-        return super().fit(*args, **kwargs)
-
-    def build_optimizers(self):
-        """Creates the optimizers' slots (before restoring their state, or under a strategy)."""
-        for name, variables in self.optimizer_variables().items():
-            optimizer = getattr(self, name)
-            if not optimizer.built:
-                optimizer.build(variables)
-
-    def get_compile_config(self):
-        if not self.compiled or any(getattr(self, name, None) is None for name in self.OPTIMIZERS):
-            return None
-        return {name: keras.optimizers.serialize(getattr(self, name)) for name in self.OPTIMIZERS}
-
-    def compile_from_config(self, config):
-        self.compile(**{name: keras.optimizers.deserialize(c) for name, c in config.items()})
-        # Built now, so loading restores the optimizers' state (as keras.Model does).
-        self.build_optimizers()
 
     @property
     def metrics(self):
@@ -351,20 +327,19 @@ class Autoencoder(keras.Model):
         """Denoising input: images plus Gaussian noise, clipped to [-1, 1]."""
         if self.noise_stddev == 0.0:
             return images
-        noise = tf.random.stateless_normal(
-            ops.shape(images), seed=replica_seed(self.seed_generator), stddev=self.noise_stddev
-        )
+        noise = self.normal(ops.shape(images), stddev=self.noise_stddev)
         return ops.clip(ops.cast(images, "float32") + noise, -1.0, 1.0)
 
     def train_step(self, data):
         images, labels = self.unpack(data)
-        with tf.GradientTape() as tape:
+
+        def objective():
             code = self.encoder(self._net_inputs(self.corrupt(images), labels), training=True)
             logits = self.decoder(self._net_inputs(code, labels), training=True)
             recon = -ops.mean(self.reconstruction_log_likelihood(images, logits))
-            scaled = self.optimizer.scale_loss(replica_mean(recon))
-        variables = self.trainable_variables
-        self.optimizer.apply(tape.gradient(scaled, variables), variables)
+            return recon
+
+        recon = engine.update(self.optimizer, self.trainable_variables, objective)
         self.loss_tracker.update_state(recon)
         self.recon_tracker.update_state(recon)
         return {m.name: m.result() for m in self.metrics}
@@ -393,7 +368,3 @@ class Autoencoder(keras.Model):
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        return from_config_with_nets(cls, config)

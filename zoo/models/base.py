@@ -137,8 +137,9 @@ class MultiOptimizerModel(keras.Model):
                 `run_eagerly`, ...).
         """
         defaults = self.default_optimizers()
-        for name in self.OPTIMIZERS:
-            setattr(self, name, prepare_optimizer(kwargs.pop(name, None), defaults[name]))
+        players = {name: prepare_optimizer(kwargs.pop(name, None), defaults[name]) for name in self.OPTIMIZERS}
+        for name, optimizer in players.items():
+            setattr(self, name, optimizer)
         for bad in ("optimizer", "loss"):
             if kwargs.get(bad) is not None:
                 raise ValueError(
@@ -148,7 +149,11 @@ class MultiOptimizerModel(keras.Model):
             kwargs.pop(bad, None)
         # optimizer=None: otherwise Keras creates a stray RMSprop.
         super().compile(optimizer=None, jit_compile=resolve_jit_compile(jit_compile), **kwargs)
-        if keras.backend.backend() == "jax":
+        if self.OPTIMIZERS == ("optimizer",):
+            # One player named `optimizer` (the autoencoders): Keras' own optimizer,
+            # which every trainer threads through its step and finalizes itself.
+            self.optimizer = players["optimizer"]
+        elif keras.backend.backend() == "jax":
             # The JAX trainer threads exactly `self.optimizer.variables` through its step.
             self.optimizer = engine.PlayersOptimizer(self)
 
