@@ -4,12 +4,10 @@ import math
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
-from zoo import losses
+from zoo import engine, losses
 from zoo.models.autoencoder import Autoencoder, _check_float
-from zoo.models.base import replica_mean, replica_seed
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -87,10 +85,9 @@ class VAE(Autoencoder):
     def metrics(self):
         return [self.loss_tracker, self.recon_tracker, self.kl_tracker, self.elbo_tracker]
 
-    def sample_code(self, z_mean, z_log_var, seed=None):
-        """`z = z_mean + exp(z_log_var / 2) * eps`, eps ~ N(0, I)."""
-        seed = replica_seed(self.seed_generator) if seed is None else seed
-        eps = tf.random.stateless_normal(ops.shape(z_mean), seed=seed, dtype="float32")
+    def sample_code(self, z_mean, z_log_var):
+        """`z = z_mean + exp(z_log_var / 2) * eps`, eps ~ N(0, I) from the model's seed generator."""
+        eps = self.normal(ops.shape(z_mean))
         return z_mean + ops.exp(0.5 * z_log_var) * eps
 
     def _terms(self, images, labels, training):
@@ -106,13 +103,14 @@ class VAE(Autoencoder):
 
     def train_step(self, data):
         images, labels = self.unpack(data)
-        with tf.GradientTape() as tape:
+
+        def objective():
             recon, kl = self._terms(images, labels, training=True)
             recon, kl = ops.mean(recon), ops.mean(kl)
             loss = recon + self.beta * kl
-            scaled = self.optimizer.scale_loss(replica_mean(loss))
-        variables = self.trainable_variables
-        self.optimizer.apply(tape.gradient(scaled, variables), variables)
+            return loss, recon, kl
+
+        loss, recon, kl = engine.update(self.optimizer, self.trainable_variables, objective)
         self.loss_tracker.update_state(loss)
         self.recon_tracker.update_state(recon)
         self.kl_tracker.update_state(kl)
@@ -166,8 +164,8 @@ class VAE(Autoencoder):
             chunks = []
             for done in range(0, num_samples, sample_chunk):
                 k = min(sample_chunk, num_samples - done)
-                seed_pair = ops.cast(generator.next(), "int64")
-                labels_arg = batch[1] if self.conditional else tf.zeros((0,), tf.int32)
+                seed_pair = generator.next()
+                labels_arg = batch[1] if self.conditional else ops.zeros((0,), "int32")
                 chunks.append(step(batch[0], labels_arg, k, seed_pair))
             log_w = ops.concatenate(chunks, axis=0)  # (num_samples, batch)
             bound = ops.logsumexp(ops.cast(log_w, "float64"), axis=0) - math.log(num_samples)
@@ -184,7 +182,7 @@ class VAE(Autoencoder):
             z_mean, z_log_var = self.encoder(self._net_inputs(images, labels), training=False)
             z_mean, z_log_var = ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")
             batch = ops.shape(z_mean)[0]
-            eps = tf.random.stateless_normal((k, batch, self.latent_dim), seed=seed, dtype="float32")
+            eps = _stateless_normal((k, batch, self.latent_dim), seed)
             z = z_mean[None] + ops.exp(0.5 * z_log_var)[None] * eps  # (k, batch, d)
             flat_z = ops.reshape(z, (-1, self.latent_dim))
             tiled_images = ops.reshape(
@@ -202,7 +200,7 @@ class VAE(Autoencoder):
             )
             return ops.reshape(log_px + log_pz - log_qz, (k, batch))
 
-        fn = tf.function(log_weights, reduce_retracing=True)
+        fn = _compiled(log_weights, self.encoder, self.decoder)
         object.__setattr__(self, "_log_weights_fn", fn)
         return fn
 
@@ -210,3 +208,49 @@ class VAE(Autoencoder):
         config = super().get_config()
         config["beta"] = self.beta
         return config
+
+
+# -- what the engine should offer: explicit-seed noise, a compiled stateful function --------------
+
+
+def _stateless_normal(shape, seed):
+    """Standard normal float32 noise from an explicit seed pair drawn off a `SeedGenerator`."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf  # the draws TensorFlow always made here
+
+        return tf.random.stateless_normal(shape, seed=ops.cast(seed, "int64"), dtype="float32")
+    return keras.random.normal(shape, seed=seed, dtype="float32")
+
+
+def _compiled(fn, *nets):
+    """`fn(images, labels, k, seed)` compiled once, reading the nets' current weights at each call.
+
+    TensorFlow: a `tf.function` (variables are read when it runs). JAX: `jax.jit`
+    over the values of the nets' variables, passed in at each call and run in a
+    `keras.StatelessScope`; what `fn` assigns (a layer's state) is written back.
+    """
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(fn, reduce_retracing=True)
+    if keras.backend.backend() != "jax":
+        return fn
+    import jax
+
+    variables = list({id(v): v for net in nets for v in net.variables}.values())
+
+    def stateless(values, images, labels, k, seed):
+        with keras.StatelessScope(state_mapping=list(zip(variables, values))) as scope:
+            out = fn(images, labels, k, seed)
+        return out, [scope.get_current_value(v) for v in variables]
+
+    jitted = jax.jit(stateless, static_argnums=3)
+
+    def call(images, labels, k, seed):
+        out, values = jitted([v.value for v in variables], images, labels, k, seed)
+        for variable, value in zip(variables, values):
+            if not variable.trainable:
+                variable.assign(value)
+        return out
+
+    return call
