@@ -180,8 +180,7 @@ MUTATIONS = [
      "encoder trained on the GAN loss"),
     ("zoo/models/vae_gan.py", "g_total = self.recon_weight * recon + g_loss", "g_total = self.recon_weight * recon - g_loss",
      "decoder's adversarial term with the wrong sign"),
-    ("zoo/models/vae_gan.py", '"d_optimizer": self.d_optimizer.scale_loss(replica_mean(d_loss)),',
-     '"d_optimizer": self.d_optimizer.scale_loss(replica_mean(d_loss + recon)),',
+    ("zoo/models/vae_gan.py", '"d_optimizer": d_loss,', '"d_optimizer": d_loss + recon,',
      "discriminator trained on the feature reconstruction"),
     ("zoo/models/vae_gan.py", "fake_logits.append(prior_logits)", "fake_logits.append(recon_logits)",
      "prior samples x_p left out of the GAN loss"),
@@ -193,6 +192,6 @@ MUTATIONS = [
     ("zoo/models/vae_gan.py", '"e_optimizer": self.encoder.trainable_variables,',
      '"e_optimizer": self.encoder.trainable_variables + self.decoder.trainable_variables,',
      "decoder also updated by the encoder's loss"),
-    ("zoo/models/vae_gan.py", "prior = tf.random.stateless_normal(ops.shape(z), seed=replica_seed(self.seed_generator), dtype=\"float32\")",
+    ("zoo/models/vae_gan.py", "prior = self.normal(ops.shape(z))",
      "prior = z", "x_p decoded from the posterior code instead of the prior"),
 ]

@@ -1,12 +1,11 @@
 """VAE-GAN: a VAE whose reconstruction is judged in a discriminator's feature space."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
-from zoo import losses
+from zoo import engine, losses
 from zoo.models.autoencoder import _check_float
-from zoo.models.base import prepare_optimizer, replica_mean, replica_seed, resolve_jit_compile
+from zoo.models.base import MultiOptimizerModel
 from zoo.models.vae import VAE
 
 
@@ -141,10 +140,13 @@ class VAEGAN(VAE):
                     f"from the constructor; got {bad}={kwargs[bad]!r}"
                 )
             kwargs.pop(bad, None)
-        given = {"e_optimizer": e_optimizer, "g_optimizer": g_optimizer, "d_optimizer": d_optimizer}
-        for name, optimizer in given.items():
-            setattr(self, name, prepare_optimizer(optimizer, lambda: keras.optimizers.RMSprop(3e-4)))
-        keras.Model.compile(self, optimizer=None, jit_compile=resolve_jit_compile(jit_compile), **kwargs)
+        MultiOptimizerModel.compile(
+            self, e_optimizer=e_optimizer, g_optimizer=g_optimizer, d_optimizer=d_optimizer, jit_compile=jit_compile, **kwargs
+        )
+
+    def default_optimizers(self):
+        # Larsen et al. 2016, sec. 4: RMSProp at 3e-4 for each player.
+        return {name: lambda: keras.optimizers.RMSprop(3e-4) for name in self.OPTIMIZERS}
 
     def optimizer_variables(self):
         return {
@@ -152,12 +154,6 @@ class VAEGAN(VAE):
             "g_optimizer": self.decoder.trainable_variables,
             "d_optimizer": self.discriminator.trainable_variables,
         }
-
-    def fit(self, *args, **kwargs):
-        history = super().fit(*args, **kwargs)
-        for name, variables in self.optimizer_variables().items():
-            getattr(self, name).finalize_variable_values(variables)
-        return history
 
     # -- training --------------------------------------------------------------------
 
@@ -179,28 +175,33 @@ class VAEGAN(VAE):
         recon = 0.5 * ops.sum(ops.square(difference), axis=-1)
         fake_logits = [recon_logits]
         if self._variational:
-            prior = tf.random.stateless_normal(ops.shape(z), seed=replica_seed(self.seed_generator), dtype="float32")
+            prior = self.normal(ops.shape(z))
             prior_logits, _ = self.critic(self.logits_to_images(self.decoder(prior, training=training)), training=training)
             fake_logits.append(prior_logits)
         return recon, kl, real_logits, fake_logits
 
     def train_step(self, data):
         images, _ = self.unpack(data)
-        with tf.GradientTape(persistent=True) as tape:
+        players = self.optimizer_variables()
+
+        def objectives():
             recon, kl, real_logits, fake_logits = self._forward(images, training=True)
             recon, kl = ops.mean(recon), ops.mean(kl)
             d_loss = sum(self.d_loss_fn(real_logits, f) for f in fake_logits) / len(fake_logits)
             g_loss = sum(self.g_loss_fn(f) for f in fake_logits) / len(fake_logits)
             e_total = self.beta * kl + recon
             g_total = self.recon_weight * recon + g_loss
-            scaled = {
-                "e_optimizer": self.e_optimizer.scale_loss(replica_mean(e_total)),
-                "g_optimizer": self.g_optimizer.scale_loss(replica_mean(g_total)),
-                "d_optimizer": self.d_optimizer.scale_loss(replica_mean(d_loss)),
+            totals = {
+                "e_optimizer": e_total,
+                "g_optimizer": g_total,
+                "d_optimizer": d_loss,
             }
-        for name, variables in self.optimizer_variables().items():
-            getattr(self, name).apply(tape.gradient(scaled[name], variables), variables)
-        del tape
+            return [totals[name] for name in players], (recon, kl, d_loss, g_loss)
+
+        # One forward pass; each player's gradient at everyone's pre-step weights.
+        _, (recon, kl, d_loss, g_loss) = engine.update_players(
+            [(getattr(self, name), variables) for name, variables in players.items()], objectives
+        )
         self.loss_tracker.update_state(recon + self.beta * kl)
         self.recon_tracker.update_state(recon)
         self.kl_tracker.update_state(kl)
