@@ -79,7 +79,12 @@ def train(
     # history.csv while TimeLimit-style stops still leave a saved state.
     standard = standard_callbacks(run_dir, **options)
     all_callbacks = standard[:-1] + list(callbacks) + standard[-1:]
-    if distributed.is_multi_worker(strategy or model.distribute_strategy):
+    # tf.distribute's multi-worker loop; on JAX, keras.distribution shards inside fit.
+    if strategy is not None or hasattr(model, "distribute_strategy"):
+        multi_worker = distributed.is_multi_worker(strategy or model.distribute_strategy)
+    else:
+        multi_worker = False
+    if multi_worker:
         return distributed.distributed_fit(
             model, dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=all_callbacks,
             strategy=strategy, verbose=verbose,

@@ -1,5 +1,7 @@
 """One optimizer object over the optimizers of a model's players."""
 
+import weakref
+
 import keras
 
 
@@ -19,11 +21,13 @@ class PlayersOptimizer(keras.optimizers.Optimizer):
 
     def __init__(self, model):
         super().__init__(learning_rate=0.0, name="players")
-        self._model_ref = model
+        # A weak reference: Keras' saving walks an optimizer's attributes, and a
+        # model reached again from its optimizer would be walked for ever.
+        self._model_ref = weakref.ref(model)
 
     @property
     def players(self):
-        return self._model_ref.optimizers
+        return self._model_ref().optimizers
 
     @property
     def variables(self):
@@ -39,7 +43,7 @@ class PlayersOptimizer(keras.optimizers.Optimizer):
 
     def build(self, var_list=None):
         del var_list
-        self._model_ref.build_optimizers()
+        self._model_ref().build_optimizers()
 
     def apply(self, grads, trainable_variables=None):
         raise RuntimeError("PlayersOptimizer applies nothing: each player's optimizer updates its own variables")
