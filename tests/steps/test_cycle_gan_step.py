@@ -224,8 +224,9 @@ class Snapshots(keras.callbacks.Callback):
         })
 
     def on_train_batch_end(self, batch, logs=None):
+        model = self.model  # first: on JAX, reading `model` syncs the trained weights back into the nets
         self.steps[-1]["after"] = {name: values(net.trainable_variables) for name, net in self.nets.items()}
-        self.steps[-1]["end_rates"] = [number(optimizer.learning_rate) for optimizer in self.model.optimizers]
+        self.steps[-1]["end_rates"] = [number(optimizer.learning_rate) for optimizer in model.optimizers]
 
 
 def pooled_per_step(seen, steps, real_key, fake_key):
@@ -335,12 +336,12 @@ MUTATIONS = [
      "cycle A->B->A detached from G_ab"),
     ("zoo/models/cycle_gan.py", "(self.discriminator_b, self.d_b_optimizer, self.pool_b, real_b, fake_b),",
      "(self.discriminator_b, self.d_b_optimizer, self.pool_a, real_b, fake_a),", "D_b shown domain A's fakes"),
-    ("zoo/models/cycle_gan.py", "self.g_ba_optimizer.apply(gradients_ba, variables_ba)",
-     "self.g_ab_optimizer.apply(gradients_ba, variables_ba)", "G_ba updated by G_ab's optimizer"),
+    ("zoo/models/cycle_gan.py", "(self.g_ba_optimizer, self.generator_ba.trainable_variables),",
+     "(self.g_ab_optimizer, self.generator_ba.trainable_variables),", "G_ba updated by G_ab's optimizer"),
     ("zoo/models/cycle_gan.py", "            fake = self.pooled(pool, fake)", "            _ = self.pooled(pool, fake)",
      "discriminators shown the newest fakes, not the pool's"),
-    ("zoo/models/cycle_gan.py", "tf.random.stateless_uniform((batch,), seed=swap_seed) < 0.5",
-     "tf.random.stateless_uniform((batch,), seed=swap_seed) < 1.0", "full pool always swaps"),
+    ("zoo/models/cycle_gan.py", "_uniform((batch,), swap_seed) < 0.5",
+     "_uniform((batch,), swap_seed) < 1.0", "full pool always swaps"),
     ("zoo/models/cycle_gan.py", "filling = slots < self.pool_size", "filling = slots < self.pool_size - 1",
      "pool starts swapping before it is full"),
     ("zoo/models/cycle_gan.py", "ops.where(stored, picks, spare)", "ops.where(stored, spare, spare)",

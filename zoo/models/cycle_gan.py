@@ -1,11 +1,12 @@
 """Unpaired image-to-image translation: CycleGAN, with its history pool of generated images."""
 
+import functools
+
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
-from zoo import losses
+from zoo import engine, losses
 from zoo.models.base import MultiOptimizerModel, batch_parts
 from zoo.models.gan import _has_spectral_norm
 
@@ -16,6 +17,28 @@ def _l1(target, predicted):
 
 def _is_number(value):
     return not isinstance(value, bool) and isinstance(value, (int, float))
+
+
+def _split_seed(seed):
+    """Two independent stateless seeds from the stateless seed `seed` (shape `(2,)`)."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf  # TensorFlow's own split: the pool's draws as they always were on TF
+
+        return tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    # keras.random takes a JAX key as its seed: two child keys drawn from it.
+    children = keras.random.randint((2, 2), 0, 2**31 - 1, dtype="int32", seed=ops.cast(seed, "uint32"))
+    return ops.cast(children[0], "uint32"), ops.cast(children[1], "uint32")
+
+
+def _uniform(shape, seed, minval=0.0, maxval=1.0, dtype="float32"):
+    """Uniform numbers in `[minval, maxval)` for the stateless seed `seed` (ints when `dtype` is one)."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.random.stateless_uniform(shape, seed=seed, minval=minval, maxval=maxval, dtype=dtype)
+    if "int" in dtype:
+        return keras.random.randint(shape, minval, maxval, dtype=dtype, seed=seed)
+    return keras.random.uniform(shape, minval, maxval, dtype=dtype, seed=seed)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -46,7 +69,7 @@ class ImagePool(keras.layers.Layer):
         images: `(batch, height, width, channels)` new fakes.
         seed: int tensor of shape `(2,)`, a stateless seed (e.g.
             `model.draw_seed()`), so the draws change every step in a compiled
-            `train_step`.
+            `train_step`. On JAX, a key's data (`uint32`; other ints are cast).
 
     Reference: Shrivastava et al., "Learning from Simulated and Unsupervised
     Images through Adversarial Training", CVPR 2017, section 2.3; Zhu et al.
@@ -87,13 +110,9 @@ class ImagePool(keras.layers.Layer):
         pool = ops.scatter_update(
             ops.convert_to_tensor(self.images), ops.expand_dims(ops.where(filling, slots, spare), -1), images
         )
-        swap_seed, slot_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-        swap = ops.logical_and(
-            ops.logical_not(filling), tf.random.stateless_uniform((batch,), seed=swap_seed) < 0.5
-        )
-        picks = tf.random.stateless_uniform(
-            (batch,), seed=slot_seed, minval=0, maxval=self.pool_size, dtype="int32"
-        )
+        swap_seed, slot_seed = _split_seed(seed)
+        swap = ops.logical_and(ops.logical_not(filling), _uniform((batch,), swap_seed) < 0.5)
+        picks = _uniform((batch,), slot_seed, minval=0, maxval=self.pool_size, dtype="int32")
         returned = ops.where(ops.reshape(swap, (-1, 1, 1, 1)), ops.take(pool, picks, axis=0), images)
         # Of several swaps into one slot only the last is stored (deterministic scatter).
         same_slot = ops.equal(ops.expand_dims(picks, 1), ops.expand_dims(picks, 0))
@@ -419,29 +438,28 @@ class CycleGAN(MultiOptimizerModel):
 
     def generator_step(self, real_a, real_b):
         """Updates both generators on their shared objective; returns `generator_losses`' dict."""
-        variables_ab = self.generator_ab.trainable_variables
-        variables_ba = self.generator_ba.trainable_variables
-        # Persistent: under loss scaling each optimizer differentiates its own scaled loss.
-        with tf.GradientTape(persistent=True) as tape:
+
+        def loss():
             out = self.generator_losses(real_a, real_b, training=True)
-            share = self.replica_mean(out["total"])
-            scaled_ab = self.g_ab_optimizer.scale_loss(share)
-            scaled_ba = self.g_ba_optimizer.scale_loss(share)
-        if scaled_ab is scaled_ba:  # no loss scaling: one backward pass serves both
-            gradients = tape.gradient(scaled_ab, variables_ab + variables_ba)
-            gradients_ab, gradients_ba = gradients[: len(variables_ab)], gradients[len(variables_ab) :]
-        else:
-            gradients_ab = tape.gradient(scaled_ab, variables_ab)
-            gradients_ba = tape.gradient(scaled_ba, variables_ba)
-        del tape
-        self.g_ab_optimizer.apply(gradients_ab, variables_ab)
-        self.g_ba_optimizer.apply(gradients_ba, variables_ba)
+            return [out["total"], out["total"]], out  # one objective, differentiated by each player
+
+        _, out = engine.update_players(
+            [
+                (self.g_ab_optimizer, self.generator_ab.trainable_variables),
+                (self.g_ba_optimizer, self.generator_ba.trainable_variables),
+            ],
+            loss,
+        )
         return out
 
     def pooled(self, pool, fakes):
         """What a discriminator is shown of `fakes`: drawn from `pool` (None: the fakes)."""
         fakes = ops.stop_gradient(fakes)
         return fakes if pool is None else pool(fakes, self.draw_seed())
+
+    def discriminator_loss(self, discriminator, real, fake):
+        """A discriminator's halved loss on real images and (pooled) fakes, in training mode."""
+        return self.adversarial_d_loss(discriminator(real, training=True), discriminator(fake, training=True))
 
     def discriminator_step(self, real_a, real_b, fake_a, fake_b):
         """Updates each discriminator on real images and pooled fakes; returns `(d_a_loss, d_b_loss)`."""
@@ -451,13 +469,8 @@ class CycleGAN(MultiOptimizerModel):
             (self.discriminator_b, self.d_b_optimizer, self.pool_b, real_b, fake_b),
         ):
             fake = self.pooled(pool, fake)
-            with tf.GradientTape() as tape:
-                d_loss = self.adversarial_d_loss(
-                    discriminator(real, training=True), discriminator(fake, training=True)
-                )
-                scaled = optimizer.scale_loss(self.replica_mean(d_loss))
-            self.apply_gradients(tape, scaled, optimizer, discriminator.trainable_variables)
-            d_losses.append(d_loss)
+            loss = functools.partial(self.discriminator_loss, discriminator, real, fake)
+            d_losses.append(engine.update(optimizer, discriminator.trainable_variables, loss))
         return tuple(d_losses)
 
     @staticmethod
