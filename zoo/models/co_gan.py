@@ -1,10 +1,9 @@
 """Coupled GAN: two GANs with shared layers that learn a joint distribution from unpaired data."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
-from zoo import losses
+from zoo import engine, losses
 from zoo.models.base import MultiOptimizerModel, batch_parts
 from zoo.models.gan import _has_spectral_norm
 
@@ -302,20 +301,24 @@ class CoGAN(MultiOptimizerModel):
         """One update of both discriminators; returns `(d_a_loss, d_b_loss)`."""
         fake_a, fake_b = self.generate_pair(self.sample_noise(ops.shape(real_a)[0]), training=True)
         variables = self.d_variables
-        with tf.GradientTape() as tape:
+
+        def loss():
             d_a_loss, d_b_loss = self.discriminator_losses(real_a, real_b, fake_a, fake_b)
-            scaled = self.d_optimizer.scale_loss(self.replica_mean(d_a_loss + d_b_loss))
-        self.apply_gradients(tape, scaled, self.d_optimizer, variables)
+            return d_a_loss + d_b_loss, d_a_loss, d_b_loss
+
+        _, d_a_loss, d_b_loss = engine.update(self.d_optimizer, variables, loss)
         return d_a_loss, d_b_loss
 
     def generator_step(self, batch_size):
         """One update of both generators, one noise batch into both; returns `(g_a_loss, g_b_loss)`."""
         variables = self.g_variables
-        with tf.GradientTape() as tape:
+
+        def loss():
             fake_a, fake_b = self.generate_pair(self.sample_noise(batch_size), training=True)
             g_a_loss, g_b_loss = self.generator_losses(fake_a, fake_b)
-            scaled = self.g_optimizer.scale_loss(self.replica_mean(g_a_loss + g_b_loss))
-        self.apply_gradients(tape, scaled, self.g_optimizer, variables)
+            return g_a_loss + g_b_loss, g_a_loss, g_b_loss
+
+        _, g_a_loss, g_b_loss = engine.update(self.g_optimizer, variables, loss)
         return g_a_loss, g_b_loss
 
     def train_step(self, data):
