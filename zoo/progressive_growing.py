@@ -167,7 +167,22 @@ class ProgressiveGrowing(keras.callbacks.Callback):
             rng = np.random.default_rng(self.seed)
             self._noise = rng.standard_normal((self.num_samples, self.model.latent_dim)).astype("float32")
 
+    def _sync(self):
+        """Puts the trainer's state on the model's variables (JAX; a no-op on TensorFlow).
+
+        Keras' JAX trainer carries the variables' values from step to step
+        outside the variables and writes them back only at an epoch's end:
+        in between, `images_seen` would read stale and `set_lod` /
+        `reset_optimizers` would assign values the next step never sees. Once
+        synced, the trainer takes the next step's state from the variables,
+        assignments included.
+        """
+        sync = getattr(self.model, "jax_state_sync", None)
+        if sync is not None:
+            sync()
+
     def on_train_batch_begin(self, batch, logs=None):
+        self._sync()
         images = int(keras.ops.convert_to_numpy(self.model.images_seen))
         lod = self.lod_at(images)
         resolution = lod_resolution(lod, self.model.max_lod)
@@ -185,6 +200,7 @@ class ProgressiveGrowing(keras.callbacks.Callback):
             self._lod = lod
 
     def on_train_batch_end(self, batch, logs=None):
+        self._sync()  # the level and the counter as this step left them, for this and later callbacks
         if logs is not None:
             logs.update(self._logs())
 

@@ -66,7 +66,7 @@ def num(x):
 def critic_loss_fn(critic, real_in, fake_in, mixed, weight, drift, parts=None):
     """Karras 2018, A.1: E D(G(z)) - E D(x) + lambda E(||grad D(x^)|| - 1)^2 + eps_drift E D(x)^2."""
 
-    def loss():
+    def terms():
         real = critic(real_in, training=True)
         fake = critic(fake_in, training=True)
         grads = input_gradients(lambda t: critic(t, training=True), mixed)
@@ -74,11 +74,16 @@ def critic_loss_fn(critic, real_in, fake_in, mixed, weight, drift, parts=None):
         penalty = ops.mean((norms - 1.0) ** 2)
         wasserstein = ops.mean(fake) - ops.mean(real)
         drift_term = ops.mean(real**2)
-        if parts is not None:
-            parts.update(d_loss=num(wasserstein), gradient_penalty=num(penalty), drift_penalty=num(drift_term),
-                         d_real=num(ops.mean(real)), d_fake=num(ops.mean(fake)))
+        return wasserstein, penalty, drift_term, real, fake
+
+    def loss():
+        wasserstein, penalty, drift_term, _, _ = terms()
         return wasserstein + weight * penalty + drift * drift_term
 
+    if parts is not None:  # the logged parts at the critic's current weights, read outside any gradient trace
+        wasserstein, penalty, drift_term, real, fake = terms()
+        parts.update(d_loss=num(wasserstein), gradient_penalty=num(penalty), drift_penalty=num(drift_term),
+                     d_real=num(ops.mean(real)), d_fake=num(ops.mean(fake)))
     return loss
 
 
@@ -204,6 +209,9 @@ def test_fit_trains_each_step_at_the_scheduled_level_of_detail():
     """`fit` with `ProgressiveGrowing(4, 12)` over five batches of 4: lod 1, 1, 2/3, 1/3, 0. Every step's
     reals, fakes and both updates are recomputed at that level; the EMA's ramp goes on across steps."""
     stabilize, fade, weight, drift, momentum = 4, 12, 3.0, 0.2, 0.25
+    # SGD at learning rate 1 blows some initial weights up within five steps (on either backend, whose
+    # initializers draw different numbers for one seed); these stay finite on TensorFlow and JAX.
+    keras.utils.set_random_seed(4)
     model, generator, critic = make(gradient_penalty=weight, drift=drift, ema_momentum=momentum)
     x = real_batch(n=5 * BATCH, seed=1)
     recorder = Recorder()
@@ -232,7 +240,8 @@ def test_fit_trains_each_step_at_the_scheduled_level_of_detail():
         for net in (generator, critic):
             nets.set_lod(net, lod)
         assign(generator.trainable_variables, step["g"])
-        np.testing.assert_allclose(fake_in, ops.convert_to_numpy(generator(zs[0])), atol=1e-5, err_msg=f"step {i}")
+        # rtol: on JAX the step runs compiled, and XLA's fused kernels round the last bits differently (~1e-5).
+        np.testing.assert_allclose(fake_in, ops.convert_to_numpy(generator(zs[0])), atol=1e-5, rtol=1e-5, err_msg=f"step {i}")
         check_interpolates(real_in, fake_in, mixed)
         assign(critic.trainable_variables, step["d"])
         parts = {}
@@ -244,7 +253,7 @@ def test_fit_trains_each_step_at_the_scheduled_level_of_detail():
         assert_sgd_update(step["g"], after["g"], grads, what=f"generator, step {i} (lod {lod:.3f})")
         if lod == 1.0:  # the 8x8 block is not live: its weights get no gradient
             assert max(np.abs(g).max() for g, v in zip(grads, generator.trainable_variables) if "8x8" in v.path) == 0
-        np.testing.assert_allclose(g_in, ops.convert_to_numpy(generator(zs[1])), atol=1e-5)
+        np.testing.assert_allclose(g_in, ops.convert_to_numpy(generator(zs[1])), atol=1e-5, rtol=1e-5)
         parts["g_loss"] = num(g_loss_fn())
         # Batch logs are the epoch's running means.
         for key, value in parts.items():
@@ -259,7 +268,9 @@ def test_fit_trains_each_step_at_the_scheduled_level_of_detail():
     assert int(ops.convert_to_numpy(model.images_seen)) == 5 * BATCH
     z = real_batch(2)[:, 0, :LATENT, 0]
     assign(generator.trainable_variables, final["g"])
-    np.testing.assert_allclose(model.generate(z), ops.convert_to_numpy(model.ema_generator(z)), atol=1e-6)
+    # Against the EMA copy run the same way (compiled on JAX, where XLA rounds the last bits differently).
+    np.testing.assert_allclose(model.generate(z), model.ema_generator.predict(z, verbose=0), atol=1e-6)
+    assert np.abs(model.generate(z) - ops.convert_to_numpy(generator(z))).max() > 1e-3
 
 
 def test_defaults_are_the_papers():

@@ -185,16 +185,30 @@ class LodGate(layers.Layer):
     def call(self, inputs, training=None):
         x, lod = inputs
         if getattr(self, "_spec", None) is None:
-            self._spec = self.block.compute_output_spec(keras.KerasTensor((None, *x.shape[1:]), dtype=x.dtype))
+            spec = self.block.compute_output_spec(keras.KerasTensor((None, *x.shape[1:]), dtype=x.dtype))
+            # Kept out of Keras' attribute tracking: a tracked list is no JAX type,
+            # and both branches must return the same plain structure.
+            object.__setattr__(self, "_spec", keras.tree.map_structure(lambda s: s, spec))
         batch = ops.shape(x)[0]
 
         def skip():
             return keras.tree.map_structure(lambda s: ops.zeros((batch, *s.shape[1:]), s.dtype), self._spec)
 
         def run():
-            return self.block(x, training=training)
+            outputs = self.block(x, training=training)
+            return keras.tree.pack_sequence_as(self._spec, keras.tree.flatten(outputs))
 
-        return ops.cond(self._live(lod), run, skip)
+        live = self._live(lod)
+        if keras.backend.backend() == "jax":
+            # Called eagerly, JAX would compile both branches on every call (and round
+            # differently from the ungated net); a concrete level picks one in Python.
+            try:
+                concrete = bool(live)
+            except TypeError:  # traced: the level is known only when the step runs
+                concrete = None
+            if concrete is not None:
+                return run() if concrete else skip()
+        return ops.cond(live, run, skip)
 
     def compute_output_spec(self, inputs, training=None):
         return self.block.compute_output_spec(inputs[0])

@@ -3,7 +3,6 @@
 import numbers
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from zoo import losses
@@ -184,7 +183,7 @@ class ProgressiveGAN(WGANGP):
     def train_step(self, data):
         real_images = data[0] if isinstance(data, (tuple, list)) else data
         logs = super().train_step(self.real_at_lod(real_images))
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        replicas = _replicas()
         self.images_seen.assign_add(ops.cast(ops.shape(real_images)[0] * replicas, "int64"))
         return logs
 
@@ -196,3 +195,16 @@ class ProgressiveGAN(WGANGP):
         config = super().get_config()
         config["drift"] = self.drift
         return config
+
+
+def _replicas():
+    """Replicas that each train on a share of the global batch: `tf.distribute`'s count, 1 elsewhere.
+
+    On JAX the step sees the global batch (`keras.distribution` shards one
+    array), so its batch size is already the number of images trained on.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return 1
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy().num_replicas_in_sync
