@@ -66,6 +66,7 @@ import tensorflow as tf  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
 import zoo  # noqa: E402
+from zoo import engine  # noqa: E402
 
 IMPORTED_AT = time.time()
 
@@ -312,7 +313,8 @@ class FusedDiscriminatorPass:
         batch_size = ops.shape(real_images)[0]
         noise = self.sample_noise(batch_size)
         fake_images = self.generator(noise if labels is None else [noise, labels], training=True)
-        with tf.GradientTape() as tape:
+
+        def loss():
             real_inputs = self._d_inputs(real_images)
             fake_inputs = self._d_inputs(fake_images)
             real_logits, fake_logits = self._fused_logits(real_inputs, fake_inputs, labels)
@@ -322,8 +324,12 @@ class FusedDiscriminatorPass:
             else:
                 critic = lambda x: self._discriminate(x, labels, True)[0]  # noqa: E731
             penalty, penalties = self.regularization(critic, real_inputs, fake_inputs)
-            total = d_loss + penalty
-        self.update_discriminator(tape, total)
+            return d_loss + penalty, d_loss, real_logits, fake_logits, penalties
+
+        _, d_loss, real_logits, fake_logits, penalties = engine.update(
+            self.d_optimizer, self.discriminator.trainable_variables, loss
+        )
+        self.clip_discriminator()
         if labels is None:
             return d_loss, real_logits, fake_logits, penalties
         return d_loss, real_logits, fake_logits, (None, None), penalties

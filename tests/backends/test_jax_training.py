@@ -42,9 +42,13 @@ COMMON = textwrap.dedent(
 )
 
 
-def run(script, backend, tmp_path, *args, expect_exit=0):
+# Makes `import tensorflow` fail, as on an accelerator machine without TensorFlow.
+WITHOUT_TF = "import sys\nsys.modules['tensorflow'] = None\n"
+
+
+def run(script, backend, tmp_path, *args, expect_exit=0, without_tf=False):
     path = tmp_path / "script.py"
-    path.write_text(COMMON + textwrap.dedent(script))
+    path.write_text((WITHOUT_TF if without_tf else "") + COMMON + textwrap.dedent(script))
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
     result = subprocess.run(
         [sys.executable, str(path), *map(str, args)], capture_output=True, text=True, env=env, timeout=600
@@ -56,6 +60,7 @@ def run(script, backend, tmp_path, *args, expect_exit=0):
 
 FIT = """
     assert keras.backend.backend() == sys.argv[1]
+    blocked = sys.modules.get("tensorflow", 0) is None
     gan = make()
     g0 = [np.array(v.value) for v in gan.generator.trainable_variables]
     history = gan.fit(data(), batch_size=16, epochs=2, verbose=0, shuffle=False)
@@ -77,17 +82,19 @@ FIT = """
         "logs": logs, "moved": moved, "evaluated": {k: float(v) for k, v in evaluated.items()},
         "iterations": [int(gan.d_optimizer.iterations), int(gan.g_optimizer.iterations)],
         "generated": list(gan.generate(3).shape), "clone_ema": clone.ema_momentum, "precisions": precisions,
+        "tensorflow_blocked": blocked and sys.modules.get("tensorflow", 0) is None,
     }))
 """
 
 
-def test_gan_fits_evaluates_and_generates_on_jax(tmp_path):
-    out = run(FIT, "jax", tmp_path, "jax")
+def test_gan_fits_evaluates_and_generates_on_jax_without_tensorflow(tmp_path):
+    out = run(FIT, "jax", tmp_path, "jax", without_tf=True)
     assert set(out["logs"]) == {"d_loss", "g_loss", "d_real", "d_fake"}
     assert all(np.isfinite(v) for v in out["logs"].values())
     assert all(np.isfinite(v) for v in out["evaluated"].values())
     assert out["moved"] and out["iterations"] == [8, 8]
     assert out["generated"] == [3, 16, 16, 1] and out["clone_ema"] == 0.9
+    assert out["tensorflow_blocked"], "TensorFlow must stay unimported"
     assert out["precisions"]["mixed_float16"][0] == "LossScaleOptimizer"
     for policy, (_, logs) in out["precisions"].items():
         assert logs and all(np.isfinite(v) for v in logs), policy
@@ -112,9 +119,9 @@ RESUMABLE = """
 
 
 def test_resume_after_a_kill_mid_epoch_matches_an_uninterrupted_run_on_jax(tmp_path):
-    whole = run(RESUMABLE, "jax", tmp_path, "whole", tmp_path / "a")
-    run(RESUMABLE, "jax", tmp_path, "killed", tmp_path / "b", expect_exit=9)
-    resumed = run(RESUMABLE, "jax", tmp_path, "resumed", tmp_path / "b")
+    whole = run(RESUMABLE, "jax", tmp_path, "whole", tmp_path / "a", without_tf=True)
+    run(RESUMABLE, "jax", tmp_path, "killed", tmp_path / "b", expect_exit=9, without_tf=True)
+    resumed = run(RESUMABLE, "jax", tmp_path, "resumed", tmp_path / "b", without_tf=True)
     for group in whole:
         assert len(whole[group]) == len(resumed[group])
         for a, b in zip(whole[group], resumed[group]):

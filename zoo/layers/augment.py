@@ -3,8 +3,6 @@
 import keras
 from keras import ops
 
-from zoo.data.pipeline import random_shift
-
 
 @keras.saving.register_keras_serializable(package="zoo")
 class RandomShift(keras.layers.Layer):
@@ -39,6 +37,8 @@ class RandomShift(keras.layers.Layer):
 
     def call(self, images):
         if keras.backend.backend() == "tensorflow":
+            from zoo.data.pipeline import random_shift  # the tf.data helper, same draws as before
+
             return random_shift(images, self.max_shift, fill_value=self.fill_value)
         return self._shift(images)
 

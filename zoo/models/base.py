@@ -17,7 +17,6 @@ custom `train_step` in zoo needs and that are easy to get wrong:
 import contextlib
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from zoo import engine
@@ -28,6 +27,8 @@ def resolve_jit_compile(jit_compile):
     if jit_compile is None or jit_compile == "auto":
         if keras.backend.backend() == "jax":
             return True  # XLA is how JAX runs a step; unjitted it is far slower
+        import tensorflow as tf
+
         return bool(tf.config.list_logical_devices("GPU")) or bool(
             tf.config.list_logical_devices("TPU")
         )
@@ -74,6 +75,8 @@ def replica_seed(seed_generator):
     """A fresh stateless seed from `seed_generator`, different on every replica."""
     if keras.backend.backend() != "tensorflow":
         return seed_generator.next()  # keras.distribution shards one global draw
+    import tensorflow as tf
+
     seed = ops.cast(seed_generator.next(), "int64")
     context = tf.distribute.get_replica_context()
     replica = 0 if context is None else context.replica_id_in_sync_group
@@ -215,12 +218,16 @@ class MultiOptimizerModel(keras.Model):
         """Normal noise from the model's seed generator."""
         if keras.backend.backend() != "tensorflow":
             return keras.random.normal(shape, stddev=stddev, dtype=dtype, seed=self.seed_generator)
+        import tensorflow as tf
+
         return tf.random.stateless_normal(shape, seed=self.draw_seed(), stddev=stddev, dtype=dtype)
 
     def uniform(self, shape, minval=0.0, maxval=1.0, dtype="float32"):
         """Uniform noise in `[minval, maxval)` from the model's seed generator."""
         if keras.backend.backend() != "tensorflow":
             return keras.random.uniform(shape, minval, maxval, dtype=dtype, seed=self.seed_generator)
+        import tensorflow as tf
+
         return tf.random.stateless_uniform(shape, seed=self.draw_seed(), minval=minval, maxval=maxval, dtype=dtype)
 
     # -- the JAX trainer's (state, data) protocol ------------------------------
@@ -251,8 +258,3 @@ class MultiOptimizerModel(keras.Model):
         import jax
 
         return jax.jit(step, donate_argnums=0)
-
-    def apply_gradients(self, tape, loss, optimizer, variables):
-        """Differentiates the (already scaled) `loss` and applies one update."""
-        gradients = tape.gradient(loss, variables)
-        optimizer.apply(gradients, variables)

@@ -354,24 +354,6 @@ class GAN(MultiOptimizerModel):
         del real_logits, fake_logits
         return ops.zeros((), "float32"), {}
 
-    def update_discriminator(self, tape, loss):
-        """Applies one discriminator update for `loss` recorded on a TF `tape`, then WGAN's clipping.
-
-        For subclasses whose steps still use a `GradientTape`; `discriminator_step`
-        goes through `zoo.engine.update`, which works on every backend.
-        """
-        with tape:  # the scaling must be recorded too (it divides by the replica count)
-            scaled = self.d_optimizer.scale_loss(self.replica_mean(loss))
-        self.apply_gradients(tape, scaled, self.d_optimizer, self.discriminator.trainable_variables)
-        self.clip_discriminator()
-
-    def update_generator(self, tape, loss):
-        """Applies one generator update for `loss` recorded on a TF `tape`, then moves the EMA generator."""
-        with tape:
-            scaled = self.g_optimizer.scale_loss(self.replica_mean(loss))
-        self.apply_gradients(tape, scaled, self.g_optimizer, self.generator.trainable_variables)
-        self.update_ema()
-
     def clip_discriminator(self):
         """WGAN's weight clipping (Arjovsky et al. 2017, algorithm 1), if enabled."""
         if self.clip_value is not None:
