@@ -2,7 +2,8 @@
 """Set-up and the project's jobs, with nothing but Python 3.10+ on the machine.
 
     python3 dev.py demo    # venv + install, train DCGAN on embedded digits, sample grid, export
-    python3 dev.py test    # venv + install, run the test suite (slow tests: --slow)
+    python3 dev.py test    # venv + install, the test suite on TensorFlow, then tests/steps on JAX
+                           # (slow tests: --slow; one backend: --backend jax|tensorflow)
     python3 dev.py bench   # venv + install, run the benchmarks (results in benchmarks/results/)
     python3 dev.py shipped # venv + install, remake and score the exports shipped in saved_models/
 
@@ -87,15 +88,33 @@ def demo(args):
           f"  from export  {os.path.join(d['run_dir'], 'export_samples.png')}")
 
 
+# The tests that run on every backend; the rest of the suite runs on TensorFlow,
+# and its tests/backends and tests/engine start JAX processes of their own.
+BACKEND_TESTS = [os.path.join("tests", "steps")]
+
+
 def test(args):
     pytest_args = list(args)
+    backends = ["tensorflow", "jax"]
+    if "--backend" in pytest_args:
+        i = pytest_args.index("--backend")
+        backends = [pytest_args[i + 1]]
+        del pytest_args[i : i + 2]
     if "--slow" in pytest_args:
         pytest_args.remove("--slow")
         pytest_args += ["-m", "slow or not slow"]
     # Two worker processes: most test time is graph building in Python, which
     # one process cannot spread over two cores.
     workers = [] if any(a == "-n" or a.startswith("-n") for a in pytest_args) else ["-n", "2"]
-    run([PYTHON, "-m", "pytest", "-q", *workers, *pytest_args], env=env())
+    chosen = [a for a in pytest_args if not a.startswith("-") and os.path.exists(os.path.join(ROOT, a.split("::")[0]))]
+    for backend in backends:
+        paths = []
+        if backend != "tensorflow" and not chosen:
+            paths = BACKEND_TESTS  # the default run: the backend-agnostic part again on JAX
+        print(f"== pytest on the {backend} backend", flush=True)
+        run([PYTHON, "-m", "pytest", "-q", *workers, *pytest_args, *paths], env={**env(), "KERAS_BACKEND": backend})
+        if chosen and "--backend" not in args:
+            break  # explicit tests: TensorFlow only, unless a backend is named
 
 
 def bench(args):
