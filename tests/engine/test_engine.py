@@ -184,3 +184,9 @@ def test_engine_on_jax():
         capture_output=True, text=True, env=env, timeout=600, cwd=here.parents[2],
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+def test_another_backend_is_refused_by_name(monkeypatch):
+    monkeypatch.setattr(keras.backend, "backend", lambda: "torch")
+    with pytest.raises(NotImplementedError, match="tensorflow and jax.*'torch'"):
+        engine.update(None, [], lambda: 0.0)
