@@ -154,3 +154,33 @@ def test_a_checkpoint_restores_on_the_other_backend(tmp_path, writer, reader):
         for a, b in zip(saved[group], restored[group]):
             np.testing.assert_array_equal(np.array(a), np.array(b), err_msg=group)
     assert saved["d_optimizer"] and any(np.any(np.array(v) != 0) for v in saved["g_optimizer"])
+
+
+DATA_PARALLEL = """
+    import jax
+    assert len(jax.devices()) == 2, jax.devices()
+    x = data()
+
+    def train():
+        keras.utils.set_random_seed(0)
+        m = GAN(nets.dcgan_generator(8, (16, 16, 1), base_filters=4),
+                nets.dcgan_discriminator((16, 16, 1), base_filters=4, normalization="layer"),
+                loss="wasserstein", gradient_penalty=10.0, seed=1)
+        m.compile()
+        m.fit(x, batch_size=16, epochs=2, verbose=0, shuffle=False)
+        return m, [np.asarray(v.value) for v in m.generator.weights + m.discriminator.weights]
+
+    _, one = train()
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=jax.devices()))
+    model, two = train()
+    spec = str(model.discriminator.trainable_weights[0].value.sharding)
+    print(json.dumps({"diff": max(float(np.abs(a - b).max()) for a, b in zip(one, two)), "sharding": spec}))
+"""
+
+
+def test_data_parallel_over_two_devices_matches_one_device(tmp_path, monkeypatch):
+    """keras.distribution.DataParallel on two host devices: the same weights as one device."""
+    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
+    out = run(DATA_PARALLEL, "jax", tmp_path, without_tf=True)
+    assert "batch" in out["sharding"], out["sharding"]  # the variables live on the 2-device mesh
+    assert out["diff"] < 1e-5, out["diff"]
