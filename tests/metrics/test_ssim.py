@@ -3,6 +3,7 @@ import pytest
 import tensorflow as tf
 
 from zoo import metrics
+from zoo.metrics.ssim import MS_SSIM_WEIGHTS
 
 
 def _images(size, n=4, channels=1, seed=0):
@@ -75,3 +76,21 @@ def test_mismatched_shapes_are_rejected():
         metrics.ssim(_images(28), _images(32))
     with pytest.raises(ValueError, match=r"\(N, H, W, C\)"):
         metrics.ssim(np.zeros((28, 28)), np.zeros((28, 28)))
+
+
+@pytest.mark.parametrize(
+    "shape,filter_size,filter_sigma,num_scales",
+    [((3, 33, 45, 2), 5, 1.0, 4), ((2, 28, 28, 3), 7, 1.5, 3), ((2, 161, 170, 1), 11, 1.5, 5), ((3, 27, 31, 1), 3, 0.8, 4)],
+)
+def test_numpy_ssim_equals_tf_image_on_odd_sizes_channels_and_windows(shape, filter_size, filter_sigma, num_scales):
+    # zoo computes SSIM in NumPy (no TensorFlow on JAX); tf.image is the reference it follows.
+    rng = np.random.default_rng(3)
+    a = rng.uniform(-1, 1, shape).astype(np.float32)
+    b = np.clip(a + rng.normal(0, 0.3, shape), -1, 1).astype(np.float32)
+    options = {"filter_size": filter_size, "filter_sigma": filter_sigma}
+    expected = tf.image.ssim(a + 1.0, b + 1.0, 2.0, **options).numpy()
+    np.testing.assert_allclose(metrics.ssim(a, b, batch_size=2, **options), expected, atol=2e-6)
+    weights = np.asarray(MS_SSIM_WEIGHTS[:num_scales], np.float32)
+    weights = tuple(float(w) for w in weights / weights.sum())
+    expected = tf.image.ssim_multiscale(a + 1.0, b + 1.0, 2.0, power_factors=weights, **options).numpy()
+    np.testing.assert_allclose(metrics.ms_ssim(a, b, num_scales=num_scales, **options), expected, atol=1e-5)

@@ -11,8 +11,6 @@ import numbers
 
 import numpy as np
 
-from zoo.data.toy import toy_distribution
-
 # Rows of samples per distance block: (chunk, num_modes, dim) float64 stays a few MB.
 _CHUNK = 4096
 
@@ -114,6 +112,9 @@ def mode_coverage_for(samples, name, threshold=3.0):
     Reference: Lin et al., "PacGAN: The power of two samples in generative adversarial
     networks", NeurIPS 2018.
     """
+    # Imported here: zoo.metrics must import without zoo.data's loaders (TensorFlow).
+    from zoo.data.toy import toy_distribution
+
     modes, sigma = toy_distribution(name)
     return mode_coverage(samples, modes, sigma, threshold=threshold)
 

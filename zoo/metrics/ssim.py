@@ -1,11 +1,15 @@
-"""SSIM and MS-SSIM between pairs of zoo images (float32 in [-1, 1]), via `tf.image`.
+"""SSIM and MS-SSIM between pairs of zoo images (float32 in [-1, 1]), in NumPy.
 
 Useful for reconstructions and image-to-image translation (the output against its
-target) and, between pairs of samples, as a diversity measure.
+target) and, between pairs of samples, as a diversity measure. The computation is
+`tf.image.ssim` / `tf.image.ssim_multiscale`'s (the same Gaussian window, constants,
+padding and pooling), done in float64 with NumPy so that it gives the same numbers on
+every Keras backend and needs no TensorFlow.
 """
 
+import numbers
+
 import numpy as np
-import tensorflow as tf
 
 # Wang, Simoncelli & Bovik 2003, the weights of scales 1 (finest) to 5.
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
@@ -25,12 +29,13 @@ def ssim(a, b, filter_size=11, filter_sigma=1.5, batch_size=256):
         filter_size: int, side of the Gaussian window; H and W must be at least this.
             Default 11 (Wang et al.).
         filter_sigma: float, its standard deviation. Default 1.5.
-        batch_size: int, pairs per `tf.image.ssim` call. Default 256.
+        batch_size: int, pairs computed at once (bounds the memory). Default 256.
 
     Returns:
         float64 array `(N,)`: 1 for identical images, lower for less similar ones
         (channels averaged); the same values as `tf.image.ssim` on the images stored as
-        uint8 with `max_val=255` (the images are shifted to [0, 2], `max_val=2`).
+        uint8 with `max_val=255` (the images are shifted to [0, 2], `max_val=2`), up
+        to float32 rounding.
 
     Raises:
         ValueError: if `a` and `b` are not image batches of one shape, or are smaller
@@ -49,14 +54,8 @@ def ssim(a, b, filter_size=11, filter_sigma=1.5, batch_size=256):
             f"images are {a.shape[1]}x{a.shape[2]} but ssim with filter_size={filter_size} "
             f"needs at least {filter_size}x{filter_size}; pass a smaller filter_size"
         )
-    return _batched(
-        lambda x, y: tf.image.ssim(
-            x, y, max_val=MAX_VAL, filter_size=filter_size, filter_sigma=filter_sigma
-        ),
-        a,
-        b,
-        batch_size,
-    )
+    window = _gaussian_window(filter_size, filter_sigma)
+    return _batched(lambda x, y: _ssim_and_cs(x, y, window)[0].mean(axis=-1), a, b, batch_size)
 
 
 def ms_ssim(a, b, filter_size=11, filter_sigma=1.5, num_scales=None, batch_size=256):
@@ -76,7 +75,7 @@ def ms_ssim(a, b, filter_size=11, filter_sigma=1.5, num_scales=None, batch_size=
         filter_size: int, side of the Gaussian window. Default 11.
         filter_sigma: float, its standard deviation. Default 1.5.
         num_scales: int in [1, 5] or None (the most that fit, at most 5). Default None.
-        batch_size: int, pairs per `tf.image.ssim_multiscale` call. Default 256.
+        batch_size: int, pairs computed at once (bounds the memory). Default 256.
 
     Returns:
         float64 array `(N,)`: 1 for identical images, lower for less similar ones.
@@ -109,19 +108,60 @@ def ms_ssim(a, b, filter_size=11, filter_sigma=1.5, num_scales=None, batch_size=
         )
     weights = np.asarray(MS_SSIM_WEIGHTS[:wanted], dtype=np.float32)
     weights = tuple(float(w) for w in weights / weights.sum())
-    return _batched(
-        lambda x, y: tf.image.ssim_multiscale(
-            x,
-            y,
-            max_val=MAX_VAL,
-            power_factors=weights,
-            filter_size=filter_size,
-            filter_sigma=filter_sigma,
-        ),
-        a,
-        b,
-        batch_size,
-    )
+    window = _gaussian_window(filter_size, filter_sigma)
+    return _batched(lambda x, y: _ms_ssim(x, y, window, weights), a, b, batch_size)
+
+
+def _gaussian_window(filter_size, filter_sigma):
+    """The 1-D factor of tf.image's normalised 2-D Gaussian window (it is separable)."""
+    if isinstance(filter_sigma, bool) or not isinstance(filter_sigma, numbers.Real) or not filter_sigma > 0:
+        raise ValueError(f"filter_sigma must be a positive number; got {filter_sigma!r}")
+    coords = np.arange(filter_size, dtype=np.float64) - (filter_size - 1) / 2.0
+    window = np.exp(-0.5 * coords**2 / float(filter_sigma) ** 2)
+    return window / window.sum()
+
+
+def _blur(x, window):
+    """`x` `(N, H, W, C)` filtered by the window along H then W, 'valid' borders only."""
+    size = len(window)
+    height, width = x.shape[1] - size + 1, x.shape[2] - size + 1
+    rows = sum(w * x[:, i : i + height] for i, w in enumerate(window))
+    return sum(w * rows[:, :, j : j + width] for j, w in enumerate(window))
+
+
+def _ssim_and_cs(x, y, window, k1=0.01, k2=0.03):
+    """Per-channel SSIM and contrast-structure term, each `(N, C)`.
+
+    As tf.image (and the MATLAB MS-SSIM code it follows), the contrast term's
+    constant is not compensated for the window's weights.
+    """
+    c1, c2 = (k1 * MAX_VAL) ** 2, (k2 * MAX_VAL) ** 2
+    mean_x, mean_y = _blur(x, window), _blur(y, window)
+    means = 2.0 * mean_x * mean_y
+    squares = mean_x**2 + mean_y**2
+    luminance = (means + c1) / (squares + c1)
+    cs = (2.0 * _blur(x * y, window) - means + c2) / (_blur(x * x + y * y, window) - squares + c2)
+    return (luminance * cs).mean(axis=(1, 2)), cs.mean(axis=(1, 2))
+
+
+def _downscale(x):
+    """2x2 average pooling, odd sides first padded at the end by repeating the edge."""
+    x = np.pad(x, [(0, 0), (0, x.shape[1] % 2), (0, x.shape[2] % 2), (0, 0)], mode="symmetric")
+    n, height, width, channels = x.shape
+    return x.reshape(n, height // 2, 2, width // 2, 2, channels).mean(axis=(2, 4))
+
+
+def _ms_ssim(x, y, window, weights):
+    terms = []
+    for scale in range(len(weights)):
+        if scale:
+            x, y = _downscale(x), _downscale(y)
+        ssim_value, cs = _ssim_and_cs(x, y, window)
+        terms.append(np.maximum(cs, 0.0))
+    # The finer scales give their contrast-structure term, the coarsest its full SSIM.
+    terms[-1] = np.maximum(ssim_value, 0.0)
+    scales = np.stack(terms, axis=-1)  # (N, C, scales)
+    return np.prod(scales ** np.asarray(weights), axis=-1).mean(axis=-1)
 
 
 def _scale_sides(side, filter_size, max_scales):
@@ -147,8 +187,9 @@ def _filter_size(filter_size):
 
 
 def _pair(a, b):
-    a = np.asarray(a, dtype=np.float32)
-    b = np.asarray(b, dtype=np.float32)
+    # float32 first: the images as a model gives them, then exact float64 arithmetic.
+    a = np.asarray(a, dtype=np.float32).astype(np.float64)
+    b = np.asarray(b, dtype=np.float32).astype(np.float64)
     if a.ndim != 4:
         raise ValueError(f"a must be images (N, H, W, C); got shape {a.shape}")
     if a.shape != b.shape:
@@ -159,8 +200,5 @@ def _pair(a, b):
 def _batched(fn, a, b, batch_size):
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
-    parts = [
-        fn(tf.constant(a[i : i + batch_size] + 1.0), tf.constant(b[i : i + batch_size] + 1.0)).numpy()
-        for i in range(0, len(a), batch_size)
-    ]
+    parts = [fn(a[i : i + batch_size] + 1.0, b[i : i + batch_size] + 1.0) for i in range(0, len(a), batch_size)]
     return np.concatenate(parts).astype(np.float64) if parts else np.zeros((0,))
