@@ -97,3 +97,39 @@ def test_mnist_protocol_reaches_98_5_percent_on_the_held_out_2000(shared_mnist):
     accuracy = float(np.mean(model.predict(x_test, verbose=0).argmax(axis=1) == y_test))
     print(f"domain classifier: {accuracy:.4f} on the held-out 2,000 after {seconds:.0f} s")
     assert accuracy >= 0.985
+
+
+def test_numpy_batches_shift_like_the_tf_data_pipeline():
+    # Off TensorFlow, train_domain_classifier's batches come from this PyDataset: every
+    # image once per epoch, cropped from its mirror-padded copy (tf.pad SYMMETRIC, as the
+    # tf.data pipeline), with fresh offsets in [0, 2 * max_shift] every epoch.
+    import tensorflow as tf
+
+    from zoo.metrics.classifier import _ShiftedBatches
+
+    images = np.arange(40 * 6 * 5 * 2, dtype=np.float32).reshape(40, 6, 5, 2)
+    labels = np.arange(40, dtype=np.int32)
+    data = _ShiftedBatches(images, labels, batch_size=16, max_shift=2, seed=7)
+    padded = tf.pad(images, [[0, 0], [2, 2], [2, 2], [0, 0]], mode="SYMMETRIC").numpy()
+    epochs = []
+    for _ in range(3):
+        assert len(data) == 3
+        batches = [data[i] for i in range(len(data))]
+        assert [len(b[0]) for b in batches] == [16, 16, 8]
+        crops, order = np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
+        assert sorted(order) == list(range(40))
+        offsets = []
+        for crop, label in zip(crops, order):
+            windows = {(y, x): padded[label, y : y + 6, x : x + 5] for y in range(5) for x in range(5)}
+            found = [offset for offset, window in windows.items() if np.array_equal(window, crop)]
+            assert len(found) == 1
+            offsets.append(found[0])
+        assert {y for y, _ in offsets} == set(range(5)) and {x for _, x in offsets} == set(range(5))
+        epochs.append((order, offsets))
+        data.on_epoch_end()
+    assert not np.array_equal(epochs[0][0], epochs[1][0]) and epochs[0][1] != epochs[1][1]
+    again = _ShiftedBatches(images, labels, batch_size=16, max_shift=2, seed=7)
+    np.testing.assert_array_equal(again[1][0], _ShiftedBatches(images, labels, 16, 2, seed=7)[1][0])
+    np.testing.assert_array_equal(again[0][1], epochs[0][0][:16])
+    unshifted = _ShiftedBatches(images, labels, batch_size=40, max_shift=0, seed=7)[0]
+    np.testing.assert_array_equal(unshifted[0], images[unshifted[1]])

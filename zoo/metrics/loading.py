@@ -4,6 +4,10 @@
 with `generate(z, labels=None)`, `latent_dim`, `num_classes` and `image_shape`, which
 `evaluate_generator` draws seeded noise for. `load_reference` reads a dataset into
 memory as numpy arrays.
+
+Checkpoints load on every Keras backend. Exports (SavedModels) and `load_reference`
+(zoo.data's tf.data loaders) need TensorFlow and say so when it is missing; without
+it, evaluate a checkpoint against reference images passed as a numpy array.
 """
 
 import inspect
@@ -31,8 +35,9 @@ class ExportedGenerator:
     """
 
     def __init__(self, path):
-        import tensorflow as tf
-
+        tf = _tensorflow(
+            f"loading the TF Serving export {os.fspath(path)!r}", "or evaluate the training checkpoint instead"
+        )
         from zoo import export
 
         self.path = export.resolve_export(path)
@@ -87,6 +92,7 @@ def load_generator(path):
 
     Raises:
         FileNotFoundError: if `path` holds neither.
+        ImportError: for an export when TensorFlow is not installed.
     """
     from zoo import checkpoint
 
@@ -131,7 +137,12 @@ def load_reference(name, split="test", image_size=None, limit=None, with_labels=
     Raises:
         ValueError: for an unknown name (listing the known ones).
         FileNotFoundError: for a missing folder or IDX file.
+        ImportError: when TensorFlow is not installed (the loaders are tf.data).
     """
+    _tensorflow(
+        f"load_reference({name!r}) (zoo.data's tf.data loaders)",
+        "or pass the reference images as a numpy array to zoo.metrics.evaluate_generator",
+    )
     from zoo import data
 
     options = {"batch_size": batch_size, "shuffle": False, "drop_remainder": False, "cache": False, "limit": limit}
@@ -177,6 +188,17 @@ def has_splits(name):
 
 def _with_split(loader, split):
     return lambda **kw: loader(split=split, **kw)
+
+
+def _tensorflow(what, otherwise):
+    """The `tensorflow` module, or an ImportError saying that `what` needs it and what to do."""
+    try:
+        import tensorflow as tf
+    except ImportError as error:
+        raise ImportError(
+            f"{what} needs TensorFlow, which is not installed: pip install tensorflow, {otherwise}"
+        ) from error
+    return tf
 
 
 def _has_class_folders(folder):
