@@ -80,7 +80,12 @@ def test_mismatched_shapes_are_rejected():
 
 @pytest.mark.parametrize(
     "shape,filter_size,filter_sigma,num_scales",
-    [((3, 33, 45, 2), 5, 1.0, 4), ((2, 28, 28, 3), 7, 1.5, 3), ((2, 161, 170, 1), 11, 1.5, 5), ((3, 27, 31, 1), 3, 0.8, 4)],
+    [
+        ((3, 33, 45, 2), 5, 1.0, 4),
+        ((2, 28, 28, 3), 7, 1.5, 3),
+        ((2, 161, 170, 1), 11, 1.5, 5),
+        ((3, 27, 31, 1), 3, 0.8, 4),
+    ],
 )
 def test_numpy_ssim_equals_tf_image_on_odd_sizes_channels_and_windows(shape, filter_size, filter_sigma, num_scales):
     # zoo computes SSIM in NumPy (no TensorFlow on JAX); tf.image is the reference it follows.
