@@ -46,8 +46,21 @@ class ReflectionPadding2D(layers.Layer):
                 raise ValueError(f"reflection padding {pad} needs a {axis} above {pad}, got {size}")
 
     def call(self, inputs):
-        ph, pw = self.padding
-        return ops.pad(inputs, ((0, 0), (ph, ph), (pw, pw), (0, 0)), mode="reflect")
+        # Slices and flips rather than ops.pad(mode="reflect"): JAX pads by reflection only
+        # where it can prove the axis is longer than the padding, which a symbolic size
+        # (an export for any image size, jax2tf shape polymorphism) never shows.
+        x = inputs
+        for axis, pad in ((1, self.padding[0]), (2, self.padding[1])):
+            if pad:
+                head = ops.flip(_slice(x, axis, 1, pad + 1), axis=axis)
+                tail = ops.flip(_slice(x, axis, -pad - 1, -1), axis=axis)
+                x = ops.concatenate([head, x, tail], axis=axis)
+        return x
 
     def get_config(self):
         return {**super().get_config(), "padding": self.padding}
+
+
+def _slice(x, axis, start, stop):
+    """`x[start:stop]` along `axis` (1 or 2) of a 4-D tensor."""
+    return x[:, start:stop] if axis == 1 else x[:, :, start:stop]
