@@ -52,8 +52,17 @@ def machine_info():
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
+        "keras_backend": keras.backend.backend(),
+        **({"jax": _jax_version()} if keras.backend.backend() == "jax" else {}),
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
         "numpy": np.__version__,
     }
+
+
+def _jax_version():
+    import jax
+
+    return jax.__version__
 
 
 def read_results(path, benchmark):

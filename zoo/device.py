@@ -1,7 +1,6 @@
 """Per-device defaults: precision policy and XLA."""
 
 import keras
-import tensorflow as tf
 
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 
@@ -16,13 +15,31 @@ def cpu_has_bf16():
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def has_gpu():
+    """True if the Keras backend sees a GPU (TensorFlow or JAX devices)."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return any(device.platform == "gpu" for device in jax.devices())
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_logical_devices("GPU"))
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.is_available()
+    return False
+
+
 def default_precision():
     """`mixed_float16` on GPUs, `mixed_bfloat16` on CPUs with bf16 units, else float32.
 
     float16 is never chosen on a CPU: its convolution gradients are far slower
     there; bfloat16 without hardware support is emulated and slower than float32.
     """
-    if tf.config.list_logical_devices("GPU"):
+    if has_gpu():
         return "mixed_float16"
     return "mixed_bfloat16" if cpu_has_bf16() else "float32"
 

@@ -37,6 +37,53 @@ import tensorflow as tf
 ZOO_METADATA = "zoo.json"
 
 
+class _Archive:
+    """A `keras.export.ExportArchive` whose endpoints are TensorFlow functions calling the nets.
+
+    What an export does around its nets (input checks, uint8 conversion, noise
+    drawn in the graph, Lab conversion) is TensorFlow code on every backend; a
+    net is called through `net_fn`. On TensorFlow that is the Keras net itself.
+    On JAX the net is a JAX function, converted by Keras' own jax2tf path (as
+    its ExportArchive converts any endpoint; the weights become the archive's
+    TF variables), and the TF code wraps the converted call. So a model
+    trained on JAX exports the same signatures as one trained on TensorFlow.
+    """
+
+    def __init__(self, *nets):
+        self.archive = keras.export.ExportArchive()
+        self.jax = keras.backend.backend() == "jax"
+        for net in nets:
+            self.archive.track(net)
+
+    def net_fn(self, net, input_signature, polymorphic_shapes=None):
+        """`net(inputs, training=False)` as a function of TF tensors.
+
+        `polymorphic_shapes` (JAX only): jax2tf shape strings for the inputs,
+        e.g. "(batch, 8*h, 8*w, 3)" for a net that needs sizes divisible by 8.
+        """
+
+        def call(*inputs):
+            return net(inputs[0] if len(inputs) == 1 else list(inputs), training=False)
+
+        if not self.jax:
+            return call
+        # The fixed-arity function jax2tf needs (it reads the parameters' count).
+        fixed = (lambda x: call(x)) if len(input_signature) == 1 else (lambda x, y: call(x, y))
+        options = {"jax2tf_kwargs": {"polymorphic_shapes": polymorphic_shapes}} if polymorphic_shapes else {}
+        # ExportArchive's per-backend conversion, without registering a signature of its own.
+        return self.archive._backend_add_endpoint(f"_{net.name}", fixed, input_signature, **options)
+
+    def add_endpoint(self, name, fn, input_signature):
+        if not self.jax:
+            return self.archive.add_endpoint(name, fn, input_signature=input_signature)
+        function = tf.function(fn, input_signature=input_signature, autograph=False)
+        function.get_concrete_function()
+        return self.archive.add_endpoint(name, function)
+
+    def write_out(self, path, verbose=False):
+        self.archive.write_out(path, verbose=verbose)
+
+
 def _generator_of(model):
     """The net to serve: an EMA generator if present, else the generator."""
     for attribute in ("ema_generator", "generator"):
@@ -138,13 +185,13 @@ def export_generator(model, name, base_path="saved_models", version=None, metada
         images_uint8 = tf.cast(tf.round(tf.clip_by_value((images + 1.0) * 127.5, 0.0, 255.0)), tf.uint8)
         return {"images": images, "images_uint8": images_uint8}
 
-    archive = keras.export.ExportArchive()
-    archive.track(generator)
+    archive = _Archive(generator)
     noise_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="noise")
     if num_classes is None:
+        generate = archive.net_fn(generator, [noise_spec])
 
         def outputs(noise):
-            return to_outputs(generator(noise, training=False))
+            return to_outputs(generate(noise))
 
         def sample(batch_size):
             tf.debugging.assert_positive(batch_size, message="batch_size must be positive")
@@ -166,12 +213,13 @@ def export_generator(model, name, base_path="saved_models", version=None, metada
             tf.debugging.assert_equal(
                 tf.shape(noise)[0], tf.shape(labels)[0], message="noise and labels need the same batch size"
             )
-            return to_outputs(generator([noise, checked(labels)], training=False))
+            return to_outputs(generate(noise, checked(labels)))
 
         def sample(labels):
             return outputs(tf.random.normal(tf.stack([tf.shape(labels)[0], latent_dim])), labels)
 
         labels_spec = tf.TensorSpec([None], tf.int32, name="labels")
+        generate = archive.net_fn(generator, [noise_spec, labels_spec])
         archive.add_endpoint("serving_default", outputs, input_signature=[noise_spec, labels_spec])
         archive.add_endpoint("sample", sample, input_signature=[labels_spec])
 
@@ -245,17 +293,15 @@ def export_classifier(model, name, base_path="saved_models", version=None, metad
     image_shape = [int(s) for s in classifier.input_shape[1:]]
     num_classes = int(classifier.output_shape[-1])
 
+    images_spec = tf.TensorSpec([None, *image_shape], tf.float32, name="images")
+    archive = _Archive(classifier)
+    classify = archive.net_fn(classifier, [images_spec])
+
     def outputs(images):
-        logits = tf.cast(classifier(images, training=False), tf.float32)
+        logits = tf.cast(classify(images), tf.float32)
         return {"probabilities": tf.nn.softmax(logits), "labels": tf.argmax(logits, axis=-1)}
 
-    archive = keras.export.ExportArchive()
-    archive.track(classifier)
-    archive.add_endpoint(
-        "serving_default",
-        outputs,
-        input_signature=[tf.TensorSpec([None, *image_shape], tf.float32, name="images")],
-    )
+    archive.add_endpoint("serving_default", outputs, input_signature=[images_spec])
     info = {
         "num_classes": num_classes,
         "image_shape": image_shape,
@@ -344,9 +390,18 @@ def export_translator(
         with tf.control_dependencies(checks):
             return tf.identity(images)
 
+    channels_spec = None if color_space == "lab" else in_channels
+    archive = _Archive(net)
+    # On JAX the net is converted for any size divisible by its stride (jax2tf shape polymorphism).
+    translate = archive.net_fn(
+        net,
+        [tf.TensorSpec([None, None, None, in_channels], tf.float32)],
+        polymorphic_shapes=[f"(batch, {stride}*h, {stride}*w, {in_channels})"],
+    )
+
     def run(images):
         if color_space == "rgb":
-            out = tf.cast(net(images, training=False), tf.float32)
+            out = tf.cast(translate(images), tf.float32)
             extra = {}
         else:
             rgb = tf.cond(
@@ -356,7 +411,7 @@ def export_translator(
             )
             rgb = tf.ensure_shape(rgb, [None, None, None, 3])
             lightness, _ = color.rgb_to_model_lab(rgb)
-            ab = tf.cast(net(lightness, training=False), tf.float32)
+            ab = tf.cast(translate(lightness), tf.float32)
             out = color.model_lab_to_rgb(lightness, ab)
             extra = {"ab": ab}
         out_uint8 = tf.cast(tf.round(tf.clip_by_value((out + 1.0) * 127.5, 0.0, 255.0)), tf.uint8)
@@ -374,9 +429,6 @@ def export_translator(
     def from_uint8(images):
         return run(tf.cast(checked(images), tf.float32) / 127.5 - 1.0)
 
-    channels_spec = None if color_space == "lab" else in_channels
-    archive = keras.export.ExportArchive()
-    archive.track(net)
     archive.add_endpoint(
         "serving_default",
         from_float,
@@ -466,13 +518,16 @@ def export_style_generator(model, name, base_path="saved_models", version=None, 
     image_shape = [int(s) for s in synthesis.outputs[0].shape[1:]]
     w_avg = tf.constant(keras.ops.convert_to_numpy(model.w_avg), tf.float32)
 
+    noise_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="noise")
+    archive = _Archive(mapping, synthesis)
+
     def images_from(ws):
-        images = tf.cast(synthesis(ws, training=False), tf.float32)
+        images = tf.cast(synthesize(ws), tf.float32)
         images_uint8 = tf.cast(tf.round(tf.clip_by_value((images + 1.0) * 127.5, 0.0, 255.0)), tf.uint8)
         return {"images": images, "images_uint8": images_uint8}
 
     def mapped(noise):
-        return tf.cast(mapping(noise, training=False), tf.float32)
+        return tf.cast(map_noise(noise), tf.float32)
 
     def broadcast(w):
         return tf.tile(w[:, None, :], [1, num_ws, 1])
@@ -513,11 +568,9 @@ def export_style_generator(model, name, base_path="saved_models", version=None, 
         tf.debugging.assert_positive(batch_size, message="batch_size must be positive")
         return serve(tf.random.normal(tf.stack([batch_size, latent_dim])))
 
-    noise_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="noise")
     with using_noise_mode(synthesis, noise_mode):
-        archive = keras.export.ExportArchive()
-        archive.track(mapping)
-        archive.track(synthesis)
+        map_noise = archive.net_fn(mapping, [noise_spec])
+        synthesize = archive.net_fn(synthesis, [tf.TensorSpec([None, num_ws, w_dim], tf.float32)])
         archive.add_endpoint("serving_default", serve, input_signature=[noise_spec])
         archive.add_endpoint(
             "truncated",

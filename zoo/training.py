@@ -9,7 +9,6 @@ import os
 import keras
 
 from zoo import callbacks as zoo_callbacks
-from zoo import distributed
 
 
 def standard_callbacks(
@@ -50,7 +49,8 @@ def train(
 
     Args:
         model: a compiled zoo model.
-        dataset: `tf.data.Dataset` of image batches (or (images, labels)).
+        dataset: `tf.data.Dataset` or `keras.utils.PyDataset` (such as
+            `zoo.data.in_memory`) of image batches (or (images, labels)).
         epochs: int, total epochs (a resumed run trains only the rest).
         run_dir: str, folder for checkpoint, samples and logs.
         steps_per_epoch: int or None, batches per epoch. Default: one pass.
@@ -72,6 +72,8 @@ def train(
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     if strategy is not None:
+        from zoo import distributed  # tf.distribute: imported only when a strategy is given
+
         distributed.check_model(model, strategy)
     os.makedirs(run_dir, exist_ok=True)
     # User callbacks (e.g. zoo.metrics.EvaluationCallback) run before the CSV
@@ -80,10 +82,11 @@ def train(
     standard = standard_callbacks(run_dir, **options)
     all_callbacks = standard[:-1] + list(callbacks) + standard[-1:]
     # tf.distribute's multi-worker loop; on JAX, keras.distribution shards inside fit.
-    if strategy is not None or hasattr(model, "distribute_strategy"):
+    multi_worker = False
+    if strategy is not None or keras.backend.backend() == "tensorflow":
+        from zoo import distributed
+
         multi_worker = distributed.is_multi_worker(strategy or model.distribute_strategy)
-    else:
-        multi_worker = False
     if multi_worker:
         return distributed.distributed_fit(
             model, dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=all_callbacks,

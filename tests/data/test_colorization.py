@@ -141,7 +141,7 @@ def test_photos_errors():
 
 
 def test_photos_are_registered_and_pair_with_lab():
-    assert zoo.data.DATASETS["photos"] is colorization.embedded_photos
+    assert zoo.data.DATASETS["photos"].loader is colorization.embedded_photos
     assert zoo.data.num_classes("photos") is None
     lightness, ab = next(iter(zoo.data.lab_pairs(zoo.data.load("photos", batch_size=4, num_crops=8, seed=0))))
     assert lightness.shape == (4, 64, 64, 1) and ab.shape == (4, 64, 64, 2)

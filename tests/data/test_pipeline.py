@@ -135,7 +135,7 @@ def test_common_options_validates_the_shared_names_and_ignores_the_rest():
 
 def test_every_loader_takes_the_common_options():
     # Loaders validate with common_options(locals()), so each must keep all these keywords.
-    for loader in [zoo.data.image_folder, zoo.data.mnist_idx, *zoo.data.DATASETS.values()]:
+    for loader in [zoo.data.image_folder, zoo.data.mnist_idx, *(entry.loader for entry in zoo.data.DATASETS.values())]:
         params = inspect.signature(loader).parameters
         assert set(pipeline.COMMON_OPTIONS) <= set(params), loader.__name__
 

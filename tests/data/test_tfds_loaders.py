@@ -110,7 +110,7 @@ def test_bad_arguments_fail_before_loading(loader):
 def test_registry_names():
     assert zoo.data.list_datasets() == REGISTERED
     assert sorted(zoo.data.DATASETS) == REGISTERED
-    assert zoo.data.DATASETS["celeb_a"] is tfds_loaders.celeb_a
+    assert zoo.data.DATASETS["celeb_a"].loader is tfds_loaders.celeb_a
 
 
 @pytest.mark.parametrize("name", REGISTERED)

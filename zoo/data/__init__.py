@@ -9,17 +9,14 @@ The 2-D Gaussian mixtures of the mode-collapse experiments (:func:`toy_dataset`,
 :data:`TOY_DISTRIBUTIONS`) yield points, not images, and are not registered in :data:`DATASETS`.
 """
 
+import importlib
 import os
+import sys
+import types
 
-from zoo.data.color import AB_SCALE, L_SCALE, lab_to_rgb, model_lab_to_rgb, rgb_to_lab, rgb_to_model_lab, rotate_hue
-from zoo.data.colorization import PHOTO_SPLITS, embedded_photos, lab_pairs
+from zoo.data.arrays import IN_MEMORY_SOURCES, InMemoryDataset, in_memory
 from zoo.data.embedded import digits, lfw_faces
-from zoo.data.folder import image_folder
 from zoo.data.mnist_idx import mnist_idx, read_idx
-from zoo.data.paired import jitter_size, paired_arrays, paired_folder, random_jitter, unpaired
-from zoo.data.pipeline import binarize, finalize, random_shift, resize, to_signed_unit
-from zoo.data.semi_supervised import dataset_arrays, labelled_subset, semi_supervised_dataset
-from zoo.data.tfds_loaders import CYCLE_GAN_NAMES, celeb_a, cifar10, cycle_gan, fashion_mnist, mnist
 from zoo.data.toy import (
     TOY_DISTRIBUTIONS,
     grid_modes,
@@ -28,16 +25,111 @@ from zoo.data.toy import (
     toy_dataset,
     toy_distribution,
 )
-from zoo.data.unpaired_digits import DIGIT_TRANSFORMS, transform_digits, unpaired_digits
+
+# Names from the modules that import TensorFlow at import time: they are
+# imported when first used, so `import zoo.data` (and the in-memory loaders)
+# work on a JAX or PyTorch machine without TensorFlow.
+_LAZY = {
+    "zoo.data.color": (
+        "AB_SCALE", "L_SCALE", "lab_to_rgb", "model_lab_to_rgb", "rgb_to_lab", "rgb_to_model_lab", "rotate_hue",
+    ),
+    "zoo.data.colorization": ("PHOTO_SPLITS", "embedded_photos", "lab_pairs"),
+    "zoo.data.folder": ("image_folder",),
+    "zoo.data.paired": ("jitter_size", "paired_arrays", "paired_folder", "random_jitter", "unpaired"),
+    "zoo.data.pipeline": ("binarize", "finalize", "random_shift", "resize", "to_signed_unit"),
+    "zoo.data.semi_supervised": ("dataset_arrays", "labelled_subset", "semi_supervised_dataset"),
+    "zoo.data.tfds_loaders": ("CYCLE_GAN_NAMES", "celeb_a", "cifar10", "cycle_gan", "fashion_mnist", "mnist"),
+    "zoo.data.unpaired_digits": ("DIGIT_TRANSFORMS", "transform_digits", "unpaired_digits"),
+}
+_LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name):
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'zoo.data' has no attribute {name!r}")
+    value = getattr(_import_tf_module(module), name)
+    globals()[name] = value
+    return value
+
+
+class _Package(types.ModuleType):
+    """`zoo.data` itself: a lazy name stays the loader when its submodule is imported.
+
+    Importing `zoo.data.unpaired_digits` binds the submodule to the package
+    attribute of the same name; the package keeps the function instead, as
+    an eager `from zoo.data.unpaired_digits import unpaired_digits` would.
+    """
+
+    def __setattr__(self, name, value):
+        if name in _LAZY_NAMES and isinstance(value, types.ModuleType) and hasattr(value, name):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def _import_tf_module(module):
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        if "tensorflow" not in str(error):
+            raise
+        raise ImportError(
+            f"{module} builds tf.data pipelines and needs TensorFlow (pip install tensorflow); "
+            f"without it, load in-memory data with zoo.data.in_memory ({', '.join(IN_MEMORY_SOURCES)} "
+            "or an MNIST IDX folder)"
+        ) from error
+
+
+class _Registered:
+    """A registered dataset: its loader, imported (with TensorFlow) when first called.
+
+    The one-line description is kept here, so `zoo list` works without
+    TensorFlow; a test checks it against the loader's docstring.
+    """
+
+    def __init__(self, module, name, description):
+        self.module, self.__name__, self.__doc__ = module, name, description
+
+    @property
+    def loader(self):
+        return getattr(_import_tf_module(self.module), self.__name__)
+
+    def __call__(self, **kwargs):
+        return self.loader(**kwargs)
+
 
 DATASETS = {
-    "mnist": mnist,
-    "fashion_mnist": fashion_mnist,
-    "cifar10": cifar10,
-    "celeb_a": celeb_a,
-    "digits": digits,
-    "lfw_faces": lfw_faces,
-    "photos": embedded_photos,
+    "mnist": _Registered(
+        "zoo.data.tfds_loaders", "mnist",
+        "MNIST handwritten digits (tfds): 60,000 train / 10,000 test, 28x28x1, 10 classes.",
+    ),
+    "fashion_mnist": _Registered(
+        "zoo.data.tfds_loaders", "fashion_mnist",
+        "Fashion-MNIST clothing images (tfds): 60,000 train / 10,000 test, 28x28x1, 10 classes.",
+    ),
+    "cifar10": _Registered(
+        "zoo.data.tfds_loaders", "cifar10",
+        "CIFAR-10 colour images (tfds): 50,000 train / 10,000 test, 32x32x3, 10 classes.",
+    ),
+    "celeb_a": _Registered(
+        "zoo.data.tfds_loaders", "celeb_a",
+        "CelebA aligned faces (tfds): 162,770 train images, centre-cropped square, 64x64x3.",
+    ),
+    "digits": _Registered(
+        "zoo.data.embedded", "digits",
+        "scikit-learn digits: 1,797 greyscale 8x8 images, 10 classes, upsampled to 32x32.",
+    ),
+    "lfw_faces": _Registered(
+        "zoo.data.embedded", "lfw_faces",
+        "scikit-image LFW subset: 100 greyscale 25x25 face crops, upsampled to 32x32.",
+    ),
+    "photos": _Registered(
+        "zoo.data.colorization", "embedded_photos",
+        "scikit-image colour photos: random RGB crops (64x64), 4 train / 1 held-out test photo.",
+    ),
 }
 
 
@@ -99,7 +191,7 @@ def face_images(source, image_size, batch_size=32, seed=None, data_dir=None):
     """
     options = {"batch_size": batch_size, "image_size": image_size, "seed": seed}
     if os.path.isdir(str(source)):
-        dataset = image_folder(source, **options, cache=False)
+        dataset = __getattr__("image_folder")(source, **options, cache=False)
     elif source == "lfw_faces":
         dataset = load("lfw_faces", **options)
     elif source == "celeb_a":
@@ -136,6 +228,8 @@ def _loader(name):
 
 __all__ = [
     "AB_SCALE",
+    "IN_MEMORY_SOURCES",
+    "InMemoryDataset",
     "CYCLE_GAN_NAMES",
     "DATASETS",
     "DIGIT_TRANSFORMS",
@@ -156,6 +250,7 @@ __all__ = [
     "grid_modes",
     "image_folder",
     "image_shape",
+    "in_memory",
     "jitter_size",
     "lab_pairs",
     "lab_to_rgb",
@@ -193,6 +288,8 @@ def image_shape(dataset):
     Works for image batches and for `(images, labels)` batches, so models can
     take their shapes from the data.
     """
+    if isinstance(dataset, InMemoryDataset):
+        return dataset.image_shape
     spec = dataset.element_spec
     if isinstance(spec, tuple):
         spec = spec[0]

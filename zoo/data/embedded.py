@@ -1,9 +1,8 @@
 """Small image sets that ship inside installed packages: usable offline, in tests and CI."""
 
 import numpy as np
-import tensorflow as tf
 
-from zoo.data import pipeline
+from zoo.data import options as loader_options
 
 # skimage.data.lfw_subset(): the first 100 of its 200 images are faces, the rest are
 # background patches cut from the same photos.
@@ -46,14 +45,9 @@ def digits(
         >>> ds = digits(batch_size=16, with_labels=True, seed=0)
         >>> images, labels = next(iter(ds))  # (16, 32, 32, 1), (16,)
     """
-    options = pipeline.common_options(locals())
-    from sklearn.datasets import load_digits  # imported on use: sklearn is slow to import
-
-    bunch = load_digits()
-    images = bunch.images.astype(np.float32)[..., np.newaxis]
-    labels = bunch.target.astype(np.int32)
-    ds = tf.data.Dataset.from_tensor_slices((images, labels))
-    return pipeline.finalize(ds, max_value=16.0, **options)
+    options = loader_options.common_options(locals())
+    images, labels, max_value = digits_arrays()
+    return _finalize((images, labels), max_value, options)
 
 
 def lfw_faces(
@@ -94,13 +88,45 @@ def lfw_faces(
         >>> ds = lfw_faces(batch_size=20)
         >>> images = next(iter(ds))  # (20, 32, 32, 1)
     """
-    options = pipeline.common_options(locals())
+    options = loader_options.common_options(locals())
     if options["with_labels"]:
         raise ValueError("with_labels must be False for lfw_faces: the faces have no labels")
+    faces, _, max_value = lfw_faces_arrays()
+    return _finalize(faces, max_value, options)
+
+
+def digits_arrays():
+    """The scikit-learn digits as numpy arrays, no TensorFlow needed.
+
+    Returns:
+        ``(images, labels, max_value)``: float32 ``(1797, 8, 8, 1)`` images in
+        ``[0, 16]``, int32 ``(1797,)`` labels, and 16.0, the value that maps to 1.
+    """
+    from sklearn.datasets import load_digits  # imported on use: sklearn is slow to import
+
+    bunch = load_digits()
+    return bunch.images.astype(np.float32)[..., np.newaxis], bunch.target.astype(np.int32), 16.0
+
+
+def lfw_faces_arrays():
+    """The scikit-image LFW faces as numpy arrays, no TensorFlow needed.
+
+    Returns:
+        ``(images, None, max_value)``: float32 ``(100, 25, 25, 1)`` faces, no labels,
+        and the value that maps to 1 (1.0 for the float64 images scikit-image 0.26
+        returns, 255.0 for uint8).
+    """
     from skimage.data import lfw_subset  # imported on use: skimage is slow to import
 
     faces = lfw_subset()[:LFW_NUM_FACES]
     # scikit-image 0.26 returns float64 in [0, 1] although its docstring promises uint8.
     max_value = 255.0 if faces.dtype == np.uint8 else 1.0
-    ds = tf.data.Dataset.from_tensor_slices(faces.astype(np.float32)[..., np.newaxis])
-    return pipeline.finalize(ds, max_value=max_value, **options)
+    return faces.astype(np.float32)[..., np.newaxis], None, max_value
+
+
+def _finalize(tensors, max_value, options):
+    import tensorflow as tf
+
+    from zoo.data import pipeline
+
+    return pipeline.finalize(tf.data.Dataset.from_tensor_slices(tensors), max_value=max_value, **options)

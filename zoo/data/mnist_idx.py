@@ -11,9 +11,8 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
-from zoo.data import pipeline
+from zoo.data import options as loader_options
 
 IMAGES_FILE = "t10k-images-idx3-ubyte"
 LABELS_FILE = "t10k-labels-idx1-ubyte"
@@ -136,7 +135,30 @@ def mnist_idx(
         >>> ds = mnist_idx("../shared/data/mnist", "test", shuffle=False, with_labels=True)
         >>> images, labels = next(iter(ds))  # (64, 28, 28, 1), (64,)
     """
-    options = pipeline.common_options(locals())
+    options = loader_options.common_options(locals())
+    images, labels = mnist_idx_arrays(directory, split)
+    import tensorflow as tf
+
+    from zoo.data import pipeline
+
+    ds = tf.data.Dataset.from_tensor_slices((images, labels))
+    return pipeline.finalize(ds, **options)
+
+
+def mnist_idx_arrays(directory, split="train"):
+    """The images and labels of an MNIST IDX folder as numpy arrays, no TensorFlow needed.
+
+    Args:
+        directory: str or ``Path`` holding the two IDX files.
+        split: ``"train"`` (first 8,000), ``"test"`` (last 2,000) or ``"all"``.
+
+    Returns:
+        ``(images, labels)``: uint8 ``(N, 28, 28, 1)`` and uint8 ``(N,)``.
+
+    Raises:
+        FileNotFoundError: if the directory or one of the files is missing.
+        ValueError: on a bad split, corrupt files, or a count the split cannot use.
+    """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}; got {split!r}")
     directory = Path(directory)
@@ -158,8 +180,13 @@ def mnist_idx(
             )
         part = slice(None, NUM_TRAIN) if split == "train" else slice(NUM_TRAIN, None)
         images, labels = images[part], labels[part]
-    ds = tf.data.Dataset.from_tensor_slices((images[..., np.newaxis], labels))
-    return pipeline.finalize(ds, **options)
+    return images[..., np.newaxis], labels
+
+
+def is_idx_folder(path):
+    """True if ``path`` is a folder holding the MNIST test-set IDX images file."""
+    path = Path(path)
+    return path.is_dir() and any((path / name).is_file() for name in (f"{IMAGES_FILE}.gz", IMAGES_FILE))
 
 
 def _find(directory, name):

@@ -15,7 +15,6 @@ import math
 import numbers
 
 import numpy as np
-import tensorflow as tf
 
 
 def _modes(modes):
@@ -224,6 +223,8 @@ def toy_dataset(name_or_modes, num_samples=100_000, batch_size=100, seed=None, s
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
         raise ValueError(f"seed must be None or an int; got {seed!r}")
     points = sample_mixture(modes, sigma, num_samples, seed=seed)
+    import tensorflow as tf  # imported on use: the mixtures themselves are numpy
+
     ds = tf.data.Dataset.from_tensor_slices(points)
     ds = ds.shuffle(num_samples, seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
