@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from zoo import metrics
+
 pytest.importorskip("jax")
 load_digits = pytest.importorskip("sklearn.datasets").load_digits
 
@@ -72,8 +74,11 @@ SCRIPT = """
     out["is_reference"] = metrics.inception_score(extractor.probabilities(reference))
     np.save(os.path.join(folder, "generated.npy"), metrics.generate_samples(generator, len(reference), seed=3))
 
+    # Without TensorFlow, references that fit in memory load through numpy; the rest say what they need.
+    digits, labels = metrics.load_reference("digits", image_size=16, with_labels=True, limit=100)
+    out["digits_reference"] = [list(digits.shape), float(digits.astype("float64").sum()), labels.tolist()]
     out["errors"] = []
-    for call in (lambda: metrics.load_reference("digits"), lambda: metrics.ExportedGenerator(folder)):
+    for call in (lambda: metrics.load_reference("celeb_a"), lambda: metrics.ExportedGenerator(folder)):
         try:
             call()
         except ImportError as error:
@@ -144,6 +149,10 @@ def test_metrics_on_jax_without_tensorflow_match_tensorflow(tmp_path):
     assert np.isfinite(results["kid_297"]) and results["kid_297_std"] >= 0
 
     load_reference_error, export_error = out["errors"]
-    assert "load_reference('digits')" in load_reference_error and "needs TensorFlow" in load_reference_error
+    assert "load_reference('celeb_a')" in load_reference_error and "needs TensorFlow" in load_reference_error
+    digits, labels = metrics.load_reference("digits", image_size=16, with_labels=True, limit=100)
+    shape, total, got_labels = out["digits_reference"]
+    assert shape == [100, 16, 16, 1] and got_labels == labels.tolist()
+    np.testing.assert_allclose(total, digits.astype("float64").sum(), rtol=1e-5)  # JAX's resize against TF's
     assert "numpy array" in load_reference_error
     assert "TF Serving export" in export_error and "needs TensorFlow" in export_error

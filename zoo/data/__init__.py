@@ -90,8 +90,9 @@ class _Registered:
     TensorFlow; a test checks it against the loader's docstring.
     """
 
-    def __init__(self, module, name, description):
+    def __init__(self, module, name, description, has_splits=False):
         self.module, self.__name__, self.__doc__ = module, name, description
+        self.has_splits = has_splits  # the loader takes `split`
 
     @property
     def loader(self):
@@ -105,18 +106,22 @@ DATASETS = {
     "mnist": _Registered(
         "zoo.data.tfds_loaders", "mnist",
         "MNIST handwritten digits (tfds): 60,000 train / 10,000 test, 28x28x1, 10 classes.",
+        has_splits=True,
     ),
     "fashion_mnist": _Registered(
         "zoo.data.tfds_loaders", "fashion_mnist",
         "Fashion-MNIST clothing images (tfds): 60,000 train / 10,000 test, 28x28x1, 10 classes.",
+        has_splits=True,
     ),
     "cifar10": _Registered(
         "zoo.data.tfds_loaders", "cifar10",
         "CIFAR-10 colour images (tfds): 50,000 train / 10,000 test, 32x32x3, 10 classes.",
+        has_splits=True,
     ),
     "celeb_a": _Registered(
         "zoo.data.tfds_loaders", "celeb_a",
         "CelebA aligned faces (tfds): 162,770 train images, centre-cropped square, 64x64x3.",
+        has_splits=True,
     ),
     "digits": _Registered(
         "zoo.data.embedded", "digits",
@@ -129,6 +134,7 @@ DATASETS = {
     "photos": _Registered(
         "zoo.data.colorization", "embedded_photos",
         "scikit-image colour photos: random RGB crops (64x64), 4 train / 1 held-out test photo.",
+        has_splits=True,
     ),
 }
 

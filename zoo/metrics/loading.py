@@ -10,7 +10,6 @@ Checkpoints load on every Keras backend. Exports (SavedModels) and `load_referen
 it, evaluate a checkpoint against reference images passed as a numpy array.
 """
 
-import inspect
 import os
 
 import numpy as np
@@ -139,21 +138,30 @@ def load_reference(name, split="test", image_size=None, limit=None, with_labels=
         FileNotFoundError: for a missing folder or IDX file.
         ImportError: when TensorFlow is not installed (the loaders are tf.data).
     """
-    _tensorflow(
-        f"load_reference({name!r}) (zoo.data's tf.data loaders)",
-        "or pass the reference images as a numpy array to zoo.metrics.evaluate_generator",
-    )
     from zoo import data
 
     options = {"batch_size": batch_size, "shuffle": False, "drop_remainder": False, "cache": False, "limit": limit}
     if image_size is not None:
         options["image_size"] = image_size
+    source = name[len(MNIST_IDX_PREFIX) :] if name.startswith(MNIST_IDX_PREFIX) else name
+    if not _has_tensorflow() and data.arrays.supports(source):
+        # Without TensorFlow, the sets that fit in memory load through numpy.
+        labelled = with_labels and (source not in data.NUM_CLASSES or data.NUM_CLASSES[source] is not None)
+        in_memory = data.in_memory(source, split if has_splits(name) else "train", with_labels=labelled, **options)
+        batches = list(in_memory)
+        images = np.concatenate([b[0] if labelled else b for b in batches])
+        return images, (np.concatenate([b[1] for b in batches]).astype(np.int32) if labelled else None)
+    _tensorflow(
+        f"load_reference({name!r}) (zoo.data's tf.data loaders)",
+        "or pass the reference images as a numpy array to zoo.metrics.evaluate_generator "
+        f"(without TensorFlow, references load from memory: {', '.join(data.IN_MEMORY_SOURCES)} or mnist_idx:DIR)",
+    )
     if name.startswith(MNIST_IDX_PREFIX):
         loader = lambda **kw: data.mnist_idx(name[len(MNIST_IDX_PREFIX) :], split, **kw)  # noqa: E731
         labelled = True
     elif name in data.DATASETS:
         loader = data.DATASETS[name]
-        if "split" in inspect.signature(loader).parameters:
+        if loader.has_splits:
             loader = _with_split(loader, split)
         labelled = data.NUM_CLASSES.get(name) is not None
     elif os.path.isdir(name):
@@ -183,11 +191,20 @@ def has_splits(name):
 
     if name.startswith(MNIST_IDX_PREFIX):
         return True
-    return name in data.DATASETS and "split" in inspect.signature(data.DATASETS[name]).parameters
+    return name in data.DATASETS and data.DATASETS[name].has_splits
 
 
 def _with_split(loader, split):
     return lambda **kw: loader(split=split, **kw)
+
+
+def _has_tensorflow():
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("tensorflow") is not None
+    except (ImportError, ValueError):  # a blocked or half-removed module
+        return False
 
 
 def _tensorflow(what, otherwise):
