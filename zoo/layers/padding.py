@@ -46,21 +46,23 @@ class ReflectionPadding2D(layers.Layer):
                 raise ValueError(f"reflection padding {pad} needs a {axis} above {pad}, got {size}")
 
     def call(self, inputs):
-        # Slices and flips rather than ops.pad(mode="reflect"): JAX pads by reflection only
-        # where it can prove the axis is longer than the padding, which a symbolic size
-        # (an export for any image size, jax2tf shape polymorphism) never shows.
-        x = inputs
-        for axis, pad in ((1, self.padding[0]), (2, self.padding[1])):
-            if pad:
-                head = ops.flip(_slice(x, axis, 1, pad + 1), axis=axis)
-                tail = ops.flip(_slice(x, axis, -pad - 1, -1), axis=axis)
-                x = ops.concatenate([head, x, tail], axis=axis)
-        return x
+        ph, pw = self.padding
+        if all(isinstance(size, int) for size in ops.shape(inputs)[1:3]):
+            return ops.pad(inputs, ((0, 0), (ph, ph), (pw, pw), (0, 0)), mode="reflect")
+        # A size known only when called (a JAX export for any image size, jax2tf shape
+        # polymorphism): jnp.pad reflects only where it can prove the axis longer than
+        # the padding, and slices leave sizes that do not simplify back to h + 2p for the
+        # residual sums. Gathering at reflected indices keeps the size h + 2p exact.
+        return _reflect(_reflect(inputs, ph, axis=1), pw, axis=2)
 
     def get_config(self):
         return {**super().get_config(), "padding": self.padding}
 
 
-def _slice(x, axis, start, stop):
-    """`x[start:stop]` along `axis` (1 or 2) of a 4-D tensor."""
-    return x[:, start:stop] if axis == 1 else x[:, :, start:stop]
+def _reflect(x, pad, axis):
+    """`x` reflection-padded by `pad` along `axis`, by gathering at reflected indices."""
+    if not pad:
+        return x
+    last = ops.shape(x)[axis] - 1
+    index = ops.abs(ops.arange(last + 1 + 2 * pad) - pad)  # -p..h-1+p folded at 0
+    return ops.take(x, last - ops.abs(last - index), axis=axis)  # and at h - 1
