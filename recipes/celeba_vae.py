@@ -27,6 +27,7 @@ import keras
 import numpy as np
 
 import zoo
+import zoo.data.tfds_loaders  # a submodule: zoo.data imports its tf.data modules when first used
 
 
 def parse_args(argv):

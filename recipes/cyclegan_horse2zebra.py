@@ -43,6 +43,7 @@ import numpy as np
 import tensorflow as tf
 
 import zoo
+import zoo.data.paired  # a submodule: zoo.data imports its tf.data modules when first used
 
 SMOKE = {"epochs": 1, "batch_size": 4, "image_size": 32, "num_blocks": 1, "base_filters": 4}
 SMOKE_CROPS = {"train": 16, "test": 8}  # per domain

@@ -36,6 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 import zoo
+import zoo.data.paired  # a submodule: zoo.data imports its tf.data modules when first used
 
 FACADES_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz"
 SMOKE = {"epochs": 1, "batch_size": 4, "image_size": 32, "base_filters": 4}
