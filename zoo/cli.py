@@ -18,22 +18,34 @@ examples:
 """
 
 
+def keras_backend():
+    import keras
+
+    return keras.backend.backend()
+
+
 def _quiet_tensorflow():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _dataset(name, batch_size, image_size, seed, limit, with_labels=False):
+    """tf.data on TensorFlow; on other backends numpy batches where the data fit in memory."""
+    import keras
+
     from zoo import data
 
     options = {"batch_size": batch_size, "seed": seed, "limit": limit, "with_labels": with_labels}
     if image_size is not None:  # else each loader's own default size
         options["image_size"] = image_size
+    if keras.backend.backend() != "tensorflow" and data.arrays.supports(name):
+        return data.in_memory(name, **options)
     if name in data.DATASETS:
         return data.load(name, **options)
     if os.path.isdir(name):
         return data.image_folder(name, **options)
     raise ValueError(
-        f"unknown dataset {name!r}; known: {', '.join(data.list_datasets())}, or a folder of images"
+        f"unknown dataset {name!r}; known: {', '.join(data.list_datasets())}, a folder of images, "
+        "or a folder of MNIST IDX files"
     )
 
 
@@ -63,11 +75,24 @@ def _strategy(args):
 def cmd_train(args):
     import contextlib
 
-    from zoo import data, device, distributed, export, presets, training
+    from zoo import data, device, presets, training
+
+    if keras_backend() == "tensorflow":
+        from zoo import distributed
+
+    import keras
 
     preset = presets.get(args.model)  # fails fast on an unknown model
-    strategy = _strategy(args)
-    chief = distributed.is_chief(strategy)
+    on_tensorflow = keras.backend.backend() == "tensorflow"
+    if on_tensorflow:
+        strategy = _strategy(args)
+        chief, replicas = distributed.is_chief(strategy), strategy.num_replicas_in_sync
+    else:  # JAX: keras.distribution shards the batches inside fit
+        from zoo import distribution
+
+        strategy = None
+        replicas = distribution.data_parallel(args.strategy, args.cpu_replicas)
+        chief = distribution.is_chief()
     policy = device.set_precision(args.precision)
     batch_size = args.batch_size or preset.defaults["batch_size"]
     epochs = args.epochs or preset.defaults["epochs"]
@@ -87,13 +112,12 @@ def cmd_train(args):
         if not num_classes:
             raise unlabelled
     run_dir = args.run_dir or os.path.join("runs", f"{args.model}-{os.path.basename(os.path.normpath(args.dataset))}")
-    replicas = strategy.num_replicas_in_sync
     if batch_size % replicas:
         raise ValueError(f"--batch-size {batch_size} (the global batch) must be divisible by the {replicas} replicas")
-    if distributed.is_multi_worker(strategy):
+    if on_tensorflow and distributed.is_multi_worker(strategy):
         dataset = distributed.shard_by_data(dataset)
     # Variables, optimizers included, are made under the strategy.
-    with strategy.scope() if args.strategy != "default" else contextlib.nullcontext():
+    with strategy.scope() if strategy is not None and args.strategy != "default" else contextlib.nullcontext():
         model = preset.build(
             image_shape,
             num_classes=num_classes,
@@ -127,6 +151,8 @@ def cmd_train(args):
         return 0
     print(f"samples: {os.path.join(run_dir, 'samples', 'latest.png')}")
     if args.export:
+        from zoo import export
+
         path = export.export_generator(
             model, args.export, base_path=args.base_path, metadata={"dataset": args.dataset, "preset": args.model}
         )
@@ -345,8 +371,9 @@ def build_parser():
     p.add_argument("--base-path", default="saved_models", help="export root (default saved_models)")
     p.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
     p.add_argument("--strategy", choices=["default", "mirrored", "multi_worker"], default="default",
-                   help="default: one device; mirrored: all local GPUs (MirroredStrategy); multi_worker: the "
-                   "machines in TF_CONFIG (run the same command on each). --batch-size is the global batch")
+                   help="default: one device; mirrored: all local GPUs (MirroredStrategy on TensorFlow, "
+                   "keras.distribution.DataParallel on JAX); multi_worker: the machines in TF_CONFIG "
+                   "(TensorFlow; run the same command on each). --batch-size is the global batch")
     p.add_argument("--cpu-replicas", type=_positive_int,
                    help="with --strategy mirrored: split the CPU into this many replicas (for testing)")
     p.set_defaults(func=cmd_train)
@@ -433,7 +460,7 @@ def main(argv=None):
     _quiet_tensorflow()
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, NotADirectoryError) as error:
+    except (ValueError, FileNotFoundError, NotADirectoryError, ImportError) as error:
         print(f"zoo {args.command}: error: {error}", file=sys.stderr)
         return 2
 
