@@ -17,6 +17,12 @@ backend go through this module, which picks the implementation for
   the penalties that need an inner gradient (WGAN-GP, R1, path length) use it.
 - `cond(pred, true_fn, false_fn)`: a branch whose side effects (variable
   updates) survive on every backend; lazy regularisers use it.
+- `function(fn, variables)`, `loop(step, variables)`, `run_once(fn, variables)`:
+  `fn` or a loop over `step()` compiled (`tf.function`; `jax.jit`, with the
+  variables' current values passed in at every call), and one call run the
+  cheaper way; with `map_examples` (a per-example loop, `jax.vmap` on JAX),
+  `stateless_normal` and `stateless_scope` (a `StatelessScope` that nests),
+  they serve the tools that run a generator outside `fit` (PPL, projection).
 - `PlayersOptimizer`: one `keras.optimizers.Optimizer` whose variables are all
   the players' optimizers' variables. Keras' JAX trainer threads only
   `model.optimizer.variables` through its jitted step, so a multi-player model
@@ -98,6 +104,112 @@ def cond(pred, true_fn, false_fn):
     return _backend().cond(pred, true_fn, false_fn)
 
 
+def function(fn, variables=()):
+    """`fn` compiled: a `tf.function` on TensorFlow, `jax.jit` on JAX.
+
+    On JAX the values of `variables` are passed to the compiled function as
+    arguments at every call, so later changes to them (training, a callback)
+    are seen; a variable `fn` reads but that is not listed is read at its value
+    when `fn` is first traced. Variables that `fn` assigns (a noise layer's seed
+    state) are found by a first, abstract run and carried in and out the same
+    way. On TensorFlow `variables` is not needed: a `tf.function` reads them.
+
+    Args:
+        fn: callable on tensors (or nested lists of them, or None), returning
+            tensors; written with `keras.ops`.
+        variables: the variables `fn` reads, e.g. `model.variables` of the nets it calls.
+
+    Returns:
+        callable with `fn`'s signature.
+    """
+    return _backend().function(fn, list(variables))
+
+
+def run_once(fn, variables=()):
+    """`fn()`, run the cheaper way for one call: eagerly on TensorFlow, compiled on JAX.
+
+    TensorFlow's eager kernels are ready to run, where tracing a `tf.function`
+    costs more than one forward pass; JAX compiles every eager operation for
+    its shapes, so one `jax.jit` of the whole of `fn` (see `function`) is
+    cheaper.
+
+    Args:
+        fn: callable with no arguments returning tensors.
+        variables: the variables `fn` reads (passed in on JAX).
+    """
+    return _backend().run_once(fn, list(variables))
+
+
+def loop(step, variables=()):
+    """A compiled loop: `run(count)` calls `step()` `count` times and stacks its outputs.
+
+    `step` takes no arguments and returns a float32 tensor; it updates variables
+    as a training step does (`update`, `assign`). TensorFlow runs the loop in one
+    `tf.function` (`tf.range` and a `TensorArray`); JAX in one `jax.lax.scan`
+    under `jax.jit` whose carry holds the values of `variables` and of every
+    variable `step` assigns (found by a first, abstract run), assigned back when
+    the loop ends. A variable read but not listed is read at its value when the
+    loop is first traced.
+
+    Args:
+        step: callable with no arguments returning a float32 tensor.
+        variables: the variables `step` reads or updates.
+
+    Returns:
+        `run(count)`: int `count >= 1` -> float32 tensor `(count, *step's output shape)`.
+    """
+    return _backend().loop(step, list(variables))
+
+
+def map_examples(fn, inputs):
+    """`fn` on each example as a batch of one, the results concatenated on axis 0.
+
+    `concatenate([fn(*[x[i : i + 1] for x in inputs]) for i in range(n)])`:
+    TensorFlow runs that loop (a compiled graph holds one copy of `fn` per
+    example); JAX one `jax.vmap`, so a compiled function holds `fn` once
+    whatever the batch (the projector renders each target with its own noise
+    maps this way).
+
+    Args:
+        fn: callable on tensors `(1, ...)` returning a tensor `(1, ...)`.
+        inputs: list of tensors with the same static leading size `n`.
+
+    Returns:
+        tensor `(n, ...)`.
+    """
+    return _backend().map_examples(fn, list(inputs))
+
+
+def stateless_normal(shape, seed, counter):
+    """N(0, 1) float32 draws determined by `(seed, counter)`; `counter` may be a tensor.
+
+    The same `(seed, counter)` gives the same draws on one backend (TensorFlow:
+    `tf.random.stateless_normal` with seed `[seed, counter]`; JAX: `seed`'s key
+    folded with `counter`), not across them.
+    """
+    return _backend().stateless_normal(tuple(shape), int(seed), counter)
+
+
+def stateless_scope(mapping):
+    """A `keras.StatelessScope` over `mapping` that keeps the enclosing scope's values.
+
+    Keras' stateless scopes do not nest: inside one, a variable it does not map
+    reads its own stored value. This scope starts from the values of the
+    stateless scope in force when it is made (a JAX training step's, a compiled
+    `function`'s), then maps the pairs of `mapping` over them.
+
+    Args:
+        mapping: list of `(variable, value)` pairs.
+    """
+    from keras.src.backend.common.stateless_scope import get_stateless_scope
+
+    outer = get_stateless_scope()
+    scope = keras.StatelessScope(mapping)
+    if outer is not None:
+        scope.state_mapping = {**outer.state_mapping, **scope.state_mapping}
+    return scope
+
+
 def jax_train_step(model, step, state, data):
     from zoo.engine import jax as impl
 
@@ -115,4 +227,17 @@ def replica_mean(loss):
     return _backend().replica_mean(loss)
 
 
-__all__ = ["PlayersOptimizer", "cond", "input_gradients", "replica_mean", "update", "update_players"]
+__all__ = [
+    "PlayersOptimizer",
+    "cond",
+    "function",
+    "input_gradients",
+    "loop",
+    "map_examples",
+    "replica_mean",
+    "run_once",
+    "stateless_normal",
+    "stateless_scope",
+    "update",
+    "update_players",
+]

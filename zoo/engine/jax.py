@@ -197,3 +197,95 @@ def train_step(model, step, state, data):
 
 def test_step(model, step, state, data):
     return _stateless(model, step, state, data, with_optimizer=False)
+
+
+# -- compiled functions and loops outside `fit` ------------------------------------------
+
+
+def _split(fn, variables, *args):
+    """`(read, written)`: `variables` less those `fn(*args)` assigns, and those it assigns.
+
+    An abstract run (`jax.eval_shape`) finds what `fn` assigns, listed or not.
+    """
+    variables = list({id(v): v for v in variables}.values())
+    keys = [id(v) for v in variables]
+    assigned = {}
+
+    def abstract(values, args):
+        _run(lambda: fn(*args), dict(zip(keys, values)), assigned)
+
+    jax.eval_shape(abstract, [v.value for v in variables], args)
+    return [v for v in variables if id(v) not in assigned], list(assigned.values())
+
+
+def _mapping(variables, values):
+    return {id(v): value for v, value in zip(variables, values)}
+
+
+def function(fn, variables):
+    compiled = []
+
+    def build(args, kwargs):
+        read, written = _split(lambda a, k: fn(*a, **k), variables, args, kwargs)
+
+        def pure(read_values, written_values, args, kwargs):
+            values = {**_mapping(read, read_values), **_mapping(written, written_values)}
+            out, updates = _run(lambda: fn(*args, **kwargs), values, {})
+            return out, [updates.get(id(v), values[id(v)]) for v in written]
+
+        compiled.extend([read, written, jax.jit(pure)])
+
+    def call(*args, **kwargs):
+        if not compiled:
+            build(args, kwargs)
+        read, written, jitted = compiled
+        out, values = jitted([v.value for v in read], [v.value for v in written], args, kwargs)
+        for variable, value in zip(written, values):
+            variable.assign(value)
+        return out
+
+    return call
+
+
+def loop(step, variables):
+    compiled = []
+
+    def build():
+        read, written = _split(step, variables)
+
+        def run(read_values, written_values, count):
+            def body(carry, _):
+                values = {**_mapping(read, read_values), **_mapping(written, carry)}
+                out, updates = _run(step, values, {})
+                return [updates.get(id(v), values[id(v)]) for v in written], out
+
+            return jax.lax.scan(body, written_values, length=count)
+
+        compiled.extend([read, written, jax.jit(run, static_argnums=2)])
+
+    def run(count):
+        if not compiled:
+            build()
+        read, written, jitted = compiled
+        values, history = jitted([v.value for v in read], [v.value for v in written], int(count))
+        for variable, value in zip(written, values):
+            variable.assign(value)
+        return history
+
+    return run
+
+
+def stateless_normal(shape, seed, counter):
+    key = jax.random.fold_in(jax.random.key(seed), ops.cast(counter, "uint32"))
+    return jax.random.normal(key, shape, "float32")
+
+
+def map_examples(fn, inputs):
+    def one(*example):
+        return fn(*[x[None] for x in example])[0]
+
+    return jax.vmap(one)(*[ops.convert_to_tensor(x) for x in inputs])
+
+
+def run_once(fn, variables):
+    return function(fn, variables)()

@@ -50,3 +50,37 @@ def input_gradients(fn, inputs):
 
 def cond(pred, true_fn, false_fn):
     return ops.cond(pred, true_fn, false_fn)
+
+
+def function(fn, variables):
+    # A tf.function reads the variables when it runs.
+    del variables
+    return tf.function(fn, reduce_retracing=True)
+
+
+def loop(step, variables):
+    del variables
+
+    @tf.function
+    def run(count):
+        history = tf.TensorArray(tf.float32, size=count)
+        for i in tf.range(count):
+            history = history.write(i, step())
+        return history.stack()
+
+    return lambda count: run(tf.constant(count))
+
+
+def stateless_normal(shape, seed, counter):
+    seeds = tf.stack([tf.constant(seed, tf.int64), tf.cast(ops.convert_to_tensor(counter), tf.int64)])
+    return tf.random.stateless_normal(shape, seed=seeds)
+
+
+def map_examples(fn, inputs):
+    outputs = [fn(*[x[i : i + 1] for x in inputs]) for i in range(inputs[0].shape[0])]
+    return ops.concatenate(outputs, axis=0)
+
+
+def run_once(fn, variables):
+    del variables
+    return fn()
