@@ -12,7 +12,7 @@ Where a function decodes, `decode` is any callable mapping a float32 batch of
 codes to images `(n, height, width, channels)` in [-1, 1], e.g.
 `gan.generate` or `vae.decoder.predict`.
 
-TensorFlow is imported by `project` only, so the numpy tools load fast.
+Keras is imported by `project` only, so the numpy tools load fast.
 """
 
 import math
@@ -761,8 +761,9 @@ def project(
 
     Minimises, for each image independently, `distance(target, G(z)) +
     regularization * mean(z ** 2)` over the code `z` with Adam, the gradient
-    flowing through the frozen generator (`tf.GradientTape`, the loop compiled
-    in one `tf.function`). The total loss is the sum over images, so each
+    flowing through the frozen generator (`zoo.engine.update`, the loop compiled
+    by `zoo.engine.loop`: one `tf.function` on TensorFlow, one `jax.lax.scan`
+    on JAX). The total loss is the sum over images, so each
     code follows the gradient of its own loss and projecting a batch gives
     the codes of projecting its images one by one. The generator's weights
     are never changed; it is called with `training=False`.
@@ -818,7 +819,9 @@ def project(
     and regularised, ramped schedule) see `zoo.projection.project`.
     """
     import keras
-    import tensorflow as tf
+    from keras import ops
+
+    from zoo import engine
 
     if not callable(generator):
         raise ValueError(f"generator must be a keras.Model or callable, got {type(generator).__name__}")
@@ -838,15 +841,15 @@ def project(
             return generator(z, training=False)
     else:
         generate = generator
-    target = tf.constant(target)
+    target = ops.convert_to_tensor(target)
 
-    images = generate(tf.constant(start))
+    images = generate(ops.convert_to_tensor(start))
     if tuple(images.shape[1:]) != tuple(target.shape[1:]):
         raise ValueError(
             f"the generator makes images of shape {tuple(images.shape[1:])}, but target_images "
             f"have shape {tuple(target.shape[1:])}"
         )
-    first = distance_fn(target, tf.cast(images, "float32"))
+    first = distance_fn(target, ops.cast(images, "float32"))
     if tuple(first.shape) != (num_images,):
         raise ValueError(f"distance must return one value per image, shape ({num_images},), got {tuple(first.shape)}")
 
@@ -856,24 +859,22 @@ def project(
     code_axes = tuple(range(1, 1 + len(code_shape)))
 
     def distances():
-        return distance_fn(target, tf.cast(generate(codes), "float32"))
+        return distance_fn(target, ops.cast(generate(codes), "float32"))
 
-    @tf.function
-    def optimise():
-        history = tf.TensorArray(tf.float32, size=steps)
-        for step in tf.range(steps):
-            with tf.GradientTape() as tape:
-                per_image = distances()
-                loss = tf.reduce_sum(per_image)
-                if regularization:
-                    loss += regularization * tf.reduce_sum(tf.reduce_mean(tf.square(codes), axis=code_axes))
-            gradient = tape.gradient(loss, codes)
-            optimizer.apply([gradient], [codes])
-            history = history.write(step, per_image)
-        return history.stack()
+    def loss():
+        per_image = distances()
+        total = ops.sum(per_image)
+        if regularization:
+            total += regularization * ops.sum(ops.mean(ops.square(codes), axis=code_axes))
+        return total, per_image
 
-    history = optimise()
-    final = tf.function(distances)()
+    def step():
+        return engine.update(optimizer, [codes], loss)[1]
+
+    # On JAX the generator's weights go in as arguments (those of a plain callable are read once).
+    weights = list(generator.variables) if isinstance(generator, keras.Layer) else []
+    history = engine.loop(step, [codes] + optimizer.variables + weights)(steps)
+    final = engine.function(distances, [codes] + weights)()
     return (
         keras.ops.convert_to_numpy(codes.value),
         keras.ops.convert_to_numpy(final),

@@ -31,9 +31,9 @@ import math
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
+from zoo import engine
 from zoo.nets.stylegan import noise_layers as find_noise_layers
 
 SPACES = ("w", "w+")
@@ -94,7 +94,8 @@ def const_noise(layers, buffers):
 
     Inside the scope each layer reads `noise_mode` as 1 and `noise_const` as its
     buffer; the variables themselves are not changed, and gradients flow to the
-    buffers.
+    buffers. Every other variable keeps the value it has where the scope is made
+    (`zoo.engine.stateless_scope`: inside a compiled JAX function, the traced one).
 
     Args:
         layers: the noise layers (`noise_layers(synthesis)`).
@@ -109,18 +110,19 @@ def const_noise(layers, buffers):
     for layer, buffer in zip(layers, buffers):
         mapping.append((layer.noise_const, buffer))
         mapping.append((layer.noise_mode, ops.ones((), dtype=layer.noise_mode.dtype)))
-    return keras.StatelessScope(mapping)
+    return engine.stateless_scope(mapping)
 
 
 def _render(synthesis, layers, ws, noise):
-    """Images of `ws`; with noise maps `(batch, H, W, 1)`, one synthesis call per target."""
+    """Images of `ws`; with noise maps `(batch, H, W, 1)`, one synthesis call per target (`engine.map_examples`)."""
     if not layers or noise is None:
         return synthesis(ws, training=False)
-    images = []
-    for i in range(ws.shape[0]):
-        with const_noise(layers, [buffer[i : i + 1] for buffer in noise]):
-            images.append(synthesis(ws[i : i + 1], training=False))
-    return ops.concatenate(images, axis=0)
+
+    def one(ws, *buffers):
+        with const_noise(layers, buffers):
+            return synthesis(ws, training=False)
+
+    return engine.map_examples(one, [ws] + list(noise))
 
 
 def synthesize(synthesis, ws, noise=None):
@@ -151,7 +153,9 @@ def synthesize(synthesis, ws, noise=None):
     buffers = None
     if noise is not None:
         buffers = _noise_buffers(noise, layers, len(ws))
-    return np.asarray(ops.convert_to_numpy(_render(synthesis, layers, tf.constant(ws), buffers)), "float32")
+    ws = ops.convert_to_tensor(ws)
+    images = engine.run_once(lambda: _render(synthesis, layers, ws, buffers), synthesis.variables)
+    return np.asarray(ops.convert_to_numpy(images), "float32")
 
 
 def _ws(ws, num_ws, w_dim):
@@ -172,7 +176,7 @@ def _noise_buffers(noise, layers, batch):
         expected = (batch,) + tuple(layer.noise_const.shape[1:])
         if buffer.shape != expected:
             raise ValueError(f"noise for layer {layer.name!r} must be {expected}; got {buffer.shape}")
-        buffers.append(tf.constant(buffer))
+        buffers.append(ops.convert_to_tensor(buffer))
     return buffers
 
 
@@ -240,6 +244,19 @@ def _call(net, x):
     return net(x, training=False) if isinstance(net, keras.Layer) else net(x)
 
 
+def _variables(*functions):
+    """The variables of the nets behind `functions`: a Keras layer's, or a feature function's `model`'s.
+
+    What `zoo.engine.function` and `zoo.engine.loop` pass in afresh at every call on JAX.
+    """
+    found = []
+    for fn in functions:
+        net = fn if isinstance(fn, keras.Layer) else getattr(fn, "model", None)
+        if isinstance(net, keras.Layer):
+            found.extend(net.variables)
+    return found
+
+
 def w_statistics(mapping, num_samples=10_000, seed=0, w_avg=None, batch_size=2_048):
     """The mean W and the spread of W around it, from mapped N(0, I) codes.
 
@@ -270,7 +287,7 @@ def w_statistics(mapping, num_samples=10_000, seed=0, w_avg=None, batch_size=2_0
     z = np.random.default_rng(seed).standard_normal((num_samples, latent_dim)).astype("float32")
     parts = []
     for start in range(0, num_samples, batch_size):
-        w = np.asarray(ops.convert_to_numpy(_call(mapping, tf.constant(z[start : start + batch_size]))))
+        w = np.asarray(ops.convert_to_numpy(_call(mapping, ops.convert_to_tensor(z[start : start + batch_size]))))
         if w.ndim == 3:
             w = w[:, 0]
         if w.ndim != 2:
@@ -466,7 +483,8 @@ def project(
         callback: None or a callable `callback(step, ws, distances)` called after
             every step with the steps done, the codes `(batch, num_ws, w_dim)` and
             that step's distances `(batch,)` (numpy); it may raise to stop.
-            Without it the whole loop runs in one `tf.function` call. Default None.
+            Without it the whole loop runs in one compiled call (`zoo.engine.loop`:
+            a `tf.function` on TensorFlow, a `jax.lax.scan` on JAX). Default None.
 
     Returns:
         `Projection(ws, images, history, noise, distances)` of numpy arrays (see
@@ -503,7 +521,7 @@ def project(
     seed = _int(seed, "seed", 0)
     if callback is not None and not callable(callback):
         raise ValueError(f"callback must be None or callable; got {type(callback).__name__}")
-    target = tf.constant(target)
+    target = ops.convert_to_tensor(target)
     distance = _distance(loss, pixel_weight, target)
     w_avg, w_std = w_statistics(mapping, w_avg_samples, seed, w_avg)
     if w_avg.shape != (w_dim,):
@@ -529,41 +547,39 @@ def project(
         return ops.broadcast_to(w, (batch, num_ws, w_dim))
 
     def step():
-        index = tf.cast(ops.convert_to_tensor(optimizer.iterations), tf.int64)
+        index = optimizer.iterations
         t = ops.cast(index, "float32") / float(num_steps)
         scale = noise_scale * ops.square(ops.maximum(0.0, 1.0 - t / noise_ramp_length))
-        draw = tf.random.stateless_normal(code_shape, seed=tf.stack([tf.constant(seed, tf.int64), index]))
-        with tf.GradientTape() as tape:
+        draw = engine.stateless_normal(code_shape, seed, index)
+
+        def objective():
             per_target = distance(_render(synthesis, layers, all_ws(codes + scale * draw), noise))
-            objective = ops.sum(per_target)
+            total = ops.sum(per_target)
             if noise and regularize_noise_weight:
-                objective += regularize_noise_weight * ops.sum(noise_regularization(noise))
-        gradients = tape.gradient(objective, variables)
-        optimizer.apply(gradients, variables)
+                total += regularize_noise_weight * ops.sum(noise_regularization(noise))
+            return total, per_target
+
+        _, per_target = engine.update(optimizer, variables, objective)
         for buffer in noise:
             buffer.assign(_normalize_noise(buffer))
         return per_target
 
-    @tf.function
-    def run(count):
-        history = tf.TensorArray(tf.float32, size=count)
-        for i in tf.range(count):
-            history = history.write(i, step())
-        return history.stack()
-
+    run = engine.loop(step, variables + optimizer.variables + _variables(synthesis, loss))
     if callback is None:
-        history = ops.convert_to_numpy(run(tf.constant(num_steps)))
+        history = ops.convert_to_numpy(run(num_steps))
     else:
         parts = []
         for done in range(1, num_steps + 1):
-            part = ops.convert_to_numpy(run(tf.constant(1)))
+            part = ops.convert_to_numpy(run(1))
             parts.append(part)
             callback(done, np.asarray(ops.convert_to_numpy(all_ws(codes))), part[0])
         history = np.concatenate(parts)
 
-    # Eagerly: one forward pass is cheaper than tracing it.
-    images = _render(synthesis, layers, all_ws(codes), noise)
-    distances = distance(images)
+    def final():
+        images = _render(synthesis, layers, all_ws(codes), noise)
+        return images, distance(images)
+
+    images, distances = engine.run_once(final, variables + _variables(synthesis, loss))
     return Projection(
         ws=np.asarray(ops.convert_to_numpy(all_ws(codes)), "float32"),
         images=np.asarray(ops.convert_to_numpy(images), "float32"),

@@ -28,8 +28,9 @@ import math
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
+
+from zoo import engine
 
 SPACES = ("w", "z")
 SAMPLINGS = ("end", "full")
@@ -186,12 +187,18 @@ def path_distances(mapping, synthesis, feature_fn, z0, z1, t, space="w", epsilon
     if noise is not None and layers:
         if len(noise) != len(layers):
             raise ValueError(f"noise must hold one map per noise layer ({len(layers)}); got {len(noise)}")
-        buffers = [tf.constant(np.asarray(b, "float32")) for b in noise]
+        buffers = [_tensor(b) for b in noise]
     step = _pair_distances(mapping, synthesis, feature_fn, layers, space, epsilon, crop, num_ws)
-    return np.asarray(step(tf.constant(z0), tf.constant(z1), tf.constant(t), buffers), "float64")
+    return np.asarray(ops.convert_to_numpy(step(_tensor(z0), _tensor(z1), _tensor(t), buffers)), "float64")
+
+
+def _tensor(x):
+    return ops.convert_to_tensor(np.asarray(x, "float32"))
 
 
 def _pair_distances(mapping, synthesis, feature_fn, layers, space, epsilon, crop, num_ws):
+    from zoo.projection import _variables
+
     def ws_of(w):
         if len(w.shape) == 2:
             w = ops.repeat(w[:, None], num_ws, axis=1)
@@ -220,7 +227,8 @@ def _pair_distances(mapping, synthesis, feature_fn, layers, space, epsilon, crop
         fa, fb = ops.split(features, 2)
         return ops.sum(ops.square(fb - fa), axis=1) / (epsilon**2)
 
-    return tf.function(distances, reduce_retracing=True)
+    # On JAX the nets' weights go in as arguments at every call.
+    return engine.function(distances, _variables(mapping, synthesis, feature_fn))
 
 
 def _call(net, x):
@@ -345,9 +353,9 @@ def perceptual_path_length(
         n = min(batch_size, num_samples - start)
         z0, z1 = rng.standard_normal((2, n, latent_dim)).astype("float32")
         t = rng.uniform(size=n).astype("float32") if sampling == "full" else np.zeros(n, "float32")
-        buffers = [tf.constant(rng.standard_normal(layer.noise_const.shape).astype("float32")) for layer in layers]
-        batch = step(tf.constant(z0), tf.constant(z1), tf.constant(t), buffers or None)
-        distances.append(np.asarray(batch, "float64"))
+        buffers = [_tensor(rng.standard_normal(layer.noise_const.shape)) for layer in layers]
+        batch = step(_tensor(z0), _tensor(z1), _tensor(t), buffers or None)
+        distances.append(np.asarray(ops.convert_to_numpy(batch), "float64"))
     distances = np.concatenate(distances)
     if not np.all(np.isfinite(distances)):
         raise ValueError("the path distances are not finite: the nets or feature_fn returned NaN or infinity")
