@@ -50,6 +50,7 @@ compile / first step.
 import argparse
 import contextlib
 import datetime
+import importlib
 import json
 import os
 import statistics
@@ -62,7 +63,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
 import zoo  # noqa: E402
@@ -71,9 +71,26 @@ from zoo import engine  # noqa: E402
 IMPORTED_AT = time.time()
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _shared  # noqa: E402
-import dcgan64_throughput as dcgan64  # noqa: E402
-from _shared import has_native_bf16, limit_threads, machine_info  # noqa: E402
+
+
+class _ImportedOnUse:
+    """A module imported at its first attribute access rather than with this file.
+
+    TensorFlow, and the two helper scripts that import it, load this way so that
+    `backends_throughput.py` can build these models on JAX without importing TensorFlow.
+    (Not a lazy module in `sys.modules`: Keras tests `"tensorflow" in sys.modules`.)
+    """
+
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, attr):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+tf = _ImportedOnUse("tensorflow")
+_shared = _ImportedOnUse("_shared")
+dcgan64 = _ImportedOnUse("dcgan64_throughput")
 
 BENCHMARK = "throughput"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -699,7 +716,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parse_args(argv)
     try:
-        limit_threads(args.threads)
+        _shared.limit_threads(args.threads)
     except RuntimeError:  # TensorFlow already running in this process (tests): keep its threads
         print(f"note: --threads {args.threads} ignored, TensorFlow is already initialised", flush=True)
     if args.first_step_child:
@@ -790,8 +807,8 @@ def main(argv=None):
     record = {
         "benchmark": BENCHMARK,
         "date": date,
-        "machine": machine_info(),
-        "native_bf16": has_native_bf16(),
+        "machine": _shared.machine_info(),
+        "native_bf16": _shared.has_native_bf16(),
         "load_average_before": list(load_before),
         "load_average_after": list(os.getloadavg()),
         "settings": {
