@@ -519,7 +519,6 @@ def export_style_generator(model, name, base_path="saved_models", version=None, 
     w_avg = tf.constant(keras.ops.convert_to_numpy(model.w_avg), tf.float32)
 
     noise_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="noise")
-    archive = _Archive(mapping, synthesis)
 
     def images_from(ws):
         images = tf.cast(synthesize(ws), tf.float32)
@@ -569,6 +568,8 @@ def export_style_generator(model, name, base_path="saved_models", version=None, 
         return serve(tf.random.normal(tf.stack([batch_size, latent_dim])))
 
     with using_noise_mode(synthesis, noise_mode):
+        # Tracked in `noise_mode`: on JAX tracking copies the variables' values into the archive.
+        archive = _Archive(mapping, synthesis)
         map_noise = archive.net_fn(mapping, [noise_spec])
         synthesize = archive.net_fn(synthesis, [tf.TensorSpec([None, num_ws, w_dim], tf.float32)])
         archive.add_endpoint("serving_default", serve, input_signature=[noise_spec])
