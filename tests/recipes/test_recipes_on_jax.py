@@ -29,11 +29,6 @@ RUNNER = (
     "runpy.run_path(sys.argv[0], run_name='__main__')\n"
 )
 
-STYLE_EXPORT = (
-    "zoo.export.export_style_generator tracks the nets (on JAX: copies their variables) "
-    "before setting const noise, so the export serves random noise and check_style_export fails"
-)
-
 # recipe: (extra arguments, files under the temporary folder, {export: image_shape}, marks)
 # The arguments are those of the TensorFlow test of the same recipe.
 RECIPES = {
@@ -82,12 +77,12 @@ RECIPES = {
     "stylegan2_celeba": (
         ["--precision", "float32"], ["run/samples.png", "run/style_mix.png", "run/truncation.png"],
         {"models/stylegan2_celeba/1": [16, 16, 1]},
-        [pytest.mark.slow, pytest.mark.xfail(strict=True, reason=STYLE_EXPORT)],
+        [pytest.mark.slow],
     ),
     "stylegan_ffhq": (
         ["--precision", "float32"], ["run/samples.png", "run/style_mix.png", "run/truncation.png"],
         {"models/stylegan_ffhq/1": [16, 16, 1]},
-        [pytest.mark.slow, pytest.mark.xfail(strict=True, reason=STYLE_EXPORT)],
+        [pytest.mark.slow],
     ),
 }
 
