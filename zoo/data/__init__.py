@@ -42,9 +42,13 @@ _LAZY = {
     "zoo.data.unpaired_digits": ("DIGIT_TRANSFORMS", "transform_digits", "unpaired_digits"),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+# The submodules themselves (zoo.data.paired.DIRECTIONS), where no loader has their name.
+_LAZY_MODULES = {module.rsplit(".", 1)[1]: module for module in _LAZY if module.rsplit(".", 1)[1] not in _LAZY_NAMES}
 
 
 def __getattr__(name):
+    if name in _LAZY_MODULES:
+        return _import_tf_module(_LAZY_MODULES[name])
     module = _LAZY_NAMES.get(name)
     if module is None:
         raise AttributeError(f"module 'zoo.data' has no attribute {name!r}")
