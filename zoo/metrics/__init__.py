@@ -40,19 +40,8 @@ from zoo.metrics.kid import kernel_inception_distance, polynomial_kernel
 from zoo.metrics.loading import ExportedGenerator, load_generator, load_reference
 from zoo.metrics.mode_coverage import mode_coverage, mode_coverage_for
 from zoo.metrics.pairing import pairing_error
+from zoo.metrics.ppl import perceptual_path_length, ppl_features_classifier, ppl_features_vgg16
 from zoo.metrics.ssim import ms_ssim, ssim
-
-# The PPL functions load zoo.metrics.ppl (and zoo.projection) on first use, so that
-# `import zoo.metrics` stays light and needs nothing PPL needs.
-_PPL = ("perceptual_path_length", "ppl_features_classifier", "ppl_features_vgg16")
-
-
-def __getattr__(name):
-    if name in _PPL:
-        from zoo.metrics import ppl
-
-        return getattr(ppl, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "METRICS",
