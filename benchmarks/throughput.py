@@ -111,8 +111,12 @@ def cgan28_bodies(latent_dim, num_classes, zoo_output):
     convolutions (128) -> 7x7 convolution to one channel. Discriminator: 28x28x(1 + classes)
     -> two 3x3 stride-2 convolutions (64, 128) -> global max pool -> one logit.
     `zoo_output`: tanh in float32 (zoo's [-1, 1] images and float32 outputs) instead of the
-    example's sigmoid; the same cost.
+    example's sigmoid; the same cost. It also upsamples with `zoo.layers.Conv2DTranspose`,
+    which is Keras' layer on TensorFlow (the same call) and on JAX computes the same numbers
+    by output phase, because XLA:CPU differentiates Keras' input-dilated convolution ~30x
+    slower (zoo/layers/transpose.py).
     """
+    upsample = zoo.layers.Conv2DTranspose if zoo_output else layers.Conv2DTranspose
     channels = latent_dim + num_classes
     last = (
         [layers.Conv2D(1, 7, padding="same"), layers.Activation("tanh", dtype="float32")]
@@ -125,9 +129,9 @@ def cgan28_bodies(latent_dim, num_classes, zoo_output):
             layers.Dense(7 * 7 * channels),
             layers.LeakyReLU(0.2),
             layers.Reshape((7, 7, channels)),
-            layers.Conv2DTranspose(128, 4, strides=2, padding="same"),
+            upsample(128, 4, strides=2, padding="same"),
             layers.LeakyReLU(0.2),
-            layers.Conv2DTranspose(128, 4, strides=2, padding="same"),
+            upsample(128, 4, strides=2, padding="same"),
             layers.LeakyReLU(0.2),
             *last,
         ],

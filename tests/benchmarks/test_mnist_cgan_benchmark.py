@@ -36,3 +36,29 @@ def test_quick_run_scores_both_variants_and_writes_figures(bench, shared_mnist, 
 def test_unknown_variant_is_refused(bench):
     with pytest.raises(SystemExit):
         bench.parse_args(["--variants", "zoo,biggan"])
+
+
+def _run_on_jax(args, timeout):
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("jax")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(SCRIPT.parents[1]), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def test_keras_io_variant_is_refused_on_jax_with_the_reason():
+    result = _run_on_jax(["--variants", "zoo,keras_io"], timeout=300)
+    assert result.returncode == 2
+    assert "TensorFlow code" in result.stderr and "--variants zoo" in result.stderr
+
+
+@pytest.mark.slow  # trains a judge and the zoo model on JAX
+def test_quick_run_on_jax_records_the_backend(shared_mnist, tmp_path):
+    output = tmp_path / "mnist_cgan_jax.json"
+    result = _run_on_jax(["--quick", "--variants", "zoo", "--data-dir", str(shared_mnist), "--output", str(output)], 900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (record,) = json.loads(output.read_text())["records"]
+    assert record["machine"]["keras_backend"] == "jax" and record["command"].startswith("KERAS_BACKEND=jax ")
+    assert record["variants"]["zoo"]["steps"] >= 1 and set(record["variants"]) == {"zoo"}

@@ -17,7 +17,7 @@ import math
 import keras
 from keras import layers
 
-from zoo.layers import DepthToSpace
+from zoo.layers import Conv2DTranspose, DepthToSpace
 from zoo.nets.common import check_image_shape, check_positive_int
 from zoo.nets.conditioning import check_conditioning, label_input
 
@@ -162,11 +162,11 @@ def conv_decoder(
     x = layers.Reshape((height // factor, width // factor, filters[0]))(x)
     if upsampling == "transpose":
         for f in filters:
-            x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")(x)
+            x = Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")(x)
         logits = layers.Conv2D(channels, 3, padding="same", dtype="float32", name="logits")(x)
         return keras.Model(inputs, logits, name=name)
     for f in filters[:-1]:
-        x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")(x)
+        x = Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")(x)
     x = layers.Conv2D(filters[-1], 3, padding="same", activation="relu")(x)
     x = layers.Conv2D(4 * channels, 3, padding="same", dtype="float32", name="subpixel_logits")(x)
     logits = DepthToSpace(2, dtype="float32", name="logits")(x)

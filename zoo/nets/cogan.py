@@ -19,6 +19,7 @@ paper's no-sharing control).
 import keras
 from keras import layers
 
+from zoo.layers import Conv2DTranspose
 from zoo.nets.common import check_image_shape, check_positive_int
 from zoo.nets.dcgan import _upsampling_plan
 
@@ -105,11 +106,11 @@ def cogan_generators(
             x = layers.Reshape((start, start, filters), name=f"{tag}_reshape")(x)
         elif index <= steps:
             filters = base_filters * 2 ** (steps - index)
-            x = layers.Conv2DTranspose(
+            x = Conv2DTranspose(
                 filters, 3, strides=2, padding="same", use_bias=False, name=f"{tag}_deconv{index}"
             )(x)
         else:
-            x = layers.Conv2DTranspose(channels[domain], 6, padding="same", name=f"{tag}_output")(x)
+            x = Conv2DTranspose(channels[domain], 6, padding="same", name=f"{tag}_output")(x)
             return layers.Activation("tanh", dtype="float32", name=f"{tag}_images")(x)
         x = layers.BatchNormalization(name=f"{tag}_bn{index}")(x)
         return layers.PReLU(shared_axes=[1, 2], name=f"{tag}_prelu{index}")(x)

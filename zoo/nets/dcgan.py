@@ -8,7 +8,7 @@ numerically safe under a mixed-precision policy.
 import keras
 from keras import layers
 
-from zoo.layers import MinibatchStdDev
+from zoo.layers import Conv2DTranspose, MinibatchStdDev
 from zoo.nets.common import check_image_shape, check_positive_int
 from zoo.nets.conditioning import (
     check_conditioning,
@@ -148,12 +148,12 @@ def dcgan_generator(
     x = layers.ReLU()(x)
     for i in range(steps - 1):
         filters //= 2
-        x = layers.Conv2DTranspose(
+        x = Conv2DTranspose(
             filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=init
         )(x)
         x = layers.BatchNormalization()(x)
         x = layers.ReLU()(x)
-    x = layers.Conv2DTranspose(
+    x = Conv2DTranspose(
         image_shape[-1], 4, strides=2, padding="same", kernel_initializer=init
     )(x)
     images = layers.Activation("tanh", dtype="float32", name="images")(x)
@@ -309,7 +309,7 @@ def keras_dcgan_generator(latent_dim=128, image_shape=(64, 64, 3), name="keras_d
     x = layers.Dense(start_h * start_w * 128)(z)
     x = layers.Reshape((start_h, start_w, 128))(x)
     for filters in (128, 256, 512):
-        x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same")(x)
+        x = Conv2DTranspose(filters, 4, strides=2, padding="same")(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Conv2D(image_shape[-1], 5, padding="same")(x)
     images = layers.Activation("tanh", dtype="float32", name="images")(x)

@@ -11,7 +11,7 @@ logits, so both are safe under a mixed-precision policy.
 import keras
 from keras import layers, ops
 
-from zoo.layers import NoiseDropout, ReflectionPadding2D
+from zoo.layers import Conv2DTranspose, NoiseDropout, ReflectionPadding2D
 from zoo.nets.common import check_positive_int
 
 NORMS = ("batch", "instance", None)
@@ -152,7 +152,7 @@ def unet_generator(
     for j, skip in enumerate(reversed(skips[:-1])):
         level = num_downsamples - 2 - j
         x = layers.ReLU(name=f"up{level}_relu")(x)
-        x = layers.Conv2DTranspose(
+        x = Conv2DTranspose(
             filters[level], 4, strides=2, padding="same", use_bias=norm is None,
             kernel_initializer=_weights(), name=f"up{level}_conv",
         )(x)
@@ -165,7 +165,7 @@ def unet_generator(
                 x = layers.Dropout(dropout, name=f"up{level}_dropout")(x)
         x = layers.Concatenate(name=f"up{level}_skip")([x, skip])
     x = layers.ReLU(name="out_relu")(x)
-    x = layers.Conv2DTranspose(
+    x = Conv2DTranspose(
         output_channels, 4, strides=2, padding="same", kernel_initializer=_weights(), dtype="float32",
         name="out_conv",
     )(x)
@@ -277,7 +277,7 @@ def resnet_generator(
 
     def conv_norm_relu(x, filters, kernel, strides, prefix, transpose=False):
         if transpose:
-            x = layers.Conv2DTranspose(
+            x = Conv2DTranspose(
                 filters, kernel, strides=strides, padding="same", use_bias=norm is None,
                 kernel_initializer=_weights(), name=f"{prefix}_conv",
             )(x)
