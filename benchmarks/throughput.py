@@ -114,7 +114,7 @@ def cgan28_bodies(latent_dim, num_classes, zoo_output):
     example's sigmoid; the same cost. It also upsamples with `zoo.layers.Conv2DTranspose`,
     which is Keras' layer on TensorFlow (the same call) and on JAX computes the same numbers
     by output phase, because XLA:CPU differentiates Keras' input-dilated convolution ~30x
-    slower (zoo/layers/transpose.py).
+    slower (zoo/layers/strided.py).
     """
     upsample = zoo.layers.Conv2DTranspose if zoo_output else layers.Conv2DTranspose
     channels = latent_dim + num_classes
@@ -232,7 +232,13 @@ def zoo_cgan28_nets(latent_dim, num_classes):
 
 def wgangp28_nets(latent_dim, zoo_output):
     """The example's generator (4x4x256 -> upsample + 3x3 conv x3 -> crop to 28) and
-    critic (pad to 32 -> four 5x5 stride-2 convolutions 64-512, dropout -> one score)."""
+    critic (pad to 32 -> four 5x5 stride-2 convolutions 64-512, dropout -> one score).
+
+    `zoo_output` as in `cgan28_bodies`; the critic's strided convolutions are then
+    `zoo.layers.Conv2D`, Keras' layer on TensorFlow, and on JAX one whose input gradient
+    (which the gradient penalty differentiates again) is computed by output phase.
+    """
+    downsample = zoo.layers.Conv2D if zoo_output else layers.Conv2D
     noise = keras.Input((latent_dim,), name="noise")
     x = layers.Dense(4 * 4 * 256, use_bias=False)(noise)
     x = layers.BatchNormalization()(x)
@@ -249,7 +255,7 @@ def wgangp28_nets(latent_dim, zoo_output):
     images = keras.Input((28, 28, 1), name="images")
     x = layers.ZeroPadding2D(2)(images)
     for filters, dropout in ((64, 0.0), (128, 0.3), (256, 0.3), (512, 0.0)):
-        x = layers.Conv2D(filters, 5, strides=2, padding="same")(x)
+        x = downsample(filters, 5, strides=2, padding="same")(x)
         x = layers.LeakyReLU(0.2)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)

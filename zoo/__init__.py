@@ -1,4 +1,4 @@
-"""zoo: a Keras 3 / TensorFlow zoo of generative models trained with `model.fit`.
+"""zoo: a Keras 3 zoo of generative models trained with `model.fit`, on TensorFlow or JAX.
 
 Submodules load on first use (`zoo.nets`, `zoo.models`, ...), so that the
 `zoo` command answers `--help` without importing TensorFlow.
@@ -16,6 +16,7 @@ __all__ = [
     "distributed",
     "export",
     "latent",
+    "layers",
     "losses",
     "metrics",
     "models",

@@ -8,13 +8,13 @@ from zoo.layers.padding import ReflectionPadding2D
 from zoo.layers.progressive import FadeIn, LevelOfDetail, LodGate, images_at_lod
 from zoo.layers.style import AdaIN, LearnedConstant, ModulatedConv2D, NoiseInjection
 from zoo.layers.subpixel import DepthToSpace
-from zoo.layers.transpose import Conv2DTranspose
+from zoo.layers.strided import Conv2D, Conv2DTranspose
 from zoo.layers.weight_norm import WeightNormDense, initialize_weight_norm
 
 __all__ = [
     "RandomShift",
     "DepthToSpace",
-    "Conv2DTranspose",
+    "Conv2D", "Conv2DTranspose",
     "AdaIN", "LearnedConstant", "ModulatedConv2D", "NoiseInjection",
     "EqualizedConv2D",
     "EqualizedDense",

@@ -17,7 +17,7 @@ import math
 import keras
 from keras import layers
 
-from zoo.layers import Conv2DTranspose, DepthToSpace
+from zoo.layers import Conv2D, Conv2DTranspose, DepthToSpace
 from zoo.nets.common import check_image_shape, check_positive_int
 from zoo.nets.conditioning import check_conditioning, label_input
 
@@ -97,7 +97,7 @@ def conv_encoder(
     images = keras.Input(image_shape, name="images")
     x = images
     for f in filters:
-        x = layers.Conv2D(f, 3, strides=2, padding="same", activation="relu")(x)
+        x = Conv2D(f, 3, strides=2, padding="same", activation="relu")(x)
     x = layers.Flatten()(x)
     inputs, x = _with_labels(images, x, num_classes)
     x = layers.Dense(hidden_units, activation="relu")(x)

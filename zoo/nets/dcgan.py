@@ -8,7 +8,7 @@ numerically safe under a mixed-precision policy.
 import keras
 from keras import layers
 
-from zoo.layers import Conv2DTranspose, MinibatchStdDev
+from zoo.layers import Conv2D, Conv2DTranspose, MinibatchStdDev
 from zoo.nets.common import check_image_shape, check_positive_int
 from zoo.nets.conditioning import (
     check_conditioning,
@@ -257,7 +257,7 @@ def dcgan_discriminator(
     for i in range(steps):
         if group_size is not None and i == steps - 1:
             x = MinibatchStdDev(group_size, name="minibatch_stddev")(x)
-        conv = layers.Conv2D(
+        conv = Conv2D(
             filters,
             4,
             strides=2,
@@ -353,7 +353,7 @@ def keras_dcgan_discriminator(
     for i, filters in enumerate((64, 128, 128)):
         if group_size is not None and i == 2:
             x = MinibatchStdDev(group_size, name="minibatch_stddev")(x)
-        x = maybe_spectral_norm(layers.Conv2D(filters, 4, strides=2, padding="same"), spectral_norm)(x)
+        x = maybe_spectral_norm(Conv2D(filters, 4, strides=2, padding="same"), spectral_norm)(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
     x = layers.Dropout(dropout)(x)

@@ -11,7 +11,7 @@ logits, so both are safe under a mixed-precision policy.
 import keras
 from keras import layers, ops
 
-from zoo.layers import Conv2DTranspose, NoiseDropout, ReflectionPadding2D
+from zoo.layers import Conv2D, Conv2DTranspose, NoiseDropout, ReflectionPadding2D
 from zoo.nets.common import check_positive_int
 
 NORMS = ("batch", "instance", None)
@@ -142,7 +142,7 @@ def unet_generator(
     for i, f in enumerate(filters):
         if i:
             x = layers.LeakyReLU(0.2, name=f"down{i}_lrelu")(x)
-        x = layers.Conv2D(
+        x = Conv2D(
             f, 4, strides=2, padding="same", use_bias=norm is None or i in (0, num_downsamples - 1),
             kernel_initializer=_weights(), name=f"down{i}_conv",
         )(x)
@@ -220,7 +220,7 @@ def patch_discriminator(
     for i in range(num_layers + 1):
         filters = base_filters * 2 ** min(i, 3)
         x = layers.ZeroPadding2D(1, name=f"conv{i}_pad")(x)
-        x = layers.Conv2D(
+        x = Conv2D(
             filters, 4, strides=2 if i < num_layers else 1, use_bias=norm is None or i == 0,
             kernel_initializer=_weights(), name=f"conv{i}",
         )(x)
@@ -282,7 +282,7 @@ def resnet_generator(
                 kernel_initializer=_weights(), name=f"{prefix}_conv",
             )(x)
         else:
-            x = layers.Conv2D(
+            x = Conv2D(
                 filters, kernel, strides=strides, padding="valid" if strides == 1 else "same",
                 use_bias=norm is None, kernel_initializer=_weights(), name=f"{prefix}_conv",
             )(x)
@@ -364,7 +364,7 @@ def colorization_net(
     luminance = _input(1, image_size, "luminance")
 
     def conv(x, filters, label, strides=1, activation="relu"):
-        return layers.Conv2D(filters, 3, strides=strides, padding="same", activation=activation, name=label)(x)
+        return Conv2D(filters, 3, strides=strides, padding="same", activation=activation, name=label)(x)
 
     x = luminance
     for i, (filters, strides) in enumerate(

@@ -1,10 +1,11 @@
-"""zoo.layers.Conv2DTranspose: Keras' transposed convolution, computed by output phase.
+"""zoo.layers.Conv2DTranspose and Conv2D: Keras' strided convolutions, differentiated by phase.
 
 Runs on every backend the default suite covers (TensorFlow, and JAX where the
-layer takes the phase path). The phase decomposition must give Keras' numbers
-(outputs and every gradient) for every padding, stride, kernel and output
-padding a net can ask for; on JAX its traced step must not contain the
-input-dilated convolution whose gradients XLA:CPU computes ~30x slower.
+layers take the phase path). The phase decomposition must give Keras' numbers
+(outputs and every gradient, and for Conv2D the second-order gradient a
+penalty takes) for every padding, stride, kernel and output padding a net can
+ask for; on JAX the traced steps must not contain the input-dilated
+convolution whose gradients XLA:CPU computes ~30x slower.
 """
 
 import itertools
@@ -15,8 +16,9 @@ import pytest
 from keras import ops
 
 from tests.steps.step_harness import gradients
-from zoo.layers import Conv2DTranspose
-from zoo.layers.transpose import conv_transpose_by_phases
+from zoo import engine
+from zoo.layers import Conv2D, Conv2DTranspose
+from zoo.layers.strided import conv_transpose_by_phases
 
 CASES = [
     # (height, width, kernel, strides, padding, output_padding)
@@ -116,6 +118,8 @@ def test_no_input_dilated_convolution_in_a_jax_training_gradient():
         pytest.skip("the phase path is JAX's; other backends use Keras' own call")
     import jax
 
+    if jax.default_backend() != "cpu":
+        pytest.skip("the phase path is for XLA:CPU")
     layer = Conv2DTranspose(6, 4, strides=2, padding="same")
     x = np.ones((2, 7, 7, 5), "float32")
     layer(x)
@@ -133,3 +137,94 @@ def test_no_input_dilated_convolution_in_a_jax_training_gradient():
     keras_layer = keras.layers.Conv2DTranspose(6, 4, strides=2, padding="same")
     keras_layer(x)
     assert "lhs_dilation=(2, 2)" in str(jax.make_jaxpr(lambda x: keras_layer(x))(x))
+
+
+CONV_CONFIGS = [
+    {"filters": 6, "kernel_size": 4, "strides": 2, "padding": "same"},
+    {"filters": 5, "kernel_size": 5, "strides": 2, "padding": "same", "activation": "tanh"},
+    {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "valid", "use_bias": False},
+    {"filters": 3, "kernel_size": (3, 2), "strides": (3, 1), "padding": "same"},
+    {"filters": 3, "kernel_size": 1, "strides": 2, "padding": "valid"},
+    {"filters": 3, "kernel_size": 5, "strides": 3, "padding": "same"},  # kernel wider than the output
+    {"filters": 3, "kernel_size": 3, "strides": 1, "padding": "same"},  # Keras' call on every backend
+]
+
+
+def _conv_pair(config, shape=(2, 7, 6, 3)):
+    zoo_layer, keras_layer = Conv2D(**config), keras.layers.Conv2D(**config)
+    x = np.random.default_rng(4).normal(size=shape).astype("float32")
+    zoo_layer(x), keras_layer(x)
+    keras_layer.set_weights(zoo_layer.get_weights())
+    return zoo_layer, keras_layer, x
+
+
+@pytest.mark.parametrize("config", CONV_CONFIGS)
+def test_conv_outputs_gradients_and_penalty_gradients_equal_keras_layer(config):
+    zoo_layer, keras_layer, x = _conv_pair(config)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(zoo_layer(x)), ops.convert_to_numpy(keras_layer(x)), atol=2e-5, rtol=1e-5
+    )
+    target = np.random.default_rng(5).normal(size=zoo_layer.compute_output_shape(x.shape)).astype("float32")
+    weights = np.random.default_rng(6).normal(size=target.shape).astype("float32")
+
+    def first_order(layer):
+        return gradients(lambda: ops.sum(ops.square(layer(x) - target)), layer.trainable_weights)
+
+    def penalty(layer):
+        # A WGAN-GP-like penalty: the input gradient of a weighted, nonlinear score.
+        def loss():
+            slopes = engine.input_gradients(lambda images: ops.tanh(layer(images)) * weights, x)
+            return ops.sum(ops.square(slopes))
+
+        return gradients(loss, layer.trainable_weights)
+
+    for fn in (first_order, penalty):
+        got, want = fn(zoo_layer), fn(keras_layer)
+        assert len(got) == len(want) == len(zoo_layer.trainable_weights)
+        for g, w in zip(got, want):
+            assert np.abs(w).max() > 0
+            np.testing.assert_allclose(g, w, atol=1e-4, rtol=1e-4, err_msg=fn.__name__)
+
+
+def test_conv_input_gradient_equals_keras_for_odd_sizes():
+    for size in (5, 6, 9):
+        zoo_layer, keras_layer, x = _conv_pair(
+            {"filters": 2, "kernel_size": 4, "strides": 3, "padding": "same"}, shape=(1, size, size + 2, 2)
+        )
+        got, want = (
+            ops.convert_to_numpy(engine.input_gradients(lambda images, layer=layer: ops.square(layer(images)), x))
+            for layer in (zoo_layer, keras_layer)
+        )
+        np.testing.assert_allclose(got, want, atol=1e-4, rtol=1e-4, err_msg=str(size))
+
+
+def test_zoo_discriminators_downsample_with_the_phase_layer():
+    from zoo import nets
+
+    for net in (nets.dcgan_discriminator((28, 28, 1), base_filters=4), nets.keras_dcgan_discriminator((64, 64, 3))):
+        convs = [layer for layer in net.layers if isinstance(layer, keras.layers.Conv2D)]
+        assert convs and all(type(layer) in (Conv2D, Conv2DTranspose) for layer in convs), net.name
+
+
+def test_a_jax_cpu_penalty_gradient_has_no_convolution_left():
+    if keras.backend.backend() != "jax":
+        pytest.skip("the patch path is JAX's; other backends use Keras' own call")
+    import jax
+
+    if jax.default_backend() != "cpu":
+        pytest.skip("the patch path is for XLA:CPU")
+
+    def jaxpr(layer):
+        x = np.ones((2, 8, 8, 3), "float32")
+        layer(x)
+        variables = layer.trainable_variables
+
+        def loss(values):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                slopes = engine.input_gradients(lambda images: ops.tanh(layer(images)), x)
+                return ops.sum(ops.square(slopes))
+
+        return str(jax.make_jaxpr(jax.grad(loss))([v.value for v in variables]))
+
+    assert "conv_general_dilated" not in jaxpr(Conv2D(4, 5, strides=2, padding="same"))
+    assert "lhs_dilation=(2, 2)" in jaxpr(keras.layers.Conv2D(4, 5, strides=2, padding="same"))
