@@ -2,13 +2,13 @@
 
 Run from the repository root:
 
-    PYTHONPATH=. .venv/bin/python benchmarks/backends_throughput.py --models cgan28,wgangp28 --runs 5
-    PYTHONPATH=. .venv/bin/python benchmarks/backends_throughput.py --models dcgan64 --batch-size 8 \
-        --steps 1 --runs 3 --first-step-repeats 1
+    PYTHONPATH=. taskset -c 1 .venv/bin/python benchmarks/backends_throughput.py \
+        --models cgan28,wgangp28,dcgan64 --runs 3 --first-step-repeats 1   # the record, ~12 min
     PYTHONPATH=. .venv/bin/python benchmarks/backends_throughput.py --quick       # smoke check, cgan28
 
-With no --models, all three run at their own batch sizes; on a CPU that takes hours, because JAX
-runs these nets' transposed convolutions and WGAN-GP's penalty slowly (benchmarks/README.md).
+On JAX's CPU backend zoo's nets compute strided and transposed convolutions with
+zoo.layers.Conv2D / Conv2DTranspose (zoo/layers/strided.py), without which XLA:CPU ran these
+models 11-60x slower than TensorFlow (benchmarks/README.md).
 
 The models (nets, batch sizes, optimizers, analytic FLOPs) and the two variants are
 throughput.py's: `zoo` (float32) and `zoo_auto` (built after `zoo.device.set_precision("auto")`:

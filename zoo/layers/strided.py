@@ -7,8 +7,8 @@ gradients, of any order, XLA:CPU handles well. Elsewhere they are Keras' layers.
 A stride-`s` transposed convolution inserts `s - 1` zeros between input pixels
 and convolves. JAX expresses it that way (an input-dilated convolution), and on
 the CPU XLA differentiates an input-dilated convolution very slowly: the weight
-gradient of a 14x14 -> 28x28, 128 -> 128 layer at batch 64 took 18 s, against
-0.05 s for the forward pass (jax-ml/jax#31662 reports the same). The zeros are
+and input gradients of a 14x14 -> 28x28, 128 -> 128 layer at batch 64 took 18 s,
+against 0.1 s for the forward pass (jax-ml/jax#31662 reports the same). The zeros are
 also wasted work: of the `k x k` taps that meet an output pixel, only about
 `(k / s)^2` meet a real input pixel.
 
