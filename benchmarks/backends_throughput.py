@@ -54,6 +54,7 @@ from keras import ops  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import throughput  # noqa: E402  (imports TensorFlow only when its TensorFlow parts are used)
+from _timing import StepClock  # noqa: E402
 
 IMPORTED_AT = time.time()
 
@@ -112,28 +113,6 @@ def build(model_name, variant, spec, seed):
         built = time.perf_counter()
         model.compile(**optimizers)
     return model, policy, built - start, time.perf_counter() - built
-
-
-class StepClock(keras.callbacks.Callback):
-    """When fit's training loop and each of its steps begin and end (`time.perf_counter`).
-
-    Keras hands a callback with batch hooks the step's logs as Python floats, so on JAX,
-    which dispatches asynchronously, a step's end is read after its results exist.
-    (dcgan64_throughput.StepClock does the same, but that script imports TensorFlow.)
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.train_begin, self.begins, self.ends = None, [], []
-
-    def on_train_begin(self, logs=None):
-        self.train_begin = time.perf_counter()
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self.begins.append(time.perf_counter())
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.ends.append(time.perf_counter())
 
 
 def timed_fit(model, inputs, steps):

@@ -55,6 +55,7 @@ import zoo  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _shared  # noqa: E402
 from _shared import has_native_bf16, machine_info  # noqa: E402
+from _timing import StepClock  # noqa: E402
 
 BENCHMARK = "dcgan64_throughput"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -273,25 +274,6 @@ def matmul_gflops(a, b):
 
 
 # -- timing -------------------------------------------------------------------------
-
-
-class StepClock(keras.callbacks.Callback):
-    """Records when training and each of its steps begin and end (`time.perf_counter`)."""
-
-    def __init__(self):
-        super().__init__()
-        self.train_begin = None
-        self.begins = []
-        self.ends = []
-
-    def on_train_begin(self, logs=None):
-        self.train_begin = time.perf_counter()
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self.begins.append(time.perf_counter())
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.ends.append(time.perf_counter())
 
 
 def timed_fit(model, dataset, steps):
