@@ -24,3 +24,24 @@ class StepClock(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.ends.append(time.perf_counter())
+
+
+def timed_fit(model, data, steps):
+    """Runs one `fit` call of `steps` steps and returns its timings in seconds.
+
+    `data` is what `fit` reads: a dataset, or a dict of `fit` arguments (`x`, `y`,
+    `batch_size`). `loop_seconds` spans fit's training loop, from the start of training to
+    the end of the last step (callbacks included); throughput is computed from it.
+    `fit_seconds` is the whole call, which also creates and tears down the data iterator.
+    """
+    inputs = data if isinstance(data, dict) else {"x": data}
+    clock = StepClock()
+    start = time.perf_counter()
+    model.fit(**inputs, epochs=1, steps_per_epoch=steps, shuffle=False, callbacks=[clock], verbose=0)
+    end = time.perf_counter()
+    return {
+        "loop_seconds": clock.ends[-1] - clock.train_begin,
+        "fit_seconds": end - start,
+        "first_step_end_seconds": clock.ends[0] - start,
+        "step_seconds": [e - b for b, e in zip(clock.begins, clock.ends)],
+    }

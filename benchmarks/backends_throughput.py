@@ -54,7 +54,7 @@ from keras import ops  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import throughput  # noqa: E402  (imports TensorFlow only when its TensorFlow parts are used)
-from _timing import StepClock  # noqa: E402
+from _timing import timed_fit  # noqa: E402
 
 IMPORTED_AT = time.time()
 
@@ -113,20 +113,6 @@ def build(model_name, variant, spec, seed):
         built = time.perf_counter()
         model.compile(**optimizers)
     return model, policy, built - start, time.perf_counter() - built
-
-
-def timed_fit(model, inputs, steps):
-    """One `fit` of `steps` steps; its timings in seconds."""
-    clock = StepClock()
-    start = time.perf_counter()
-    model.fit(**inputs, epochs=1, steps_per_epoch=steps, shuffle=False, callbacks=[clock], verbose=0)
-    end = time.perf_counter()
-    return {
-        "loop_seconds": clock.ends[-1] - clock.train_begin,
-        "fit_seconds": end - start,
-        "first_step_end_seconds": clock.ends[0] - start,
-        "step_seconds": [e - b for b, e in zip(clock.begins, clock.ends)],
-    }
 
 
 def matmul_gflops(a, b):

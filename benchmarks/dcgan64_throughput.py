@@ -55,7 +55,7 @@ import zoo  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _shared  # noqa: E402
 from _shared import has_native_bf16, machine_info  # noqa: E402
-from _timing import StepClock  # noqa: E402
+from _timing import StepClock, timed_fit  # noqa: E402
 
 BENCHMARK = "dcgan64_throughput"
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -274,27 +274,6 @@ def matmul_gflops(a, b):
 
 
 # -- timing -------------------------------------------------------------------------
-
-
-def timed_fit(model, dataset, steps):
-    """Runs one `fit` call of `steps` steps and returns its timings in seconds.
-
-    `loop_seconds` spans fit's training loop, from the start of training to the end of
-    the last step (callbacks included); throughput is computed from it. `fit_seconds` is
-    the whole call, which also creates and tears down the dataset iterator.
-    """
-    clock = StepClock()
-    start = time.perf_counter()
-    model.fit(
-        dataset, epochs=1, steps_per_epoch=steps, callbacks=[clock], verbose=0, shuffle=False
-    )
-    end = time.perf_counter()
-    return {
-        "loop_seconds": clock.ends[-1] - clock.train_begin,
-        "fit_seconds": end - start,
-        "first_step_end_seconds": clock.ends[0] - start,
-        "step_seconds": [e - b for b, e in zip(clock.begins, clock.ends)],
-    }
 
 
 def synthetic_dataset(image_size, batch_size, num_batches, seed):
