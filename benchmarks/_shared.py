@@ -1,16 +1,20 @@
-"""Helpers shared by the benchmark scripts: machine description, atomic JSON results, the shared MNIST split."""
+"""Helpers shared by the benchmark scripts: machine description, atomic JSON results, the shared MNIST split.
+
+Imports no TensorFlow (it is read only where a TensorFlow process already has it), so the
+JAX-only accelerator benchmark uses these helpers too.
+"""
 
 import contextlib
 import fcntl
 import json
 import os
 import platform
+import sys
 import tempfile
 from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
@@ -38,25 +42,39 @@ def has_native_bf16():
 
 def machine_info():
     model_name, flags = cpu_info()
-    return {
+    info = {
         "cpu_model": model_name,
         "cpu_count": os.cpu_count(),
         "cpus_available": (
             len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
         ),
         "cpu_flags": sorted(flags & {"avx2", "fma", "avx512f", *BF16_CPU_FLAGS}),
-        "tf_intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
-        "tf_inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
-        "tf_enable_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "keras_backend": keras.backend.backend(),
-        **({"jax": _jax_version()} if keras.backend.backend() == "jax" else {}),
-        "xla_flags": os.environ.get("XLA_FLAGS", ""),
-        "numpy": np.__version__,
     }
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        info.update(
+            tf_intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads(),
+            tf_inter_op_threads=tf.config.threading.get_inter_op_parallelism_threads(),
+            tf_enable_onednn_opts=os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default"),
+        )
+    info.update(
+        platform=platform.platform(),
+        python=platform.python_version(),
+        tensorflow=_tf_version(),
+        keras=keras.__version__,
+        keras_backend=keras.backend.backend(),
+        **({"jax": _jax_version()} if keras.backend.backend() == "jax" else {}),
+        xla_flags=os.environ.get("XLA_FLAGS", ""),
+        numpy=np.__version__,
+    )
+    return info
+
+
+def _tf_version():
+    """TensorFlow's version if this process imported it, else None (it is not imported here)."""
+    tf = sys.modules.get("tensorflow")
+    return getattr(tf, "__version__", None)
 
 
 def _jax_version():
@@ -101,6 +119,8 @@ def limit_threads(threads):
     Must run before TensorFlow executes its first op.
     """
     if threads:
+        import tensorflow as tf
+
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
 
@@ -135,15 +155,14 @@ def mnist_dir():
 def mnist_arrays(data_dir, split, pad_to=None):
     """All images and labels of an MNIST IDX split as numpy arrays, images in [-1, 1].
 
-    With `pad_to`, the 28x28 digits are padded with background (-1) to `pad_to x pad_to`.
+    The values of `zoo.data.mnist_idx` (`x / 127.5 - 1`), read without TensorFlow. With
+    `pad_to`, the 28x28 digits are padded with background (-1) to `pad_to x pad_to`.
     """
-    import zoo
+    from zoo.data.mnist_idx import mnist_idx_arrays
 
-    ds = zoo.data.mnist_idx(data_dir, split, batch_size=10_000, shuffle=False, with_labels=True, drop_remainder=False)
-    images, labels = next(iter(ds))
-    images = images.numpy()
+    images, labels = mnist_idx_arrays(data_dir, split)
+    images = (images.astype("float32") / np.float32(127.5) - np.float32(1.0)).astype("float32")
     if pad_to:
         pad = (pad_to - images.shape[1]) // 2
         images = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), constant_values=-1.0).astype("float32")
-    return images, labels.numpy()
-
+    return images, labels.astype("int32")

@@ -172,7 +172,7 @@ def worker(args):
                 "compile_seconds": compile_seconds,
                 "warmup_fit_to_first_step_seconds": warm["first_step_end_seconds"],
             }
-            if backend == "tensorflow":  # the nets are the same on both; FLOPs need TensorFlow's helpers
+            if backend == "tensorflow":  # the nets are the same on both: counted once
                 info.update(throughput.flops_per_image(model_name, spec, model))
             pairs[f"{model_name}:{variant}"] = (model, inputs)
             ready[f"{model_name}:{variant}"] = info

@@ -30,7 +30,7 @@ Protocol:
        the plain baseline (and the median of the per-round ratios), and the share of the
        median matmul ceiling that a DCGAN-64 training step reaches.
 
-FLOPs are counted analytically (see `train_step_flops_per_image`), not profiled.
+FLOPs are counted analytically (`_flops.gan_step_flops`), not profiled.
 Results are appended to a JSON file (`--output`), written atomically.
 """
 
@@ -53,6 +53,7 @@ from keras import layers, ops  # noqa: E402
 import zoo  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _flops  # noqa: E402
 import _shared  # noqa: E402
 from _shared import has_native_bf16, machine_info  # noqa: E402
 from _timing import StepClock, timed_fit  # noqa: E402
@@ -216,54 +217,6 @@ def build_variant(name, image_shape, seed):
         return builder(image_shape, seed)
 
 
-# -- FLOPs ----------------------------------------------------------------------------
-
-
-def forward_macs(model):
-    """Multiply-accumulates of one forward pass for one image (conv and dense layers only).
-
-    Activations, biases, dropout and the optimizer update are left out: together they
-    are well under 1% of the convolutions here.
-    """
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            total += forward_macs(layer)
-        elif isinstance(layer, layers.Conv2DTranspose):
-            # Every input pixel scatters a kh x kw x c_out patch per input channel.
-            kh, kw, c_out, c_in = layer.kernel.shape
-            h, w = layer.input.shape[1:3]
-            total += h * w * kh * kw * c_in * c_out
-        elif isinstance(layer, layers.Conv2D):
-            kh, kw, c_in, c_out = layer.kernel.shape
-            h, w = layer.output.shape[1:3]
-            total += h * w * kh * kw * c_in * c_out
-        elif isinstance(layer, layers.Dense):
-            total += int(np.prod(layer.input.shape[1:])) * layer.units
-    return int(total)
-
-
-# One image of the batch, counted in forward passes of each net:
-#   discriminator update: G forward (1) + D forward and backward on a real and a fake
-#   image (2 x 3); generator update: G forward and backward (3) + D forward and input
-#   gradients (2; D's weight gradients are not requested, so TF prunes them).
-# A forward pass is 2 FLOPs per MAC; a backward pass (input and weight gradients) costs
-# about twice the forward, so forward + backward = 3 forwards.
-GENERATOR_PASSES_PER_IMAGE = 1 + 3
-DISCRIMINATOR_PASSES_PER_IMAGE = 2 * 3 + 2
-
-
-def train_step_flops_per_image(generator, discriminator):
-    g_macs = forward_macs(generator)
-    d_macs = forward_macs(discriminator)
-    flops = 2 * (GENERATOR_PASSES_PER_IMAGE * g_macs + DISCRIMINATOR_PASSES_PER_IMAGE * d_macs)
-    return {
-        "generator_forward_macs": g_macs,
-        "discriminator_forward_macs": d_macs,
-        "train_step_gflop_per_image": flops / 1e9,
-    }
-
-
 def matmul_gflops(a, b):
     """GFLOP/s of one `a @ b` (eager CPU ops return when the result is ready)."""
     start = time.perf_counter()
@@ -321,7 +274,7 @@ def warm_up(name, image_shape, dataset, warmup_steps, seed):
         "build_seconds": build_seconds,
         "time_to_first_step_seconds": timings["first_step_end_seconds"],
         "warmup_step_seconds": timings["step_seconds"],
-        **train_step_flops_per_image(model.generator, model.discriminator),
+        **_flops.gan_step_flops(model.generator, model.discriminator),
         "runs": [],
     }
     return model, figures

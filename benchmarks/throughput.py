@@ -71,6 +71,7 @@ from zoo import engine  # noqa: E402
 IMPORTED_AT = time.time()
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _flops  # noqa: E402  (no TensorFlow)
 
 
 class _ImportedOnUse:
@@ -526,16 +527,8 @@ def synthetic_dataset(spec, variant, num_batches, seed):
 
 
 def flops_per_image(model_name, spec, model):
-    g_passes, d_passes = MODELS[model_name]["passes"](spec)
-    g_macs = dcgan64.forward_macs(model.generator)
-    d_macs = dcgan64.forward_macs(model.discriminator)
-    return {
-        "generator_forward_macs": g_macs,
-        "discriminator_forward_macs": d_macs,
-        "generator_passes": g_passes,
-        "discriminator_passes": d_passes,
-        "train_step_gflop_per_image": 2 * (g_passes * g_macs + d_passes * d_macs) / 1e9,
-    }
+    passes = MODELS[model_name]["passes"](spec)
+    return _flops.gan_step_flops(model.generator, model.discriminator, passes)
 
 
 def matmul_gflops(a, b):
