@@ -22,7 +22,7 @@ import zoo
 from zoo import presets
 
 # The lecture example's values: latent 128, batch 32, Adam(1e-4) for both players.
-LECTURE = presets.get("keras_dcgan").defaults
+LECTURE = presets.get("keras_io_dcgan").defaults
 
 
 def parse_args(argv):

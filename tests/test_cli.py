@@ -18,13 +18,16 @@ def run(capsys, *argv):
 def test_list_names_models_and_datasets(capsys):
     code, out, _ = run(capsys, "list")
     assert code == 0
-    for name in ("dcgan", "gan", "keras_dcgan", "digits", "lfw_faces", "mnist", "celeb_a"):
+    for name in ("dcgan", "gan", "keras_io_dcgan", "digits", "lfw_faces", "mnist", "celeb_a"):
         assert f"  {name} " in out
+    assert "trains on labelled images" in out and "zoo train NAME --help" in out
 
 
 def test_unknown_model_and_dataset_list_the_known_ones(capsys):
-    code, _, err = run(capsys, "train", "stylegan9", "--dataset", "digits")
-    assert code == 2 and "unknown model 'stylegan9'; known: acgan, autoencoder, cgan, cgan_concat, cvae, dcgan, gan, keras_dcgan" in err
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "stylegan9", "--dataset", "digits"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "invalid choice: 'stylegan9'" in err and "'acgan', 'autoencoder'" in err
     code, _, err = run(capsys, "train", "gan", "--dataset", "imagenet")
     assert code == 2 and "unknown dataset 'imagenet'; known: celeb_a" in err
 
@@ -40,6 +43,33 @@ def test_help_everywhere(argv, capsys):
         cli.main(argv)
     assert exit_info.value.code == 0
     assert "usage: zoo" in capsys.readouterr().out
+
+
+def test_train_help_shows_the_models_own_options_and_defaults(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "wgan", "--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    assert "--clip-value" in out and "(default: 0.01)" in out and "--d-steps" in out and "--dataset" in out
+    assert "--loss" not in out and "--base-filters" in out and "--beta-1" not in out
+    with pytest.raises(SystemExit):
+        cli.main(["train", "dcgan", "--help"])
+    out = capsys.readouterr().out
+    assert "--loss {non_saturating,minimax,least_squares,hinge}" in out and "--clip-value" not in out
+    assert "(default: 128)" in out  # dcgan's batch size, the paper's
+
+
+def test_an_option_of_another_model_is_refused_by_the_parser(capsys):
+    for argv, expected in (
+        (["train", "wgan", "--dataset", "digits", "--loss", "hinge"], "unrecognized arguments: --loss hinge"),
+        (["train", "dcgan", "--dataset", "digits", "--loss", "wasserstein"], "invalid choice: 'wasserstein'"),
+        (["train", "dcgan", "--dataset", "digits", "--learning-rate", "fast"], "expected a float, got 'fast'"),
+        (["train", "dcgan", "--dataset", "digits", "--label-smoothing", "-0.1"], "expected a number >= 0.0"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(argv)
+        assert exit_info.value.code == 2
+        assert expected in capsys.readouterr().err, argv
 
 
 def test_bad_numbers_are_rejected_by_the_parser(capsys):

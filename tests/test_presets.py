@@ -58,3 +58,53 @@ def test_autoencoder_family_presets(name, cls, conditional):
     assert model.num_classes == (3 if conditional else None)
     labels = [0, 1, 2] if conditional else None
     assert model.generate(3, labels=labels).shape == (3, 16, 16, 1)
+
+
+def test_every_preset_documents_its_options_data_and_export():
+    assert len(presets.PRESETS) >= 11
+    for name, preset in presets.PRESETS.items():
+        assert preset.name == name and preset.description
+        assert preset.data in presets.DATA_KINDS and preset.serves in presets.SERVES
+        for key in presets.TRAINING_KEYS:
+            assert preset.defaults[key] >= 1, (name, key)
+        for option in preset.options:
+            assert option.help and option.type in (bool, int, float, str), (name, option)
+            if option.default is not None:
+                assert option.check(option.default, name) == option.default
+
+
+def test_options_are_checked_by_type_choice_and_minimum():
+    preset = presets.get("dcgan")
+    for overrides, message in (
+        ({"latent_dim": 8.5}, "latent_dim must be a int"),
+        ({"latent_dim": 0}, "latent_dim must be >= 1"),
+        ({"loss": "wasserstein"}, "loss must be one of"),
+        ({"learning_rate": "fast"}, "learning_rate must be a float"),
+        ({"ema_momentum": True}, "ema_momentum must be a float"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            preset.build((16, 16, 1), **overrides)
+    model = preset.build((16, 16, 1), base_filters=4, latent_dim=8, learning_rate=1)  # int for a float: taken
+    assert float(model.g_optimizer.learning_rate) == 1.0
+
+
+def test_old_names_and_registry_errors():
+    assert presets.get("keras_dcgan") is presets.get("keras_io_dcgan")
+    with pytest.raises(ValueError, match="already registered"):
+        presets.register(presets.get("dcgan"))
+    option = presets.Option("x", 1, "an option")
+    with pytest.raises(ValueError, match="data must be one of"):
+        presets.Preset("p", "a preset", None, (option,), data="pairs")
+    with pytest.raises(ValueError, match="listed twice"):
+        presets.Preset("p", "a preset", None, (option, option))
+    with pytest.raises(TypeError, match="give type="):
+        presets.Option("y", None, "no type")
+
+
+def test_the_registry_imports_no_keras():
+    import subprocess
+    import sys
+
+    code = "import sys, zoo.presets; print('keras' in sys.modules, 'tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

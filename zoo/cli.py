@@ -52,9 +52,10 @@ def _dataset(name, batch_size, image_size, seed, limit, with_labels=False):
 def cmd_list(args):
     from zoo import data, presets
 
-    print("models:")
+    print("models (zoo train NAME --help for a model's options):")
     for name in sorted(presets.PRESETS):
-        print(f"  {name:14s} {presets.PRESETS[name].description}")
+        preset = presets.PRESETS[name]
+        print(f"  {name:14s} {preset.description}; trains on {preset.data.replace('_', ' ')}")
     print("datasets:")
     for name in data.list_datasets():
         print(f"  {name:14s} {data.describe(name)}")
@@ -118,17 +119,7 @@ def cmd_train(args):
         dataset = distributed.shard_by_data(dataset)
     # Variables, optimizers included, are made under the strategy.
     with strategy.scope() if strategy is not None and args.strategy != "default" else contextlib.nullcontext():
-        model = preset.build(
-            image_shape,
-            num_classes=num_classes,
-            latent_dim=args.latent_dim,
-            learning_rate=args.learning_rate,
-            loss=args.loss,
-            seed=args.seed,
-            base_filters=args.base_filters,
-            d_steps=args.d_steps,
-            ema_momentum=args.ema_momentum,
-        )
+        model = preset.build(image_shape, num_classes=num_classes, **_model_options(preset, args))
     placement = f" ({batch_size // replicas} on each of {replicas} replicas, {args.strategy})" if replicas > 1 else ""
     if chief:
         print(
@@ -158,6 +149,16 @@ def cmd_train(args):
         )
         print(f"exported: {path}")
     return 0
+
+
+def _model_options(preset, args):
+    """The preset's own options as given on the command line (None: the preset's default)."""
+    from zoo import presets
+
+    options = {o.name: getattr(args, o.name) for o in preset.options if o.name not in presets.TRAINING_KEYS}
+    if "seed" in options:
+        options["seed"] = args.seed  # the common --seed: data order and the model's noise
+    return options
 
 
 def _load_generator(args):
@@ -336,6 +337,84 @@ def _save_freq(text):
     return text if text == "epoch" else _positive_int(text)
 
 
+def _option_argument(parser, option):
+    """`--name-with-dashes` for a preset `Option`, typed and checked by argparse."""
+    flag = "--" + option.name.replace("_", "-")
+    default = "none" if option.default is None else option.default
+    kwargs = {"dest": option.name, "default": None, "help": f"{option.help} (default: {default})"}
+    if option.type is bool:
+        parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
+        return
+    metavar = option.name.upper()
+    if option.choices is not None:
+        kwargs["choices"], metavar = option.choices, "{" + ",".join(option.choices) + "}"
+
+    def convert(text):
+        try:
+            value = option.type(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {option.type.__name__}, got {text!r}") from None
+        if option.minimum is not None and value < option.minimum:
+            wanted = "a positive integer" if option.type is int and option.minimum == 1 else f"a number >= {option.minimum}"
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
+        return value
+
+    convert.__name__ = option.type.__name__  # argparse names the type in its messages
+    parser.add_argument(flag, type=convert, metavar=metavar, **kwargs)
+
+
+def _train_common_parser():
+    """The options every `zoo train NAME` takes: data, run directory, precision, devices, export."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("data and run")
+    g.add_argument("--dataset", required=True, help="dataset name (see `zoo list`) or a folder of images")
+    g.add_argument("--image-size", type=_positive_int, help="resize images to this square size")
+    g.add_argument("--limit", type=_positive_int, help="use only the first N images")
+    g.add_argument("--steps-per-epoch", type=_positive_int, help="batches per epoch (default: one pass)")
+    g.add_argument("--seed", type=int, default=0, help="seed for data order and noise (default 0)")
+    g.add_argument("--run-dir", help="checkpoint/samples/log folder (default runs/MODEL-DATASET)")
+    g.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"],
+                   help="dtype policy; auto: float16 on GPUs, bfloat16 on CPUs with bf16 units, else float32")
+    g.add_argument("--save-freq", type=_save_freq, default="epoch", help="'epoch' or a number of batches")
+    g.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
+    g.add_argument("--tensorboard", action="store_true", help="also log sample grids to RUN_DIR/tensorboard")
+    g.add_argument("--export", metavar="NAME", help="export the generator to BASE_PATH/NAME/<version> after training")
+    g.add_argument("--base-path", default="saved_models", help="export root (default saved_models)")
+    g.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
+    g.add_argument("--strategy", choices=["default", "mirrored", "multi_worker"], default="default",
+                   help="default: one device; mirrored: all local GPUs (MirroredStrategy on TensorFlow, "
+                   "keras.distribution.DataParallel on JAX); multi_worker: the machines in TF_CONFIG "
+                   "(TensorFlow; run the same command on each). --batch-size is the global batch")
+    g.add_argument("--cpu-replicas", type=_positive_int,
+                   help="with --strategy mirrored: split the CPU into this many replicas (for testing)")
+    return p
+
+
+def _add_train_parser(sub):
+    """`zoo train NAME ...`: one sub-command per registered preset, with that model's options only."""
+    from zoo import presets
+
+    train = sub.add_parser(
+        "train", help="train a model (resumes from its run directory)",
+        description="Train a registered model; `zoo train NAME --help` lists that model's options.",
+    )
+    models = train.add_subparsers(dest="model", metavar="MODEL")
+    models.required = True
+    common = _train_common_parser()
+    for name in sorted(presets.PRESETS):
+        preset = presets.PRESETS[name]
+        p = models.add_parser(
+            name, aliases=list(preset.aliases), parents=[common], help=preset.description,
+            description=f"{name}: {preset.description}. Trains on {presets.DATA_KINDS[preset.data]}; "
+            f"its export serves {presets.SERVES[preset.serves]}.",
+        )
+        group = p.add_argument_group(f"{name} options (defaults: the paper's)")
+        for option in preset.options:
+            if option.name != "seed":  # the common --seed
+                _option_argument(group, option)
+        p.set_defaults(func=cmd_train, model=name)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="zoo", description=MAIN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -346,37 +425,7 @@ def build_parser():
     p = sub.add_parser("list", help="list the models and datasets")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("train", help="train a model (resumes from its run directory)")
-    p.add_argument("model", help="model name (see `zoo list`)")
-    p.add_argument("--dataset", required=True, help="dataset name (see `zoo list`) or a folder of images")
-    p.add_argument("--epochs", type=_positive_int, help="total epochs (default: the model's)")
-    p.add_argument("--batch-size", type=_positive_int, help="batch size (default: the model's)")
-    p.add_argument("--image-size", type=_positive_int, help="resize images to this square size")
-    p.add_argument("--latent-dim", type=_positive_int, help="noise size (default: the model's)")
-    p.add_argument("--learning-rate", type=float, help="learning rate of both players' optimizers")
-    p.add_argument("--base-filters", type=_positive_int, help="width of the conv nets (dcgan only)")
-    p.add_argument("--loss", choices=["non_saturating", "minimax", "least_squares", "hinge"], help="adversarial loss")
-    p.add_argument("--d-steps", type=_positive_int, help="critic updates per generator update (wgan, wgan_gp)")
-    p.add_argument("--ema-momentum", type=_unit_float, help="keep an EMA generator with this momentum (e.g. 0.999)")
-    p.add_argument("--limit", type=_positive_int, help="use only the first N images")
-    p.add_argument("--steps-per-epoch", type=_positive_int, help="batches per epoch (default: one pass)")
-    p.add_argument("--seed", type=int, default=0, help="seed for data order and noise (default 0)")
-    p.add_argument("--run-dir", help="checkpoint/samples/log folder (default runs/MODEL-DATASET)")
-    p.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"],
-                   help="dtype policy; auto: float16 on GPUs, bfloat16 on CPUs with bf16 units, else float32")
-    p.add_argument("--save-freq", type=_save_freq, default="epoch", help="'epoch' or a number of batches")
-    p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
-    p.add_argument("--tensorboard", action="store_true", help="also log sample grids to RUN_DIR/tensorboard")
-    p.add_argument("--export", metavar="NAME", help="export the generator to BASE_PATH/NAME/<version> after training")
-    p.add_argument("--base-path", default="saved_models", help="export root (default saved_models)")
-    p.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
-    p.add_argument("--strategy", choices=["default", "mirrored", "multi_worker"], default="default",
-                   help="default: one device; mirrored: all local GPUs (MirroredStrategy on TensorFlow, "
-                   "keras.distribution.DataParallel on JAX); multi_worker: the machines in TF_CONFIG "
-                   "(TensorFlow; run the same command on each). --batch-size is the global batch")
-    p.add_argument("--cpu-replicas", type=_positive_int,
-                   help="with --strategy mirrored: split the CPU into this many replicas (for testing)")
-    p.set_defaults(func=cmd_train)
+    _add_train_parser(sub)
 
     p = sub.add_parser("sample", help="write a PNG grid of samples from a checkpoint or an export")
     p.add_argument("--checkpoint", help="checkpoint directory (RUN_DIR/checkpoint)")

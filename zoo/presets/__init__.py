@@ -1,0 +1,182 @@
+"""The registry of zoo's models: every preset a name, its paper, its typed options and its data.
+
+A preset is an untrained recipe: nets + training algorithm + the paper's hyper-parameters.
+Each model family registers its presets in a module of this package (`adversarial`,
+`autoencoders`, ...), as keras-hub registers presets beside each model; `zoo train NAME`,
+`zoo list` and the recipes read them from here.
+
+    preset = zoo.presets.get("dcgan")
+    model = preset.build((32, 32, 1), latent_dim=64)   # compiled, ready for fit
+    preset.defaults["batch_size"]                       # 128, the paper's
+"""
+
+import dataclasses
+
+# What a preset trains on: the data kind's name -> what the data must hold.
+DATA_KINDS = {
+    "images": "images (labels, if any, are ignored)",
+    "labelled_images": "images with class labels (a labelled dataset or class subfolders)",
+}
+
+# What an export of the model serves.
+SERVES = {
+    "noise": "noise -> images",
+    "noise_and_labels": "noise and class labels -> images",
+    "codes": "latent codes -> images (decoder), images -> codes (encoder)",
+    "codes_and_labels": "latent codes and class labels -> images",
+}
+
+# Options read by the training driver, not by the model builders.
+TRAINING_KEYS = ("batch_size", "epochs")
+
+_TYPES = (bool, int, float, str)
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """One documented hyper-parameter of a preset.
+
+    Args:
+        name: the keyword of `Preset.build` (and `--name-with-dashes` on the command line).
+        default: the paper's (or the lecture example's) value.
+        help: one line for `zoo train NAME --help`.
+        type: bool, int, float or str; default: the type of `default` (needed when it is None).
+        choices: the allowed values, or None.
+        minimum: the smallest allowed number (ints and floats), or None.
+    """
+
+    name: str
+    default: object
+    help: str
+    type: type = None
+    choices: tuple = None
+    minimum: float = None
+
+    def __post_init__(self):
+        kind = self.type or type(self.default)
+        if kind not in _TYPES:
+            raise TypeError(f"option {self.name}: give type= for a default of {self.default!r}")
+        object.__setattr__(self, "type", kind)
+
+    def check(self, value, preset):
+        """`value` converted to the option's type; a ValueError names the option and what it takes."""
+        where = f"{preset}: {self.name}"
+        if value is None:
+            if self.default is None:
+                return None
+            raise ValueError(f"{where} must be a {self.type.__name__}, got None")
+        if self.type is bool:
+            if not isinstance(value, bool):
+                raise ValueError(f"{where} must be True or False, got {value!r}")
+        elif self.type is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        elif not isinstance(value, self.type) or isinstance(value, bool):
+            raise ValueError(f"{where} must be a {self.type.__name__}, got {value!r}")
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"{where} must be one of {', '.join(map(repr, self.choices))}, got {value!r}")
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(f"{where} must be >= {self.minimum}, got {value!r}")
+        return value
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """A named, untrained model configuration.
+
+    Args:
+        name: the registry key (`zoo train NAME`).
+        description: one line, with the paper.
+        build_fn: `(image_shape, hparams) -> compiled model`.
+        options: the `Option`s `build` takes, with their defaults.
+        data: the kind of data it trains on, a key of `DATA_KINDS`.
+        serves: what its export serves, a key of `SERVES`.
+        aliases: older names that still find it.
+    """
+
+    name: str
+    description: str
+    build_fn: object
+    options: tuple
+    data: str = "images"
+    serves: str = "noise"
+    aliases: tuple = ()
+
+    def __post_init__(self):
+        if self.data not in DATA_KINDS:
+            raise ValueError(f"preset {self.name}: data must be one of {sorted(DATA_KINDS)}, got {self.data!r}")
+        if self.serves not in SERVES:
+            raise ValueError(f"preset {self.name}: serves must be one of {sorted(SERVES)}, got {self.serves!r}")
+        names = [option.name for option in self.options]
+        if len(set(names)) != len(names):
+            raise ValueError(f"preset {self.name}: an option is listed twice in {names}")
+
+    @property
+    def conditional(self):
+        """True if the model trains on (images, labels) and needs `num_classes`."""
+        return self.data == "labelled_images"
+
+    @property
+    def defaults(self):
+        return {option.name: option.default for option in self.options}
+
+    def option(self, name):
+        for option in self.options:
+            if option.name == name:
+                return option
+        raise KeyError(name)
+
+    def build(self, image_shape, num_classes=None, **overrides):
+        """Returns a compiled model for `image_shape`; overrides replace defaults.
+
+        `None` overrides keep the default. `num_classes` (from the data) is required by
+        presets that train on labelled images, and ignored by the others.
+        """
+        overrides = {k: v for k, v in overrides.items() if v is not None}
+        known = self.defaults
+        unknown = sorted(set(overrides) - set(known))
+        if unknown:
+            raise ValueError(f"{self.name} has no hyper-parameter(s) {unknown}; known: {sorted(known)}")
+        hparams = {**known, **{k: self.option(k).check(v, self.name) for k, v in overrides.items()}}
+        if self.conditional:
+            if not num_classes:
+                raise ValueError(f"{self.name} is class-conditional and needs data with class labels")
+            hparams["num_classes"] = num_classes
+        return self.build_fn(tuple(image_shape), hparams)
+
+
+def training(batch_size, epochs):
+    """The options the training driver reads (`TRAINING_KEYS`), with a preset's defaults."""
+    return (
+        Option("batch_size", batch_size, "images per step", minimum=1),
+        Option("epochs", epochs, "passes over the data", minimum=1),
+    )
+
+
+SEED = Option("seed", None, "seed of the model's noise (None: random; `zoo train` passes --seed)", type=int)
+
+
+PRESETS = {}
+_ALIASES = {}
+
+
+def register(preset):
+    """Adds `preset` to the registry; a name already taken is an error."""
+    for name in (preset.name, *preset.aliases):
+        if name in PRESETS or name in _ALIASES:
+            raise ValueError(f"a preset called {name!r} is already registered")
+    PRESETS[preset.name] = preset
+    for alias in preset.aliases:
+        _ALIASES[alias] = preset.name
+    return preset
+
+
+def get(name):
+    """The preset called `name` (or one of its old names); a ValueError lists the known ones."""
+    name = _ALIASES.get(name, name)
+    if name not in PRESETS:
+        raise ValueError(f"unknown model {name!r}; known: {', '.join(sorted(PRESETS))}")
+    return PRESETS[name]
+
+
+# The families register their presets on import.
+from zoo.presets import adversarial, autoencoders  # noqa: E402,F401
