@@ -277,22 +277,6 @@ def test_classifier_trains_saves_and_serves_evaluate(capsys, tmp_path):
     assert code == 2 and ".keras" in err
 
 
-@pytest.mark.parametrize("model", ["vae", "cvae"])
-def test_train_sample_and_export_an_autoencoder_family_model(capsys, tmp_path, model):
-    run_dir, base = str(tmp_path / "run"), str(tmp_path / "models")
-    code, out, err = run(
-        capsys, "train", model, "--dataset", "digits", "--batch-size", "8", "--steps-per-epoch", "2",
-        "--limit", "64", "--image-size", "16", "--latent-dim", "4",
-        "--epochs", "1", "--run-dir", run_dir, "--quiet", "--export", f"digits_{model}", "--base-path", base,
-    )
-    assert code == 0, err
-    assert export.read_metadata(os.path.join(base, f"digits_{model}", "1"))["latent_dim"] == 4
-    output = str(tmp_path / "grid.png")
-    code, out, err = run(capsys, "sample", "--checkpoint", os.path.join(run_dir, "checkpoint"), "--num", "20", "--output", output)
-    assert code == 0, err
-    assert os.path.isfile(output)
-
-
 def test_evaluate_ppl_of_a_stylegan_checkpoint_and_refuses_an_export(capsys, tiny_generators, tmp_path):
     import json
 

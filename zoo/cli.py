@@ -152,10 +152,11 @@ def cmd_train(args):
 
 
 def _model_options(preset, args):
-    """The preset's own options as given on the command line (None: the preset's default)."""
-    from zoo import presets
+    """The preset's own options as given on the command line (None: the preset's default).
 
-    options = {o.name: getattr(args, o.name) for o in preset.options if o.name not in presets.TRAINING_KEYS}
+    The batch size goes to the builders too: some defaults depend on it (StyleGAN2's R1 gamma).
+    """
+    options = {o.name: getattr(args, o.name) for o in preset.options if o.name != "epochs"}
     if "seed" in options:
         options["seed"] = args.seed  # the common --seed: data order and the model's noise
     return options

@@ -179,4 +179,4 @@ def get(name):
 
 
 # The families register their presets on import.
-from zoo.presets import adversarial, autoencoders  # noqa: E402,F401
+from zoo.presets import adversarial, autoencoders, style  # noqa: E402,F401

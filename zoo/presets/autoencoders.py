@@ -34,6 +34,22 @@ _COMMON = (
 )
 _BETA = Option("beta", 1.0, "weight of the KL term (beta-VAE, Higgins 2017; 1 is the VAE)", minimum=0.0)
 
+def _build_vaegan(image_shape, hparams):
+    import keras
+
+    from zoo import models, nets
+
+    encoder = nets.conv_encoder(image_shape, hparams["latent_dim"], variational=True)
+    decoder = nets.conv_decoder(hparams["latent_dim"], image_shape)
+    discriminator = nets.dcgan_discriminator(image_shape, base_filters=hparams["base_filters"])
+    model = models.VAEGAN(
+        encoder, decoder, discriminator, recon_weight=hparams["recon_weight"], beta=hparams["beta"],
+        seed=hparams["seed"],
+    )
+    model.compile(**{name: keras.optimizers.RMSprop(hparams["learning_rate"]) for name in model.OPTIMIZERS})
+    return model
+
+
 for _preset in (
     Preset(
         "autoencoder",
@@ -56,6 +72,22 @@ for _preset in (
         (*_COMMON, _BETA),
         data="labelled_images",
         serves="codes_and_labels",
+    ),
+    Preset(
+        "vaegan",
+        "VAE/GAN: a VAE whose reconstruction is measured in a discriminator's features "
+        "(Larsen et al. 2016), RMSprop 3e-4",
+        _build_vaegan,
+        (
+            Option("latent_dim", 128, "size of the code", minimum=1),
+            Option("base_filters", 64, "filters of the discriminator's first layer", minimum=1),
+            Option("learning_rate", 3e-4, "RMSprop learning rate of the three nets", minimum=0.0),
+            Option("recon_weight", 1e-2, "gamma: weight of the feature reconstruction in the decoder's loss",
+                   minimum=0.0),
+            _BETA,
+            *training(64, 30),
+            SEED,
+        ),
     ),
 ):
     register(_preset)
