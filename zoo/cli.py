@@ -103,15 +103,20 @@ def cmd_train(args):
     )
     if preset.conditional and args.dataset in data.DATASETS and not data.num_classes(args.dataset):
         raise unlabelled
-    dataset = _dataset(
-        args.dataset, batch_size, args.image_size, args.seed, args.limit, with_labels=preset.conditional
-    )
-    image_shape = data.image_shape(dataset)
-    num_classes = None
-    if preset.conditional:
-        num_classes = data.num_classes(args.dataset if args.dataset in data.DATASETS else dataset)
-        if not num_classes:
-            raise unlabelled
+    hparams = preset.hparams(**_model_options(preset, args))
+    prepare_images = None
+    if preset.data == "few_labels":
+        dataset, image_shape, num_classes, prepare_images = _few_labels_data(args, hparams, batch_size, unlabelled)
+    else:
+        dataset = _dataset(
+            args.dataset, batch_size, args.image_size, args.seed, args.limit, with_labels=preset.conditional
+        )
+        image_shape = data.image_shape(dataset)
+        num_classes = None
+        if preset.conditional:
+            num_classes = data.num_classes(args.dataset if args.dataset in data.DATASETS else dataset)
+            if not num_classes:
+                raise unlabelled
     run_dir = args.run_dir or os.path.join("runs", f"{args.model}-{os.path.basename(os.path.normpath(args.dataset))}")
     if batch_size % replicas:
         raise ValueError(f"--batch-size {batch_size} (the global batch) must be divisible by the {replicas} replicas")
@@ -120,6 +125,8 @@ def cmd_train(args):
     # Variables, optimizers included, are made under the strategy.
     with strategy.scope() if strategy is not None and args.strategy != "default" else contextlib.nullcontext():
         model = preset.build(image_shape, num_classes=num_classes, **_model_options(preset, args))
+        if preset.prepare is not None:
+            preset.prepare(model, prepare_images, hparams)
     placement = f" ({batch_size // replicas} on each of {replicas} replicas, {args.strategy})" if replicas > 1 else ""
     if chief:
         print(
@@ -137,6 +144,7 @@ def cmd_train(args):
         resume=not args.no_resume,
         verbose=2 if args.quiet else "auto",
         strategy=None if args.strategy == "default" else strategy,
+        callbacks=preset.callbacks(hparams, epochs) if preset.callbacks else (),
     )
     if not chief:
         return 0
@@ -144,11 +152,27 @@ def cmd_train(args):
     if args.export:
         from zoo import export
 
-        path = export.export_generator(
-            model, args.export, base_path=args.base_path, metadata={"dataset": args.dataset, "preset": args.model}
-        )
+        save = export.export_classifier if preset.serves == "classifier" else export.export_generator
+        path = save(model, args.export, base_path=args.base_path, metadata={"dataset": args.dataset, "preset": args.model})
         print(f"exported: {path}")
     return 0
+
+
+def _few_labels_data(args, hparams, batch_size, unlabelled):
+    """Semi-supervised batches: every image unlabelled, `labels_per_class` per class with labels.
+
+    Returns `(dataset, image_shape, num_classes, images)`; only the kept labels enter the pipeline.
+    """
+    from zoo import data
+    from zoo.metrics import loading
+
+    images, labels = loading.load_reference(args.dataset, "train", args.image_size, args.limit, with_labels=True)
+    if labels is None:
+        raise unlabelled
+    keep = data.labelled_subset(labels, hparams["labels_per_class"], seed=args.seed)
+    dataset = data.semi_supervised_dataset(images, images[keep], labels[keep], batch_size=batch_size, seed=args.seed)
+    print(f"{len(keep)} labelled images ({hparams['labels_per_class']} per class) and {len(images)} unlabelled")
+    return dataset, tuple(images.shape[1:]), int(labels.max()) + 1, images
 
 
 def _model_options(preset, args):

@@ -16,6 +16,8 @@ import dataclasses
 DATA_KINDS = {
     "images": "images (labels, if any, are ignored)",
     "labelled_images": "images with class labels (a labelled dataset or class subfolders)",
+    "few_labels": "labelled images of which only --labels-per-class per class keep their label; "
+    "every image also trains unlabelled",
 }
 
 # What an export of the model serves.
@@ -24,6 +26,7 @@ SERVES = {
     "noise_and_labels": "noise and class labels -> images",
     "codes": "latent codes -> images (decoder), images -> codes (encoder)",
     "codes_and_labels": "latent codes and class labels -> images",
+    "classifier": "images -> class probabilities",
 }
 
 # Options read by the training driver, not by the model builders.
@@ -91,6 +94,10 @@ class Preset:
         data: the kind of data it trains on, a key of `DATA_KINDS`.
         serves: what its export serves, a key of `SERVES`.
         aliases: older names that still find it.
+        prepare: None, or `(model, images, hparams) -> None`, run on a sample of the
+            training images before training (data-dependent initialisation).
+        callbacks: None, or `(hparams, epochs) -> list of Keras callbacks` the algorithm
+            trains with (a learning-rate schedule).
     """
 
     name: str
@@ -100,6 +107,8 @@ class Preset:
     data: str = "images"
     serves: str = "noise"
     aliases: tuple = ()
+    prepare: object = None
+    callbacks: object = None
 
     def __post_init__(self):
         if self.data not in DATA_KINDS:
@@ -112,8 +121,8 @@ class Preset:
 
     @property
     def conditional(self):
-        """True if the model trains on (images, labels) and needs `num_classes`."""
-        return self.data == "labelled_images"
+        """True if the model trains on labelled data and needs `num_classes`."""
+        return self.data in ("labelled_images", "few_labels")
 
     @property
     def defaults(self):
@@ -125,18 +134,21 @@ class Preset:
                 return option
         raise KeyError(name)
 
+    def hparams(self, **overrides):
+        """The defaults with `overrides` (checked) in place; None overrides keep the default."""
+        overrides = {k: v for k, v in overrides.items() if v is not None}
+        unknown = sorted(set(overrides) - set(self.defaults))
+        if unknown:
+            raise ValueError(f"{self.name} has no hyper-parameter(s) {unknown}; known: {sorted(self.defaults)}")
+        return {**self.defaults, **{k: self.option(k).check(v, self.name) for k, v in overrides.items()}}
+
     def build(self, image_shape, num_classes=None, **overrides):
         """Returns a compiled model for `image_shape`; overrides replace defaults.
 
         `None` overrides keep the default. `num_classes` (from the data) is required by
         presets that train on labelled images, and ignored by the others.
         """
-        overrides = {k: v for k, v in overrides.items() if v is not None}
-        known = self.defaults
-        unknown = sorted(set(overrides) - set(known))
-        if unknown:
-            raise ValueError(f"{self.name} has no hyper-parameter(s) {unknown}; known: {sorted(known)}")
-        hparams = {**known, **{k: self.option(k).check(v, self.name) for k, v in overrides.items()}}
+        hparams = self.hparams(**overrides)
         if self.conditional:
             if not num_classes:
                 raise ValueError(f"{self.name} is class-conditional and needs data with class labels")
@@ -179,4 +191,4 @@ def get(name):
 
 
 # The families register their presets on import.
-from zoo.presets import adversarial, autoencoders, style  # noqa: E402,F401
+from zoo.presets import adversarial, autoencoders, semi_supervised, style  # noqa: E402,F401
