@@ -113,17 +113,6 @@ def photo_domain(domain, split, image_size, seed, **options):
     return photos if domain == "A" else photos.map(hue_rotated)
 
 
-def folder_domain(directory, image_size, batch_size, seed):
-    """A folder's images with the paper's per-epoch jitter, as `zoo.data.cycle_gan` does for tfds."""
-    # zoo.data.image_folder has no jitter: decode at the jitter size once, then jitter anew every epoch.
-    images = zoo.data.image_folder(
-        directory, image_size=zoo.data.jitter_size(image_size), channels=3, batch_size=1, shuffle=False,
-        drop_remainder=False, cache=False,
-    )
-    pixels = images.map(lambda batch: tf.cast(tf.round((batch[0] + 1.0) * 127.5), tf.uint8))  # keeps the size
-    return zoo.data.paired.finalize_jittered(pixels, batch_size, image_size=image_size, seed=seed)
-
-
 def training_data(args):
     """The `(images_a, images_b)` training batches, the two domains shuffled and jittered apart."""
     source = data_source(args)
@@ -135,7 +124,7 @@ def training_data(args):
         ))
     if source == "folders":
         return zoo.data.unpaired(*(
-            folder_domain(directory, args.image_size, args.batch_size, args.seed + offset)
+            zoo.data.jittered_folder(directory, args.image_size, batch_size=args.batch_size, seed=args.seed + offset)
             for offset, directory in enumerate((args.folder_a, args.folder_b))
         ))
     return zoo.data.cycle_gan(args.dataset, batch_size=args.batch_size, image_size=args.image_size, seed=args.seed)

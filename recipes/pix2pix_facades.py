@@ -74,14 +74,6 @@ def parse_args(argv):
     return args
 
 
-def unet_depth(image_size):
-    """The paper's U-Net-<size>: halve down to 1x1 (8 layers at 256), at most 8 times."""
-    depth = 0
-    while depth < 8 and image_size % 2 ** (depth + 1) == 0:
-        depth += 1
-    return depth
-
-
 def write_smoke_pairs(directory, seed):
     """Side-by-side photo | edge map PNGs of scikit-image photo crops in directory/{train,test}."""
     for split, count in (("train", 16), ("test", 8)):
@@ -133,7 +125,7 @@ def main(argv=None):
     source_channels, target_channels = (int(spec.shape[-1]) for spec in train.element_spec)
 
     generator = zoo.nets.unet_generator(
-        source_channels, target_channels, num_downsamples=args.num_downsamples or unet_depth(args.image_size),
+        source_channels, target_channels, num_downsamples=args.num_downsamples or zoo.nets.unet_depth(args.image_size),
         base_filters=args.base_filters, dropout=args.dropout,
     )
     discriminator = zoo.nets.patch_discriminator(

@@ -2,7 +2,9 @@
 
 import os
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from zoo import cli, export, presets
 
@@ -23,8 +25,32 @@ TINY = {
     "vaegan": ["--latent-dim", "4", "--base-filters", "4"],
     "stylegan": ["--latent-dim", "8", "--mapping-layers", "2", "--fmap-base", "16", "--fmap-max", "8"],
     "sgan": ["--labels-per-class", "2", "--latent-dim", "8", "--shift", "1"],
+    "pix2pix": ["--base-filters", "4", "--direction", "BtoA", "--patch-layers", "1"],
+    "cyclegan": ["--base-filters", "4", "--num-blocks", "1", "--pool-size", "2", "--patch-layers", "1"],
     "stylegan2": ["--latent-dim", "8", "--mapping-layers", "2", "--fmap-base", "16", "--fmap-max", "8"],
 }
+
+
+
+
+def write_images(folder, count, width=16, seed=0):
+    """`count` random 16 x `width` RGB PNGs (smooth blobs, so they compress like photos)."""
+    rng = np.random.default_rng(seed)
+    os.makedirs(folder, exist_ok=True)
+    for i in range(count):
+        small = rng.integers(0, 256, (4, width // 4, 3), dtype=np.uint8)
+        Image.fromarray(small).resize((width, 16), Image.BILINEAR).save(os.path.join(folder, f"{i:02d}.png"))
+    return str(folder)
+
+
+def dataset_arguments(name, tmp_path):
+    """What each data kind trains on: embedded digits, or small PNG folders written here."""
+    kind = presets.get(name).data
+    if kind == "paired":  # side-by-side A|B files, the pix2pix layout
+        return ["--dataset", write_images(tmp_path / "pairs", 6, width=32)]
+    if kind == "unpaired":
+        return ["--dataset", write_images(tmp_path / "a", 6), "--dataset-b", write_images(tmp_path / "b", 5, seed=1)]
+    return ["--dataset", "digits"]
 
 
 def test_every_preset_has_a_tiny_run():
@@ -35,17 +61,28 @@ def test_every_preset_has_a_tiny_run():
 def test_train_export_and_sample_every_preset(capsys, tmp_path, name):
     run_dir, base = str(tmp_path / "run"), str(tmp_path / "models")
     code = cli.main([
-        "train", name, *TINY[name], "--dataset", "digits", "--image-size", "16", "--limit", "32",
-        "--batch-size", "8", "--steps-per-epoch", "1", "--epochs", "1", "--precision", "float32",
+        "train", name, *TINY[name], *dataset_arguments(name, tmp_path), "--image-size", "16", "--limit", "32",
+        "--batch-size", "8" if presets.get(name).data not in ("paired", "unpaired") else "2", "--steps-per-epoch", "1", "--epochs", "1", "--precision", "float32",
         "--run-dir", run_dir, "--quiet", "--export", f"digits_{name}", "--base-path", base,
     ])
     captured = capsys.readouterr()
     assert code == 0, captured.err[-2000:]
     assert os.path.isfile(os.path.join(run_dir, "samples", "latest.png"))
+    preset = presets.get(name)
+    if preset.serves == "translation":  # an image-to-image export: served by signature, not sampled
+        for export_name in [f"digits_{name}_ab", f"digits_{name}_ba"] if preset.data == "unpaired" else [f"digits_{name}"]:
+            version = os.path.join(base, export_name, "1")
+            metadata = export.read_metadata(version)
+            assert metadata["preset"] == name and metadata["output_channels"] == 3
+            import tensorflow as tf
+
+            served = tf.saved_model.load(version).signatures["serving_default"](images=tf.zeros((1, 32, 32, 3)))
+            assert tuple(served["images"].shape) == (1, 32, 32, 3)  # fully convolutional: twice the training size
+        return
     version = os.path.join(base, f"digits_{name}", "1")
     assert export.read_metadata(version)["preset"] == name
     grid = str(tmp_path / "samples.png")
-    if presets.get(name).serves == "classifier":  # the export classifies; samples come from the checkpoint
+    if preset.serves == "classifier":  # the export classifies; samples come from the checkpoint
         assert export.read_metadata(version)["num_classes"] == 10
         source = ["--checkpoint", os.path.join(run_dir, "checkpoint")]
     else:
@@ -53,3 +90,25 @@ def test_train_export_and_sample_every_preset(capsys, tmp_path, name):
     code = cli.main(["sample", *source, "--num", "10", "--output", grid])
     assert code == 0, capsys.readouterr().err[-2000:]
     assert os.path.getsize(grid) > 0
+
+
+def test_pix2pix_from_two_folders_of_matching_images(capsys, tmp_path):
+    a, b = write_images(tmp_path / "a", 4), write_images(tmp_path / "b", 4, seed=1)
+    code = cli.main(["train", "pix2pix", *TINY["pix2pix"], "--dataset", f"{a}:{b}", "--image-size", "16",
+                     "--batch-size", "2", "--epochs", "1", "--run-dir", str(tmp_path / "run"), "--quiet"])
+    assert code == 0, capsys.readouterr().err[-2000:]
+    assert os.path.isfile(tmp_path / "run" / "samples" / "latest.png")
+
+
+def test_image_to_image_data_errors_name_what_was_expected(capsys, tmp_path):
+    a, b = write_images(tmp_path / "a", 3), write_images(tmp_path / "b", 2, seed=1)
+    for argv, expected in (
+        (["train", "dcgan", "--dataset", "digits", "--dataset-b", b], "--dataset-b is for models that train on two"),
+        (["train", "pix2pix", "--dataset", "digits"], "--dataset must be a folder of side-by-side A|B images"),
+        (["train", "pix2pix", "--dataset", f"{a}:{b}", "--image-size", "32"], "holds 3 images but"),
+        (["train", "cyclegan", "--dataset", a], "--dataset A_FOLDER --dataset-b B_FOLDER"),
+        (["train", "pix2pix", "--dataset", f"{a}:{a}", "--image-size", "16"], "needs images of at least 24x24"),
+    ):
+        code = cli.main([*argv, "--run-dir", str(tmp_path / "run"), "--quiet"])
+        err = capsys.readouterr().err
+        assert code == 2 and expected in err, (argv, err[-500:])

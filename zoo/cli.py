@@ -104,8 +104,15 @@ def cmd_train(args):
     if preset.conditional and args.dataset in data.DATASETS and not data.num_classes(args.dataset):
         raise unlabelled
     hparams = preset.hparams(**_model_options(preset, args))
-    prepare_images = None
-    if preset.data == "few_labels":
+    prepare_images, source_channels, grid = None, None, None
+    if args.dataset_b and preset.data != "unpaired":
+        raise ValueError(f"--dataset-b is for models that train on two unpaired domains; {args.model} trains on "
+                         f"{presets.DATA_KINDS[preset.data]}")
+    if preset.data in ("paired", "unpaired"):
+        load = _paired_data if preset.data == "paired" else _unpaired_data
+        dataset, image_shape, source_channels, grid = load(args, hparams, batch_size)
+        num_classes = None
+    elif preset.data == "few_labels":
         dataset, image_shape, num_classes, prepare_images = _few_labels_data(args, hparams, batch_size, unlabelled)
     else:
         dataset = _dataset(
@@ -124,7 +131,9 @@ def cmd_train(args):
         dataset = distributed.shard_by_data(dataset)
     # Variables, optimizers included, are made under the strategy.
     with strategy.scope() if strategy is not None and args.strategy != "default" else contextlib.nullcontext():
-        model = preset.build(image_shape, num_classes=num_classes, **_model_options(preset, args))
+        model = preset.build(
+            image_shape, num_classes=num_classes, source_channels=source_channels, **_model_options(preset, args)
+        )
         if preset.prepare is not None:
             preset.prepare(model, prepare_images, hparams)
     placement = f" ({batch_size // replicas} on each of {replicas} replicas, {args.strategy})" if replicas > 1 else ""
@@ -144,7 +153,9 @@ def cmd_train(args):
         resume=not args.no_resume,
         verbose=2 if args.quiet else "auto",
         strategy=None if args.strategy == "default" else strategy,
-        callbacks=preset.callbacks(hparams, epochs) if preset.callbacks else (),
+        callbacks=[*(preset.callbacks(hparams, epochs) if preset.callbacks else ()),
+                   *_translation_grid(preset, model, grid, run_dir)],
+        samples=preset.serves != "translation",
     )
     if not chief:
         return 0
@@ -152,10 +163,96 @@ def cmd_train(args):
     if args.export:
         from zoo import export
 
-        save = export.export_classifier if preset.serves == "classifier" else export.export_generator
-        path = save(model, args.export, base_path=args.base_path, metadata={"dataset": args.dataset, "preset": args.model})
-        print(f"exported: {path}")
+        metadata = {"dataset": args.dataset, "preset": args.model}
+        if preset.serves == "classifier":
+            paths = [export.export_classifier(model, args.export, base_path=args.base_path, metadata=metadata)]
+        elif preset.serves == "translation" and preset.data == "unpaired":  # both directions
+            paths = [export.export_translator(model, f"{args.export}_{d}", base_path=args.base_path, direction=d,
+                                              metadata=metadata) for d in ("ab", "ba")]
+        elif preset.serves == "translation":
+            paths = [export.export_translator(model, args.export, base_path=args.base_path, metadata=metadata)]
+        else:
+            paths = [export.export_generator(model, args.export, base_path=args.base_path, metadata=metadata)]
+        for path in paths:
+            print(f"exported: {path}")
     return 0
+
+
+GRID_IMAGES = 4
+
+
+def _first_pairs(dataset, count=GRID_IMAGES):
+    """The first `count` (a, b) pairs of a batched pair dataset, as two numpy arrays."""
+    import numpy as np
+
+    firsts, seconds = [], []
+    for first, second in dataset:
+        firsts.append(np.asarray(first))
+        seconds.append(np.asarray(second))
+        if sum(map(len, firsts)) >= count:
+            break
+    return np.concatenate(firsts)[:count], np.concatenate(seconds)[:count]
+
+
+def _paired_data(args, hparams, batch_size):
+    """pix2pix pairs: a folder of side-by-side A|B images, or A_FOLDER:B_FOLDER (same file order)."""
+    import numpy as np
+
+    from zoo import data
+    from zoo.metrics import loading
+
+    size = args.image_size or 256
+    if os.path.isdir(args.dataset):
+        dataset = data.paired_folder(args.dataset, direction=hparams["direction"], image_size=size,
+                                     batch_size=batch_size, seed=args.seed, limit=args.limit)
+    else:
+        folders = args.dataset.split(":")
+        if len(folders) != 2 or not all(os.path.isdir(folder) for folder in folders):
+            raise ValueError(f"{args.model} trains on pairs: --dataset must be a folder of side-by-side A|B images "
+                             f"or A_FOLDER:B_FOLDER (two folders, images paired in sorted file order); got "
+                             f"{args.dataset!r}")
+        a, b = (loading.load_reference(folder, image_size=size, limit=args.limit)[0] for folder in folders)
+        if len(a) != len(b):
+            raise ValueError(f"{folders[0]} holds {len(a)} images but {folders[1]} {len(b)}: pairs need as many")
+        sources, targets = (a, b) if hparams["direction"] == "AtoB" else (b, a)
+        pixels = [np.round((x + 1.0) * 127.5).astype("uint8") for x in (sources, targets)]
+        dataset = data.paired_arrays(*pixels, image_size=size, batch_size=batch_size, seed=args.seed)
+    sources, targets = _first_pairs(dataset)
+    return dataset, tuple(targets.shape[1:]), sources.shape[-1], (sources, targets)
+
+
+def _unpaired_data(args, hparams, batch_size):
+    """CycleGAN domains: --dataset A_FOLDER --dataset-b B_FOLDER, or a tfds cycle_gan name."""
+    from zoo import data
+
+    size = args.image_size or 256
+    if args.dataset_b:
+        for folder in (args.dataset, args.dataset_b):
+            if not os.path.isdir(folder):
+                raise ValueError(f"{args.model}: {folder!r} is not a folder of images")
+        dataset = data.unpaired(*(
+            data.jittered_folder(folder, size, batch_size=batch_size, seed=args.seed + offset, limit=args.limit)
+            for offset, folder in enumerate((args.dataset, args.dataset_b))
+        ))
+    elif args.dataset in data.CYCLE_GAN_NAMES:
+        dataset = data.cycle_gan(args.dataset, batch_size=batch_size, image_size=size, seed=args.seed)
+    else:
+        raise ValueError(f"{args.model} trains on two unpaired domains: --dataset A_FOLDER --dataset-b B_FOLDER, "
+                         f"or a tfds cycle_gan name ({', '.join(data.CYCLE_GAN_NAMES)}); got --dataset "
+                         f"{args.dataset!r}")
+    images_a, images_b = _first_pairs(dataset)
+    return dataset, tuple(images_b.shape[1:]), images_a.shape[-1], (images_a, None)
+
+
+def _translation_grid(preset, model, grid, run_dir):
+    """A `TranslationGrid` of the first training sources for translation models, else nothing."""
+    if preset.serves != "translation":
+        return []
+    from zoo import callbacks
+
+    sources, targets = grid
+    translate = getattr(model, "translate_ab", None)  # CycleGAN: A -> B; pix2pix: model.translate
+    return [callbacks.TranslationGrid(os.path.join(run_dir, "samples"), sources, targets, translate=translate)]
 
 
 def _few_labels_data(args, hparams, batch_size, unlabelled):
@@ -393,6 +490,7 @@ def _train_common_parser():
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("data and run")
     g.add_argument("--dataset", required=True, help="dataset name (see `zoo list`) or a folder of images")
+    g.add_argument("--dataset-b", help="the second domain's folder, for models that train on two unpaired domains")
     g.add_argument("--image-size", type=_positive_int, help="resize images to this square size")
     g.add_argument("--limit", type=_positive_int, help="use only the first N images")
     g.add_argument("--steps-per-epoch", type=_positive_int, help="batches per epoch (default: one pass)")

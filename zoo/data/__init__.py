@@ -35,7 +35,7 @@ _LAZY = {
     ),
     "zoo.data.colorization": ("PHOTO_SPLITS", "embedded_photos", "lab_pairs"),
     "zoo.data.folder": ("image_folder",),
-    "zoo.data.paired": ("jitter_size", "paired_arrays", "paired_folder", "random_jitter", "unpaired"),
+    "zoo.data.paired": ("jitter_size", "jittered_folder", "paired_arrays", "paired_folder", "random_jitter", "unpaired"),
     "zoo.data.pipeline": ("binarize", "finalize", "random_shift", "resize", "to_signed_unit"),
     "zoo.data.semi_supervised": ("dataset_arrays", "labelled_subset", "semi_supervised_dataset"),
     "zoo.data.tfds_loaders": ("CYCLE_GAN_NAMES", "celeb_a", "cifar10", "cycle_gan", "fashion_mnist", "mnist"),

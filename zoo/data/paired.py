@@ -286,6 +286,33 @@ def paired_arrays(
     return finalize_jittered(ds, image_size=size, jitter=jitter, max_value=max_value, **options)
 
 
+def jittered_folder(directory, image_size=256, *, batch_size=1, seed=None, channels=3, limit=None):
+    """A folder's images with the paper's per-epoch jitter, one CycleGAN domain.
+
+    :func:`zoo.data.image_folder` has no jitter: the images are decoded once at
+    :func:`jitter_size`, then cropped and mirrored anew every epoch, as
+    :func:`zoo.data.cycle_gan` does for tfds.
+
+    Args:
+        directory: str or ``Path`` of a folder of images (found recursively).
+        image_size: int or ``(height, width)`` of the crops. Default 256.
+        batch_size, seed, limit: as :func:`paired_folder`.
+        channels: 1 or 3. Default 3.
+
+    Returns:
+        ``tf.data.Dataset`` of float32 ``(batch, height, width, channels)`` images in ``[-1, 1]``.
+    """
+    from zoo.data.folder import image_folder
+
+    size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+    images = image_folder(
+        directory, image_size=jitter_size(size), channels=channels, batch_size=1, shuffle=False,
+        drop_remainder=False, cache=False, limit=limit,
+    )
+    pixels = images.map(lambda batch: tf.cast(tf.round((batch[0] + 1.0) * 127.5), tf.uint8))  # keeps the size
+    return finalize_jittered(pixels, batch_size, image_size=size, seed=seed)
+
+
 def unpaired(dataset_a, dataset_b):
     """Zip two image datasets into ``(image_a, image_b)`` elements, for CycleGAN.
 

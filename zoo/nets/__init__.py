@@ -14,6 +14,7 @@ from zoo.nets.image_to_image import (
     net_stride,
     patch_discriminator,
     resnet_generator,
+    unet_depth,
     unet_generator,
 )
 from zoo.nets.mlp import mlp_discriminator, mlp_generator
@@ -33,6 +34,7 @@ __all__ = [
     "cogan_discriminators",
     "cogan_generators",
     "net_stride",
+    "unet_depth",
     "patch_discriminator",
     "resnet_generator",
     "unet_generator",

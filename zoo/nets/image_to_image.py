@@ -70,6 +70,14 @@ def net_stride(net):
     return stride
 
 
+def unet_depth(image_size):
+    """The paper's U-Net-<size>: halve down to 1x1 (8 layers at 256), at most 8 times."""
+    depth = 0
+    while depth < 8 and image_size % 2 ** (depth + 1) == 0:
+        depth += 1
+    return depth
+
+
 def unet_generator(
     input_channels=3,
     output_channels=3,

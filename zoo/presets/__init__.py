@@ -18,6 +18,10 @@ DATA_KINDS = {
     "labelled_images": "images with class labels (a labelled dataset or class subfolders)",
     "few_labels": "labelled images of which only --labels-per-class per class keep their label; "
     "every image also trains unlabelled",
+    "paired": "aligned (source, target) pairs: a folder of side-by-side A|B images (the pix2pix layout), "
+    "or A_FOLDER:B_FOLDER with the same file names in both",
+    "unpaired": "two unpaired domains: --dataset A_FOLDER --dataset-b B_FOLDER, or a tfds cycle_gan name "
+    "(horse2zebra, ...)",
 }
 
 # What an export of the model serves.
@@ -27,6 +31,7 @@ SERVES = {
     "codes": "latent codes -> images (decoder), images -> codes (encoder)",
     "codes_and_labels": "latent codes and class labels -> images",
     "classifier": "images -> class probabilities",
+    "translation": "images -> images (fully convolutional: any size divisible by the net's stride)",
 }
 
 # Options read by the training driver, not by the model builders.
@@ -142,17 +147,21 @@ class Preset:
             raise ValueError(f"{self.name} has no hyper-parameter(s) {unknown}; known: {sorted(self.defaults)}")
         return {**self.defaults, **{k: self.option(k).check(v, self.name) for k, v in overrides.items()}}
 
-    def build(self, image_shape, num_classes=None, **overrides):
+    def build(self, image_shape, num_classes=None, source_channels=None, **overrides):
         """Returns a compiled model for `image_shape`; overrides replace defaults.
 
         `None` overrides keep the default. `num_classes` (from the data) is required by
-        presets that train on labelled images, and ignored by the others.
+        presets that train on labelled images, and ignored by the others. For
+        image-to-image presets `image_shape` is the target's (domain B's) and
+        `source_channels` the source's (domain A's) channels, default the target's.
         """
         hparams = self.hparams(**overrides)
         if self.conditional:
             if not num_classes:
                 raise ValueError(f"{self.name} is class-conditional and needs data with class labels")
             hparams["num_classes"] = num_classes
+        if self.data in ("paired", "unpaired"):
+            hparams["source_channels"] = source_channels or image_shape[-1]
         return self.build_fn(tuple(image_shape), hparams)
 
 
@@ -191,4 +200,4 @@ def get(name):
 
 
 # The families register their presets on import.
-from zoo.presets import adversarial, autoencoders, semi_supervised, style  # noqa: E402,F401
+from zoo.presets import adversarial, autoencoders, image_to_image, semi_supervised, style  # noqa: E402,F401
