@@ -114,13 +114,6 @@ def to_rgb(lightness, ab):
     return zoo.data.model_lab_to_rgb(lightness, ab).numpy()
 
 
-def render(sources, outputs, targets):
-    """Grid columns: the grey input, the colourised output, the truth."""
-    grey = np.repeat(np.asarray(sources), 3, axis=-1)
-    columns = [grey, to_rgb(sources, outputs)]
-    return columns + ([to_rgb(sources, targets)] if targets is not None else [])
-
-
 def unet(args):
     return zoo.nets.unet_generator(
         input_channels=1, output_channels=2,
@@ -188,7 +181,8 @@ def main(argv=None):
             continue
         model.compile(d_optimizer=adam(args), g_optimizer=adam(args))
         callbacks = [zoo.callbacks.TranslationGrid(
-            os.path.join(args.run_dir, name, "samples"), grid_l.numpy(), grid_ab.numpy(), render=render
+            os.path.join(args.run_dir, name, "samples"), grid_l.numpy(), grid_ab.numpy(),
+            render=zoo.plotting.lab_columns,
         )]
         if args.minutes:
             callbacks.append(zoo.callbacks.TimeLimit(args.minutes * 60 * epochs / total_epochs))

@@ -26,6 +26,7 @@ TINY = {
     "stylegan": ["--latent-dim", "8", "--mapping-layers", "2", "--fmap-base", "16", "--fmap-max", "8"],
     "sgan": ["--labels-per-class", "2", "--latent-dim", "8", "--shift", "1"],
     "pix2pix": ["--base-filters", "4", "--direction", "BtoA", "--patch-layers", "1"],
+    "colourisation": ["--base-filters", "4", "--patch-layers", "1"],
     "cyclegan": ["--base-filters", "4", "--num-blocks", "1", "--pool-size", "2", "--patch-layers", "1"],
     "stylegan2": ["--latent-dim", "8", "--mapping-layers", "2", "--fmap-base", "16", "--fmap-max", "8"],
 }
@@ -48,6 +49,8 @@ def dataset_arguments(name, tmp_path):
     kind = presets.get(name).data
     if kind == "paired":  # side-by-side A|B files, the pix2pix layout
         return ["--dataset", write_images(tmp_path / "pairs", 6, width=32)]
+    if kind == "colour_images":
+        return ["--dataset", "photos"]  # scikit-image's colour photos
     if kind == "unpaired":
         return ["--dataset", write_images(tmp_path / "a", 6), "--dataset-b", write_images(tmp_path / "b", 5, seed=1)]
     return ["--dataset", "digits"]
@@ -62,7 +65,7 @@ def test_train_export_and_sample_every_preset(capsys, tmp_path, name):
     run_dir, base = str(tmp_path / "run"), str(tmp_path / "models")
     code = cli.main([
         "train", name, *TINY[name], *dataset_arguments(name, tmp_path), "--image-size", "16", "--limit", "32",
-        "--batch-size", "8" if presets.get(name).data not in ("paired", "unpaired") else "2", "--steps-per-epoch", "1", "--epochs", "1", "--precision", "float32",
+        "--batch-size", "8" if presets.get(name).serves != "translation" else "2", "--steps-per-epoch", "1", "--epochs", "1", "--precision", "float32",
         "--run-dir", run_dir, "--quiet", "--export", f"digits_{name}", "--base-path", base,
     ])
     captured = capsys.readouterr()

@@ -108,8 +108,8 @@ def cmd_train(args):
     if args.dataset_b and preset.data != "unpaired":
         raise ValueError(f"--dataset-b is for models that train on two unpaired domains; {args.model} trains on "
                          f"{presets.DATA_KINDS[preset.data]}")
-    if preset.data in ("paired", "unpaired"):
-        load = _paired_data if preset.data == "paired" else _unpaired_data
+    if preset.data in ("paired", "unpaired", "colour_images"):
+        load = {"paired": _paired_data, "unpaired": _unpaired_data, "colour_images": _colour_data}[preset.data]
         dataset, image_shape, source_channels, grid = load(args, hparams, batch_size)
         num_classes = None
     elif preset.data == "few_labels":
@@ -244,6 +244,19 @@ def _unpaired_data(args, hparams, batch_size):
     return dataset, tuple(images_b.shape[1:]), images_a.shape[-1], (images_a, None)
 
 
+def _colour_data(args, hparams, batch_size):
+    """(L, ab) pairs in Lab from any colour dataset or folder of photos."""
+    from zoo import data
+
+    images = _dataset(args.dataset, batch_size, args.image_size, args.seed, args.limit)
+    channels = data.image_shape(images)[-1]
+    if channels != 3:
+        raise ValueError(f"{args.model} learns colour from colour photos; {args.dataset} has {channels} channel(s)")
+    dataset = data.lab_pairs(images)
+    lightness, ab = _first_pairs(dataset)
+    return dataset, tuple(ab.shape[1:]), 1, (lightness, ab)
+
+
 def _translation_grid(preset, model, grid, run_dir):
     """A `TranslationGrid` of the first training sources for translation models, else nothing."""
     if preset.serves != "translation":
@@ -252,7 +265,13 @@ def _translation_grid(preset, model, grid, run_dir):
 
     sources, targets = grid
     translate = getattr(model, "translate_ab", None)  # CycleGAN: A -> B; pix2pix: model.translate
-    return [callbacks.TranslationGrid(os.path.join(run_dir, "samples"), sources, targets, translate=translate)]
+    render = None
+    if preset.data == "colour_images":
+        from zoo import plotting
+
+        render = plotting.lab_columns  # grey input, colourised output, truth, in RGB
+    return [callbacks.TranslationGrid(os.path.join(run_dir, "samples"), sources, targets, translate=translate,
+                                      render=render)]
 
 
 def _few_labels_data(args, hparams, batch_size, unlabelled):

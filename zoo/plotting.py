@@ -65,6 +65,19 @@ def side_by_side(*batches):
     return np.concatenate(batches, axis=2)
 
 
+def lab_columns(lightness, ab, targets=None):
+    """The columns of a colouriser's grid in RGB: the grey input, the colourised output, the truth.
+
+    `lightness` and `ab` (and `targets`, true ab, or None) are in the model ranges of
+    `zoo.data.rgb_to_model_lab`. A `render` for `zoo.callbacks.TranslationGrid`.
+    """
+    from zoo.data.color import model_lab_to_rgb
+
+    grey = np.repeat(np.asarray(lightness), 3, axis=-1)
+    columns = [grey, np.asarray(model_lab_to_rgb(lightness, ab))]
+    return columns + ([np.asarray(model_lab_to_rgb(lightness, targets))] if targets is not None else [])
+
+
 def save_grid(images, path, num_rows=None, title=None):
     """Writes a grid of images in [-1, 1] to a PNG with matplotlib; returns `path`."""
     import matplotlib

@@ -20,6 +20,7 @@ DATA_KINDS = {
     "every image also trains unlabelled",
     "paired": "aligned (source, target) pairs: a folder of side-by-side A|B images (the pix2pix layout), "
     "or A_FOLDER:B_FOLDER with the same file names in both",
+    "colour_images": "colour images; each becomes a (lightness, ab) pair in Lab",
     "unpaired": "two unpaired domains: --dataset A_FOLDER --dataset-b B_FOLDER, or a tfds cycle_gan name "
     "(horse2zebra, ...)",
 }

@@ -1,4 +1,4 @@
-"""Presets of the image-to-image family: pix2pix (Isola et al. 2017) and CycleGAN (Zhu et al. 2017)."""
+"""Presets of the image-to-image family: pix2pix and colourisation (Isola et al. 2017), CycleGAN (Zhu et al. 2017)."""
 
 from zoo.presets import SEED, Option, Preset, register, training
 
@@ -67,6 +67,26 @@ def _build_cyclegan(image_shape, hparams):
     return model
 
 
+def _build_colourisation(image_shape, hparams):
+    from zoo import models, nets
+
+    height = image_shape[0]
+    generator = nets.unet_generator(
+        1, 2, num_downsamples=nets.unet_depth(height), base_filters=hparams["base_filters"], dropout=hparams["dropout"],
+    )
+    if hparams["variant"] == "regression":  # L2 to the true colours: the grey-brown average the lecture shows
+        model = models.Pix2Pix(generator, None, reconstruction="l2", reconstruction_weight=1.0, adversarial_weight=0.0)
+    else:
+        _check_patch_size(image_shape, hparams, "colourisation")
+        discriminator = nets.patch_discriminator(
+            2, source_channels=1, base_filters=hparams["base_filters"], num_layers=hparams["patch_layers"]
+        )
+        model = models.Pix2Pix(generator, discriminator, reconstruction_weight=hparams["l1_weight"],
+                               seed=hparams["seed"])
+    model.compile(d_optimizer=_adam(hparams), g_optimizer=_adam(hparams))
+    return model
+
+
 def _linear_decay(hparams, epochs):
     from zoo import callbacks
 
@@ -122,6 +142,24 @@ for _preset in (
         data="unpaired",
         serves="translation",
         callbacks=_linear_decay,
+    ),
+    Preset(
+        "colourisation",
+        "colourisation as pix2pix in Lab (Isola et al. 2017, sec. 4.5): a U-Net predicts ab from L; "
+        "variant regression is the L2 baseline whose colours wash out",
+        _build_colourisation,
+        (
+            Option("variant", "gan", "gan: L1 100 + PatchGAN; regression: L2 alone", choices=("gan", "regression")),
+            Option("base_filters", 64, "filters of the first layer of both nets", minimum=1),
+            _PATCH,
+            Option("dropout", 0.5, "dropout of the U-Net's innermost decoder layers", minimum=0.0),
+            Option("l1_weight", 100.0, "weight lambda of the L1 reconstruction (variant gan)", minimum=0.0),
+            *_ADAM,
+            *training(16, 20),
+            SEED,
+        ),
+        data="colour_images",
+        serves="translation",
     ),
 ):
     register(_preset)
