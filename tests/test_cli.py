@@ -20,7 +20,7 @@ def test_list_names_models_and_datasets(capsys):
     assert code == 0
     for name in ("dcgan", "gan", "keras_io_dcgan", "digits", "lfw_faces", "mnist", "celeb_a"):
         assert f"  {name} " in out
-    assert "trains on labelled images" in out and "zoo train NAME --help" in out
+    assert "  cgan            [labelled] class-conditional" in out and "zoo train NAME --help" in out
 
 
 def test_unknown_model_and_dataset_list_the_known_ones(capsys):

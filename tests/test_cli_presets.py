@@ -27,6 +27,9 @@ TINY = {
     "sgan": ["--labels-per-class", "2", "--latent-dim", "8", "--shift", "1"],
     "pix2pix": ["--base-filters", "4", "--direction", "BtoA", "--patch-layers", "1"],
     "colourisation": ["--base-filters", "4", "--patch-layers", "1"],
+    "cogan": ["--latent-dim", "8", "--base-filters", "8", "--d-filters", "4,8", "--d-hidden", "16"],
+    "progan": ["--latent-dim", "8", "--fmap-base", "16", "--fmap-max", "8", "--stabilize-images", "8",
+               "--fade-images", "8"],
     "cyclegan": ["--base-filters", "4", "--num-blocks", "1", "--pool-size", "2", "--patch-layers", "1"],
     "stylegan2": ["--latent-dim", "8", "--mapping-layers", "2", "--fmap-base", "16", "--fmap-max", "8"],
 }
@@ -82,14 +85,17 @@ def test_train_export_and_sample_every_preset(capsys, tmp_path, name):
             served = tf.saved_model.load(version).signatures["serving_default"](images=tf.zeros((1, 32, 32, 3)))
             assert tuple(served["images"].shape) == (1, 32, 32, 3)  # fully convolutional: twice the training size
         return
-    version = os.path.join(base, f"digits_{name}", "1")
+    export_name = f"digits_{name}_a" if preset.serves == "noise_pair" else f"digits_{name}"  # CoGAN: _a and _b
+    version = os.path.join(base, export_name, "1")
     assert export.read_metadata(version)["preset"] == name
+    if preset.serves == "noise_pair":
+        assert export.read_metadata(os.path.join(base, f"digits_{name}_b", "1"))["pair_with"] == export_name
     grid = str(tmp_path / "samples.png")
     if preset.serves == "classifier":  # the export classifies; samples come from the checkpoint
         assert export.read_metadata(version)["num_classes"] == 10
         source = ["--checkpoint", os.path.join(run_dir, "checkpoint")]
     else:
-        source = ["--export", os.path.join(base, f"digits_{name}")]
+        source = ["--export", os.path.join(base, export_name)]
     code = cli.main(["sample", *source, "--num", "10", "--output", grid])
     assert code == 0, capsys.readouterr().err[-2000:]
     assert os.path.getsize(grid) > 0

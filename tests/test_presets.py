@@ -65,6 +65,7 @@ def test_every_preset_documents_its_options_data_and_export():
     for name, preset in presets.PRESETS.items():
         assert preset.name == name and preset.description
         assert preset.data in presets.DATA_KINDS and preset.serves in presets.SERVES
+        assert preset.data in presets.DATA_LABELS
         for key in presets.TRAINING_KEYS:
             assert preset.defaults[key] >= 1, (name, key)
         for option in preset.options:

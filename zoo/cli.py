@@ -55,7 +55,7 @@ def cmd_list(args):
     print("models (zoo train NAME --help for a model's options):")
     for name in sorted(presets.PRESETS):
         preset = presets.PRESETS[name]
-        print(f"  {name:14s} {preset.description}; trains on {preset.data.replace('_', ' ')}")
+        print(f"  {name:15s} [{presets.DATA_LABELS[preset.data]}] {preset.description}")
     print("datasets:")
     for name in data.list_datasets():
         print(f"  {name:14s} {data.describe(name)}")
@@ -105,11 +105,13 @@ def cmd_train(args):
         raise unlabelled
     hparams = preset.hparams(**_model_options(preset, args))
     prepare_images, source_channels, grid = None, None, None
-    if args.dataset_b and preset.data != "unpaired":
+    if args.dataset_b and preset.data not in ("unpaired", "two_domains"):
         raise ValueError(f"--dataset-b is for models that train on two unpaired domains; {args.model} trains on "
                          f"{presets.DATA_KINDS[preset.data]}")
-    if preset.data in ("paired", "unpaired", "colour_images"):
-        load = {"paired": _paired_data, "unpaired": _unpaired_data, "colour_images": _colour_data}[preset.data]
+    loaders = {"paired": _paired_data, "unpaired": _unpaired_data, "two_domains": _two_domain_data,
+               "colour_images": _colour_data}
+    if preset.data in loaders:
+        load = loaders[preset.data]
         dataset, image_shape, source_channels, grid = load(args, hparams, batch_size)
         num_classes = None
     elif preset.data == "few_labels":
@@ -153,7 +155,7 @@ def cmd_train(args):
         resume=not args.no_resume,
         verbose=2 if args.quiet else "auto",
         strategy=None if args.strategy == "default" else strategy,
-        callbacks=[*(preset.callbacks(hparams, epochs) if preset.callbacks else ()),
+        callbacks=[*(preset.callbacks(hparams, epochs, run_dir) if preset.callbacks else ()),
                    *_translation_grid(preset, model, grid, run_dir)],
         samples=preset.serves != "translation",
     )
@@ -169,6 +171,11 @@ def cmd_train(args):
         elif preset.serves == "translation" and preset.data == "unpaired":  # both directions
             paths = [export.export_translator(model, f"{args.export}_{d}", base_path=args.base_path, direction=d,
                                               metadata=metadata) for d in ("ab", "ba")]
+        elif preset.serves == "noise_pair":  # each generator on its own; a pair comes from the same noise
+            paths = [export.export_generator(getattr(model, f"generator_{d}"), f"{args.export}_{d}",
+                                             base_path=args.base_path,
+                                             metadata={**metadata, "domain": d, "pair_with": f"{args.export}_{o}"})
+                     for d, o in (("a", "b"), ("b", "a"))]
         elif preset.serves == "translation":
             paths = [export.export_translator(model, args.export, base_path=args.base_path, metadata=metadata)]
         else:
@@ -242,6 +249,34 @@ def _unpaired_data(args, hparams, batch_size):
                          f"{args.dataset!r}")
     images_a, images_b = _first_pairs(dataset)
     return dataset, tuple(images_b.shape[1:]), images_a.shape[-1], (images_a, None)
+
+
+def _two_domain_data(args, hparams, batch_size):
+    """CoGAN domains: digits and the edges/negatives of other digits, or two folders of images."""
+    from zoo import data
+
+    if args.dataset_b:
+        size = args.image_size or 28
+        domains = []
+        for offset, folder in enumerate((args.dataset, args.dataset_b)):
+            if not os.path.isdir(folder):
+                raise ValueError(f"{args.model}: {folder!r} is not a folder of images")
+            domains.append(data.image_folder(folder, image_size=size, batch_size=batch_size, seed=args.seed + offset,
+                                             limit=args.limit))
+        dataset = data.unpaired(*domains)
+    else:
+        sources = {"digits": ("digits", None), "mnist": ("mnist", None)}
+        if args.dataset.startswith("mnist_idx:"):
+            sources[args.dataset] = ("idx", args.dataset[len("mnist_idx:"):])
+        if args.dataset not in sources:
+            raise ValueError(f"{args.model} trains on two domains: --dataset digits, mnist or mnist_idx:DIR (domain B: "
+                             f"--transform of other digits), or --dataset A_FOLDER --dataset-b B_FOLDER; got "
+                             f"--dataset {args.dataset!r}")
+        source, data_dir = sources[args.dataset]
+        dataset = data.unpaired_digits(source, hparams["transform"], data_dir=data_dir, batch_size=batch_size,
+                                       image_size=args.image_size or 28, seed=args.seed, limit=args.limit)
+    images_a, images_b = _first_pairs(dataset)
+    return dataset, tuple(images_b.shape[1:]), images_a.shape[-1], None
 
 
 def _colour_data(args, hparams, batch_size):

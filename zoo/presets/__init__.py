@@ -21,8 +21,21 @@ DATA_KINDS = {
     "paired": "aligned (source, target) pairs: a folder of side-by-side A|B images (the pix2pix layout), "
     "or A_FOLDER:B_FOLDER with the same file names in both",
     "colour_images": "colour images; each becomes a (lightness, ab) pair in Lab",
+    "two_domains": "two unpaired domains: digits and the edges or negatives of other digits (--dataset "
+    "digits, mnist or mnist_idx:DIR, --transform), or --dataset A_FOLDER --dataset-b B_FOLDER",
     "unpaired": "two unpaired domains: --dataset A_FOLDER --dataset-b B_FOLDER, or a tfds cycle_gan name "
     "(horse2zebra, ...)",
+}
+
+# The data kinds in a word or two, for `zoo list`.
+DATA_LABELS = {
+    "images": "images",
+    "labelled_images": "labelled",
+    "few_labels": "few labels",
+    "paired": "image pairs",
+    "colour_images": "colour images",
+    "unpaired": "two domains",
+    "two_domains": "two domains",
 }
 
 # What an export of the model serves.
@@ -32,6 +45,7 @@ SERVES = {
     "codes": "latent codes -> images (decoder), images -> codes (encoder)",
     "codes_and_labels": "latent codes and class labels -> images",
     "classifier": "images -> class probabilities",
+    "noise_pair": "noise -> an image of each domain (two exports, NAME_a and NAME_b, fed the same noise)",
     "translation": "images -> images (fully convolutional: any size divisible by the net's stride)",
 }
 
@@ -102,8 +116,8 @@ class Preset:
         aliases: older names that still find it.
         prepare: None, or `(model, images, hparams) -> None`, run on a sample of the
             training images before training (data-dependent initialisation).
-        callbacks: None, or `(hparams, epochs) -> list of Keras callbacks` the algorithm
-            trains with (a learning-rate schedule).
+        callbacks: None, or `(hparams, epochs, run_dir) -> list of Keras callbacks` the
+            algorithm trains with (a learning-rate schedule, progressive growing).
     """
 
     name: str
@@ -161,7 +175,7 @@ class Preset:
             if not num_classes:
                 raise ValueError(f"{self.name} is class-conditional and needs data with class labels")
             hparams["num_classes"] = num_classes
-        if self.data in ("paired", "unpaired"):
+        if self.data in ("paired", "unpaired", "two_domains"):
             hparams["source_channels"] = source_channels or image_shape[-1]
         return self.build_fn(tuple(image_shape), hparams)
 
@@ -201,4 +215,12 @@ def get(name):
 
 
 # The families register their presets on import.
-from zoo.presets import adversarial, autoencoders, image_to_image, semi_supervised, style  # noqa: E402,F401
+from zoo.presets import (  # noqa: E402,F401
+    adversarial,
+    autoencoders,
+    coupled,
+    image_to_image,
+    progressive,
+    semi_supervised,
+    style,
+)

@@ -87,7 +87,7 @@ def _build_colourisation(image_shape, hparams):
     return model
 
 
-def _linear_decay(hparams, epochs):
+def _linear_decay(hparams, epochs, run_dir):
     from zoo import callbacks
 
     # The initial rate is given, so a resumed run restarts the schedule from it, not from a decayed one.

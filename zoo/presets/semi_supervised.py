@@ -39,7 +39,7 @@ def _prepare_sgan(model, images, hparams):
     layers.initialize_weight_norm(model.discriminator, images[:500])
 
 
-def _sgan_callbacks(hparams, epochs):
+def _sgan_callbacks(hparams, epochs, run_dir):
     from zoo import callbacks
 
     return [callbacks.LinearDecay(decay_start=hparams["decay_start"])]
