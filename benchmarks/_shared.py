@@ -4,13 +4,11 @@ Imports no TensorFlow (it is read only where a TensorFlow process already has it
 JAX-only accelerator benchmark uses these helpers too.
 """
 
-import contextlib
 import fcntl
 import json
 import os
 import platform
 import sys
-import tempfile
 from pathlib import Path
 
 import keras
@@ -126,24 +124,11 @@ def limit_threads(threads):
 
 
 def _append_locked(path, record, benchmark):
+    from zoo import files
+
     data = read_results(path, benchmark)
     data["records"].append(record)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates the file private (0600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    files.write_text(path, json.dumps(data, indent=2) + "\n")
 
 
 def mnist_dir():

@@ -2,7 +2,6 @@
 
 import math
 import os
-import tempfile
 
 import numpy as np
 
@@ -176,19 +175,11 @@ def save_figure(figure, path):
     Returns:
         str, the path written.
     """
+    from zoo import files
+
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.tmp-", suffix=".png", dir=folder)
-    os.close(handle)
-    try:
+    with files.atomic_path(path, suffix=".png") as tmp:
         figure.savefig(tmp, format="png")
-        os.chmod(tmp, 0o644)  # mkstemp creates the file private to its owner
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
     return path
 
 

@@ -21,12 +21,13 @@ import json
 import os
 import re
 import socket
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 
 import numpy as np
+
+from zoo import files
 
 MODEL_CONFIG = "models.config"
 WARMUP_FILE = "tf_serving_warmup_requests"
@@ -156,24 +157,6 @@ def model_config_text(base_path="saved_models", root=None, labels=None):
     return "\n".join(lines) + "\n"
 
 
-def _atomic_write(path, data):
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
 def write_model_config(base_path="saved_models", path=None, root=None, labels=None):
     """Writes TF Serving's `--model_config_file` for every model under `base_path`.
 
@@ -202,7 +185,7 @@ def write_model_config(base_path="saved_models", path=None, root=None, labels=No
         #     tensorflow/serving --model_config_file=/models/models.config
     """
     text = model_config_text(base_path, root=root, labels=labels)
-    return _atomic_write(path or os.path.join(base_path, MODEL_CONFIG), text.encode())
+    return files.write_bytes(path or os.path.join(base_path, MODEL_CONFIG), text.encode())
 
 
 # -- warm-up requests ---------------------------------------------------------------

@@ -1,7 +1,6 @@
 """Train, save and load the domain classifier that stands in for Inception offline."""
 
 import os
-import tempfile
 
 import keras
 import numpy as np
@@ -120,18 +119,11 @@ def save_domain_classifier(model, path):
     Returns:
         str, `path`.
     """
+    from zoo import files
+
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.tmp-", suffix=".keras", dir=folder)
-    os.close(handle)
-    try:
+    with files.atomic_path(path, suffix=".keras") as tmp:
         model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
     return path
 
 

@@ -1,0 +1,38 @@
+"""Atomic writes (zoo.files): the whole new file or the old one, never a partial file, no leftovers."""
+
+import os
+import stat
+
+import pytest
+
+from zoo import files
+
+
+def test_write_replaces_the_file_and_leaves_no_temporary_file(tmp_path):
+    path = tmp_path / "sub" / "out.txt"  # the folder is created
+    files.write_text(path, "first")
+    files.write_text(path, "second")
+    assert path.read_text() == "second"
+    assert os.listdir(path.parent) == ["out.txt"]
+
+
+def test_a_failed_write_keeps_the_old_file(tmp_path):
+    path = tmp_path / "model.keras"
+    path.write_text("good")
+    with pytest.raises(RuntimeError, match="disk full"):
+        with files.atomic_path(path, suffix=".keras") as tmp:
+            assert tmp.endswith(".keras") and os.path.dirname(tmp) == str(tmp_path)
+            with open(tmp, "w") as f:
+                f.write("half")
+            raise RuntimeError("disk full")
+    assert path.read_text() == "good"
+    assert os.listdir(tmp_path) == ["model.keras"]
+
+
+def test_the_mode_follows_the_umask_not_mkstemps_private_mode(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        files.write_bytes(tmp_path / "a.bin", b"\x00")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(os.stat(tmp_path / "a.bin").st_mode) == 0o644
