@@ -14,28 +14,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
-
-
-def cpu_info():
-    """CPU model name and flags from /proc/cpuinfo ("unknown" and none elsewhere)."""
-    model_name, flags = "unknown", set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key == "model name" and model_name == "unknown":
-                    model_name = value.strip()
-                elif key == "flags" and not flags:
-                    flags = set(value.split())
-    except OSError:
-        pass
-    return model_name, flags
-
-
-def has_native_bf16():
-    return any(flag in cpu_info()[1] for flag in BF16_CPU_FLAGS)
+from zoo.device import BF16_CPU_FLAGS, cpu_info  # one CPU probe: zoo's
+from zoo.device import cpu_has_bf16 as has_native_bf16  # noqa: F401  (the scripts' name for it)
 
 
 def machine_info():

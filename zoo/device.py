@@ -5,14 +5,29 @@ import keras
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 
 
-def cpu_has_bf16():
-    """True if the CPU has native bfloat16 arithmetic (AVX-512-BF16 or AMX)."""
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_info(path="/proc/cpuinfo"):
+    """`(model name, set of flags)` of the first CPU in `path`; ("unknown", empty set) without one."""
+    model_name, flags = "unknown", set()
     try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read()
+        with open(path) as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "model name" and model_name == "unknown":
+                    model_name = value.strip()
+                elif key == "flags" and not flags:
+                    flags = set(value.split())
     except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+        pass
+    return model_name, flags
+
+
+def cpu_has_bf16(path="/proc/cpuinfo"):
+    """True if the CPU has native bfloat16 arithmetic (AVX-512-BF16 or AMX)."""
+    return any(flag in cpu_info(path)[1] for flag in BF16_CPU_FLAGS)
 
 
 def has_gpu():
