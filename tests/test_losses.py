@@ -258,3 +258,13 @@ def test_gaussian_log_likelihood_and_density_match_scipy():
     log_var = np.log(np.array([[0.5, 2.0, 1.0]], "float32"))
     expected = stats.norm(mean, np.sqrt(np.exp(log_var))).logpdf(x).sum()
     np.testing.assert_allclose(ops.convert_to_numpy(losses.gaussian_log_density(x, mean, log_var)), [expected], rtol=1e-5)
+
+
+def test_image_to_image_reconstruction_losses_by_hand():
+    import numpy as np
+
+    target = np.array([[0.0, 1.0], [-1.0, 0.5]], "float32")
+    predicted = np.array([[0.5, 1.0], [0.0, -0.5]], "float32")
+    assert float(losses.l1_loss(target, predicted)) == pytest.approx((0.5 + 0 + 1 + 1) / 4)
+    assert float(losses.reconstruction_loss("l1", target, predicted)) == pytest.approx(0.625)
+    assert float(losses.reconstruction_loss("l2", target, predicted)) == pytest.approx((0.25 + 0 + 1 + 1) / 4)

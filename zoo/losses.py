@@ -307,6 +307,97 @@ def get_adversarial_loss(name):
 
 
 
+# -- the semi-supervised GAN (a K+1-class discriminator) -------------------------------
+
+
+def supervised_loss(labels, logits):
+    """Cross-entropy of the K real classes on the labelled batch.
+
+    Because the fake class's logit is fixed at 0, conditioning on "real"
+    leaves an ordinary softmax over the K logits.
+
+    Reference: Salimans et al., "Improved Techniques for Training GANs",
+    NeurIPS 2016, sec. 5 (L_supervised).
+    """
+    logits = ops.cast(logits, "float32")
+    return ops.mean(ops.sparse_categorical_crossentropy(labels, logits, from_logits=True))
+
+
+def unsupervised_loss(real_logits, fake_logits):
+    """`-E log D(x) - E log(1 - D(G(z)))` with `D(x) = Z / (Z + 1)`, `Z = sum_k exp(l_k)`.
+
+    With `s = logsumexp(l)`: `-log D = softplus(s) - s` and `-log(1 - D) =
+    softplus(s)`. The reference code halves this sum (its `loss_unl`), which is
+    `SemiSupervisedGAN(unlabelled_weight=0.5)`.
+
+    Reference: Salimans et al., "Improved Techniques for Training GANs",
+    NeurIPS 2016, sec. 5 (L_unsupervised).
+    """
+    real = ops.logsumexp(ops.cast(real_logits, "float32"), axis=-1)
+    fake = ops.logsumexp(ops.cast(fake_logits, "float32"), axis=-1)
+    return -ops.mean(real) + ops.mean(ops.softplus(real)) + ops.mean(ops.softplus(fake))
+
+
+def feature_matching_loss(real_features, fake_features):
+    """Mean squared difference of the batch-mean features of real and fake images.
+
+    `mean_j (E_x f_j(x) - E_z f_j(G(z)))^2` (a mean over features, as in the
+    reference code, rather than the paper's sum, so the scale does not grow with
+    the layer width).
+
+    Reference: Salimans et al., "Improved Techniques for Training GANs",
+    NeurIPS 2016, sec. 3.1.
+    """
+    real = ops.mean(ops.cast(real_features, "float32"), axis=0)
+    fake = ops.mean(ops.cast(fake_features, "float32"), axis=0)
+    return ops.mean(ops.square(real - fake))
+
+
+def conditional_entropy(logits):
+    """Mean entropy of the class posterior `softmax(l)` over the K real classes.
+
+    Minimised on unlabelled real images it pushes the discriminator's decision
+    boundaries away from the data (low-density separation).
+
+    Reference: Grandvalet & Bengio, "Semi-supervised Learning by Entropy
+    Minimization", NeurIPS 2004; Dai et al., "Good Semi-supervised Learning
+    That Requires a Bad GAN", NeurIPS 2017, sec. 5 (the conditional entropy
+    term added to the feature-matching GAN's discriminator loss).
+    """
+    logits = ops.cast(logits, "float32")
+    log_p = ops.log_softmax(logits, axis=-1)
+    return -ops.mean(ops.sum(ops.exp(log_p) * log_p, axis=-1))
+
+
+def non_saturating_generator_loss(fake_logits):
+    """`-E log D(G(z)) = E softplus(-logsumexp(l))` for the K+1-class discriminator.
+
+    Reference: Goodfellow et al., NeurIPS 2014, sec. 3; Odena, "Semi-Supervised
+    Learning with Generative Adversarial Networks", 2016.
+    """
+    return ops.mean(ops.softplus(-ops.logsumexp(ops.cast(fake_logits, "float32"), axis=-1)))
+
+
+# -- image-to-image ---------------------------------------------------------------------
+
+
+def l1_loss(target, predicted):
+    """Mean absolute error in float32: pix2pix's reconstruction and CycleGAN's cycle and identity losses.
+
+    Reference: Isola et al., "Image-to-Image Translation with Conditional Adversarial
+    Networks", CVPR 2017, eq. 3; Zhu et al., "Unpaired Image-to-Image Translation using
+    Cycle-Consistent Adversarial Networks", ICCV 2017, eq. 2.
+    """
+    return ops.mean(ops.abs(ops.cast(target, "float32") - ops.cast(predicted, "float32")))
+
+
+def reconstruction_loss(kind, target, predicted):
+    """Mean absolute ("l1", pix2pix) or squared ("l2", the regression baseline) error, in float32."""
+    if kind == "l1":
+        return l1_loss(target, predicted)
+    return ops.mean(ops.square(ops.cast(target, "float32") - ops.cast(predicted, "float32")))
+
+
 # -- variational autoencoders ----------------------------------------------------------
 
 

@@ -11,10 +11,6 @@ from zoo.models.base import MultiOptimizerModel, batch_parts
 from zoo.models.gan import _has_spectral_norm
 
 
-def _l1(target, predicted):
-    return ops.mean(ops.abs(ops.cast(target, "float32") - ops.cast(predicted, "float32")))
-
-
 def _is_number(value):
     return not isinstance(value, bool) and isinstance(value, (int, float))
 
@@ -416,13 +412,13 @@ class CycleGAN(MultiOptimizerModel):
         fake_a = self.generator_ba(real_b, training=training)
         g_ab_loss = self.adversarial_g_loss(self.discriminator_b(fake_b, training=training))
         g_ba_loss = self.adversarial_g_loss(self.discriminator_a(fake_a, training=training))
-        cycle_loss = _l1(real_a, self.generator_ba(fake_b, training=training)) + _l1(
+        cycle_loss = losses.l1_loss(real_a, self.generator_ba(fake_b, training=training)) + losses.l1_loss(
             real_b, self.generator_ab(fake_a, training=training)
         )
         total = g_ab_loss + g_ba_loss + self.cycle_weight * cycle_loss
         identity_loss = ops.zeros((), "float32")
         if self.identity_weight:
-            identity_loss = _l1(real_b, self.generator_ab(real_b, training=training)) + _l1(
+            identity_loss = losses.l1_loss(real_b, self.generator_ab(real_b, training=training)) + losses.l1_loss(
                 real_a, self.generator_ba(real_a, training=training)
             )
             total = total + self.identity_weight * self.cycle_weight * identity_loss

@@ -10,12 +10,6 @@ from zoo.models.base import MultiOptimizerModel, batch_parts
 RECONSTRUCTIONS = ("l1", "l2")
 
 
-def reconstruction_loss(kind, target, predicted):
-    """Mean absolute ("l1") or squared ("l2") error, in float32."""
-    error = ops.cast(target, "float32") - ops.cast(predicted, "float32")
-    return ops.mean(ops.abs(error)) if kind == "l1" else ops.mean(ops.square(error))
-
-
 @keras.saving.register_keras_serializable(package="zoo")
 class Pix2Pix(MultiOptimizerModel):
     """A conditional GAN that translates a source image into a target image.
@@ -220,7 +214,7 @@ class Pix2Pix(MultiOptimizerModel):
     def generator_step(self, source, target):
         def loss():
             fake = self.generator(source, training=True)
-            recon_loss = reconstruction_loss(self.reconstruction, target, fake)
+            recon_loss = losses.reconstruction_loss(self.reconstruction, target, fake)
             total = self.reconstruction_weight * recon_loss
             g_loss = ops.zeros((), "float32")
             if self.adversarial_weight:
@@ -246,7 +240,7 @@ class Pix2Pix(MultiOptimizerModel):
     def test_step(self, data):
         source, target = self._pair(data)
         fake = self.generator(source, training=False)
-        self.recon_loss_tracker.update_state(reconstruction_loss(self.reconstruction, target, fake))
+        self.recon_loss_tracker.update_state(losses.reconstruction_loss(self.reconstruction, target, fake))
         if self.discriminator is not None:
             real_logits = self.discriminator([source, target], training=False)
             fake_logits = self.discriminator([source, fake], training=False)
