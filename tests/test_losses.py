@@ -261,8 +261,6 @@ def test_gaussian_log_likelihood_and_density_match_scipy():
 
 
 def test_image_to_image_reconstruction_losses_by_hand():
-    import numpy as np
-
     target = np.array([[0.0, 1.0], [-1.0, 0.5]], "float32")
     predicted = np.array([[0.5, 1.0], [0.0, -0.5]], "float32")
     assert float(losses.l1_loss(target, predicted)) == pytest.approx((0.5 + 0 + 1 + 1) / 4)
