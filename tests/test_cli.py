@@ -309,3 +309,34 @@ def test_evaluate_ppl_of_a_stylegan_checkpoint_and_refuses_an_export(capsys, tin
     code, _, err = run(capsys, "evaluate", str(root / "models" / "tiny"), *common)
     assert code == 2 and "need a style-based generator with a mapping and a synthesis net" in err
     assert "exports are not supported" in err and err.count("\n") == 1
+
+
+def test_train_scores_during_training_and_logs_scalars_to_tensorboard(capsys, tmp_path):
+    judge, run_dir = str(tmp_path / "judge.keras"), tmp_path / "run"
+    code, _, err = run(capsys, "classifier", "--dataset", "digits", "--image-size", "16", "--epochs", "1",
+                       "--output", judge)
+    assert code == 0, err
+    code, out, err = run(
+        capsys, "train", "cgan", "--dataset", "digits", "--image-size", "16", "--limit", "64", "--batch-size", "8",
+        "--steps-per-epoch", "2", "--epochs", "2", "--base-filters", "4", "--latent-dim", "8", "--quiet",
+        "--run-dir", str(run_dir), "--metric", "fid", "--metric", "accuracy", "--every", "2", "--extractor", judge,
+        "--reference-limit", "40", "--tensorboard",
+    )
+    assert code == 0, err
+    assert "scoring fid, accuracy every 2 epoch(s) against 40 images of digits" in out
+    import csv
+    import json
+
+    rows = list(csv.DictReader(open(run_dir / "history.csv")))
+    assert [row["fid_40"] != "" for row in rows] == [False, True]  # epoch 2 only
+    assert 0.0 <= float(rows[1]["accuracy_40"]) <= 1.0
+    records = [json.loads(line) for line in open(run_dir / "metrics.jsonl")]
+    assert {r["metric"] for r in records} >= {"fid_40", "accuracy_40"}
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run_dir / "tensorboard" / "train"))
+    events.Reload()
+    assert {"epoch_d_loss", "epoch_g_loss", "epoch_fid_40"} <= set(events.Tags()["scalars"]) | set(
+        events.Tags().get("tensors", []))
+    code, _, err = run(capsys, "train", "pix2pix", "--dataset", "digits", "--metric", "fid")
+    assert code == 2 and "--metric scores sampled images; pix2pix serves images -> images" in err

@@ -553,6 +553,63 @@ class GANDiagnostics(keras.callbacks.Callback):
         return record
 
 
+class HistoryCSV(keras.callbacks.Callback):
+    """One row per epoch of the logged values in a CSV file, like Keras' `CSVLogger`.
+
+    Unlike `CSVLogger`, whose columns are fixed by the first epoch, a value that first
+    appears later (a metric scored every N epochs by `zoo.metrics.EvaluationCallback`)
+    widens the file: it is rewritten, atomically, with the new column, earlier rows
+    leaving it empty. With `append=True` a resumed run adds its rows to the file.
+
+    Args:
+        filename: str, the CSV file.
+        append: bool, keep an existing file's rows. Default False (start a new file).
+    """
+
+    def __init__(self, filename, append=False):
+        super().__init__()
+        self.filename, self.append = os.fspath(filename), append
+
+    def on_train_begin(self, logs=None):
+        if not self.append and os.path.exists(self.filename):
+            os.remove(self.filename)
+
+    def _read(self):
+        import csv
+
+        if not os.path.exists(self.filename):
+            return [], []
+        with open(self.filename, newline="") as f:
+            reader = csv.DictReader(f)
+            return list(reader.fieldnames or []), list(reader)
+
+    def on_epoch_end(self, epoch, logs=None):
+        import csv
+        import io
+
+        row = {"epoch": str(epoch), **{key: _csv_value(value) for key, value in (logs or {}).items()}}
+        header, rows = self._read()
+        new = [key for key in row if key not in header]
+        if new or not header:  # (re)write the whole file with the wider header
+            from zoo import files
+
+            text = io.StringIO()
+            writer = csv.DictWriter(text, fieldnames=header + new, restval="", lineterminator="\n")
+            writer.writeheader()
+            writer.writerows([*rows, row])
+            files.write_text(self.filename, text.getvalue())
+            return
+        with open(self.filename, "a", newline="") as f:
+            csv.DictWriter(f, fieldnames=header, restval="", lineterminator="\n").writerow(row)
+
+
+def _csv_value(value):
+    try:
+        return repr(float(value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
 class LinearDecay(keras.callbacks.Callback):
     """Keeps each optimizer's learning rate, then decays it linearly to 0 at the end of training.
 

@@ -84,6 +84,9 @@ def cmd_train(args):
     import keras
 
     preset = presets.get(args.model)  # fails fast on an unknown model
+    if args.metric and preset.serves not in SAMPLERS:
+        raise ValueError(f"--metric scores sampled images; {args.model} serves {presets.SERVES[preset.serves]}: "
+                         "score its outputs with zoo.metrics instead")
     on_tensorflow = keras.backend.backend() == "tensorflow"
     if on_tensorflow:
         strategy = _strategy(args)
@@ -138,6 +141,7 @@ def cmd_train(args):
         )
         if preset.prepare is not None:
             preset.prepare(model, prepare_images, hparams)
+    evaluation = _evaluation_callbacks(args, preset, image_shape, run_dir)
     placement = f" ({batch_size // replicas} on each of {replicas} replicas, {args.strategy})" if replicas > 1 else ""
     if chief:
         print(
@@ -156,7 +160,7 @@ def cmd_train(args):
         verbose=2 if args.quiet else "auto",
         strategy=None if args.strategy == "default" else strategy,
         callbacks=[*(preset.callbacks(hparams, epochs, run_dir) if preset.callbacks else ()),
-                   *_translation_grid(preset, model, grid, run_dir)],
+                   *_translation_grid(preset, model, grid, run_dir), *evaluation],
         samples=preset.serves != "translation",
     )
     if not chief:
@@ -290,6 +294,33 @@ def _colour_data(args, hparams, batch_size):
     dataset = data.lab_pairs(images)
     lightness, ab = _first_pairs(dataset)
     return dataset, tuple(ab.shape[1:]), 1, (lightness, ab)
+
+
+SAMPLERS = ("noise", "noise_and_labels", "codes", "codes_and_labels")
+
+
+def _evaluation_callbacks(args, preset, image_shape, run_dir):
+    """`--metric NAME --every N`: a `zoo.metrics.EvaluationCallback` scoring samples during training.
+
+    The values join the epoch logs (history.csv, TensorBoard) and `RUN_DIR/metrics.jsonl`.
+    """
+    if not args.metric:
+        return []
+    from zoo import metrics
+    from zoo.metrics import loading
+
+    names = metrics.evaluate.check_metrics(args.metric)  # fails fast on an unknown metric
+    extractor = _extractor(args.extractor)
+    reference = args.reference or args.dataset
+    split = "test" if loading.has_splits(reference) else "train"
+    images, labels = loading.load_reference(reference, split, tuple(image_shape[:2]), args.reference_limit,
+                                            with_labels=preset.conditional)
+    print(f"scoring {', '.join(names)} every {args.every} epoch(s) against {len(images)} images of {reference} "
+          f"({split}), extractor {extractor.name}")
+    return [metrics.EvaluationCallback(
+        extractor, images, every_n_epochs=args.every, metrics=names, reference_labels=labels,
+        jsonl_path=os.path.join(run_dir, "metrics.jsonl"), seed=args.seed, reference_name=reference,
+    )]
 
 
 def _translation_grid(preset, model, grid, run_dir):
@@ -554,7 +585,17 @@ def _train_common_parser():
                    help="dtype policy; auto: float16 on GPUs, bfloat16 on CPUs with bf16 units, else float32")
     g.add_argument("--save-freq", type=_save_freq, default="epoch", help="'epoch' or a number of batches")
     g.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
-    g.add_argument("--tensorboard", action="store_true", help="also log sample grids to RUN_DIR/tensorboard")
+    g.add_argument("--tensorboard", action="store_true",
+                   help="also log the losses, metrics and sample grids to RUN_DIR/tensorboard")
+    g = p.add_argument_group("scoring during training (sampling models)")
+    g.add_argument("--metric", action="append", metavar="NAME",
+                   help="fid, kid, is or accuracy (conditional models), scored every --every epochs into the logs "
+                   "and RUN_DIR/metrics.jsonl; repeatable")
+    g.add_argument("--every", type=_positive_int, default=1, help="epochs between scorings (default 1)")
+    g.add_argument("--extractor", default="inception",
+                   help="inception (ImageNet weights, downloaded once) or a .keras domain classifier (zoo classifier)")
+    g.add_argument("--reference", help="dataset to score against (default: --dataset; its test split if it has one)")
+    g.add_argument("--reference-limit", type=_positive_int, help="use only the first N reference images")
     g.add_argument("--export", metavar="NAME", help="export the generator to BASE_PATH/NAME/<version> after training")
     g.add_argument("--base-path", default="saved_models", help="export root (default saved_models)")
     g.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")

@@ -203,6 +203,7 @@ _WRITERS = (
     ("zoo.callbacks.TranslationGrid", "directory", True),
     ("zoo.metrics.callback.EvaluationCallback", "jsonl_path", True),
     ("keras.callbacks.CSVLogger", "filename", True),
+    ("zoo.callbacks.HistoryCSV", "filename", True),
     ("keras.callbacks.ModelCheckpoint", "filepath", True),
     ("keras.callbacks.TensorBoard", "log_dir", True),
 )

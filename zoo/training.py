@@ -21,25 +21,33 @@ def standard_callbacks(
     diagnostics=False,
     samples=True,
 ):
-    """The callbacks `train` uses: NaN stop, checkpoint/resume, sample grid, CSV log.
+    """The callbacks `train` uses: NaN stop, checkpoint/resume, sample grid, CSV log (and TensorBoard).
 
     With `diagnostics=True` the NaN stop is `zoo.callbacks.GANDiagnostics()`,
     which also stops on NaN (naming GAN remedies) and adds its `diag_*` values
     to every epoch's logs before the CSV log; it needs a model with a
     `generator`, `discriminator` and `generate`. `samples=False` leaves out the
     sample grid, for models that translate images instead of sampling them
-    (pass a `zoo.callbacks.TranslationGrid` to `train` instead).
+    (pass a `zoo.callbacks.TranslationGrid` to `train` instead). With
+    `tensorboard=True`, `run_dir/tensorboard` gets the sample grids as images and every
+    epoch's logged values as scalars (`keras.callbacks.TensorBoard`).
     """
     tensorboard_dir = os.path.join(run_dir, "tensorboard") if tensorboard else None
     grid = zoo_callbacks.SampleGrid(
         os.path.join(run_dir, "samples"), num_images=num_samples, every=sample_every, tensorboard_dir=tensorboard_dir
     )
+    # Scalars: every epoch's logs (losses, and metrics that callbacks before it add) as TensorBoard curves.
+    scalars = [keras.callbacks.TensorBoard(tensorboard_dir, write_graph=False, profile_batch=0)] if tensorboard else []
     return [
         zoo_callbacks.GANDiagnostics() if diagnostics else zoo_callbacks.StopOnNaN(),
         zoo_callbacks.TrainingCheckpoint(os.path.join(run_dir, "checkpoint"), save_freq=save_freq, resume=resume),
         *([grid] if samples else []),
-        keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
+        zoo_callbacks.HistoryCSV(os.path.join(run_dir, "history.csv"), append=True),
+        *scalars,
     ]
+
+
+_LOGGERS = (zoo_callbacks.HistoryCSV, keras.callbacks.TensorBoard)
 
 
 def train(
@@ -77,10 +85,11 @@ def train(
         distributed.check_model(model, strategy)
     os.makedirs(run_dir, exist_ok=True)
     # User callbacks (e.g. zoo.metrics.EvaluationCallback) run before the CSV
-    # log and after the checkpoint, so values they add to the epoch logs reach
-    # history.csv while TimeLimit-style stops still leave a saved state.
+    # and TensorBoard logs and after the checkpoint, so values they add to the
+    # epoch logs reach both while TimeLimit-style stops still leave a saved state.
     standard = standard_callbacks(run_dir, **options)
-    all_callbacks = standard[:-1] + list(callbacks) + standard[-1:]
+    loggers = [c for c in standard if isinstance(c, _LOGGERS)]
+    all_callbacks = [c for c in standard if not isinstance(c, _LOGGERS)] + list(callbacks) + loggers
     # tf.distribute's multi-worker loop; on JAX, keras.distribution shards inside fit.
     multi_worker = False
     if strategy is not None or keras.backend.backend() == "tensorflow":

@@ -15,9 +15,11 @@ class EvaluationCallback(keras.callbacks.Callback):
     and labels every time, so successive epochs compare) and writes the values, named
     by protocol (`fid_2k`, ...), into the epoch's `logs`. Callbacks placed AFTER this
     one in the `callbacks` list see them: put it before `CSVLogger` and `TensorBoard`
-    (Keras adds `History` and the progress bar after every user callback). `CSVLogger`
-    fixes its columns on the first epoch, so with `every_n_epochs > 1` its file lacks
-    the metric columns; the JSON-lines file (`jsonl_path`) records every evaluation.
+    (Keras adds `History` and the progress bar after every user callback). Keras'
+    `CSVLogger` fixes its columns on the first epoch, so with `every_n_epochs > 1` its
+    file lacks the metric columns; `zoo.callbacks.HistoryCSV` (what `zoo.training.train`
+    writes history.csv with) adds them. The JSON-lines file (`jsonl_path`) records every
+    evaluation.
     The reference features are computed once, at the first evaluation.
 
     Args:
