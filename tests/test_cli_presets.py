@@ -75,6 +75,13 @@ def test_train_export_and_sample_every_preset(capsys, tmp_path, name):
     assert code == 0, captured.err[-2000:]
     assert os.path.isfile(os.path.join(run_dir, "samples", "latest.png"))
     preset = presets.get(name)
+    if preset.serves in ("classifier", "translation", "noise_pair"):  # zoo export follows the model's EXPORT too
+        code = cli.main(["export", "--checkpoint", os.path.join(run_dir, "checkpoint"), "--name", "again",
+                         "--base-path", base])
+        assert code == 0, capsys.readouterr().err[-2000:]
+        expected = {"translation": ["again_ab", "again_ba"] if preset.data == "unpaired" else ["again"],
+                    "noise_pair": ["again_a", "again_b"], "classifier": ["again"]}[preset.serves]
+        assert sorted(n for n in os.listdir(base) if n.startswith("again")) == expected
     if preset.serves == "translation":  # an image-to-image export: served by signature, not sampled
         for export_name in [f"digits_{name}_ab", f"digits_{name}_ba"] if preset.data == "unpaired" else [f"digits_{name}"]:
             version = os.path.join(base, export_name, "1")

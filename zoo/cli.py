@@ -170,20 +170,7 @@ def cmd_train(args):
         from zoo import export
 
         metadata = {"dataset": args.dataset, "preset": args.model}
-        if preset.serves == "classifier":
-            paths = [export.export_classifier(model, args.export, base_path=args.base_path, metadata=metadata)]
-        elif preset.serves == "translation" and preset.data == "unpaired":  # both directions
-            paths = [export.export_translator(model, f"{args.export}_{d}", base_path=args.base_path, direction=d,
-                                              metadata=metadata) for d in ("ab", "ba")]
-        elif preset.serves == "noise_pair":  # each generator on its own; a pair comes from the same noise
-            paths = [export.export_generator(getattr(model, f"generator_{d}"), f"{args.export}_{d}",
-                                             base_path=args.base_path,
-                                             metadata={**metadata, "domain": d, "pair_with": f"{args.export}_{o}"})
-                     for d, o in (("a", "b"), ("b", "a"))]
-        elif preset.serves == "translation":
-            paths = [export.export_translator(model, args.export, base_path=args.base_path, metadata=metadata)]
-        else:
-            paths = [export.export_generator(model, args.export, base_path=args.base_path, metadata=metadata)]
+        paths = export.export_model(model, args.export, base_path=args.base_path, metadata=metadata)
         for path in paths:
             print(f"exported: {path}")
     return 0
@@ -411,13 +398,10 @@ def cmd_export(args):
     from zoo import checkpoint, export
 
     model = checkpoint.load_model(args.checkpoint, compile=False)
-    if hasattr(model, "translate") or hasattr(model, "generator_ab"):  # Pix2Pix, CycleGAN
-        path = export.export_translator(
-            model, args.name, base_path=args.base_path, version=args.version, direction=args.direction
-        )
-    else:
-        path = export.export_generator(model, args.name, base_path=args.base_path, version=args.version)
-    print(f"exported: {path}")
+    paths = export.export_model(model, args.name, base_path=args.base_path, version=args.version,
+                                direction=args.direction)
+    for path in paths:
+        print(f"exported: {path}")
     return 0
 
 
@@ -658,8 +642,9 @@ def build_parser():
     p.add_argument("--name", required=True, help="served model name: BASE_PATH/NAME/<version>")
     p.add_argument("--base-path", default="saved_models", help="export root (default saved_models)")
     p.add_argument("--version", type=_positive_int, help="version number (default: next free)")
-    p.add_argument("--direction", choices=("ab", "ba"), default="ab",
-                   help="CycleGAN: the generator to export, A->B (default) or B->A")
+    p.add_argument("--direction", choices=("ab", "ba"),
+                   help="CycleGAN: export only this generator, A->B or B->A, to NAME (default: both, NAME_ab "
+                   "and NAME_ba)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser(

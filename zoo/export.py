@@ -237,6 +237,47 @@ def export_generator(model, name, base_path="saved_models", version=None, metada
     return _write_version(archive, info, final)
 
 
+EXPORTS = ("generator", "classifier", "translator", "translator_pair", "generator_pair")
+
+
+def export_model(model, name, base_path="saved_models", version=None, metadata=None, direction=None):
+    """Exports what `model` serves, as its class declares in `EXPORT`; returns the version paths.
+
+    - "generator" (GANs, autoencoders' decoders, StyleGAN): `export_generator` to NAME;
+    - "classifier" (the semi-supervised GAN): `export_classifier` to NAME;
+    - "translator" (pix2pix, colourisers): `export_translator` to NAME;
+    - "translator_pair" (CycleGAN): both directions, NAME_ab and NAME_ba, or with
+      `direction` ("ab" or "ba") that one to NAME;
+    - "generator_pair" (CoGAN): each domain's generator, NAME_a and NAME_b; fed the same
+      noise they serve a pair.
+
+    Args:
+        model: a zoo model (or any `keras.Model`: a "generator").
+        name, base_path, version, metadata: as `export_generator`.
+        direction: None, "ab" or "ba", for a "translator_pair".
+    """
+    kind = getattr(model, "EXPORT", "generator")
+    if kind not in EXPORTS:
+        raise ValueError(f"{type(model).__name__}.EXPORT must be one of {EXPORTS}, got {kind!r}")
+    common = {"base_path": base_path, "version": version}
+    if kind == "classifier":
+        return [export_classifier(model, name, metadata=metadata, **common)]
+    if kind == "translator":
+        return [export_translator(model, name, metadata=metadata, **common)]
+    if kind == "translator_pair":
+        if direction is not None:
+            return [export_translator(model, name, direction=direction, metadata=metadata, **common)]
+        return [export_translator(model, f"{name}_{d}", direction=d, metadata=metadata, **common) for d in ("ab", "ba")]
+    if kind == "generator_pair":
+        return [
+            export_generator(getattr(model, f"generator_{d}"), f"{name}_{d}",
+                             metadata={**(metadata or {}), "model": type(model).__name__, "domain": d,
+                                       "pair_with": f"{name}_{o}"}, **common)
+            for d, o in (("a", "b"), ("b", "a"))
+        ]
+    return [export_generator(model, name, metadata=metadata, **common)]
+
+
 def read_metadata(export_path):
     """The `zoo.json` dict written beside an export (empty if absent)."""
     path = os.path.join(export_path, "assets.extra", ZOO_METADATA)

@@ -112,6 +112,10 @@ class MultiOptimizerModel(keras.Model):
 
     OPTIMIZERS = ()
     NETS = ()
+    # What `zoo.export.export_model` serves: "generator" (noise [and labels] -> images,
+    # a decoder for autoencoders), "classifier", "translator", "translator_pair" (both
+    # directions) or "generator_pair" (one generator per domain).
+    EXPORT = "generator"
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -116,6 +116,7 @@ class CoGAN(MultiOptimizerModel):
 
     OPTIMIZERS = ("d_optimizer", "g_optimizer")
     NETS = ("generator_a", "generator_b", "discriminator_a", "discriminator_b")
+    EXPORT = "generator_pair"
 
     def __init__(
         self,

@@ -196,6 +196,7 @@ class CycleGAN(MultiOptimizerModel):
 
     OPTIMIZERS = ("g_ab_optimizer", "g_ba_optimizer", "d_a_optimizer", "d_b_optimizer")
     NETS = ("generator_ab", "generator_ba", "discriminator_a", "discriminator_b")
+    EXPORT = "translator_pair"
 
     def __init__(
         self,

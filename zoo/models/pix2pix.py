@@ -57,6 +57,7 @@ class Pix2Pix(MultiOptimizerModel):
 
     OPTIMIZERS = ("d_optimizer", "g_optimizer")
     NETS = ("generator", "discriminator")
+    EXPORT = "translator"
 
     def __init__(
         self,

@@ -95,6 +95,7 @@ class SemiSupervisedGAN(MultiOptimizerModel):
 
     OPTIMIZERS = ("d_optimizer", "g_optimizer")
     NETS = ("generator", "discriminator")
+    EXPORT = "classifier"
 
     def __init__(
         self,
