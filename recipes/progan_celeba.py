@@ -36,6 +36,7 @@ import tensorflow as tf
 
 import zoo
 
+PRESET = zoo.presets.get("progan")  # the nets, the algorithm and the paper's hyper-parameters
 SMOKE = {
     "resolution": 32, "batch_size": 16, "latent_dim": 16, "fmap_base": 64, "fmap_max": 16,
     "stabilize_images": 32, "fade_images": 32, "steps_per_epoch": 7,
@@ -47,22 +48,6 @@ def parse_args(argv):
     parser.add_argument("--data", default=None, help="a folder of face images instead of tfds celeb_a")
     parser.add_argument("--data-dir", default=None, help="tfds data_dir (default: tfds' own)")
     parser.add_argument("--resolution", type=int, default=128, help="final side, a power of 2 >= 4")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--latent-dim", type=int, default=512)
-    parser.add_argument("--fmap-base", type=int, default=8192)
-    parser.add_argument("--fmap-max", type=int, default=512)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument("--d-learning-rate", type=float, default=None,
-                        help="the critic's rate (default: --learning-rate, as in the paper); narrow nets on short CPU "
-                             "schedules need a faster critic, e.g. 4e-3 (benchmarks/progan_mnist.py)")
-    parser.add_argument("--beta-1", type=float, default=0.0)
-    parser.add_argument("--beta-2", type=float, default=0.99)
-    parser.add_argument("--epsilon", type=float, default=1e-8)
-    parser.add_argument("--gradient-penalty", type=float, default=10.0)
-    parser.add_argument("--drift", type=float, default=0.001)
-    parser.add_argument("--ema-momentum", type=float, default=0.999, help="0: no EMA generator")
-    parser.add_argument("--stabilize-images", type=int, default=800_000)
-    parser.add_argument("--fade-images", type=int, default=800_000)
     parser.add_argument("--total-images", type=int, default=None,
                         help="default: the growth to full resolution plus one stabilisation there")
     parser.add_argument("--steps-per-epoch", type=int, default=1000)
@@ -72,12 +57,14 @@ def parse_args(argv):
     parser.add_argument("--base-path", default="saved_models")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="seconds on a CPU with embedded faces")
+    zoo.presets.add_arguments(parser, PRESET, skip=("epochs", "seed"))
     args = parser.parse_args(argv)
     if args.smoke:  # smoke sizes as defaults: explicit options still win
         parser.set_defaults(**SMOKE)
         args = parser.parse_args(argv)
         if args.data:
             raise ValueError("--smoke trains on embedded faces: drop --data")
+    args.batch_size = args.batch_size or PRESET.defaults["batch_size"]
     return args
 
 
@@ -96,22 +83,11 @@ def main(argv=None):
 
     dataset = training_data(args)
     image_shape = zoo.data.image_shape(dataset)
-    nets = {"fmap_base": args.fmap_base, "fmap_max": args.fmap_max}
-    generator = zoo.nets.progan_generator(args.latent_dim, image_shape, **nets)
-    critic = zoo.nets.progan_discriminator(image_shape, **nets)
-    gan = zoo.models.ProgressiveGAN(
-        generator, critic, gradient_penalty=args.gradient_penalty, drift=args.drift,
-        ema_momentum=args.ema_momentum or None, seed=args.seed,
-    )
-    rates = {"d_optimizer": args.d_learning_rate or args.learning_rate, "g_optimizer": args.learning_rate}
-    gan.compile(**{
-        name: keras.optimizers.Adam(rate, beta_1=args.beta_1, beta_2=args.beta_2, epsilon=args.epsilon)
-        for name, rate in rates.items()
-    })
-    growing = zoo.callbacks.ProgressiveGrowing(
-        args.stabilize_images, args.fade_images, sample_dir=os.path.join(args.run_dir, "stages")
-    )
-    total = args.total_images or growing.images_to_full_resolution(gan.max_lod) + args.stabilize_images
+    options = zoo.presets.from_arguments(PRESET, args, skip=("epochs",))
+    hparams = PRESET.hparams(**options)
+    gan = PRESET.build(image_shape, **options)
+    growing, = PRESET.callbacks(hparams, None, args.run_dir)  # the paper's schedule, grids in RUN_DIR/stages
+    total = args.total_images or growing.images_to_full_resolution(gan.max_lod) + hparams["stabilize_images"]
     epochs = max(1, math.ceil(total / (args.steps_per_epoch * args.batch_size)))
     budget = [zoo.callbacks.TimeLimit(args.minutes * 60)] if args.minutes else []
     history = zoo.training.train(
@@ -125,7 +101,7 @@ def main(argv=None):
         metadata={"dataset": "lfw_faces" if args.smoke else args.data or "celeb_a", **trained},
     )
     # A fresh load serves full-size images (a resolution still growing is upsampled), as the model makes them.
-    z = np.random.default_rng(args.seed).standard_normal((4, args.latent_dim)).astype("float32")
+    z = np.random.default_rng(args.seed).standard_normal((4, gan.latent_dim)).astype("float32")
     served = tf.saved_model.load(export_path).signatures["serving_default"](noise=tf.constant(z))["images"].numpy()
     if served.shape != (4, *image_shape) or not np.allclose(served, gan.generate(z), atol=1e-4):
         raise RuntimeError(f"the export at {export_path} does not serve the model's {image_shape} images")

@@ -37,6 +37,7 @@ import keras
 import zoo
 
 NAME = "stylegan2_celeba"
+PRESET = zoo.presets.get("stylegan2")  # the nets, the algorithm and the paper's hyper-parameters
 SMOKE = {
     "resolution": 16, "batch_size": 4, "latent_dim": 16, "mapping_layers": 2, "fmap_base": 32, "fmap_max": 8,
     "total_kimg": 0.016, "steps_per_epoch": 2, "ema_half_life_images": 100, "num_figure_images": 4,
@@ -48,18 +49,6 @@ def parse_args(argv):
     parser.add_argument("--data", default=None, help="a folder of face images instead of tfds celeb_a")
     parser.add_argument("--data-dir", default=None, help="tfds data_dir (default: tfds' own)")
     parser.add_argument("--resolution", type=int, default=128, help="side, a power of 2 >= 4")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--latent-dim", type=int, default=512, help="z and w size")
-    parser.add_argument("--mapping-layers", type=int, default=8)
-    parser.add_argument("--fmap-base", type=int, default=16384, help="feature maps min(2 * base / res, max)")
-    parser.add_argument("--fmap-max", type=int, default=512)
-    parser.add_argument("--learning-rate", type=float, default=0.002)
-    parser.add_argument("--style-mixing", type=float, default=0.9)
-    parser.add_argument("--r1-gamma", type=float, default=None, help="default: 0.0002 * resolution^2 / batch")
-    parser.add_argument("--r1-interval", type=int, default=16)
-    parser.add_argument("--path-length-weight", type=float, default=2.0)
-    parser.add_argument("--path-length-interval", type=int, default=4)
-    parser.add_argument("--ema-half-life-images", type=float, default=10_000)
     parser.add_argument("--total-kimg", type=float, default=25_000, help="thousands of training images")
     parser.add_argument("--steps-per-epoch", type=int, default=1000)
     parser.add_argument("--minutes", type=float, default=None, help="stop training after this wall time")
@@ -70,6 +59,7 @@ def parse_args(argv):
     parser.add_argument("--base-path", default="saved_models")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="seconds on a CPU with embedded faces")
+    zoo.presets.add_arguments(parser, PRESET, skip=("epochs", "seed"))
     args = parser.parse_args(argv)
     if args.smoke:  # smoke sizes as defaults: explicit options still win
         parser.set_defaults(**SMOKE)
@@ -78,7 +68,8 @@ def parse_args(argv):
             raise ValueError("--smoke trains on embedded faces: drop --data")
     if args.resolution < 4 or args.resolution & (args.resolution - 1):
         raise ValueError(f"--resolution must be a power of 2 >= 4, got {args.resolution}")
-    if args.r1_gamma is None:
+    args.batch_size = args.batch_size or PRESET.defaults["batch_size"]
+    if args.r1_gamma is None:  # the preset's own default, made explicit for the record
         args.r1_gamma = 0.0002 * args.resolution**2 / args.batch_size
     return args
 
@@ -97,21 +88,8 @@ def main(argv=None):
     keras.utils.set_random_seed(args.seed)
 
     dataset = training_data(args)
-    height, _, channels = zoo.data.image_shape(dataset)
-    nets = {"channels": channels, "fmap_base": args.fmap_base, "fmap_max": args.fmap_max}
-    mapping = zoo.nets.style_mapping(args.latent_dim, w_dim=args.latent_dim, num_layers=args.mapping_layers)
-    synthesis = zoo.nets.stylegan2_synthesis(height, w_dim=args.latent_dim, **nets)
-    discriminator = zoo.nets.stylegan2_discriminator(height, mbstd_group_size=min(4, args.batch_size), **nets)
-    model = zoo.models.StyleGAN(
-        mapping, synthesis, discriminator, style_mixing=args.style_mixing, r1_gamma=args.r1_gamma,
-        r1_interval=args.r1_interval, path_length_weight=args.path_length_weight,
-        path_length_interval=args.path_length_interval, ema_half_life_images=args.ema_half_life_images,
-        seed=args.seed,
-    )
-    model.compile(**{
-        name: keras.optimizers.Adam(args.learning_rate, beta_1=0.0, beta_2=0.99, epsilon=1e-8)
-        for name in model.OPTIMIZERS
-    })
+    options = zoo.presets.from_arguments(PRESET, args, skip=("epochs",))
+    model = PRESET.build(zoo.data.image_shape(dataset), **options)
     epochs = max(1, math.ceil(args.total_kimg * 1000 / (args.steps_per_epoch * args.batch_size)))
     budget = [zoo.callbacks.TimeLimit(args.minutes * 60)] if args.minutes else []
     history = zoo.training.train(

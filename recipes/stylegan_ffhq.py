@@ -38,6 +38,7 @@ import keras
 import zoo
 
 NAME = "stylegan_ffhq"
+PRESET = zoo.presets.get("stylegan")  # the nets, the algorithm and the paper's hyper-parameters
 SMOKE = {
     "resolution": 16, "batch_size": 4, "latent_dim": 16, "mapping_layers": 2, "fmap_base": 16, "fmap_max": 8,
     "total_kimg": 0.016, "steps_per_epoch": 2, "ema_half_life_images": 100, "num_figure_images": 4,
@@ -51,16 +52,6 @@ def parse_args(argv):
     parser.add_argument("--data", default=None, help="the FFHQ folder (default: tfds celeb_a as a fallback)")
     parser.add_argument("--data-dir", default=None, help="tfds data_dir (default: tfds' own)")
     parser.add_argument("--resolution", type=int, default=None, help="side, a power of 2 >= 4 (1024; celeb_a 128)")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--latent-dim", type=int, default=512, help="z and w size")
-    parser.add_argument("--mapping-layers", type=int, default=8)
-    parser.add_argument("--fmap-base", type=int, default=8192, help="feature maps min(2 * base / res, max)")
-    parser.add_argument("--fmap-max", type=int, default=512)
-    parser.add_argument("--learning-rate", type=float, default=0.001)
-    parser.add_argument("--style-mixing", type=float, default=0.9)
-    parser.add_argument("--r1-gamma", type=float, default=10.0)
-    parser.add_argument("--upsample", default="bilinear", choices=("bilinear", "nearest"))
-    parser.add_argument("--ema-half-life-images", type=float, default=10_000)
     parser.add_argument("--total-kimg", type=float, default=25_000, help="thousands of training images")
     parser.add_argument("--steps-per-epoch", type=int, default=1000)
     parser.add_argument("--minutes", type=float, default=None, help="stop training after this wall time")
@@ -72,6 +63,7 @@ def parse_args(argv):
     parser.add_argument("--base-path", default="saved_models")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="seconds on a CPU with embedded faces")
+    zoo.presets.add_arguments(parser, PRESET, skip=("epochs", "seed"))
     args = parser.parse_args(argv)
     if args.smoke:  # smoke sizes as defaults: explicit options still win
         parser.set_defaults(**SMOKE)
@@ -80,6 +72,7 @@ def parse_args(argv):
             raise ValueError("--smoke trains on embedded faces: drop --data")
     if args.resolution is None:
         args.resolution = DEFAULT_RESOLUTION["folder" if args.data else "celeb_a"]
+    args.batch_size = args.batch_size or PRESET.defaults["batch_size"]
     if args.resolution < 4 or args.resolution & (args.resolution - 1):
         raise ValueError(f"--resolution must be a power of 2 >= 4, got {args.resolution}")
     return args
@@ -99,23 +92,7 @@ def main(argv=None):
     keras.utils.set_random_seed(args.seed)
 
     dataset = training_data(args)
-    height, _, channels = zoo.data.image_shape(dataset)
-    nets = {"channels": channels, "fmap_base": args.fmap_base, "fmap_max": args.fmap_max}
-    mapping = zoo.nets.style_mapping(args.latent_dim, w_dim=args.latent_dim, num_layers=args.mapping_layers)
-    synthesis = zoo.nets.stylegan_synthesis(
-        height, w_dim=args.latent_dim, upsample_interpolation=args.upsample, **nets
-    )
-    discriminator = zoo.nets.stylegan2_discriminator(
-        height, architecture="orig", mbstd_group_size=min(4, args.batch_size), **nets
-    )
-    model = zoo.models.StyleGAN(
-        mapping, synthesis, discriminator, style_mixing=args.style_mixing, r1_gamma=args.r1_gamma,
-        r1_interval=1, path_length_weight=0.0, ema_half_life_images=args.ema_half_life_images, seed=args.seed,
-    )
-    model.compile(**{
-        name: keras.optimizers.Adam(args.learning_rate, beta_1=0.0, beta_2=0.99, epsilon=1e-8)
-        for name in model.OPTIMIZERS
-    })
+    model = PRESET.build(zoo.data.image_shape(dataset), **zoo.presets.from_arguments(PRESET, args, skip=("epochs",)))
     epochs = max(1, math.ceil(args.total_kimg * 1000 / (args.steps_per_epoch * args.batch_size)))
     budget = [zoo.callbacks.TimeLimit(args.minutes * 60)] if args.minutes else []
     history = zoo.training.train(
@@ -127,7 +104,7 @@ def main(argv=None):
         model, args.run_dir, args.num_figure_images, args.seed,
         truncation_psi=args.truncation_psi, truncation_cutoff=args.truncation_cutoff,
     )
-    trained = {"images_seen": int(model.g_optimizer.iterations) * args.batch_size, "r1_gamma": args.r1_gamma}
+    trained = {"images_seen": int(model.g_optimizer.iterations) * args.batch_size, "r1_gamma": model.r1_gamma}
     export_path = zoo.export.export_style_generator(
         model, NAME, base_path=args.base_path,
         metadata={"dataset": "lfw_faces" if args.smoke else args.data or "celeb_a", **trained},

@@ -349,8 +349,10 @@ def _model_options(preset, args):
 
     The batch size goes to the builders too: some defaults depend on it (StyleGAN2's R1 gamma).
     """
-    options = {o.name: getattr(args, o.name) for o in preset.options if o.name != "epochs"}
-    if "seed" in options:
+    from zoo import presets
+
+    options = presets.from_arguments(preset, args, skip=("epochs",))
+    if any(o.name == "seed" for o in preset.options):
         options["seed"] = args.seed  # the common --seed: data order and the model's noise
     return options
 
@@ -528,32 +530,6 @@ def _save_freq(text):
     return text if text == "epoch" else _positive_int(text)
 
 
-def _option_argument(parser, option):
-    """`--name-with-dashes` for a preset `Option`, typed and checked by argparse."""
-    flag = "--" + option.name.replace("_", "-")
-    default = "none" if option.default is None else option.default
-    kwargs = {"dest": option.name, "default": None, "help": f"{option.help} (default: {default})"}
-    if option.type is bool:
-        parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
-        return
-    metavar = option.name.upper()
-    if option.choices is not None:
-        kwargs["choices"], metavar = option.choices, "{" + ",".join(option.choices) + "}"
-
-    def convert(text):
-        try:
-            value = option.type(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {option.type.__name__}, got {text!r}") from None
-        if option.minimum is not None and value < option.minimum:
-            wanted = "a positive integer" if option.type is int and option.minimum == 1 else f"a number >= {option.minimum}"
-            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
-        return value
-
-    convert.__name__ = option.type.__name__  # argparse names the type in its messages
-    parser.add_argument(flag, type=convert, metavar=metavar, **kwargs)
-
-
 def _train_common_parser():
     """The options every `zoo train NAME` takes: data, run directory, precision, devices, export."""
     p = argparse.ArgumentParser(add_help=False)
@@ -610,10 +586,7 @@ def _add_train_parser(sub):
             description=f"{name}: {preset.description}. Trains on {presets.DATA_KINDS[preset.data]}; "
             f"its export serves {presets.SERVES[preset.serves]}.",
         )
-        group = p.add_argument_group(f"{name} options (defaults: the paper's)")
-        for option in preset.options:
-            if option.name != "seed":  # the common --seed
-                _option_argument(group, option)
+        presets.add_arguments(p, preset)  # all but the seed: the common --seed
         p.set_defaults(func=cmd_train, model=name)
 
 

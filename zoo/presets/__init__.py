@@ -10,6 +10,7 @@ Each model family registers its presets in a module of this package (`adversaria
     preset.defaults["batch_size"]                       # 128, the paper's
 """
 
+import argparse
 import dataclasses
 
 # What a preset trains on: the data kind's name -> what the data must hold.
@@ -212,6 +213,60 @@ def get(name):
     if name not in PRESETS:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(sorted(PRESETS))}")
     return PRESETS[name]
+
+
+# -- command-line arguments (zoo train NAME, the recipes) ------------------------------
+
+
+def _add_argument(parser, option):
+    """`--name-with-dashes` for a preset `Option`, typed and checked by argparse."""
+    flag = "--" + option.name.replace("_", "-")
+    default = "none" if option.default is None else option.default
+    kwargs = {"dest": option.name, "default": None, "help": f"{option.help} (default: {default})"}
+    if option.type is bool:
+        parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
+        return
+    metavar = option.name.upper()
+    if option.choices is not None:
+        kwargs["choices"], metavar = option.choices, "{" + ",".join(option.choices) + "}"
+
+    def convert(text):
+        try:
+            value = option.type(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {option.type.__name__}, got {text!r}") from None
+        if option.minimum is not None and value < option.minimum:
+            wanted = "a positive integer" if option.type is int and option.minimum == 1 else f"a number >= {option.minimum}"
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
+        return value
+
+    convert.__name__ = option.type.__name__  # argparse names the type in its messages
+    parser.add_argument(flag, type=convert, metavar=metavar, **kwargs)
+
+
+def add_arguments(parser, preset, skip=("seed",)):
+    """Adds `--name` arguments for `preset`'s options (those not in `skip`), typed and checked.
+
+    The defaults are None, which `Preset.build` reads as the paper's value (shown in `--help`);
+    `parser.set_defaults` overrides them, as a recipe's smoke settings do. Used by `zoo train
+    NAME` and by the recipes, so both take the same options:
+
+    ```python
+    preset = zoo.presets.get("stylegan2")
+    zoo.presets.add_arguments(parser, preset, skip=("epochs", "seed"))
+    args = parser.parse_args()
+    model = preset.build(image_shape, **zoo.presets.from_arguments(preset, args))
+    ```
+    """
+    group = parser.add_argument_group(f"{preset.name} options (defaults: the paper's)")
+    for option in preset.options:
+        if option.name not in skip:
+            _add_argument(group, option)
+
+
+def from_arguments(preset, args, skip=()):
+    """`{name: value}` of `preset`'s options parsed into `args` (None: the preset's default)."""
+    return {o.name: getattr(args, o.name) for o in preset.options if o.name not in skip and hasattr(args, o.name)}
 
 
 # The families register their presets on import.

@@ -37,7 +37,8 @@ def _build(stylegan2):
             lazy = {"r1_interval": hparams["r1_interval"], "path_length_weight": hparams["path_length_weight"],
                     "path_length_interval": hparams["path_length_interval"]}
         else:
-            synthesis = nets.stylegan_synthesis(height, w_dim=latent, **widths)
+            synthesis = nets.stylegan_synthesis(height, w_dim=latent, upsample_interpolation=hparams["upsample"],
+                                                **widths)
             discriminator = nets.stylegan2_discriminator(height, architecture="orig", mbstd_group_size=group, **widths)
             gamma, lazy = hparams["r1_gamma"], {"r1_interval": 1, "path_length_weight": 0.0}
         model = models.StyleGAN(
@@ -60,6 +61,8 @@ for _preset in (
         _build(stylegan2=False),
         (
             *_style_options(8192, 0.001, 10.0, "R1 penalty weight gamma on real images"),
+            Option("upsample", "bilinear", "upsampling between resolutions (the paper's bilinear, or nearest)",
+                   choices=("bilinear", "nearest")),
             *training(32, 150),
             SEED,
         ),
