@@ -38,21 +38,16 @@ import numpy as np
 import zoo
 
 
+PRESET = zoo.presets.get("cogan")  # the nets, the algorithm and the paper's hyper-parameters
+SMOKE = {"epochs": 1, "batch_size": 16, "steps_per_epoch": 3, "num_pairs": 64, "base_filters": 8, "d_filters": "4,8",
+         "d_hidden": 16}
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="tfds", help="'tfds' (MNIST, 60,000 training digits) or a folder of MNIST IDX files")
-    parser.add_argument("--transform", default="edges", choices=zoo.data.DIGIT_TRANSFORMS)
-    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=PRESET.defaults["epochs"])
     parser.add_argument("--minutes", type=float, default=None, help="stop training after this wall time")
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--latent-dim", type=int, default=100)
-    parser.add_argument("--base-filters", type=int, default=128, help="generator filters before the output layer")
-    parser.add_argument("--g-shared", type=int, default=None, help="generator blocks shared (default: all but the output)")
-    parser.add_argument("--d-shared", type=int, default=None, help="discriminator blocks shared (default: all but the first)")
-    parser.add_argument("--d-filters", default="20,50", help="filters of the discriminators' conv blocks")
-    parser.add_argument("--d-hidden", type=int, default=500)
-    parser.add_argument("--learning-rate", type=float, default=2e-4)
-    parser.add_argument("--beta-1", type=float, default=0.5)
     parser.add_argument("--steps-per-epoch", type=int, default=None)
     parser.add_argument("--num-pairs", type=int, default=2000, help="generated pairs for the pairing error")
     parser.add_argument("--precision", default="auto", choices=zoo.device.PRECISIONS)
@@ -61,11 +56,13 @@ def parse_args(argv):
     parser.add_argument("--name", default="cogan_mnist", help="export names: NAME_a and NAME_b")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="seconds on a CPU with embedded digits")
+    zoo.presets.add_arguments(parser, PRESET, skip=("epochs", "seed"))
     args = parser.parse_args(argv)
-    try:
-        args.d_filters = tuple(int(f) for f in args.d_filters.split(",") if f)
-    except ValueError:
-        parser.error(f"--d-filters: expected comma-separated ints, got {args.d_filters!r}")
+    if args.smoke:  # smoke sizes as defaults: explicit options still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args(argv)
+    args.hparams = PRESET.hparams(**zoo.presets.from_arguments(PRESET, args, skip=("epochs",)))
+    args.batch_size, args.transform = args.hparams["batch_size"], args.hparams["transform"]
     return args
 
 
@@ -82,23 +79,9 @@ def main(argv=None):
     args = parse_args(argv)
     zoo.device.set_precision(args.precision)
     keras.utils.set_random_seed(args.seed)
-    if args.smoke:
-        args.epochs, args.batch_size, args.steps_per_epoch, args.num_pairs = 1, 16, 3, 64
-        args.base_filters, args.d_filters, args.d_hidden = 8, (4, 8), 16
-
     train = load_data(args)
-    image_shape = tuple(int(s) for s in train.element_spec[0].shape[1:])
-    generator_a, generator_b = zoo.nets.cogan_generators(
-        args.latent_dim, image_shape, args.base_filters, num_shared=args.g_shared
-    )
-    discriminator_a, discriminator_b = zoo.nets.cogan_discriminators(
-        image_shape, args.d_filters, args.d_hidden, num_shared=args.d_shared
-    )
-    model = zoo.models.CoGAN(generator_a, generator_b, discriminator_a, discriminator_b, seed=args.seed)
-    model.compile(
-        d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=args.beta_1),
-        g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=args.beta_1),
-    )
+    model = PRESET.build(tuple(int(s) for s in train.element_spec[1].shape[1:]), source_channels=1,
+                         **zoo.presets.from_arguments(PRESET, args, skip=("epochs",)))
     budget = [zoo.callbacks.TimeLimit(args.minutes * 60)] if args.minutes else []
     history = zoo.training.train(
         model, train, epochs=args.epochs, run_dir=args.run_dir, steps_per_epoch=args.steps_per_epoch,
@@ -119,7 +102,7 @@ def main(argv=None):
 
     # Each generator is served on its own; the pair comes from feeding both the same noise.
     result["export"] = {}
-    for domain, generator, other in (("a", generator_a, "b"), ("b", generator_b, "a")):
+    for domain, generator, other in (("a", model.generator_a, "b"), ("b", model.generator_b, "a")):
         metadata = {
             "model": "CoGAN", "domain": domain, "content": "digits" if domain == "a" else args.transform,
             "pair_with": f"{args.name}_{other}",

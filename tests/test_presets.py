@@ -109,3 +109,8 @@ def test_the_registry_imports_no_keras():
     code = "import sys, zoo.presets; print('keras' in sys.modules, 'tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_an_option_validator_refuses_malformed_values():
+    with pytest.raises(ValueError, match="comma-separated positive ints"):
+        presets.get("cogan").build((16, 16, 1), d_filters="20,x")

@@ -67,6 +67,8 @@ class Option:
         type: bool, int, float or str; default: the type of `default` (needed when it is None).
         choices: the allowed values, or None.
         minimum: the smallest allowed number (ints and floats), or None.
+        validate: None, or a callable that raises ValueError for a value of the right type
+            that the option still cannot take (a malformed list, say).
     """
 
     name: str
@@ -75,6 +77,7 @@ class Option:
     type: type = None
     choices: tuple = None
     minimum: float = None
+    validate: object = None
 
     def __post_init__(self):
         kind = self.type or type(self.default)
@@ -100,6 +103,8 @@ class Option:
             raise ValueError(f"{where} must be one of {', '.join(map(repr, self.choices))}, got {value!r}")
         if self.minimum is not None and value < self.minimum:
             raise ValueError(f"{where} must be >= {self.minimum}, got {value!r}")
+        if self.validate is not None:
+            self.validate(value)
         return value
 
 
@@ -238,6 +243,11 @@ def _add_argument(parser, option):
         if option.minimum is not None and value < option.minimum:
             wanted = "a positive integer" if option.type is int and option.minimum == 1 else f"a number >= {option.minimum}"
             raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
+        if option.validate is not None:
+            try:
+                option.validate(value)
+            except ValueError as error:
+                raise argparse.ArgumentTypeError(str(error)) from None
         return value
 
     convert.__name__ = option.type.__name__  # argparse names the type in its messages

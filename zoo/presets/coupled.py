@@ -9,7 +9,7 @@ def _filters(text):
     except ValueError:
         filters = ()
     if not filters or min(filters) < 1:
-        raise ValueError(f"cogan: d_filters must be comma-separated positive ints such as '20,50', got {text!r}")
+        raise ValueError(f"d_filters must be comma-separated positive ints such as '20,50', got {text!r}")
     return filters
 
 
@@ -51,7 +51,8 @@ register(
                    type=int, minimum=0),
             Option("d_shared", None, "discriminator blocks shared (default: all but the first)", type=int,
                    minimum=0),
-            Option("d_filters", "20,50", "filters of the discriminators' conv blocks, comma-separated"),
+            Option("d_filters", "20,50", "filters of the discriminators' conv blocks, comma-separated",
+                   validate=_filters),
             Option("d_hidden", 500, "units of the discriminators' hidden dense layer", minimum=1),
             Option("learning_rate", 2e-4, "Adam learning rate of both players", minimum=0.0),
             Option("beta_1", 0.5, "Adam beta_1 of both players", minimum=0.0),
