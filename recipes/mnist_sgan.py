@@ -19,37 +19,18 @@ import argparse
 import keras
 
 import zoo
-import zoo.layers
 
-# Salimans et al.'s train_mnist_feature_matching.py: batch 100, Adam(beta_1 0.5) for both
-# players, 300 epochs, count=10 labels per class, tested with a moving average (0.9999) of
-# the discriminator's weights. Changed for zoo's shorter runs (a few thousand updates):
-# lr 1e-3, constant for the first 60 % of the epochs, then decayed linearly to 0 (its
-# constant 3e-3 stayed at supervised-level error in 2,000-update proxy runs on 8,000 MNIST
-# images; 1e-3 with decay did best), a 0.999 average, and weight 1 on the unsupervised
-# loss (its 0.5).
-PAPER = {"epochs": 300, "batch_size": 100, "learning_rate": 1e-3, "beta_1": 0.5, "unlabelled_weight": 1.0, "ema": 0.999}
+# The sgan preset holds Salimans et al.'s settings (train_mnist_feature_matching.py: batch 100,
+# Adam beta_1 0.5, 300 epochs, 10 labels per class, a moving average of D's weights for testing)
+# with the changes that made zoo's shorter runs work (benchmarks/mnist_sgan.py): lr 1e-3
+# constant for 60 % of the epochs then decayed linearly to 0, a 0.999 average, unsupervised
+# weight 1, and DiffAugment shifts of 2 px.
+PRESET = zoo.presets.get("sgan")
+SMOKE = {"epochs": 1, "batch_size": 50, "steps_per_epoch": 3, "g_units": "32", "d_units": "64,32"}
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--labels-per-class", type=int, default=10)
-    parser.add_argument("--epochs", type=int, default=PAPER["epochs"])
-    parser.add_argument("--batch-size", type=int, default=PAPER["batch_size"])
-    parser.add_argument("--learning-rate", type=float, default=PAPER["learning_rate"])
-    parser.add_argument("--unlabelled-weight", type=float, default=PAPER["unlabelled_weight"])
-    parser.add_argument(
-        "--decay-start", type=float, default=0.6,
-        help="fraction of the epochs at the constant learning rate before its linear decay to 0 "
-        "(zoo.callbacks.LinearDecay; default 0.6, as in benchmarks/mnist_sgan.py)",
-    )
-    parser.add_argument(
-        "--shift", type=int, default=2,
-        help="DiffAugment translation: shift every batch the discriminator sees, real and generated, "
-        "by up to N pixels inside the training step (zoo.layers.RandomShift); default 2, which took "
-        "benchmarks/mnist_sgan.py's error from 2.00-2.70 %% to 0.70-0.90 %% (seeds 0-2); 0: none",
-    )
-    parser.add_argument("--latent-dim", type=int, default=100)
     parser.add_argument("--steps-per-epoch", type=int, default=None)
     parser.add_argument("--seed", type=int, default=1, help="labelled subset, weights and noise")
     parser.add_argument("--data", default="tfds", help="'tfds' or a directory of MNIST IDX files")
@@ -57,7 +38,15 @@ def parse_args(argv):
     parser.add_argument("--export", default=None, metavar="NAME", help="export the classifier as NAME")
     parser.add_argument("--base-path", default="saved_models")
     parser.add_argument("--smoke", action="store_true", help="seconds on a CPU with embedded 8x8 digits")
-    return parser.parse_args(argv)
+    zoo.presets.add_arguments(parser, PRESET)
+    args = parser.parse_args(argv)
+    if args.smoke:  # smoke sizes as defaults: explicit options still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args(argv)
+    args.options = zoo.presets.from_arguments(PRESET, args)
+    args.options["seed"] = args.seed
+    args.hparams = PRESET.hparams(**args.options)
+    return args
 
 
 def load_data(args):
@@ -77,41 +66,22 @@ def load_data(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    g_units, d_units = (500, 500), (1000, 500, 250, 250, 250)
-    if args.smoke:
-        args.epochs, args.batch_size, args.steps_per_epoch = 1, 50, 3
-        g_units, d_units = (32,), (64, 32)
+    hparams = args.hparams
     keras.utils.set_random_seed(args.seed)
     images, labels, test_images, test_labels = load_data(args)
-    keep = zoo.data.labelled_subset(labels, args.labels_per_class, seed=args.seed)
+    keep = zoo.data.labelled_subset(labels, hparams["labels_per_class"], seed=args.seed)
     # The labels of every other training image stay here: only labels[keep] is passed on.
     dataset = zoo.data.semi_supervised_dataset(
-        images, images[keep], labels[keep], batch_size=args.batch_size, seed=args.seed
+        images, images[keep], labels[keep], batch_size=hparams["batch_size"], seed=args.seed
     )
-    image_shape, num_classes = images.shape[1:], int(labels.max()) + 1
-
-    generator = zoo.nets.sgan_generator(args.latent_dim, image_shape, hidden_units=g_units)
-    discriminator = zoo.nets.sgan_discriminator(image_shape, num_classes, hidden_units=d_units)
-    zoo.layers.initialize_weight_norm(discriminator, images[:500])
-    sgan = zoo.models.SemiSupervisedGAN(
-        generator,
-        discriminator,
-        num_classes,
-        unlabelled_weight=args.unlabelled_weight,
-        augment=zoo.layers.RandomShift(args.shift) if args.shift else None,
-        seed=args.seed,
-    )
-
-    def adam(**kwargs):
-        return keras.optimizers.Adam(args.learning_rate, beta_1=PAPER["beta_1"], **kwargs)
-
+    sgan = PRESET.build(images.shape[1:], num_classes=int(labels.max()) + 1, **args.options)
+    PRESET.prepare(sgan, images, hparams)  # weight normalisation's data-dependent init
     # fit copies the discriminator's weight average in when it ends.
-    sgan.compile(d_optimizer=adam(use_ema=True, ema_momentum=PAPER["ema"]), g_optimizer=adam())
     history = sgan.fit(
         dataset,
-        epochs=args.epochs,
+        epochs=hparams["epochs"],
         steps_per_epoch=args.steps_per_epoch,
-        callbacks=[zoo.callbacks.LinearDecay(decay_start=args.decay_start)],
+        callbacks=PRESET.callbacks(hparams, hparams["epochs"], None),  # the learning-rate decay
         verbose=2,
     )
     scores = sgan.evaluate(test_images, test_labels, batch_size=500, verbose=0, return_dict=True)

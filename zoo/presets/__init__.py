@@ -186,6 +186,22 @@ class Preset:
         return self.build_fn(tuple(image_shape), hparams)
 
 
+def int_list(text, name="the value"):
+    """`"20,50"` -> `(20, 50)`; a ValueError for anything but comma-separated positive ints."""
+    try:
+        values = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or min(values) < 1:
+        raise ValueError(f"{name} must be comma-separated positive ints such as '20,50', got {text!r}")
+    return values
+
+
+def int_list_option(name, default, help):
+    """An option holding comma-separated positive ints (layer widths), checked as such."""
+    return Option(name, default, help, validate=lambda text: int_list(text, name))
+
+
 def training(batch_size, epochs):
     """The options the training driver reads (`TRAINING_KEYS`), with a preset's defaults."""
     return (

@@ -1,16 +1,6 @@
 """Presets of the coupled family: CoGAN (Liu & Tuzel 2016)."""
 
-from zoo.presets import SEED, Option, Preset, register, training
-
-
-def _filters(text):
-    try:
-        filters = tuple(int(f) for f in text.split(","))
-    except ValueError:
-        filters = ()
-    if not filters or min(filters) < 1:
-        raise ValueError(f"d_filters must be comma-separated positive ints such as '20,50', got {text!r}")
-    return filters
+from zoo.presets import SEED, Option, Preset, int_list, int_list_option, register, training
 
 
 def _build_cogan(image_shape, hparams):
@@ -24,7 +14,7 @@ def _build_cogan(image_shape, hparams):
         hparams["latent_dim"], shape_a, hparams["base_filters"], num_shared=hparams["g_shared"], channels_b=channels_b
     )
     discriminator_a, discriminator_b = nets.cogan_discriminators(
-        shape_a, _filters(hparams["d_filters"]), hparams["d_hidden"], num_shared=hparams["d_shared"],
+        shape_a, int_list(hparams["d_filters"]), hparams["d_hidden"], num_shared=hparams["d_shared"],
         channels_b=channels_b,
     )
     model = models.CoGAN(generator_a, generator_b, discriminator_a, discriminator_b, seed=hparams["seed"])
@@ -51,8 +41,7 @@ register(
                    type=int, minimum=0),
             Option("d_shared", None, "discriminator blocks shared (default: all but the first)", type=int,
                    minimum=0),
-            Option("d_filters", "20,50", "filters of the discriminators' conv blocks, comma-separated",
-                   validate=_filters),
+            int_list_option("d_filters", "20,50", "filters of the discriminators' conv blocks, comma-separated"),
             Option("d_hidden", 500, "units of the discriminators' hidden dense layer", minimum=1),
             Option("learning_rate", 2e-4, "Adam learning rate of both players", minimum=0.0),
             Option("beta_1", 0.5, "Adam beta_1 of both players", minimum=0.0),

@@ -1,11 +1,10 @@
 """Presets of the semi-supervised family: the Improved-GAN feature-matching SGAN (Salimans et al. 2016)."""
 
-from zoo.presets import SEED, Option, Preset, register, training
+from zoo.presets import SEED, Option, Preset, int_list, int_list_option, register, training
 
 # Salimans et al.'s train_mnist_feature_matching.py, with recipes/mnist_sgan.py's changes for
 # runs of a few thousand updates (lr 1e-3 decayed linearly after 60 % of the epochs, a 0.999
 # average of D's weights, unsupervised weight 1, DiffAugment shifts of 2 px).
-_G_UNITS, _D_UNITS = (500, 500), (1000, 500, 250, 250, 250)
 
 
 def _build_sgan(image_shape, hparams):
@@ -13,8 +12,9 @@ def _build_sgan(image_shape, hparams):
 
     from zoo import layers, models, nets
 
-    generator = nets.sgan_generator(hparams["latent_dim"], image_shape, hidden_units=_G_UNITS)
-    discriminator = nets.sgan_discriminator(image_shape, hparams["num_classes"], hidden_units=_D_UNITS)
+    generator = nets.sgan_generator(hparams["latent_dim"], image_shape, hidden_units=int_list(hparams["g_units"]))
+    discriminator = nets.sgan_discriminator(image_shape, hparams["num_classes"],
+                                            hidden_units=int_list(hparams["d_units"]))
     model = models.SemiSupervisedGAN(
         generator,
         discriminator,
@@ -55,6 +55,8 @@ register(
             Option("labels_per_class", 10, "labelled images kept per class (read by the data, not the model)",
                    minimum=1),
             Option("latent_dim", 100, "size of the uniform noise", minimum=1),
+            int_list_option("g_units", "500,500", "hidden units of the generator's layers"),
+            int_list_option("d_units", "1000,500,250,250,250", "hidden units of the discriminator's layers"),
             Option("learning_rate", 1e-3, "Adam learning rate of both players", minimum=0.0),
             Option("beta_1", 0.5, "Adam beta_1 of both players", minimum=0.0),
             Option("decay_start", 0.6, "fraction of the epochs before the learning rate decays linearly to 0",
