@@ -30,18 +30,17 @@ import numpy as np
 import zoo
 
 
+# One preset per way the label enters the discriminator.
+PRESETS = {"projection": "cgan", "concat": "cgan_concat", "auxiliary": "acgan"}
+SMOKE = {"epochs": 1, "batch_size": 16, "base_filters": 8, "steps_per_epoch": 2}
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="tfds", help="'tfds' (MNIST 60k/10k) or a folder of MNIST IDX files")
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--conditioning", default="projection", choices=tuple(PRESETS),
+                        help="projection (cgan), concat (cgan_concat) or auxiliary (acgan)")
     parser.add_argument("--minutes", type=float, default=None, help="stop training after this wall time")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--latent-dim", type=int, default=64)
-    parser.add_argument("--base-filters", type=int, default=64)
-    parser.add_argument("--conditioning", default="projection", choices=zoo.nets.conditioning.CONDITIONINGS)
-    parser.add_argument("--loss", default="non_saturating")
-    parser.add_argument("--learning-rate", type=float, default=2e-4)
-    parser.add_argument("--beta-1", type=float, default=0.5)
     parser.add_argument("--steps-per-epoch", type=int, default=None)
     parser.add_argument("--evaluate", action="store_true", help="score samples with a domain classifier")
     parser.add_argument("--precision", default="auto", choices=zoo.device.PRECISIONS)
@@ -49,7 +48,16 @@ def parse_args(argv):
     parser.add_argument("--base-path", default="saved_models")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="seconds on a CPU with embedded digits")
-    return parser.parse_args(argv)
+    zoo.presets.add_arguments(parser, zoo.presets.get("cgan"))  # the three share their options
+    args = parser.parse_args(argv)
+    if args.smoke:  # smoke sizes as defaults: explicit options still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args(argv)
+    args.preset = zoo.presets.get(PRESETS[args.conditioning])
+    args.options = {**zoo.presets.from_arguments(args.preset, args, skip=("epochs",)), "seed": args.seed}
+    args.hparams = args.preset.hparams(**args.options)
+    args.batch_size, args.epochs = args.hparams["batch_size"], args.hparams["epochs"]
+    return args
 
 
 def load_data(args):
@@ -73,22 +81,9 @@ def main(argv=None):
     args = parse_args(argv)
     zoo.device.set_precision(args.precision)
     keras.utils.set_random_seed(args.seed)
-    if args.smoke:
-        args.epochs, args.batch_size, args.base_filters, args.steps_per_epoch = 1, 16, 8, 2
-
     train, test_images, test_labels = load_data(args)
-    image_shape = zoo.data.image_shape(train)
     num_classes = 10
-
-    generator = zoo.nets.dcgan_generator(args.latent_dim, image_shape, args.base_filters, num_classes=num_classes)
-    discriminator = zoo.nets.dcgan_discriminator(
-        image_shape, args.base_filters, num_classes=num_classes, conditioning=args.conditioning
-    )
-    gan = zoo.models.ConditionalGAN(generator, discriminator, num_classes=num_classes, loss=args.loss, seed=args.seed)
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=args.beta_1),
-        g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=args.beta_1),
-    )
+    gan = args.preset.build(zoo.data.image_shape(train), num_classes=num_classes, **args.options)
     budget = [zoo.callbacks.TimeLimit(args.minutes * 60)] if args.minutes else []
     history = zoo.training.train(
         gan, train, epochs=args.epochs, run_dir=args.run_dir, steps_per_epoch=args.steps_per_epoch,
