@@ -54,7 +54,7 @@ def parse_args(argv):
         parser.set_defaults(**SMOKE)
         args = parser.parse_args(argv)
     args.preset = zoo.presets.get(PRESETS[args.conditioning])
-    args.options = {**zoo.presets.from_arguments(args.preset, args, skip=("epochs",)), "seed": args.seed}
+    args.options = {**zoo.presets.from_arguments(args.preset, args), "seed": args.seed}
     args.hparams = args.preset.hparams(**args.options)
     args.batch_size, args.epochs = args.hparams["batch_size"], args.hparams["epochs"]
     return args

@@ -20,6 +20,7 @@ def test_smoke_trains_draws_the_label_grid_evaluates_and_exports(tmp_path):
         ["--smoke", "--evaluate", "--run-dir", str(tmp_path / "run"), "--base-path", str(tmp_path / "models")]
     )
     assert os.path.isfile(result["grid"])
+    assert len(result["history"]["d_loss"]) == 1  # --smoke's one epoch, not the preset's 20
     assert os.path.isfile(tmp_path / "run" / "samples" / "latest.png")
     meta = export.read_metadata(result["export"])
     assert meta["num_classes"] == 10 and meta["image_shape"] == [28, 28, 1]

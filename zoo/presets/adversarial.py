@@ -43,7 +43,7 @@ def _compiled_gan(generator, discriminator, hparams, model_class="GAN", **extra)
         discriminator,
         loss=hparams["loss"],
         label_smoothing=hparams["label_smoothing"],
-        ema_momentum=hparams["ema_momentum"],
+        ema_momentum=hparams["ema_momentum"] or None,  # 0: no EMA generator
         seed=hparams["seed"],
         **extra,
     )
@@ -107,7 +107,7 @@ def _build_wgan(image_shape, hparams):
         nets.dcgan_discriminator(image_shape, base_filters=hparams["base_filters"], normalization=None),
         clip_value=hparams["clip_value"],
         d_steps=hparams["d_steps"],
-        ema_momentum=hparams["ema_momentum"],
+        ema_momentum=hparams["ema_momentum"] or None,
         seed=hparams["seed"],
     )
     model.compile(
@@ -125,7 +125,7 @@ def _build_wgan_gp(image_shape, hparams):
         nets.dcgan_discriminator(image_shape, base_filters=hparams["base_filters"], normalization="layer"),
         gradient_penalty=hparams["gradient_penalty"],
         d_steps=hparams["d_steps"],
-        ema_momentum=hparams["ema_momentum"],
+        ema_momentum=hparams["ema_momentum"] or None,
         seed=hparams["seed"],
     )
     model.compile(d_optimizer=_adam(hparams), g_optimizer=_adam(hparams))
@@ -141,8 +141,8 @@ def _d_steps():
 
 
 def _ema(default):
-    return Option("ema_momentum", default, "keep an EMA generator with this momentum, e.g. 0.999", type=float,
-                  minimum=0.0)
+    return Option("ema_momentum", default, "keep an EMA generator with this momentum, e.g. 0.999 (0: none)",
+                  type=float, minimum=0.0)
 
 
 for _preset in (
