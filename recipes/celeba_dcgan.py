@@ -22,15 +22,12 @@ import zoo
 from zoo import presets
 
 # The lecture example's values: latent 128, batch 32, Adam(1e-4) for both players.
-LECTURE = presets.get("keras_io_dcgan").defaults
+PRESET = presets.get("keras_io_dcgan")
+SMOKE = {"epochs": 1, "batch_size": 8, "image_size": 16, "steps_per_epoch": 2}
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=LECTURE["epochs"])
-    parser.add_argument("--batch-size", type=int, default=LECTURE["batch_size"])
-    parser.add_argument("--latent-dim", type=int, default=LECTURE["latent_dim"])
-    parser.add_argument("--learning-rate", type=float, default=LECTURE["learning_rate"])
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--steps-per-epoch", type=int, default=None)
     parser.add_argument("--data-dir", default=None, help="tfds data_dir (default: tfds' own)")
@@ -39,30 +36,25 @@ def parse_args(argv):
     parser.add_argument("--base-path", default="saved_models")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="seconds on a CPU with embedded faces")
-    return parser.parse_args(argv)
+    presets.add_arguments(parser, PRESET)
+    args = parser.parse_args(argv)
+    if args.smoke:  # smoke sizes as defaults: explicit options still win
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args(argv)
+    args.options = {**presets.from_arguments(PRESET, args), "seed": args.seed}
+    hparams = PRESET.hparams(**args.options)
+    args.batch_size, args.epochs = hparams["batch_size"], hparams["epochs"]
+    return args
 
 
 def main(argv=None):
     args = parse_args(argv)
     zoo.device.set_precision(args.precision)
     keras.utils.set_random_seed(args.seed)
-
-    if args.smoke:
-        args.epochs, args.batch_size, args.image_size, args.steps_per_epoch = 1, 8, 16, 2
-        dataset = zoo.data.load("lfw_faces", batch_size=args.batch_size, image_size=args.image_size, seed=args.seed)
-    else:
-        dataset = zoo.data.load(
-            "celeb_a", batch_size=args.batch_size, image_size=args.image_size, seed=args.seed, data_dir=args.data_dir
-        )
-    image_shape = zoo.data.image_shape(dataset)
-
-    generator = zoo.nets.keras_dcgan_generator(args.latent_dim, image_shape)
-    discriminator = zoo.nets.keras_dcgan_discriminator(image_shape)
-    gan = zoo.models.GAN(generator, discriminator, seed=args.seed)
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=LECTURE["beta_1"]),
-        g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=LECTURE["beta_1"]),
-    )
+    source = {"data_dir": args.data_dir} if not args.smoke else {}
+    dataset = zoo.data.load("lfw_faces" if args.smoke else "celeb_a", batch_size=args.batch_size,
+                            image_size=args.image_size, seed=args.seed, **source)
+    gan = PRESET.build(zoo.data.image_shape(dataset), **args.options)
     history = zoo.training.train(
         gan, dataset, epochs=args.epochs, run_dir=args.run_dir, steps_per_epoch=args.steps_per_epoch,
         verbose=2,
