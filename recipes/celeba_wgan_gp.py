@@ -40,15 +40,7 @@ def parse_args(argv):
     parser.add_argument("--base-path", default="saved_models")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="seconds on a CPU with embedded faces")
-    presets.add_arguments(parser, PRESET)
-    args = parser.parse_args(argv)
-    if args.smoke:  # smoke sizes as defaults: explicit options still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args(argv)
-    args.options = {**presets.from_arguments(PRESET, args), "seed": args.seed}
-    hparams = PRESET.hparams(**args.options)
-    args.batch_size, args.epochs = hparams["batch_size"], hparams["epochs"]
-    return args
+    return presets.parse_arguments(parser, argv, PRESET, smoke=SMOKE)
 
 
 def main(argv=None):

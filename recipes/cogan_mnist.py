@@ -56,13 +56,8 @@ def parse_args(argv):
     parser.add_argument("--name", default="cogan_mnist", help="export names: NAME_a and NAME_b")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="seconds on a CPU with embedded digits")
-    zoo.presets.add_arguments(parser, PRESET, skip=("epochs", "seed"))
-    args = parser.parse_args(argv)
-    if args.smoke:  # smoke sizes as defaults: explicit options still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args(argv)
-    args.hparams = PRESET.hparams(**zoo.presets.from_arguments(PRESET, args, skip=("epochs",)))
-    args.batch_size, args.transform = args.hparams["batch_size"], args.hparams["transform"]
+    args = zoo.presets.parse_arguments(parser, argv, PRESET, smoke=SMOKE, skip=("epochs", "seed"))
+    args.transform = args.hparams["transform"]
     return args
 
 
@@ -80,8 +75,7 @@ def main(argv=None):
     zoo.device.set_precision(args.precision)
     keras.utils.set_random_seed(args.seed)
     train = load_data(args)
-    model = PRESET.build(tuple(int(s) for s in train.element_spec[1].shape[1:]), source_channels=1,
-                         **zoo.presets.from_arguments(PRESET, args, skip=("epochs",)))
+    model = PRESET.build(tuple(int(s) for s in train.element_spec[1].shape[1:]), source_channels=1, **args.options)
     budget = [zoo.callbacks.TimeLimit(args.minutes * 60)] if args.minutes else []
     history = zoo.training.train(
         model, train, epochs=args.epochs, run_dir=args.run_dir, steps_per_epoch=args.steps_per_epoch,

@@ -38,15 +38,7 @@ def parse_args(argv):
     parser.add_argument("--export", default=None, metavar="NAME", help="export the classifier as NAME")
     parser.add_argument("--base-path", default="saved_models")
     parser.add_argument("--smoke", action="store_true", help="seconds on a CPU with embedded 8x8 digits")
-    zoo.presets.add_arguments(parser, PRESET)
-    args = parser.parse_args(argv)
-    if args.smoke:  # smoke sizes as defaults: explicit options still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args(argv)
-    args.options = zoo.presets.from_arguments(PRESET, args)
-    args.options["seed"] = args.seed
-    args.hparams = PRESET.hparams(**args.options)
-    return args
+    return zoo.presets.parse_arguments(parser, argv, PRESET, smoke=SMOKE)
 
 
 def load_data(args):

@@ -57,14 +57,9 @@ def parse_args(argv):
     parser.add_argument("--base-path", default="saved_models")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="seconds on a CPU with embedded faces")
-    zoo.presets.add_arguments(parser, PRESET, skip=("epochs", "seed"))
-    args = parser.parse_args(argv)
-    if args.smoke:  # smoke sizes as defaults: explicit options still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args(argv)
-        if args.data:
-            raise ValueError("--smoke trains on embedded faces: drop --data")
-    args.batch_size = args.batch_size or PRESET.defaults["batch_size"]
+    args = zoo.presets.parse_arguments(parser, argv, PRESET, smoke=SMOKE, skip=("epochs", "seed"))
+    if args.smoke and args.data:
+        raise ValueError("--smoke trains on embedded faces: drop --data")
     return args
 
 
@@ -83,9 +78,8 @@ def main(argv=None):
 
     dataset = training_data(args)
     image_shape = zoo.data.image_shape(dataset)
-    options = zoo.presets.from_arguments(PRESET, args, skip=("epochs",))
-    hparams = PRESET.hparams(**options)
-    gan = PRESET.build(image_shape, **options)
+    hparams = args.hparams
+    gan = PRESET.build(image_shape, **args.options)
     growing, = PRESET.callbacks(hparams, None, args.run_dir)  # the paper's schedule, grids in RUN_DIR/stages
     total = args.total_images or growing.images_to_full_resolution(gan.max_lod) + hparams["stabilize_images"]
     epochs = max(1, math.ceil(total / (args.steps_per_epoch * args.batch_size)))

@@ -59,16 +59,11 @@ def parse_args(argv):
     parser.add_argument("--base-path", default="saved_models")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="seconds on a CPU with embedded faces")
-    zoo.presets.add_arguments(parser, PRESET, skip=("epochs", "seed"))
-    args = parser.parse_args(argv)
-    if args.smoke:  # smoke sizes as defaults: explicit options still win
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args(argv)
-        if args.data:
-            raise ValueError("--smoke trains on embedded faces: drop --data")
+    args = zoo.presets.parse_arguments(parser, argv, PRESET, smoke=SMOKE, skip=("epochs", "seed"))
+    if args.smoke and args.data:
+        raise ValueError("--smoke trains on embedded faces: drop --data")
     if args.resolution < 4 or args.resolution & (args.resolution - 1):
         raise ValueError(f"--resolution must be a power of 2 >= 4, got {args.resolution}")
-    args.batch_size = args.batch_size or PRESET.defaults["batch_size"]
     if args.r1_gamma is None:  # the preset's own default, made explicit for the record
         args.r1_gamma = 0.0002 * args.resolution**2 / args.batch_size
     return args
@@ -88,8 +83,7 @@ def main(argv=None):
     keras.utils.set_random_seed(args.seed)
 
     dataset = training_data(args)
-    options = zoo.presets.from_arguments(PRESET, args, skip=("epochs",))
-    model = PRESET.build(zoo.data.image_shape(dataset), **options)
+    model = PRESET.build(zoo.data.image_shape(dataset), **args.options)
     epochs = max(1, math.ceil(args.total_kimg * 1000 / (args.steps_per_epoch * args.batch_size)))
     budget = [zoo.callbacks.TimeLimit(args.minutes * 60)] if args.minutes else []
     history = zoo.training.train(

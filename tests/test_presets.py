@@ -114,3 +114,23 @@ def test_the_registry_imports_no_keras():
 def test_an_option_validator_refuses_malformed_values():
     with pytest.raises(ValueError, match="comma-separated positive ints"):
         presets.get("cogan").build((16, 16, 1), d_filters="20,x")
+
+
+def test_parse_arguments_gives_a_recipe_the_presets_options_with_smoke_defaults():
+    import argparse
+
+    def parser():
+        p = argparse.ArgumentParser()
+        p.add_argument("--seed", type=int, default=3)
+        p.add_argument("--smoke", action="store_true")
+        return p
+
+    preset = presets.get("dcgan")
+    args = presets.parse_arguments(parser(), ["--latent-dim", "12"], preset)
+    assert args.options["latent_dim"] == 12 and args.options["seed"] == 3 and args.options["base_filters"] is None
+    assert (args.batch_size, args.epochs) == (128, 25) and args.hparams["base_filters"] == 64
+    smoke = {"epochs": 1, "base_filters": 8}
+    args = presets.parse_arguments(parser(), ["--smoke", "--epochs", "2"], preset, smoke=smoke)
+    assert args.epochs == 2 and args.hparams["base_filters"] == 8  # the command line wins over smoke
+    args = presets.parse_arguments(parser(), [], preset, skip=("epochs", "seed"))
+    assert not hasattr(args, "epochs") and "epochs" not in args.options

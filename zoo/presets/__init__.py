@@ -295,6 +295,33 @@ def from_arguments(preset, args, skip=()):
     return {o.name: getattr(args, o.name) for o in preset.options if o.name not in skip and hasattr(args, o.name)}
 
 
+def parse_arguments(parser, argv, preset, smoke=None, skip=("seed",)):
+    """A recipe's arguments with `preset`'s options: `args.options` and `args.hparams` set.
+
+    Adds `preset`'s options (but `skip`) to `parser` and parses `argv`; with `--smoke`, the
+    `smoke` values become the defaults (options given on the command line still win). A
+    `--seed` of the recipe is the model's seed too. The training keys parsed here
+    (`batch_size`, `epochs`) are set on `args` from the preset's values.
+
+    Returns:
+        The namespace, with `options` (the keyword arguments of `preset.build`) and `hparams`
+        (every option's value) added.
+    """
+    add_arguments(parser, preset, skip=skip)
+    args = parser.parse_args(argv)
+    if smoke and getattr(args, "smoke", False):
+        parser.set_defaults(**smoke)
+        args = parser.parse_args(argv)
+    args.options = from_arguments(preset, args)
+    if hasattr(args, "seed") and "seed" in preset.defaults:
+        args.options["seed"] = args.seed
+    args.hparams = preset.hparams(**args.options)
+    for key in TRAINING_KEYS:
+        if key not in skip and key in preset.defaults:
+            setattr(args, key, args.hparams[key])
+    return args
+
+
 # The families register their presets on import.
 from zoo.presets import (  # noqa: E402,F401
     adversarial,
