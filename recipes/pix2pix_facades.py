@@ -39,6 +39,7 @@ import zoo
 import zoo.data.paired  # a submodule: zoo.data imports its tf.data modules when first used
 
 FACADES_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz"
+PRESET = zoo.presets.get("pix2pix")  # the paper's nets, losses and settings
 SMOKE = {"epochs": 1, "batch_size": 4, "image_size": 32, "base_filters": 4}
 GRID_ROWS = 4
 
@@ -46,32 +47,18 @@ GRID_ROWS = 4
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=None, help="folder with train/ and test/ or val/ (default: download)")
-    parser.add_argument("--direction", default="BtoA", choices=zoo.data.paired.DIRECTIONS,
-                        help="BtoA: right half -> left half (facades: labels -> photo)")
     parser.add_argument("--held-out", default=None, choices=("test", "val"),
                         help="split to score (default: test, else val)")
-    parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--minutes", type=float, default=None, help="stop training after this wall time")
     parser.add_argument("--steps-per-epoch", type=int, default=None)
-    parser.add_argument("--batch-size", type=int, default=1)
     parser.add_argument("--image-size", type=int, default=256)
-    parser.add_argument("--num-downsamples", type=int, default=None,
-                        help="U-Net depth (default: down to 1x1, at most 8: U-Net-256 at 256)")
-    parser.add_argument("--base-filters", type=int, default=64)
-    parser.add_argument("--dropout", type=float, default=0.5)
-    parser.add_argument("--l1-weight", type=float, default=100.0)
-    parser.add_argument("--learning-rate", type=float, default=2e-4)
-    parser.add_argument("--beta-1", type=float, default=0.5)
     parser.add_argument("--precision", default="auto", choices=zoo.device.PRECISIONS)
     parser.add_argument("--run-dir", default=os.path.join("runs", "pix2pix_facades"))
     parser.add_argument("--base-path", default="saved_models")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="seconds on a CPU: edges -> photo, embedded photos")
-    args = parser.parse_args(argv)
-    if args.smoke:  # smoke sizes as defaults: explicit options still win (e.g. more --epochs to resume)
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args(argv)
-    return args
+    # facades holds photo | labels, so labels -> photo is BtoA, as in the reference code.
+    return zoo.presets.parse_arguments(parser, argv, PRESET, smoke=SMOKE, defaults={"direction": "BtoA"})
 
 
 def write_smoke_pairs(directory, seed):
@@ -124,18 +111,8 @@ def main(argv=None):
     sources, targets = held_out_pairs(os.path.join(root, split), args, args.image_size)
     source_channels, target_channels = (int(spec.shape[-1]) for spec in train.element_spec)
 
-    generator = zoo.nets.unet_generator(
-        source_channels, target_channels, num_downsamples=args.num_downsamples or zoo.nets.unet_depth(args.image_size),
-        base_filters=args.base_filters, dropout=args.dropout,
-    )
-    discriminator = zoo.nets.patch_discriminator(
-        target_channels, source_channels=source_channels, base_filters=args.base_filters
-    )
-    model = zoo.models.Pix2Pix(generator, discriminator, reconstruction_weight=args.l1_weight, seed=args.seed)
-    model.compile(
-        d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=args.beta_1),
-        g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=args.beta_1),
-    )
+    model = PRESET.build((args.image_size, args.image_size, target_channels), source_channels=source_channels,
+                         **args.options)
     budget = [zoo.callbacks.TimeLimit(args.minutes * 60)] if args.minutes else []
     grids = zoo.callbacks.TranslationGrid(
         os.path.join(args.run_dir, "samples"), sources[:GRID_ROWS], targets[:GRID_ROWS]

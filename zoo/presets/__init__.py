@@ -295,11 +295,12 @@ def from_arguments(preset, args, skip=()):
     return {o.name: getattr(args, o.name) for o in preset.options if o.name not in skip and hasattr(args, o.name)}
 
 
-def parse_arguments(parser, argv, preset, smoke=None, skip=("seed",)):
+def parse_arguments(parser, argv, preset, smoke=None, skip=("seed",), defaults=None):
     """A recipe's arguments with `preset`'s options: `args.options` and `args.hparams` set.
 
     Adds `preset`'s options (but `skip`) to `parser` and parses `argv`; with `--smoke`, the
-    `smoke` values become the defaults (options given on the command line still win). A
+    `smoke` values become the defaults (options given on the command line still win);
+    `defaults` are the recipe's own defaults for preset options (facades' direction). A
     `--seed` of the recipe is the model's seed too. The training keys parsed here
     (`batch_size`, `epochs`) are set on `args` from the preset's values.
 
@@ -308,6 +309,8 @@ def parse_arguments(parser, argv, preset, smoke=None, skip=("seed",)):
         (every option's value) added.
     """
     add_arguments(parser, preset, skip=skip)
+    if defaults:
+        parser.set_defaults(**defaults)
     args = parser.parse_args(argv)
     if smoke and getattr(args, "smoke", False):
         parser.set_defaults(**smoke)

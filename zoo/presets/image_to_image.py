@@ -25,7 +25,7 @@ def _build_pix2pix(image_shape, hparams):
     height, _, target_channels = image_shape
     source_channels = hparams["source_channels"]
     generator = nets.unet_generator(
-        source_channels, target_channels, num_downsamples=nets.unet_depth(height),
+        source_channels, target_channels, num_downsamples=hparams["num_downsamples"] or nets.unet_depth(height),
         base_filters=hparams["base_filters"], dropout=hparams["dropout"],
     )
     discriminator = nets.patch_discriminator(
@@ -110,6 +110,8 @@ for _preset in (
             Option("direction", "AtoB", "which half of a side-by-side pair is the source (read by the data)",
                    choices=("AtoB", "BtoA")),
             Option("base_filters", 64, "filters of the first layer of both nets", minimum=1),
+            Option("num_downsamples", None, "U-Net depth (default: down to 1x1, at most 8: U-Net-256 at 256)",
+                   type=int, minimum=1),
             _PATCH,
             Option("dropout", 0.5, "dropout of the U-Net's innermost decoder layers (its noise)", minimum=0.0),
             Option("l1_weight", 100.0, "weight lambda of the L1 reconstruction", minimum=0.0),
