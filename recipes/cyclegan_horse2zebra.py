@@ -45,6 +45,7 @@ import tensorflow as tf
 import zoo
 import zoo.data.paired  # a submodule: zoo.data imports its tf.data modules when first used
 
+PRESET = zoo.presets.get("cyclegan")  # the paper's nets, losses, pool and schedule
 SMOKE = {"epochs": 1, "batch_size": 4, "image_size": 32, "num_blocks": 1, "base_filters": 4}
 SMOKE_CROPS = {"train": 16, "test": 8}  # per domain
 GRID_ROWS = 4  # per domain
@@ -59,21 +60,9 @@ def parse_args(argv):
     parser.add_argument("--test-folder-a", default=None, help="held-out domain A images (with --folder-a)")
     parser.add_argument("--test-folder-b", default=None, help="held-out domain B images (with --folder-b)")
     parser.add_argument("--num-test", type=int, default=None, help="held-out images scored per domain (default: all)")
-    parser.add_argument("--epochs", type=int, default=200)
-    parser.add_argument("--decay-start", type=float, default=0.5,
-                        help="fraction of the epochs at the initial rate before the linear decay to 0")
     parser.add_argument("--minutes", type=float, default=None, help="stop training after this wall time")
     parser.add_argument("--steps-per-epoch", type=int, default=None)
-    parser.add_argument("--batch-size", type=int, default=1)
     parser.add_argument("--image-size", type=int, default=256)
-    parser.add_argument("--num-blocks", type=int, default=None,
-                        help="residual blocks per generator (default: 9 at 256 px and above, else 6)")
-    parser.add_argument("--base-filters", type=int, default=64)
-    parser.add_argument("--cycle-weight", type=float, default=10.0)
-    parser.add_argument("--identity-weight", type=float, default=0.5, help="relative to --cycle-weight")
-    parser.add_argument("--pool-size", type=int, default=50)
-    parser.add_argument("--learning-rate", type=float, default=2e-4)
-    parser.add_argument("--beta-1", type=float, default=0.5)
     parser.add_argument("--precision", default="auto", choices=zoo.device.PRECISIONS)
     parser.add_argument("--name", default=None,
                         help="export name, written as NAME_ab and NAME_ba (default: cyclegan_<dataset>; "
@@ -82,10 +71,8 @@ def parse_args(argv):
     parser.add_argument("--base-path", default="saved_models")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="seconds on a CPU: photos <-> hue-rotated photos")
-    args = parser.parse_args(argv)
-    if args.smoke:  # smoke sizes as defaults: explicit options still win (e.g. more --epochs to resume)
-        parser.set_defaults(**SMOKE)
-        args = parser.parse_args(argv)
+    # smoke sizes as defaults: explicit options still win (e.g. more --epochs to resume)
+    args = zoo.presets.parse_arguments(parser, argv, PRESET, smoke=SMOKE)
     folders = (args.folder_a, args.folder_b, args.test_folder_a, args.test_folder_b)
     if any(folders) and not all(folders):
         raise ValueError(
@@ -161,29 +148,8 @@ def main(argv=None):
     images_a, images_b = held_out(args, args.image_size)
     channels_a, channels_b = (int(spec.shape[-1]) for spec in train.element_spec)
 
-    num_blocks = args.num_blocks or (9 if args.image_size >= 256 else 6)
-    generator_ab, generator_ba = (
-        zoo.nets.resnet_generator(source, target, num_blocks=num_blocks, base_filters=args.base_filters,
-                                  name=f"generator_{direction}")
-        for source, target, direction in ((channels_a, channels_b, "ab"), (channels_b, channels_a, "ba"))
-    )
-    discriminator_a, discriminator_b = (
-        zoo.nets.patch_discriminator(channels, base_filters=args.base_filters, norm="instance",
-                                     name=f"discriminator_{domain}")
-        for channels, domain in ((channels_a, "a"), (channels_b, "b"))
-    )
-    stride = zoo.nets.net_stride(generator_ab)
-    if args.image_size % stride:
-        raise ValueError(f"--image-size must be divisible by the generators' stride {stride}, got {args.image_size}")
-    model = zoo.models.CycleGAN(
-        generator_ab, generator_ba, discriminator_a, discriminator_b, cycle_weight=args.cycle_weight,
-        identity_weight=args.identity_weight, pool_size=args.pool_size,
-        image_shape=(args.image_size, args.image_size), seed=args.seed,
-    )
-    model.compile(**{name: keras.optimizers.Adam(args.learning_rate, beta_1=args.beta_1)
-                     for name in model.OPTIMIZERS})
-    # The initial rate is given, so a resumed run restarts the schedule from it, not from a decayed one.
-    decay = zoo.callbacks.LinearDecay(args.decay_start, learning_rate=args.learning_rate)
+    model = PRESET.build((args.image_size, args.image_size, channels_b), source_channels=channels_a, **args.options)
+    decay = PRESET.callbacks(args.hparams, args.epochs, args.run_dir)  # constant, then linear decay to 0
     budget = [zoo.callbacks.TimeLimit(args.minutes * 60)] if args.minutes else []
     sources = np.concatenate([images_a[:GRID_ROWS], images_b[:GRID_ROWS]])
     num_a = len(images_a[:GRID_ROWS])
@@ -195,7 +161,7 @@ def main(argv=None):
     )
     history = zoo.training.train(
         model, train, epochs=args.epochs, run_dir=args.run_dir, steps_per_epoch=args.steps_per_epoch,
-        callbacks=[grids, decay, *budget], samples=False, verbose=2,
+        callbacks=[grids, *decay, *budget], samples=False, verbose=2,
     )
 
     fake_b, fake_a = model.translate_ab(images_a), model.translate_ba(images_b)

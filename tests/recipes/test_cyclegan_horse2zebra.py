@@ -93,7 +93,8 @@ def test_default_data_is_tfds_horse2zebra_train_and_test_splits(monkeypatch):
                         or load(name, split, *args, **kwargs))
     recipe = load_recipe()
     args = recipe.parse_args(["--image-size", "16", "--batch-size", "2"])
-    assert (args.epochs, args.pool_size, args.cycle_weight, args.identity_weight) == (200, 50, 10.0, 0.5)
+    hparams = args.hparams  # the paper's values, from the cyclegan preset
+    assert (args.epochs, hparams["pool_size"], hparams["cycle_weight"], hparams["identity_weight"]) == (200, 50, 10.0, 0.5)
     with tfds.testing.mock_data(num_examples=4):
         images_a, images_b = next(iter(recipe.training_data(args)))
         test_a, test_b = recipe.held_out(args, 16)
