@@ -299,19 +299,19 @@ MUTATIONS = [
      "d_loss = d_loss + self.entropy_weight * conditional_entropy(real_logits)",
      "d_loss = d_loss + self.entropy_weight * conditional_entropy(labelled_logits)",
      "conditional entropy on the labelled batch instead of the unlabelled one"),
-    ("zoo/models/semi_supervised_gan.py",
+    ("zoo/losses.py",  # the paper's losses live there
      "return -ops.mean(ops.sum(ops.exp(log_p) * log_p, axis=-1))",
      "return ops.mean(ops.sum(ops.exp(log_p) * log_p, axis=-1))",
      "entropy maximised instead of minimised"),
-    ("zoo/models/semi_supervised_gan.py",
+    ("zoo/losses.py",  # the paper's losses live there
      "return -ops.mean(real) + ops.mean(ops.softplus(real)) + ops.mean(ops.softplus(fake))",
      "return ops.mean(ops.softplus(real)) + ops.mean(ops.softplus(fake))",
      "unsupervised loss: -log D(x) written as -log(1 - D(x))"),
-    ("zoo/models/semi_supervised_gan.py",
+    ("zoo/losses.py",  # the paper's losses live there
      'real = ops.mean(ops.cast(real_features, "float32"), axis=0)',
      'real = ops.cast(real_features, "float32")',
      "feature matching per example instead of on the batch means"),
-    ("zoo/models/semi_supervised_gan.py",
+    ("zoo/losses.py",  # the paper's losses live there
      "return ops.mean(ops.softplus(-ops.logsumexp(ops.cast(fake_logits, \"float32\"), axis=-1)))",
      "return ops.mean(ops.softplus(ops.logsumexp(ops.cast(fake_logits, \"float32\"), axis=-1)))",
      "non-saturating generator loss with the wrong sign"),
