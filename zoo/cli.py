@@ -509,13 +509,6 @@ def cmd_classifier(args):
     return 0
 
 
-def _unit_float(text):
-    value = float(text)
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
-    return value
-
-
 def _positive_int(text):
     try:
         value = int(text)
