@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from zoo import cli, export, presets
+from zoo import checkpoint, cli, export, presets, pretrained
 
 # Each preset's options for a tiny run; a preset registered without an entry here fails
 # `test_every_preset_has_a_tiny_run`.
@@ -69,12 +69,19 @@ def test_train_export_and_sample_every_preset(capsys, tmp_path, name):
     code = cli.main([
         "train", name, *TINY[name], *dataset_arguments(name, tmp_path), "--image-size", "16", "--limit", "32",
         "--batch-size", "8" if presets.get(name).serves != "translation" else "2", "--steps-per-epoch", "1", "--epochs", "1", "--precision", "float32",
-        "--run-dir", run_dir, "--quiet", "--export", f"digits_{name}", "--base-path", base,
+        "--run-dir", run_dir, "--quiet", "--export", f"digits_{name}", "--base-path", base, "--pretrained",
     ])
     captured = capsys.readouterr()
     assert code == 0, captured.err[-2000:]
     assert os.path.isfile(os.path.join(run_dir, "samples", "latest.png"))
     preset = presets.get(name)
+    # The pretrained preset beside the export: the trained model, its weights, its options.
+    trained = checkpoint.load_model(os.path.join(run_dir, "checkpoint"), compile=False)
+    model, metadata = pretrained.load_with_metadata(os.path.join(base, f"digits_{name}"))
+    assert type(model) is type(trained) and model.compiled and metadata["preset"] == name
+    assert metadata["hparams"] == preset.hparams(**metadata["hparams"])
+    for ours, theirs in zip(model.weights, trained.weights, strict=True):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy(), err_msg=ours.path)
     if preset.serves in ("classifier", "translation", "noise_pair"):  # zoo export follows the model's EXPORT too
         code = cli.main(["export", "--checkpoint", os.path.join(run_dir, "checkpoint"), "--name", "again",
                          "--base-path", base])

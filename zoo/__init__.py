@@ -23,9 +23,18 @@ __all__ = [
     "nets",
     "plotting",
     "presets",
+    "pretrained",
     "projection",
     "training",
 ]
+
+
+def from_preset(handle, compile=True):
+    """A trained, compiled zoo model from a pretrained preset: a name (`zoo list`), a folder, a
+    `.keras` file or a URL. See `zoo.pretrained`."""
+    from zoo import pretrained
+
+    return pretrained.load(handle, compile=compile)
 
 
 def __getattr__(name):

@@ -12,6 +12,8 @@ examples:
   zoo train dcgan --dataset celeb_a --strategy mirrored --batch-size 512
   zoo sample --checkpoint runs/dcgan-digits/checkpoint --output grid.png
   zoo export --checkpoint runs/dcgan-digits/checkpoint --name digits_dcgan
+  zoo sample --preset digits_cgan --output cgan.png
+  zoo train cgan --dataset digits --init-from digits_cgan --epochs 5
   zoo serve-config --root /models
   zoo classifier --dataset digits --output digits.keras
   zoo evaluate saved_models/digits_dcgan --metric fid --metric kid --reference digits --extractor digits.keras
@@ -56,6 +58,12 @@ def cmd_list(args):
     for name in sorted(presets.PRESETS):
         preset = presets.PRESETS[name]
         print(f"  {name:15s} [{presets.DATA_LABELS[preset.data]}] {preset.description}")
+    from zoo import pretrained
+
+    print("pretrained (zoo.from_preset NAME, zoo sample --preset NAME, zoo train MODEL --init-from NAME):")
+    for name in sorted(pretrained.PRETRAINED):
+        entry = pretrained.PRETRAINED[name]
+        print(f"  {name:18s} [{entry.preset}] {entry.description}")
     print("datasets:")
     for name in data.list_datasets():
         print(f"  {name:14s} {data.describe(name)}")
@@ -84,6 +92,7 @@ def cmd_train(args):
     import keras
 
     preset = presets.get(args.model)  # fails fast on an unknown model
+    source = _init_source(args, preset)
     if args.metric and preset.serves not in SAMPLERS:
         raise ValueError(f"--metric scores sampled images; {args.model} serves {presets.SERVES[preset.serves]}: "
                          "score its outputs with zoo.metrics instead")
@@ -141,6 +150,10 @@ def cmd_train(args):
         )
         if preset.prepare is not None:
             preset.prepare(model, prepare_images, hparams)
+        if source is not None:
+            from zoo import pretrained
+
+            pretrained.initialize(model, source)
     evaluation = _evaluation_callbacks(args, preset, image_shape, run_dir)
     placement = f" ({batch_size // replicas} on each of {replicas} replicas, {args.strategy})" if replicas > 1 else ""
     if chief:
@@ -173,7 +186,37 @@ def cmd_train(args):
         paths = export.export_model(model, args.export, base_path=args.base_path, metadata=metadata)
         for path in paths:
             print(f"exported: {path}")
+        if args.pretrained:
+            from zoo import pretrained
+
+            facts = {**metadata, "hparams": {**hparams, "epochs": epochs, "batch_size": batch_size},
+                     "image_shape": list(image_shape), "num_classes": num_classes, "precision": str(policy),
+                     "init_from": args.init_from, "command": ["zoo", *sys.argv[1:]], "exports": paths}
+            print(f"pretrained preset: {pretrained.save(model, os.path.join(args.base_path, args.export), facts)}")
     return 0
+
+
+def _init_source(args, preset):
+    """The model --init-from names (None without it).
+
+    A pretrained preset's metadata gives the options not set on the command line
+    (its architecture), so `zoo train cgan --init-from digits_cgan` needs no more.
+    """
+    if not args.init_from:
+        return None
+    from zoo import checkpoint, presets, pretrained
+
+    if checkpoint.exists(args.init_from):
+        return checkpoint.load_model(args.init_from, compile=False)
+    source, metadata = pretrained.load_with_metadata(args.init_from, compile=False)
+    trained_as = metadata.get("preset")
+    if trained_as and presets.get(trained_as).name != preset.name:
+        raise ValueError(f"--init-from {args.init_from} is a {trained_as} model; start `zoo train {trained_as}` "
+                         f"from it, not {preset.name}")
+    for name, value in (metadata.get("hparams") or {}).items():
+        if name not in ("seed", "epochs", "num_classes", "source_channels") and getattr(args, name, 0) is None:
+            setattr(args, name, value)  # not given on the command line: the preset's trained value
+    return source
 
 
 GRID_IMAGES = 4
@@ -359,9 +402,17 @@ def _model_options(preset, args):
 
 def _load_generator(args):
     """A checkpointed zoo model or an export, with `generate`, `latent_dim`, `num_classes`."""
-    if bool(args.checkpoint) == bool(args.export):
-        raise ValueError("pass exactly one of --checkpoint DIR or --export PATH")
+    if sum(map(bool, (args.checkpoint, args.export, args.preset))) != 1:
+        raise ValueError("pass exactly one of --checkpoint DIR, --export PATH or --preset NAME_OR_PATH")
     from zoo.metrics import loading
+
+    if args.preset:
+        from zoo import pretrained
+
+        model = pretrained.load(args.preset, compile=False)
+        if not hasattr(model, "generate"):
+            raise ValueError(f"pretrained preset {args.preset!r} is a {type(model).__name__}, which does not sample")
+        return model
 
     if args.checkpoint:
         from zoo import checkpoint
@@ -399,11 +450,16 @@ def cmd_sample(args):
 def cmd_export(args):
     from zoo import checkpoint, export
 
-    model = checkpoint.load_model(args.checkpoint, compile=False)
+    model = checkpoint.load_model(args.checkpoint, compile=args.pretrained)
     paths = export.export_model(model, args.name, base_path=args.base_path, version=args.version,
                                 direction=args.direction)
     for path in paths:
         print(f"exported: {path}")
+    if args.pretrained:
+        from zoo import pretrained
+
+        facts = {"checkpoint": os.path.abspath(args.checkpoint), "command": ["zoo", *sys.argv[1:]], "exports": paths}
+        print(f"pretrained preset: {pretrained.save(model, os.path.join(args.base_path, args.name), facts)}")
     return 0
 
 
@@ -551,6 +607,12 @@ def _train_common_parser():
     g.add_argument("--reference-limit", type=_positive_int, help="use only the first N reference images")
     g.add_argument("--export", metavar="NAME", help="export the generator to BASE_PATH/NAME/<version> after training")
     g.add_argument("--base-path", default="saved_models", help="export root (default saved_models)")
+    g.add_argument("--pretrained", action="store_true",
+                   help="with --export: also save the trained model as a pretrained preset, BASE_PATH/NAME/"
+                   "model.keras and metadata.json (zoo.from_preset, --init-from)")
+    g.add_argument("--init-from", metavar="PRESET_OR_CHECKPOINT",
+                   help="start from these weights (fine-tune): a pretrained preset (zoo list), its folder, a "
+                   ".keras file, a URL, or a checkpoint directory; options not given take the preset's values")
     g.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
     g.add_argument("--strategy", choices=["default", "mirrored", "multi_worker"], default="default",
                    help="default: one device; mirrored: all local GPUs (MirroredStrategy on TensorFlow, "
@@ -598,6 +660,7 @@ def build_parser():
     p = sub.add_parser("sample", help="write a PNG grid of samples from a checkpoint or an export")
     p.add_argument("--checkpoint", help="checkpoint directory (RUN_DIR/checkpoint)")
     p.add_argument("--export", help="SavedModel folder, or a model base path (newest version)")
+    p.add_argument("--preset", help="pretrained preset: a name (zoo list), its folder, a .keras file or a URL")
     p.add_argument("--num", type=_positive_int, default=64, help="number of samples (default 64)")
     p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     p.add_argument("--output", default="samples.png", help="PNG path (default samples.png)")
@@ -611,6 +674,8 @@ def build_parser():
     p.add_argument("--direction", choices=("ab", "ba"),
                    help="CycleGAN: export only this generator, A->B or B->A, to NAME (default: both, NAME_ab "
                    "and NAME_ba)")
+    p.add_argument("--pretrained", action="store_true",
+                   help="also save the model as a pretrained preset, BASE_PATH/NAME/model.keras and metadata.json")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser(

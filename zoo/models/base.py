@@ -128,6 +128,20 @@ class MultiOptimizerModel(keras.Model):
     def from_config(cls, config):
         return from_config_with_nets(cls, config)
 
+    @classmethod
+    def from_preset(cls, handle, compile=True):
+        """The trained model a pretrained preset names (`zoo.pretrained.load`), checked to be a `cls`.
+
+        `handle`: a registered name (`zoo list`), a folder or `.keras` file, or a URL.
+        """
+        from zoo import pretrained
+
+        model = pretrained.load(handle, compile=compile)
+        if not isinstance(model, cls):
+            raise ValueError(f"pretrained preset {handle!r} is a {type(model).__name__}, not a {cls.__name__}; "
+                             f"load it with zoo.from_preset or zoo.models.{type(model).__name__}.from_preset")
+        return model
+
     def default_optimizers(self):
         """Returns `{name: factory}` for optimizers not passed to `compile`."""
         return {}

@@ -72,7 +72,8 @@ def _build_colourisation(image_shape, hparams):
 
     height = image_shape[0]
     generator = nets.unet_generator(
-        1, 2, num_downsamples=nets.unet_depth(height), base_filters=hparams["base_filters"], dropout=hparams["dropout"],
+        1, 2, num_downsamples=hparams["num_downsamples"] or nets.unet_depth(height), base_filters=hparams["base_filters"],
+        dropout=hparams["dropout"],
     )
     if hparams["variant"] == "regression":  # L2 to the true colours: the grey-brown average the lecture shows
         model = models.Pix2Pix(generator, None, reconstruction="l2", reconstruction_weight=1.0, adversarial_weight=0.0)
@@ -96,6 +97,8 @@ def _linear_decay(hparams, epochs, run_dir):
 
 _PATCH = Option("patch_layers", 3, "stride-2 layers of the PatchGAN: 3 is the 70x70 one (1: 16x16, 2: 34x34)",
                 minimum=1)
+_UNET_DEPTH = Option("num_downsamples", None, "U-Net depth (default: down to 1x1, at most 8: U-Net-256 at 256)",
+                     type=int, minimum=1)
 _ADAM = (
     Option("learning_rate", 2e-4, "Adam learning rate of every net", minimum=0.0),
     Option("beta_1", 0.5, "Adam beta_1 of every net", minimum=0.0),
@@ -110,8 +113,7 @@ for _preset in (
             Option("direction", "AtoB", "which half of a side-by-side pair is the source (read by the data)",
                    choices=("AtoB", "BtoA")),
             Option("base_filters", 64, "filters of the first layer of both nets", minimum=1),
-            Option("num_downsamples", None, "U-Net depth (default: down to 1x1, at most 8: U-Net-256 at 256)",
-                   type=int, minimum=1),
+            _UNET_DEPTH,
             _PATCH,
             Option("dropout", 0.5, "dropout of the U-Net's innermost decoder layers (its noise)", minimum=0.0),
             Option("l1_weight", 100.0, "weight lambda of the L1 reconstruction", minimum=0.0),
@@ -153,6 +155,7 @@ for _preset in (
         (
             Option("variant", "gan", "gan: L1 100 + PatchGAN; regression: L2 alone", choices=("gan", "regression")),
             Option("base_filters", 64, "filters of the first layer of both nets", minimum=1),
+            _UNET_DEPTH,
             _PATCH,
             Option("dropout", 0.5, "dropout of the U-Net's innermost decoder layers", minimum=0.0),
             Option("l1_weight", 100.0, "weight lambda of the L1 reconstruction (variant gan)", minimum=0.0),
