@@ -115,10 +115,7 @@ def fid_of(model, extractor, held_features, num, seed):
 
 def project(model, targets, space, steps, seed):
     start = time.perf_counter()
-    result = zoo.projection.project(
-        model.ema_mapping, model.ema_synthesis, targets, w_avg=model.w_avg.numpy(), space=space,
-        num_steps=steps, seed=seed,
-    )
+    result = zoo.projection.project(model, targets, space=space, steps=steps, seed=seed)
     ssim = zoo.metrics.ssim(np.clip(result.images, -1, 1), targets)
     return result.images, {
         "mean_ssim": float(np.mean(ssim)), "median_ssim": float(np.median(ssim)),

@@ -1,6 +1,5 @@
 import os
 
-import keras
 import numpy as np
 import pytest
 from scipy.stats import norm
@@ -222,76 +221,6 @@ def test_save_latent_scatter_colours_by_label_with_a_legend(tmp_path):
     assert os.path.getsize(many) > 1000
 
 
-# -- projection --------------------------------------------------------------------
-
-
-def _tiny_generator(code_shape=(4,)):
-    keras.utils.set_random_seed(7)
-    return keras.Sequential(
-        [
-            keras.Input(code_shape),
-            keras.layers.Flatten(),
-            keras.layers.Dense(32, activation="tanh"),
-            keras.layers.Dense(64, activation="tanh"),
-            keras.layers.Reshape((8, 8, 1)),
-        ]
-    )
-
-
-def test_project_recovers_a_planted_code():
-    generator = _tiny_generator()
-    planted = np.random.default_rng(6).standard_normal((3, 4)).astype("float32")
-    target = keras.ops.convert_to_numpy(generator(planted))
-    weights = [w.copy() for w in generator.get_weights()]
-    codes, losses, history = latent.project(generator, target, steps=300, learning_rate=0.05)
-    assert codes.shape == (3, 4) and losses.shape == (3,) and history.shape == (300, 3)
-    assert history[0].min() > 1e-3  # the zero start is far from the targets
-    assert losses.max() < 1e-6
-    assert losses.max() < 1e-3 * history[0].min()
-    reconstructed = keras.ops.convert_to_numpy(generator(codes))
-    np.testing.assert_allclose(losses, np.mean((reconstructed - target) ** 2, axis=(1, 2, 3)), rtol=1e-3, atol=1e-9)
-    for before, after in zip(weights, generator.get_weights()):
-        np.testing.assert_array_equal(before, after)
-
-
-def test_project_treats_images_independently_and_regularization_shrinks_codes():
-    generator = _tiny_generator()
-    target = keras.ops.convert_to_numpy(generator(np.random.default_rng(8).standard_normal((2, 4)) * 2.0))
-    together, _, _ = latent.project(generator, target, steps=60, initial="random", seed=3)
-    start = np.random.default_rng(3).standard_normal((2, 4)).astype("float32")
-    alone, _, _ = latent.project(generator, target[1:], steps=60, initial=start[1])
-    np.testing.assert_allclose(together[1], alone[0], rtol=1e-4, atol=1e-5)
-    shrunk, _, _ = latent.project(generator, target, steps=60, initial=start, regularization=1.0)
-    assert np.linalg.norm(shrunk) < 0.9 * np.linalg.norm(together)
-
-
-def test_project_into_a_w_plus_shaped_code_space():
-    generator = _tiny_generator(code_shape=(3, 4))
-    planted = np.random.default_rng(9).standard_normal((2, 3, 4)).astype("float32")
-    target = keras.ops.convert_to_numpy(generator(planted))
-    codes, losses, history = latent.project(generator, target, steps=200, distance="l1")
-    assert codes.shape == (2, 3, 4)
-    assert losses.max() < 0.02 * history[0].min()
-    # a plain callable has no input shape: the code shape comes from `initial`
-    mean_w = np.zeros((2, 3, 4), "float32")
-    codes, losses, _ = latent.project(lambda w: generator(w), target, steps=200, initial=mean_w)
-    assert codes.shape == (2, 3, 4) and losses.max() < 1e-4
-
-
-def test_project_accepts_a_feature_space_distance():
-    generator = _tiny_generator()
-    target = keras.ops.convert_to_numpy(generator(np.random.default_rng(10).standard_normal((2, 4))))
-    calls = []
-
-    def pooled_distance(a, b):
-        calls.append(1)
-        pool = keras.layers.AveragePooling2D(2)
-        return keras.ops.mean(keras.ops.square(pool(a) - pool(b)), axis=(1, 2, 3))
-
-    codes, losses, history = latent.project(generator, target, steps=100, distance=pooled_distance)
-    assert calls and losses.max() < 0.01 * history[0].min()
-
-
 # -- bad arguments -----------------------------------------------------------------
 
 
@@ -328,31 +257,3 @@ def test_save_latent_scatter_refuses_codes_that_are_not_2d(tmp_path):
     with pytest.raises(ValueError, match=r"labels must have shape \(5,\)"):
         latent.save_latent_scatter(np.zeros((5, 2)), np.zeros(4), tmp_path / "x.png")
     assert not os.listdir(tmp_path)
-
-
-@pytest.mark.parametrize(
-    "kwargs,match",
-    [
-        (dict(steps=0), "steps must be an int >= 1"),
-        (dict(learning_rate=0.0), "learning_rate must be a positive"),
-        (dict(regularization=-1.0), "regularization must be a finite number >= 0"),
-        (dict(distance="l3"), "distance must be"),
-        (dict(distance=lambda a, b: keras.ops.mean(keras.ops.square(a - b))), r"distance must return one value per image"),
-        (dict(latent_dim=5), r"latent_dim=5 does not match the generator's input shape \(4,\)"),
-        (dict(initial=np.zeros((2, 5))), r"initial must have shape \(2, 4\) or \(4,\)"),
-        (dict(initial="mean"), "initial must be None"),
-        (dict(target_images=np.zeros((2, 4, 4, 1))), "generator makes images of shape"),
-        (dict(target_images=np.zeros((0, 8, 8, 1))), "target_images must be a non-empty batch"),
-    ],
-)
-def test_project_rejects_bad_arguments(kwargs, match):
-    arguments = dict(generator=_tiny_generator(), target_images=np.zeros((2, 8, 8, 1)), steps=2)
-    arguments.update(kwargs)
-    with pytest.raises(ValueError, match=match):
-        latent.project(**arguments)
-
-
-def test_project_needs_a_code_shape_for_a_plain_callable():
-    generator = _tiny_generator()
-    with pytest.raises(ValueError, match="cannot tell the code shape"):
-        latent.project(lambda z: generator(z), np.zeros((2, 8, 8, 1)), steps=2)

@@ -149,16 +149,16 @@ def test_projection_in_w_recovers_a_known_w_and_restores_the_net():
     before = [(float(l.noise_mode.numpy()), l.noise_const.numpy().copy()) for l in noise_layers]
     weights = [w.numpy().copy() for w in synthesis.weights + mapping.weights]
 
-    result = projection.project(mapping, synthesis, target, num_steps=80, w_avg_samples=1000)
+    result = projection.project((mapping, synthesis), target, steps=80, w_avg_samples=1000)
 
-    assert result.ws.shape == (2, 2, 8) and result.images.shape == target.shape
+    assert result.codes.shape == (2, 2, 8) and result.images.shape == target.shape
     assert result.history.shape == (80, 2) and len(result.noise) == 2
-    np.testing.assert_array_equal(result.ws[:, 0], result.ws[:, 1])  # one w repeated
-    np.testing.assert_allclose(result.ws[:, 0], true_ws[:, 0], atol=0.05)
+    np.testing.assert_array_equal(result.codes[:, 0], result.codes[:, 1])  # one w repeated
+    np.testing.assert_allclose(result.codes[:, 0], true_ws[:, 0], atol=0.05)
     assert np.all(metrics.ssim(result.images, target, filter_size=7) > 0.95)
     assert np.all(result.history[-1] < result.history[0] / 100)
     np.testing.assert_allclose(result.distances, np.mean((result.images - target) ** 2, axis=(1, 2, 3)), rtol=1e-4)
-    np.testing.assert_allclose(projection.synthesize(synthesis, result.ws, result.noise), result.images, atol=1e-6)
+    np.testing.assert_allclose(projection.synthesize(synthesis, result.codes, result.noise), result.images, atol=1e-6)
     for buffer, size in zip(result.noise, (8, 16)):  # renormalised after every step
         assert buffer.shape == (2, size, size, 1)
         np.testing.assert_allclose(buffer.mean(axis=(1, 2, 3)), 0.0, atol=1e-5)
@@ -175,9 +175,9 @@ def test_w_plus_fits_a_w_target_as_well_as_w():
     # W+ has twice the parameters and needs the whole schedule to get there.
     mapping, synthesis = _nets(with_noise=False)
     target, _ = _targets(mapping, synthesis)
-    options = dict(num_steps=150, w_avg_samples=500)
-    in_w = projection.project(mapping, synthesis, target, space="w", **options)
-    in_w_plus = projection.project(mapping, synthesis, target, space="w+", **options)
+    options = dict(steps=150, w_avg_samples=500)
+    in_w = projection.project((mapping, synthesis), target, space="w", **options)
+    in_w_plus = projection.project((mapping, synthesis), target, space="w+", **options)
     assert np.all(in_w.distances < 1e-5)
     assert np.all(in_w_plus.distances <= in_w.distances + 1e-5)  # 1/20,000 of the targets' variance
     assert np.all(metrics.ssim(in_w_plus.images, target, filter_size=7) > 0.999)
@@ -187,12 +187,12 @@ def test_w_plus_fits_a_w_target_as_well_as_w():
 def test_w_plus_fits_mixed_styles_that_w_cannot():
     mapping, synthesis = _nets(with_noise=False)
     mixed, true_ws = _targets(mapping, synthesis, seed=7, mix=True)
-    options = dict(num_steps=150, w_avg_samples=500)
-    in_w = projection.project(mapping, synthesis, mixed, space="w", **options)
-    in_w_plus = projection.project(mapping, synthesis, mixed, space="w+", **options)
+    options = dict(steps=150, w_avg_samples=500)
+    in_w = projection.project((mapping, synthesis), mixed, space="w", **options)
+    in_w_plus = projection.project((mapping, synthesis), mixed, space="w+", **options)
     assert np.all(in_w_plus.distances < 0.1 * in_w.distances)
     assert np.all(metrics.ssim(in_w_plus.images, mixed, filter_size=7) > 0.99)
-    assert np.abs(in_w_plus.ws[:, 0] - in_w_plus.ws[:, 1]).max() > 0.1
+    assert np.abs(in_w_plus.codes[:, 0] - in_w_plus.codes[:, 1]).max() > 0.1
 
 
 def test_noise_regularization_keeps_the_noise_maps_white():
@@ -200,9 +200,9 @@ def test_noise_regularization_keeps_the_noise_maps_white():
     # A smooth target that no code explains: free noise maps would copy its structure.
     rows, cols = np.meshgrid(np.linspace(-1, 1, 16), np.linspace(-1, 1, 16), indexing="ij")
     target = (0.8 * np.sin(2.5 * rows) * np.cos(2.0 * cols))[None, :, :, None].astype("float32")
-    options = dict(num_steps=60, w_avg_samples=500)
-    free = projection.project(mapping, synthesis, target, regularize_noise_weight=0.0, **options)
-    kept = projection.project(mapping, synthesis, target, **options)
+    options = dict(steps=60, w_avg_samples=500)
+    free = projection.project((mapping, synthesis), target, regularize_noise_weight=0.0, **options)
+    kept = projection.project((mapping, synthesis), target, **options)
     assert _lag_one_correlation(free.noise)[0] > 0.3
     assert abs(_lag_one_correlation(kept.noise)[0]) < 0.1
     assert float(projection.noise_regularization(kept.noise)[0]) < 0.1 * float(
@@ -226,7 +226,7 @@ def test_noise_modes_and_maps_survive_a_callback_that_raises():
             raise RuntimeError("stop")
 
     with pytest.raises(RuntimeError, match="stop"):
-        projection.project(mapping, synthesis, target, num_steps=10, w_avg_samples=200, callback=stop_at_three)
+        projection.project((mapping, synthesis), target, steps=10, w_avg_samples=200, callback=stop_at_three)
     assert calls == [(1, (1, 2, 8), (1,)), (2, (1, 2, 8), (1,)), (3, (1, 2, 8), (1,))]
     for layer, (mode, const) in zip(noise_layers, before):
         assert float(layer.noise_mode.numpy()) == mode
@@ -239,12 +239,12 @@ def test_callback_steps_match_the_compiled_loop():
     target, _ = _targets(mapping, synthesis, num=1)
     seen = []
     stepped = projection.project(
-        mapping, synthesis, target, num_steps=6, w_avg_samples=200, callback=lambda s, ws, d: seen.append(d[0])
+        (mapping, synthesis), target, steps=6, w_avg_samples=200, callback=lambda s, ws, d: seen.append(d[0])
     )
-    compiled = projection.project(mapping, synthesis, target, num_steps=6, w_avg_samples=200)
+    compiled = projection.project((mapping, synthesis), target, steps=6, w_avg_samples=200)
     np.testing.assert_allclose(stepped.history, compiled.history, rtol=1e-5)
     np.testing.assert_allclose(seen, stepped.history[:, 0], rtol=1e-6)
-    np.testing.assert_allclose(stepped.ws, compiled.ws, atol=1e-6)
+    np.testing.assert_allclose(stepped.codes, compiled.codes, atol=1e-6)
     # The first step has learning rate 0: it only starts Adam's moments.
     assert seen[0] == pytest.approx(seen[1], rel=0.2)
 
@@ -253,12 +253,12 @@ def test_callback_steps_match_the_compiled_loop():
 def test_targets_in_a_batch_are_projected_independently():
     mapping, synthesis = _nets()
     target, _ = _targets(mapping, synthesis, num=3)
-    options = dict(num_steps=30, w_avg_samples=500)
-    first = projection.project(mapping, synthesis, target[:2], **options)
-    other = projection.project(mapping, synthesis, target[[0, 2]], **options)
-    np.testing.assert_allclose(first.ws[0], other.ws[0], atol=1e-5)
+    options = dict(steps=30, w_avg_samples=500)
+    first = projection.project((mapping, synthesis), target[:2], **options)
+    other = projection.project((mapping, synthesis), target[[0, 2]], **options)
+    np.testing.assert_allclose(first.codes[0], other.codes[0], atol=1e-5)
     np.testing.assert_allclose(first.history[:, 0], other.history[:, 0], rtol=1e-4)
-    assert np.abs(first.ws[1] - other.ws[1]).max() > 1e-2
+    assert np.abs(first.codes[1] - other.codes[1]).max() > 1e-2
 
 
 def test_feature_loss_and_pixel_weight():
@@ -268,8 +268,8 @@ def test_feature_loss_and_pixel_weight():
     def brightness(images):  # a feature blind to everything but the mean
         return keras.ops.mean(images, axis=(1, 2))
 
-    options = dict(num_steps=40, w_avg_samples=500)
-    result = projection.project(mapping, synthesis, target, loss=brightness, **options)
+    options = dict(steps=40, w_avg_samples=500)
+    result = projection.project((mapping, synthesis), target, features=brightness, **options)
     assert result.noise == []
     np.testing.assert_allclose(
         result.distances, np.sum((result.images.mean(axis=(1, 2)) - target.mean(axis=(1, 2))) ** 2, axis=1), rtol=1e-3
@@ -277,7 +277,7 @@ def test_feature_loss_and_pixel_weight():
     assert np.all(result.distances < 0.01 * result.history[0])
     assert np.all(np.mean((result.images - target) ** 2, axis=(1, 2, 3)) > 1e-3)  # pixels not matched
 
-    mixed = projection.project(mapping, synthesis, target, loss=brightness, pixel_weight=2.0, **options)
+    mixed = projection.project((mapping, synthesis), target, features=brightness, pixel_weight=2.0, **options)
     expected = np.sum((mixed.images.mean(axis=(1, 2)) - target.mean(axis=(1, 2))) ** 2, axis=1)
     expected += 2.0 * np.mean((mixed.images - target) ** 2, axis=(1, 2, 3))
     np.testing.assert_allclose(mixed.distances, expected, rtol=1e-3)
@@ -291,7 +291,7 @@ def test_projection_with_a_domain_classifier_loss():
     target, _ = _targets(mapping, synthesis, num=1)
     classifier = nets.domain_classifier((16, 16, 1), num_classes=3, feature_dim=16, filters=(4,))
     features = metrics.ppl_features_classifier(classifier)
-    result = projection.project(mapping, synthesis, target, loss=features, pixel_weight=1.0, num_steps=30,
+    result = projection.project((mapping, synthesis), target, features=features, pixel_weight=1.0, steps=30,
                                 w_avg_samples=200)
     assert result.history[-1, 0] < 0.5 * result.history[0, 0]
 
@@ -301,26 +301,26 @@ def test_project_rejects_bad_arguments():
     target, _ = _targets(mapping, synthesis, num=1)
     cases = [
         (dict(space="z"), "space"),
-        (dict(num_steps=0), "num_steps"),
-        (dict(loss="l1"), "loss"),
-        (dict(loss=42), "loss"),
+        (dict(steps=0), "steps"),
+        (dict(distance="l3"), "distance"),
+        (dict(features=42), "features"),
         (dict(pixel_weight=1.0), "pixel_weight"),
         (dict(callback="print"), "callback"),
         (dict(w_avg=np.zeros(3)), "w_avg"),
-        (dict(initial_learning_rate=0.0), "initial_learning_rate"),
+        (dict(learning_rate=0.0), "learning_rate"),
         (dict(noise_ramp_length=1.5), "noise_ramp_length"),
         (dict(regularize_noise_weight=-1.0), "regularize_noise_weight"),
-        (dict(loss=lambda images: images), r"features \(batch, D\)"),
+        (dict(features=lambda images: images), r"features \(n, D\)"),
     ]
     for kwargs, message in cases:
         with pytest.raises(ValueError, match=message):
-            projection.project(mapping, synthesis, target, w_avg_samples=100, **kwargs)
+            projection.project((mapping, synthesis), target, w_avg_samples=100, **kwargs)
     with pytest.raises(ValueError, match="target_images"):
-        projection.project(mapping, synthesis, target[:, :8], w_avg_samples=100)
+        projection.project((mapping, synthesis), target[:, :8], w_avg_samples=100)
     z = keras.Input((8,))
     wide = keras.Model(z, layers.Dense(5)(z))
     with pytest.raises(ValueError, match="w_dim"):
-        projection.project(wide, synthesis, target, w_avg_samples=100)
+        projection.project((wide, synthesis), target, w_avg_samples=100)
 
 
 # -- zoo's StyleGAN2 nets -------------------------------------------------------------------
@@ -355,12 +355,12 @@ def test_projection_with_a_style_gan_models_ema_nets_and_w_avg():
     weights = [v.numpy().copy() for v in gan.ema_synthesis.weights]
     starts = []
     result = projection.project(
-        gan.ema_mapping, gan.ema_synthesis, target, w_avg=gan.w_avg, space="w+", num_steps=40, w_avg_samples=500,
+        gan, target, space="w+", steps=40, w_avg_samples=500,
         callback=lambda step, ws, distances: starts.append(ws) if step == 1 else None,
     )
     # The first step has learning rate 0: the codes are still w_avg on every layer.
     np.testing.assert_allclose(starts[0], np.broadcast_to(gan.w_avg.numpy(), starts[0].shape), atol=1e-7)
-    assert result.ws.shape == (1, gan.num_ws, 16) and len(result.noise) == len(layers_)
+    assert result.codes.shape == (1, gan.num_ws, 16) and len(result.noise) == len(layers_)
     assert result.history[-1, 0] < 0.5 * result.history[0, 0]
     for variable, value in zip(gan.ema_synthesis.weights, weights):  # noise_mode and noise_const included
         np.testing.assert_array_equal(variable.numpy(), value)
@@ -373,8 +373,130 @@ def test_projection_of_a_stylegan2_image_in_w_and_w_plus():
     w = np.asarray(mapping(rng.standard_normal((2, 16)).astype("float32")))
     noise = [rng.standard_normal((2,) + tuple(l.noise_const.shape[1:])) for l in projection.noise_layers(synthesis)]
     target = projection.synthesize(synthesis, w, noise)
-    in_w = projection.project(mapping, synthesis, target, space="w", num_steps=300, w_avg_samples=2000)
-    in_w_plus = projection.project(mapping, synthesis, target, space="w+", num_steps=300, w_avg_samples=2000)
+    in_w = projection.project((mapping, synthesis), target, space="w", steps=300, w_avg_samples=2000)
+    in_w_plus = projection.project((mapping, synthesis), target, space="w+", steps=300, w_avg_samples=2000)
     assert np.all(metrics.ssim(in_w.images, target, filter_size=7) > 0.85)
     assert np.all(metrics.ssim(in_w_plus.images, target, filter_size=7) > 0.9)
     assert np.all(in_w_plus.distances <= 1.1 * in_w.distances)
+
+
+# -- space "z": any generator --------------------------------------------------------------------
+
+
+def _tiny_generator(code_shape=(4,)):
+    keras.utils.set_random_seed(7)
+    return keras.Sequential(
+        [
+            keras.Input(code_shape),
+            keras.layers.Flatten(),
+            keras.layers.Dense(32, activation="tanh"),
+            keras.layers.Dense(64, activation="tanh"),
+            keras.layers.Reshape((8, 8, 1)),
+        ]
+    )
+
+
+def test_project_recovers_a_planted_code():
+    generator = _tiny_generator()
+    planted = np.random.default_rng(6).standard_normal((3, 4)).astype("float32")
+    target = keras.ops.convert_to_numpy(generator(planted))
+    weights = [w.copy() for w in generator.get_weights()]
+    fit = projection.project(generator, target, steps=300, learning_rate=0.05)
+    codes, losses, history = fit.codes, fit.distances, fit.history
+    np.testing.assert_allclose(fit.images, keras.ops.convert_to_numpy(generator(codes)), atol=1e-6)
+    assert fit.noise == []
+    assert codes.shape == (3, 4) and losses.shape == (3,) and history.shape == (300, 3)
+    assert history[0].min() > 1e-3  # the zero start is far from the targets
+    assert losses.max() < 1e-6
+    assert losses.max() < 1e-3 * history[0].min()
+    reconstructed = keras.ops.convert_to_numpy(generator(codes))
+    np.testing.assert_allclose(losses, np.mean((reconstructed - target) ** 2, axis=(1, 2, 3)), rtol=1e-3, atol=1e-9)
+    for before, after in zip(weights, generator.get_weights()):
+        np.testing.assert_array_equal(before, after)
+
+
+def test_project_treats_images_independently_and_regularization_shrinks_codes():
+    generator = _tiny_generator()
+    target = keras.ops.convert_to_numpy(generator(np.random.default_rng(8).standard_normal((2, 4)) * 2.0))
+    together = projection.project(generator, target, steps=60, initial="random", seed=3).codes
+    start = np.random.default_rng(3).standard_normal((2, 4)).astype("float32")
+    alone = projection.project(generator, target[1:], steps=60, initial=start[1]).codes
+    np.testing.assert_allclose(together[1], alone[0], rtol=1e-4, atol=1e-5)
+    shrunk = projection.project(generator, target, steps=60, initial=start, regularization=1.0).codes
+    assert np.linalg.norm(shrunk) < 0.9 * np.linalg.norm(together)
+
+
+def test_project_into_a_w_plus_shaped_code_space():
+    generator = _tiny_generator(code_shape=(3, 4))
+    planted = np.random.default_rng(9).standard_normal((2, 3, 4)).astype("float32")
+    target = keras.ops.convert_to_numpy(generator(planted))
+    codes, _, history, losses, _ = projection.project(generator, target, steps=200, distance="l1")
+    assert codes.shape == (2, 3, 4)
+    assert losses.max() < 0.02 * history[0].min()
+    # a plain callable has no input shape: the code shape comes from `initial`
+    mean_w = np.zeros((2, 3, 4), "float32")
+    codes, _, _, losses, _ = projection.project(lambda w: generator(w), target, steps=200, initial=mean_w)
+    assert codes.shape == (2, 3, 4) and losses.max() < 1e-4
+
+
+def test_project_accepts_a_feature_space_distance():
+    generator = _tiny_generator()
+    target = keras.ops.convert_to_numpy(generator(np.random.default_rng(10).standard_normal((2, 4))))
+    calls = []
+
+    def pooled_distance(a, b):
+        calls.append(1)
+        pool = keras.layers.AveragePooling2D(2)
+        return keras.ops.mean(keras.ops.square(pool(a) - pool(b)), axis=(1, 2, 3))
+
+    codes, _, history, losses, _ = projection.project(generator, target, steps=100, distance=pooled_distance)
+    assert calls and losses.max() < 0.01 * history[0].min()
+
+
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(steps=0), "steps must be an int >= 1"),
+        (dict(learning_rate=0.0), "learning_rate must be a positive"),
+        (dict(regularization=-1.0), "regularization must be a finite number >= 0"),
+        (dict(distance="l3"), "distance must be"),
+        (dict(distance=lambda a, b: keras.ops.mean(keras.ops.square(a - b))), r"distance must return one value per image"),
+        (dict(latent_dim=5), r"latent_dim=5 does not match the generator's input shape \(4,\)"),
+        (dict(initial=np.zeros((2, 5))), r"initial must have shape \(2, 4\) or \(4,\)"),
+        (dict(initial="mean"), "initial must be None"),
+        (dict(target_images=np.zeros((2, 4, 4, 1))), "generator makes images of shape"),
+        (dict(target_images=np.zeros((0, 8, 8, 1))), "target_images must be a non-empty batch"),
+    ],
+)
+def test_project_in_z_rejects_bad_arguments(kwargs, match):
+    arguments = dict(generator=_tiny_generator(), target_images=np.zeros((2, 8, 8, 1)), steps=2)
+    arguments.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        projection.project(**arguments)
+
+
+def test_project_needs_a_code_shape_for_a_plain_callable():
+    generator = _tiny_generator()
+    with pytest.raises(ValueError, match="cannot tell the code shape"):
+        projection.project(lambda z: generator(z), np.zeros((2, 8, 8, 1)), steps=2)
+
+
+def test_project_takes_zoo_models_and_checks_the_space():
+    from zoo import presets
+
+    gan = presets.get("dcgan").build((16, 16, 1), base_filters=4, latent_dim=4, ema_momentum=0.9)
+    planted = np.random.default_rng(2).standard_normal((2, 4)).astype("float32")
+    target = gan.generate(planted)
+    fit = projection.project(gan, target, steps=5)  # through the EMA generator, in Z
+    assert fit.codes.shape == (2, 4) and fit.history.shape == (5, 2)
+    np.testing.assert_allclose(fit.images, gan.generate(fit.codes), atol=1e-5)
+    vae = presets.get("vae").build((16, 16, 1), latent_dim=3)
+    fit = projection.project(vae, target, steps=2)  # through the decoder, to images in [-1, 1]
+    assert fit.codes.shape == (2, 3)
+    np.testing.assert_allclose(fit.images, vae.decode(fit.codes), atol=1e-5)
+    with pytest.raises(ValueError, match='space "w" needs a StyleGAN'):
+        projection.project(gan, target, space="w")
+    with pytest.raises(ValueError, match='space "z" takes no w_avg; its options: latent_dim, initial'):
+        projection.project(gan, target, w_avg=np.zeros(4))

@@ -3,8 +3,8 @@
 Interpolation (linear and spherical) between codes, interpolation strips and
 grids as PNG; latent arithmetic (the mean code of images with an attribute
 minus the mean code of images without it, added to other codes); the manifold
-grid and the labelled scatter of a 2-D latent space; and projection of given
-images into a generator's latent space by optimisation.
+grid and the labelled scatter of a 2-D latent space. Projecting images into a
+generator's latent space (Z, or StyleGAN's W and W+) is `zoo.projection.project`.
 
 Codes are numpy arrays. One code has shape `(d,)` (or any `code_shape`, e.g.
 `(num_layers, w_dim)` for StyleGAN's W+); a batch has shape `(n, *code_shape)`.
@@ -12,7 +12,7 @@ Where a function decodes, `decode` is any callable mapping a float32 batch of
 codes to images `(n, height, width, channels)` in [-1, 1], e.g.
 `gan.generate` or `vae.decoder.predict`.
 
-Keras is imported by `project` only, so the numpy tools load fast.
+Keras is not imported here, so the numpy tools load fast.
 """
 
 import math
@@ -26,8 +26,6 @@ from zoo import plotting
 # and `slerp` falls back to `lerp`: the great circle is then undefined or the
 # division by sin(omega) amplifies rounding errors.
 _PARALLEL_TOLERANCE = 1e-6
-
-_DISTANCES = ("l2", "l1")
 
 
 # -- interpolation -------------------------------------------------------------
@@ -661,222 +659,3 @@ def _class_name(label, class_names):
         return str(class_names[label.item() if hasattr(label, "item") else label])
     except (KeyError, IndexError, TypeError):
         return str(label)
-
-
-# -- projection ---------------------------------------------------------------------
-
-
-def _generator_code_shape(generator):
-    """The generator's input shape without the batch axis, or None if unknown."""
-    try:
-        shape = generator.input_shape
-    except (AttributeError, ValueError, TypeError):
-        return None
-    if isinstance(shape, list):
-        raise ValueError(
-            f"generator has {len(shape)} inputs; wrap it in a callable that takes only the code, "
-            "e.g. lambda z: generator([z, labels]), and pass latent_dim or initial"
-        )
-    shape = tuple(shape[1:])
-    return shape if shape and all(isinstance(s, int) for s in shape) else None
-
-
-def _code_shape(generator, latent_dim, initial):
-    from_generator = _generator_code_shape(generator)
-    if latent_dim is not None:
-        dims = (latent_dim,) if isinstance(latent_dim, (int, np.integer)) else tuple(latent_dim)
-        if not dims or any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1 for d in dims):
-            raise ValueError(f"latent_dim must be a positive int or a tuple of them (a code shape), got {latent_dim!r}")
-        dims = tuple(int(d) for d in dims)
-        if from_generator is not None and dims != from_generator:
-            raise ValueError(f"latent_dim={latent_dim!r} does not match the generator's input shape {from_generator}")
-        return dims
-    if from_generator is not None:
-        return from_generator
-    if initial is not None and not isinstance(initial, str) and np.ndim(initial) >= 2:
-        return tuple(np.shape(initial)[1:])
-    raise ValueError(
-        "cannot tell the code shape: the generator has no input_shape; pass latent_dim "
-        "or initial codes (n, *code_shape)"
-    )
-
-
-def _initial_codes(initial, num_images, code_shape, seed):
-    full = (num_images,) + code_shape
-    if initial is None:
-        return np.zeros(full, "float32")
-    if isinstance(initial, str):
-        if initial != "random":
-            raise ValueError(f'initial must be None, "random" or an array of codes, got {initial!r}')
-        return np.random.default_rng(seed).standard_normal(full).astype("float32")
-    initial = np.asarray(initial, dtype="float32")
-    if initial.shape == code_shape:
-        return np.broadcast_to(initial, full).copy()
-    if initial.shape != full:
-        raise ValueError(f"initial must have shape {full} or {code_shape}, got {initial.shape}")
-    if not np.isfinite(initial).all():
-        raise ValueError("initial codes must be finite")
-    return initial
-
-
-def _distance_function(distance):
-    from keras import ops
-
-    if callable(distance):
-        return distance
-    if distance not in _DISTANCES:
-        raise ValueError(f'distance must be "l2", "l1" or a callable (target, images) -> (n,), got {distance!r}')
-    error = ops.square if distance == "l2" else ops.abs
-
-    def per_image(target, images):
-        difference = ops.reshape(error(target - images), (ops.shape(target)[0], -1))
-        return ops.mean(difference, axis=1)
-
-    return per_image
-
-
-def _positive_number(value, name, allow_zero=False):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if isinstance(value, bool) or not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        expected = "a finite number >= 0" if allow_zero else "a positive finite number"
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
-    return number
-
-
-def project(
-    generator,
-    target_images,
-    latent_dim=None,
-    steps=500,
-    learning_rate=0.05,
-    initial=None,
-    distance="l2",
-    regularization=0.0,
-    seed=None,
-):
-    """Finds codes whose generated images match `target_images` (GAN inversion).
-
-    Minimises, for each image independently, `distance(target, G(z)) +
-    regularization * mean(z ** 2)` over the code `z` with Adam, the gradient
-    flowing through the frozen generator (`zoo.engine.update`, the loop compiled
-    by `zoo.engine.loop`: one `tf.function` on TensorFlow, one `jax.lax.scan`
-    on JAX). The total loss is the sum over images, so each
-    code follows the gradient of its own loss and projecting a batch gives
-    the codes of projecting its images one by one. The generator's weights
-    are never changed; it is called with `training=False`.
-
-    Args:
-        generator: `keras.Model` (or any differentiable callable) mapping
-            codes `(n, *code_shape)` to images `(n, h, w, c)`; e.g.
-            `gan.generator`, a decoder, or StyleGAN's synthesis net for W+.
-            Wrap a conditional generator so it takes the code only.
-        target_images: array-like `(n, h, w, c)` in the generator's output
-            range ([-1, 1]).
-        latent_dim: `None` (default), an int or a tuple, the code shape.
-            Default: the generator's input shape without the batch axis, or
-            else `initial.shape[1:]`. A tuple such as `(num_layers, w_dim)`
-            projects into W+.
-        steps: int >= 1, Adam updates. Default 500.
-        learning_rate: float > 0, Adam's step size. Default 0.05.
-        initial: starting codes: `None` (default) for zeros, the mean of the
-            N(0, I) prior, i.e. the limit of averaging random draws (for W,
-            pass the mean W of many mapped draws, as Image2StyleGAN does);
-            "random" for one N(0, I) draw per image (seeded by `seed`); or an
-            array, one code `code_shape` shared by all images or
-            `(n, *code_shape)`.
-        distance: "l2" (default, mean squared error per image), "l1" (mean
-            absolute error per image) or a callable `(target, images) -> (n,)`
-            on float32 tensors, differentiable in `images`, e.g. a perceptual
-            (feature-space) distance.
-        regularization: float >= 0, weight of `mean(z ** 2)`, which keeps
-            codes where the prior puts its mass. Default 0.
-        seed: `None` or int, seeds `initial="random"`. Default `None`.
-
-    Returns:
-        tuple `(codes, losses, history)` of numpy arrays: the final codes
-        `(n, *code_shape)`; `losses` `(n,)`, the distance of each image to the
-        generated image of its final code; `history` `(steps, n)`, each
-        image's distance before each update (the regulariser is in neither).
-
-    Raises:
-        ValueError: for bad arguments, a code shape that does not match the
-            generator's input, generated images whose shape differs from
-            `target_images`, or a `distance` that does not return `(n,)`.
-
-    Example:
-    ```python
-    codes, losses, history = zoo.latent.project(gan.generator, images, steps=1000)
-    zoo.plotting.save_grid(gan.generate(codes), "projected.png")
-    ```
-
-    Reference: Zhu et al., "Generative Visual Manipulation on the Natural
-    Image Manifold", ECCV 2016, sec. 3.1; Abdal et al., "Image2StyleGAN: How
-    to Embed Images Into the StyleGAN Latent Space?", ICCV 2019, sec. 5.
-    For StyleGAN's own projector (W/W+ from the mean W, noise maps optimised
-    and regularised, ramped schedule) see `zoo.projection.project`.
-    """
-    import keras
-    from keras import ops
-
-    from zoo import engine
-
-    if not callable(generator):
-        raise ValueError(f"generator must be a keras.Model or callable, got {type(generator).__name__}")
-    target = np.asarray(target_images, dtype="float32")
-    if target.ndim < 2 or target.shape[0] == 0:
-        raise ValueError(f"target_images must be a non-empty batch (n, height, width, channels), got {target.shape}")
-    steps = _count(steps, "steps", 1)
-    learning_rate = _positive_number(learning_rate, "learning_rate")
-    regularization = _positive_number(regularization, "regularization", allow_zero=True)
-    distance_fn = _distance_function(distance)
-    code_shape = _code_shape(generator, latent_dim, initial)
-    num_images = target.shape[0]
-    start = _initial_codes(initial, num_images, code_shape, seed)
-
-    if isinstance(generator, keras.Layer):
-        def generate(z):
-            return generator(z, training=False)
-    else:
-        generate = generator
-    target = ops.convert_to_tensor(target)
-
-    images = generate(ops.convert_to_tensor(start))
-    if tuple(images.shape[1:]) != tuple(target.shape[1:]):
-        raise ValueError(
-            f"the generator makes images of shape {tuple(images.shape[1:])}, but target_images "
-            f"have shape {tuple(target.shape[1:])}"
-        )
-    first = distance_fn(target, ops.cast(images, "float32"))
-    if tuple(first.shape) != (num_images,):
-        raise ValueError(f"distance must return one value per image, shape ({num_images},), got {tuple(first.shape)}")
-
-    codes = keras.Variable(start, dtype="float32", trainable=True, name="projected_codes")
-    optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
-    optimizer.build([codes])
-    code_axes = tuple(range(1, 1 + len(code_shape)))
-
-    def distances():
-        return distance_fn(target, ops.cast(generate(codes), "float32"))
-
-    def loss():
-        per_image = distances()
-        total = ops.sum(per_image)
-        if regularization:
-            total += regularization * ops.sum(ops.mean(ops.square(codes), axis=code_axes))
-        return total, per_image
-
-    def step():
-        return engine.update(optimizer, [codes], loss)[1]
-
-    # On JAX the generator's weights go in as arguments (those of a plain callable are read once).
-    weights = list(generator.variables) if isinstance(generator, keras.Layer) else []
-    history = engine.loop(step, [codes] + optimizer.variables + weights)(steps)
-    final = engine.function(distances, [codes] + weights)()
-    return (
-        keras.ops.convert_to_numpy(codes.value),
-        keras.ops.convert_to_numpy(final),
-        keras.ops.convert_to_numpy(history),
-    )

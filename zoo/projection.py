@@ -1,13 +1,13 @@
-"""Projection of images into a StyleGAN's W or W+ space, and rendering with fixed noise.
+"""Projection (GAN inversion): the codes whose generated images match given images.
 
-StyleGAN2's projector (Karras et al. 2020, Appendix D): starting from the mean
-W, Adam optimises the code and the synthesis net's per-layer noise maps so that
-the generated image matches a target under a perceptual (or pixel) distance,
-with a ramped learning rate, noise added to the code early on, and a
-regulariser that keeps the noise maps free of image content.
+One function, `project`, for every generator: in Z for any generator or decoder
+(Zhu et al. 2016), and in StyleGAN's W or W+ with the synthesis net's noise maps
+(StyleGAN2's projector, Karras et al. 2020, appendix D: from the mean W, Adam
+optimises the code and the per-layer noise maps under a pixel or perceptual
+distance, with a ramped learning rate, noise added to the code early on, and a
+regulariser that keeps the noise maps free of image content).
 
-The functions take the nets, not a model, so they work for anything with the
-StyleGAN contract:
+For W and W+ the functions take the nets, or a StyleGAN model, with this contract:
 
 - `mapping`: `keras.Model` `z (batch, latent_dim) -> w (batch, w_dim)` (an
   output `(batch, num_ws, w_dim)` is read at its first layer);
@@ -21,9 +21,6 @@ The nets are never modified: the projected noise maps are substituted for the
 layers' `noise_const` (and `noise_mode` for 1) through `keras.StatelessScope`,
 one synthesis call per target, so that each target has its own noise and the
 variables keep their values even if the projection is interrupted.
-
-`zoo.latent.project` is the generic GAN inversion (any generator, codes only);
-this module is StyleGAN's, with the noise maps and the W statistics.
 """
 
 import collections
@@ -36,24 +33,27 @@ from keras import ops
 from zoo import engine
 from zoo.nets.stylegan import noise_layers as find_noise_layers
 
-SPACES = ("w", "w+")
+SPACES = ("z", "w", "w+")
 
 # The noise regulariser stops downsampling a noise map at this size (Karras et al.
 # 2020, Appendix D: "until the resolution is 8x8").
 _SMALLEST_NOISE = 8
 
-Projection = collections.namedtuple("Projection", ["ws", "images", "history", "noise", "distances"])
+Projection = collections.namedtuple("Projection", ["codes", "images", "history", "distances", "noise"])
 Projection.__doc__ = """What `project` returns (numpy arrays).
 
 Fields:
-    ws: float32 `(batch, num_ws, w_dim)`, the projected codes (for space "w"
-        every layer holds the same w).
-    images: float32 `(batch, H, W, C)`, `synthesize(synthesis, ws, noise)`.
-    history: float32 `(num_steps, batch)`, each target's distance at each step,
-        computed before that step's update, with that step's noise on w.
-    noise: list of float32 `(batch, H, W, 1)`, the projected noise map of each
-        noise layer, in `noise_layers(synthesis)` order (empty without noise layers).
-    distances: float32 `(batch,)`, each target's distance to `images`.
+    codes: float32 `(n, *code_shape)`, the projected codes: Z codes for space
+        "z"; `(n, num_ws, w_dim)` for "w" and "w+" (for "w" every layer holds
+        the same w).
+    images: float32 `(n, H, W, C)`, the images of `codes` (for "w"/"w+",
+        `synthesize(synthesis, codes, noise)`).
+    history: float32 `(steps, n)`, each image's distance before each update
+        (for "w"/"w+" with that step's noise on the codes; regularisers in neither).
+    distances: float32 `(n,)`, each image's distance to its projection.
+    noise: list of float32 `(n, H, W, 1)`, the projected noise map of each
+        noise layer, in `noise_layers(synthesis)` order (empty for "z" and
+        without noise layers).
 """
 
 
@@ -143,8 +143,8 @@ def synthesize(synthesis, ws, noise=None):
 
     Example:
     ```python
-    result = zoo.projection.project(mapping, synthesis, images)
-    again = zoo.projection.synthesize(synthesis, result.ws, result.noise)  # == result.images
+    result = zoo.projection.project((mapping, synthesis), images)
+    again = zoo.projection.synthesize(synthesis, result.codes, result.noise)  # == result.images
     ```
     """
     num_ws, w_dim = synthesis_shape(synthesis)
@@ -386,143 +386,169 @@ def _fraction(value, name):
     return number
 
 
-def _distance(loss, pixel_weight, target):
-    """A function images -> per-target distance to `target` (float32 tensors)."""
+def _distance(distance, features, pixel_weight, target):
+    """A function images -> per-image distance to `target` (float32 tensors)."""
     pixel_weight = _number(pixel_weight, "pixel_weight", allow_zero=True)
+    if callable(distance):
+        if features is not None:
+            raise ValueError("pass a distance callable or features, not both")
+        return lambda images: distance(target, images)
+    if distance not in ("l2", "l1"):
+        raise ValueError(f'distance must be "l2", "l1" or a callable (target, images) -> (n,); got {distance!r}')
+    error = ops.square if distance == "l2" else ops.abs
 
-    def mse(images):
-        return ops.mean(ops.square(images - target), axis=(1, 2, 3))
+    def pixels(images):
+        return ops.mean(ops.reshape(error(images - target), (ops.shape(images)[0], -1)), axis=1)
 
-    if isinstance(loss, str):
-        if loss != "mse":
-            raise ValueError(f'loss must be "mse" or a feature function images -> (batch, D); got {loss!r}')
+    if features is None:
         if pixel_weight:
-            raise ValueError('pixel_weight adds pixel MSE to a feature loss; with loss="mse" leave it at 0')
-        return mse
-    if not callable(loss):
-        raise ValueError(f'loss must be "mse" or a feature function images -> (batch, D); got {type(loss).__name__}')
-    target_features = ops.convert_to_tensor(loss(target), "float32")
+            raise ValueError("pixel_weight adds a pixel distance to a feature distance; without features leave it at 0")
+        return pixels
+    if not callable(features):
+        raise ValueError(f"features must be a feature function images -> (n, D); got {type(features).__name__}")
+    target_features = ops.convert_to_tensor(features(target), "float32")
     if len(target_features.shape) != 2 or target_features.shape[0] != target.shape[0]:
         raise ValueError(
-            f"loss (a feature function) must return features (batch, D); got {tuple(target_features.shape)} "
-            f"for {target.shape[0]} images"
+            f"features must return features (n, D); got {tuple(target_features.shape)} for {target.shape[0]} images"
         )
 
-    def features(images):
-        distance = ops.sum(ops.square(ops.cast(loss(images), "float32") - target_features), axis=1)
-        return distance + pixel_weight * mse(images) if pixel_weight else distance
+    def feature_distance(images):
+        value = ops.sum(ops.square(ops.cast(features(images), "float32") - target_features), axis=1)
+        return value + pixel_weight * pixels(images) if pixel_weight else value
 
-    return features
+    return feature_distance
 
 
 # -- projection ------------------------------------------------------------------------
 
 
-def project(
-    mapping,
-    synthesis,
-    target_images,
-    w_avg=None,
-    space="w",
-    num_steps=1000,
-    initial_learning_rate=0.1,
-    initial_noise_factor=0.05,
-    noise_ramp_length=0.75,
-    lr_rampdown_length=0.25,
-    lr_rampup_length=0.05,
-    regularize_noise_weight=1e5,
-    loss="mse",
-    pixel_weight=0.0,
-    w_avg_samples=10_000,
-    seed=0,
-    callback=None,
-):
-    """Finds the W (or W+) codes and noise maps whose images match `target_images`.
+def _generator_code_shape(generator):
+    """The generator's input shape without the batch axis, or None if unknown."""
+    try:
+        shape = generator.input_shape
+    except (AttributeError, ValueError, TypeError):
+        return None
+    if isinstance(shape, list):
+        raise ValueError(
+            f"generator has {len(shape)} inputs; wrap it in a callable that takes only the code, "
+            "e.g. lambda z: generator([z, labels]), and pass latent_dim or initial"
+        )
+    shape = tuple(shape[1:])
+    return shape if shape and all(isinstance(s, int) for s in shape) else None
 
-    StyleGAN2's projector, for a batch of targets optimised independently (the
-    loss is a sum of per-target terms and Adam is per coordinate, so each
-    target follows its own gradient): the codes start at `w_avg`, the noise
-    maps at N(0, 1); each step adds Gaussian noise of scale
-    `w_std * initial_noise_factor * max(0, 1 - t / noise_ramp_length) ** 2` to
-    the codes (t the fraction of steps done), renders with the noise maps as
-    constant noise, and takes an Adam step (betas 0.9, 0.999, epsilon 1e-8; the
-    rate follows `ProjectionSchedule`) on `distance + regularize_noise_weight *
-    noise_regularization`; the noise maps are then renormalised to zero mean
-    and unit variance. The nets are not changed (see the module docstring).
 
-    Args:
-        mapping: `keras.Model`, `z (batch, latent_dim) -> w (batch, w_dim)`.
-        synthesis: `keras.Model`, `ws (batch, num_ws, w_dim)` -> images
-            `(batch, H, W, C)` in about [-1, 1].
-        target_images: array-like `(batch, H, W, C)` in [-1, 1], the synthesis
-            net's image shape.
-        w_avg: None (default: estimated from `w_avg_samples` mapped codes) or
-            array-like `(w_dim,)`, e.g. `style_gan.w_avg`.
-        space: "w" (default: one w per target, repeated over the layers) or "w+"
-            (one w per layer, Abdal et al.'s extended space).
-        num_steps: int >= 1. Default 1000.
-        initial_learning_rate: float > 0. Default 0.1.
-        initial_noise_factor: float >= 0, code noise at the start relative to
-            `w_std`. Default 0.05.
-        noise_ramp_length: float in (0, 1], fraction of the steps over which the
-            code noise decays to 0. Default 0.75.
-        lr_rampdown_length: float in (0, 1]. Default 0.25.
-        lr_rampup_length: float in (0, 1]. Default 0.05.
-        regularize_noise_weight: float >= 0, weight of `noise_regularization`.
-            Default 1e5.
-        loss: "mse" (default: mean squared pixel error) or a feature function
-            `images -> (batch, D)` whose squared L2 distance to the target's
-            features is the loss, e.g. `zoo.metrics.ppl_features_vgg16()` (the
-            paper's LPIPS-like VGG16 distance) or
-            `zoo.metrics.ppl_features_classifier(classifier)` for greyscale data.
-        pixel_weight: float >= 0, weight of the pixel MSE added to a feature
-            loss. Default 0.
-        w_avg_samples: int >= 2, mapped codes for `w_avg` and `w_std`. Default 10,000.
-        seed: int, seeds the codes for the W statistics, the initial noise maps
-            and the code noise. Default 0.
-        callback: None or a callable `callback(step, ws, distances)` called after
-            every step with the steps done, the codes `(batch, num_ws, w_dim)` and
-            that step's distances `(batch,)` (numpy); it may raise to stop.
-            Without it the whole loop runs in one compiled call (`zoo.engine.loop`:
-            a `tf.function` on TensorFlow, a `jax.lax.scan` on JAX). Default None.
 
-    Returns:
-        `Projection(ws, images, history, noise, distances)` of numpy arrays (see
-        `Projection`).
 
-    Raises:
-        ValueError: for a bad argument or images that do not fit the nets.
+def _code_shape(generator, latent_dim, initial):
+    from_generator = _generator_code_shape(generator)
+    if latent_dim is not None:
+        dims = (latent_dim,) if isinstance(latent_dim, (int, np.integer)) else tuple(latent_dim)
+        if not dims or any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1 for d in dims):
+            raise ValueError(f"latent_dim must be a positive int or a tuple of them (a code shape), got {latent_dim!r}")
+        dims = tuple(int(d) for d in dims)
+        if from_generator is not None and dims != from_generator:
+            raise ValueError(f"latent_dim={latent_dim!r} does not match the generator's input shape {from_generator}")
+        return dims
+    if from_generator is not None:
+        return from_generator
+    if initial is not None and not isinstance(initial, str) and np.ndim(initial) >= 2:
+        return tuple(np.shape(initial)[1:])
+    raise ValueError(
+        "cannot tell the code shape: the generator has no input_shape; pass latent_dim "
+        "or initial codes (n, *code_shape)"
+    )
 
-    Example:
-    ```python
-    result = zoo.projection.project(gan.ema_mapping, gan.ema_synthesis, digits,
-                                    w_avg=gan.w_avg, space="w+", num_steps=500)
-    zoo.metrics.ssim(result.images, digits)
-    ```
 
-    Reference: Karras et al., "Analyzing and Improving the Image Quality of
-    StyleGAN", CVPR 2020, Appendix D; Abdal et al., "Image2StyleGAN: How to
-    Embed Images Into the StyleGAN Latent Space?", ICCV 2019 (W+).
-    """
-    if space not in SPACES:
-        raise ValueError(f'space must be "w" or "w+"; got {space!r}')
+
+
+def _initial_codes(initial, num_images, code_shape, seed):
+    full = (num_images,) + code_shape
+    if initial is None:
+        return np.zeros(full, "float32")
+    if isinstance(initial, str):
+        if initial != "random":
+            raise ValueError(f'initial must be None, "random" or an array of codes, got {initial!r}')
+        return np.random.default_rng(seed).standard_normal(full).astype("float32")
+    initial = np.asarray(initial, dtype="float32")
+    if initial.shape == code_shape:
+        return np.broadcast_to(initial, full).copy()
+    if initial.shape != full:
+        raise ValueError(f"initial must have shape {full} or {code_shape}, got {initial.shape}")
+    if not np.isfinite(initial).all():
+        raise ValueError("initial codes must be finite")
+    return initial
+
+
+def _project_codes(generator, target, steps, learning_rate, distance, measure, seed, latent_dim=None, initial=None,
+                   regularization=0.0):
+    """Code optimisation through any generator (see `project`); `distance`: images -> (n,)."""
+    regularization = _number(regularization, "regularization", allow_zero=True)
+    code_shape = _code_shape(generator, latent_dim, initial)
+    num_images = target.shape[0]
+    start = _initial_codes(initial, num_images, code_shape, seed)
+
+    if isinstance(generator, keras.Layer):
+        def generate(z):
+            return generator(z, training=False)
+    else:
+        generate = generator
+    images = generate(ops.convert_to_tensor(start))
+    if tuple(images.shape[1:]) != tuple(target.shape[1:]):
+        raise ValueError(
+            f"the generator makes images of shape {tuple(images.shape[1:])}, but target_images "
+            f"have shape {tuple(target.shape[1:])}"
+        )
+    first = distance(ops.cast(images, "float32"))
+    if tuple(first.shape) != (num_images,):
+        raise ValueError(f"distance must return one value per image, shape ({num_images},), got {tuple(first.shape)}")
+
+    codes = keras.Variable(start, dtype="float32", trainable=True, name="projected_codes")
+    optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+    optimizer.build([codes])
+    code_axes = tuple(range(1, 1 + len(code_shape)))
+
+    def loss():
+        per_image = distance(ops.cast(generate(codes), "float32"))
+        total = ops.sum(per_image)
+        if regularization:
+            total += regularization * ops.sum(ops.mean(ops.square(codes), axis=code_axes))
+        return total, per_image
+
+    def step():
+        return engine.update(optimizer, [codes], loss)[1]
+
+    # On JAX the generator's weights go in as arguments (those of a plain callable are read once).
+    weights = _variables(generator, *measure)
+    history = engine.loop(step, [codes] + optimizer.variables + weights)(steps)
+
+    def final():
+        images = ops.cast(generate(codes), "float32")
+        return images, distance(images)
+
+    images, distances = engine.run_once(final, [codes] + weights)
+    return Projection(
+        codes=np.asarray(ops.convert_to_numpy(codes.value), "float32"),
+        images=np.asarray(ops.convert_to_numpy(images), "float32"),
+        history=np.asarray(ops.convert_to_numpy(history), "float32"),
+        noise=[],
+        distances=np.asarray(ops.convert_to_numpy(distances), "float32"),
+    )
+
+
+def _project_style(mapping, synthesis, target, space, steps, learning_rate, distance, measure, seed, w_avg=None,
+                   initial_noise_factor=0.05, noise_ramp_length=0.75, lr_rampdown_length=0.25,
+                   lr_rampup_length=0.05, regularize_noise_weight=1e5, w_avg_samples=10_000, callback=None):
+    """StyleGAN2's projector (see `project`); `distance`: images -> (batch,), `measure`: its nets."""
     num_ws, w_dim = synthesis_shape(synthesis)
-    target = np.asarray(target_images, dtype="float32")
     expected = tuple(synthesis.output_shape[1:])
-    if target.ndim != 4 or len(target) == 0 or tuple(target.shape[1:]) != expected:
+    if tuple(target.shape[1:]) != expected:
         raise ValueError(f"target_images must be (batch, {', '.join(map(str, expected))}); got {target.shape}")
-    if not np.all(np.isfinite(target)):
-        raise ValueError("target_images must be finite")
-    num_steps = _int(num_steps, "num_steps", 1)
-    schedule = ProjectionSchedule(initial_learning_rate, num_steps, lr_rampup_length, lr_rampdown_length)
+    schedule = ProjectionSchedule(learning_rate, steps, lr_rampup_length, lr_rampdown_length)
     initial_noise_factor = _number(initial_noise_factor, "initial_noise_factor", allow_zero=True)
     noise_ramp_length = _fraction(noise_ramp_length, "noise_ramp_length")
     regularize_noise_weight = _number(regularize_noise_weight, "regularize_noise_weight", allow_zero=True)
-    seed = _int(seed, "seed", 0)
     if callback is not None and not callable(callback):
         raise ValueError(f"callback must be None or callable; got {type(callback).__name__}")
-    target = ops.convert_to_tensor(target)
-    distance = _distance(loss, pixel_weight, target)
     w_avg, w_std = w_statistics(mapping, w_avg_samples, seed, w_avg)
     if w_avg.shape != (w_dim,):
         raise ValueError(f"mapping gives w of size {w_avg.shape[0]} but synthesis takes w_dim={w_dim}")
@@ -548,7 +574,7 @@ def project(
 
     def step():
         index = optimizer.iterations
-        t = ops.cast(index, "float32") / float(num_steps)
+        t = ops.cast(index, "float32") / float(steps)
         scale = noise_scale * ops.square(ops.maximum(0.0, 1.0 - t / noise_ramp_length))
         draw = engine.stateless_normal(code_shape, seed, index)
 
@@ -564,12 +590,12 @@ def project(
             buffer.assign(_normalize_noise(buffer))
         return per_target
 
-    run = engine.loop(step, variables + optimizer.variables + _variables(synthesis, loss))
+    run = engine.loop(step, variables + optimizer.variables + _variables(synthesis, *measure))
     if callback is None:
-        history = ops.convert_to_numpy(run(num_steps))
+        history = ops.convert_to_numpy(run(steps))
     else:
         parts = []
-        for done in range(1, num_steps + 1):
+        for done in range(1, steps + 1):
             part = ops.convert_to_numpy(run(1))
             parts.append(part)
             callback(done, np.asarray(ops.convert_to_numpy(all_ws(codes))), part[0])
@@ -579,11 +605,136 @@ def project(
         images = _render(synthesis, layers, all_ws(codes), noise)
         return images, distance(images)
 
-    images, distances = engine.run_once(final, variables + _variables(synthesis, loss))
+    images, distances = engine.run_once(final, variables + _variables(synthesis, *measure))
     return Projection(
-        ws=np.asarray(ops.convert_to_numpy(all_ws(codes)), "float32"),
+        codes=np.asarray(ops.convert_to_numpy(all_ws(codes)), "float32"),
         images=np.asarray(ops.convert_to_numpy(images), "float32"),
         history=np.asarray(history, "float32"),
         noise=[np.asarray(ops.convert_to_numpy(buffer), "float32") for buffer in noise],
         distances=np.asarray(ops.convert_to_numpy(distances), "float32"),
     )
+
+
+# The options each space takes besides the common ones.
+_OPTIONS = {
+    "z": ("latent_dim", "initial", "regularization"),
+    "w": ("w_avg", "initial_noise_factor", "noise_ramp_length", "lr_rampdown_length", "lr_rampup_length",
+          "regularize_noise_weight", "w_avg_samples", "callback"),
+}
+_DEFAULTS = {"z": {"steps": 500, "learning_rate": 0.05}, "w": {"steps": 1000, "learning_rate": 0.1}}
+
+
+def _nets(generator):
+    """`(mapping, synthesis, w_avg)` of a StyleGAN model or pair of nets, else `(None, generator, None)`."""
+    if isinstance(generator, (tuple, list)):
+        if len(generator) != 2:
+            raise ValueError(f"a pair of nets is (mapping, synthesis); got {len(generator)} items")
+        return generator[0], generator[1], None
+    if hasattr(generator, "ema_synthesis") and hasattr(generator, "ema_mapping"):  # zoo.models.StyleGAN
+        return generator.ema_mapping, generator.ema_synthesis, ops.convert_to_numpy(generator.w_avg)
+    if isinstance(getattr(generator, "sampling_generator", None), keras.Layer):  # a GAN's (EMA) generator
+        return None, generator.sampling_generator, None
+    if hasattr(generator, "logits_to_images") and isinstance(getattr(generator, "decoder", None), keras.Layer):
+        autoencoder, decoder = generator, generator.decoder  # its images, as `decode` makes them
+
+        def decode(codes):
+            return autoencoder.logits_to_images(decoder(codes, training=False))
+
+        decode.model, decode.input_shape = decoder, decoder.input_shape  # its weights; the code shape
+        return None, decode, None
+    if not callable(generator):
+        raise ValueError(f"generator must be a zoo model, a keras.Model, a callable or (mapping, synthesis); "
+                         f"got {type(generator).__name__}")
+    return None, generator, None
+
+
+def project(generator, target_images, space=None, steps=None, learning_rate=None, distance="l2", features=None,
+            pixel_weight=0.0, seed=0, **options):
+    """Finds the codes whose generated images match `target_images` (GAN inversion), for any generator.
+
+    Each image is fitted on its own (the loss is a sum of per-image terms and Adam
+    is per coordinate), so a batch gives the codes of projecting its images one by
+    one. The nets are never changed; they run with `training=False`. The loop is
+    compiled once (`zoo.engine.loop`: a `tf.function` on TensorFlow, a `jax.lax.scan`
+    on JAX).
+
+    Spaces:
+    - "z" (any generator; the default but for StyleGAN): Adam on the input codes,
+      from zeros (the prior's mean), minimising `distance + regularization *
+      mean(z ** 2)` (Zhu et al. 2016, sec. 3.1). A code shape `(num_ws, w_dim)`
+      through a synthesis net is W+ without the noise maps.
+    - "w" and "w+" (a StyleGAN; "w" is its default): StyleGAN2's projector
+      (Karras et al. 2020, appendix D): the codes start at the mean W and get
+      Gaussian noise that ramps down, the synthesis net's noise maps are fitted
+      too and regularised, the learning rate ramps up then down
+      (`ProjectionSchedule`). "w" fits one w per image repeated over the layers,
+      "w+" one per layer (Abdal et al. 2019).
+
+    Args:
+        generator: a zoo model (a `StyleGAN` projects through its EMA nets and
+            `w_avg`; a GAN through its sampling generator; an autoencoder
+            through its decoder), `(mapping, synthesis)` nets, a `keras.Model`
+            mapping codes to images, or any differentiable callable. Wrap a
+            conditional generator so that it takes the code only.
+        target_images: array-like `(n, h, w, c)` in the generator's range ([-1, 1]).
+        space: "z", "w" or "w+"; default "w" for StyleGAN nets, else "z".
+        steps: int >= 1, Adam updates. Default 500 ("z"), 1000 ("w", "w+").
+        learning_rate: float > 0. Default 0.05 ("z"), 0.1 (the peak of the ramp, "w").
+        distance: "l2" (default: mean squared error per image), "l1", or a callable
+            `(target, images) -> (n,)` on float32 tensors, differentiable in `images`.
+        features: None, or a feature function `images -> (n, D)` (e.g.
+            `zoo.metrics.ppl_features_vgg16()`, the paper's perceptual distance, or
+            `zoo.metrics.ppl_features_classifier(judge)`): the distance is then the
+            squared L2 between features, the target's computed once.
+        pixel_weight: float >= 0, with `features`: weight of an added "l2" term. Default 0.
+        seed: int, seeds every random draw. Default 0.
+        **options: for "z": `latent_dim` (the code shape, default the generator's
+            input), `initial` (None: zeros; "random"; or codes, one shared or one per
+            image), `regularization` (float >= 0, default 0). For "w"/"w+": `w_avg`
+            (default: the model's, else estimated from `w_avg_samples`=10,000 mapped
+            codes), `initial_noise_factor` (0.05), `noise_ramp_length` (0.75),
+            `lr_rampdown_length` (0.25), `lr_rampup_length` (0.05),
+            `regularize_noise_weight` (1e5), `callback` (None, or `callback(step,
+            codes, distances)` after every step, which may raise to stop).
+
+    Returns:
+        `Projection(codes, images, history, distances, noise)` of numpy arrays.
+
+    Raises:
+        ValueError: for a bad argument, an option the space does not take, or
+            images that do not fit the generator.
+
+    Example:
+    ```python
+    fit = zoo.projection.project(gan, images, steps=1000)          # Z
+    fit = zoo.projection.project(stylegan, images, space="w+")     # W+, noise maps too
+    zoo.metrics.ssim(fit.images, images)
+    ```
+    """
+    mapping, net, w_avg = _nets(generator)
+    space = space or ("w" if mapping is not None else "z")
+    if space not in SPACES:
+        raise ValueError(f'space must be one of {", ".join(map(repr, SPACES))}; got {space!r}')
+    family = "z" if space == "z" else "w"
+    if family == "w" and mapping is None:
+        raise ValueError(f'space "{space}" needs a StyleGAN (or its (mapping, synthesis) nets); '
+                         f'project other generators in "z"')
+    unknown = sorted(set(options) - set(_OPTIONS[family]))
+    if unknown:
+        raise ValueError(f'space "{space}" takes no {", ".join(unknown)}; its options: {", ".join(_OPTIONS[family])}')
+    steps = _int(_DEFAULTS[family]["steps"] if steps is None else steps, "steps", 1)
+    learning_rate = _number(_DEFAULTS[family]["learning_rate"] if learning_rate is None else learning_rate,
+                            "learning_rate")
+    seed = _int(seed, "seed", 0)
+    target = np.asarray(target_images, dtype="float32")
+    if target.ndim != 4 or len(target) == 0:
+        raise ValueError(f"target_images must be a non-empty batch (n, height, width, channels); got {target.shape}")
+    if not np.all(np.isfinite(target)):
+        raise ValueError("target_images must be finite")
+    target = ops.convert_to_tensor(target)
+    measure = [fn for fn in (features, distance) if callable(fn)]
+    distance = _distance(distance, features, pixel_weight, target)
+    if family == "z":
+        return _project_codes(net, target, steps, learning_rate, distance, measure, seed, **options)
+    options.setdefault("w_avg", w_avg)
+    return _project_style(mapping, net, target, space, steps, learning_rate, distance, measure, seed, **options)

@@ -28,7 +28,7 @@ COMMON = textwrap.dedent(
     import numpy as np
     from keras import layers
 
-    from zoo import latent, projection
+    from zoo import projection
     from zoo.layers import NoiseInjection
     from zoo.metrics import ppl
 
@@ -84,16 +84,17 @@ COMMON = textwrap.dedent(
         targets = projection.synthesize(
             synthesis, 0.5 * rng.standard_normal((2, 2, 8)),
             [rng.standard_normal((2,) + tuple(l.noise_const.shape[1:])) for l in layers_])
-        r = projection.project(mapping, synthesis, targets, space="w+", num_steps=12, w_avg_samples=100, seed=4,
-                               initial_noise_factor=0.0, loss=features, pixel_weight=0.5)
-        out["w_plus"] = {"ws": r.ws.tolist(), "history": r.history.tolist(), "noise": r.noise[0].tolist(),
+        r = projection.project((mapping, synthesis), targets, space="w+", steps=12, w_avg_samples=100, seed=4,
+                               initial_noise_factor=0.0, features=features, pixel_weight=0.5)
+        out["w_plus"] = {"ws": r.codes.tolist(), "history": r.history.tolist(), "noise": r.noise[0].tolist(),
                          "distances": r.distances.tolist()}
         seen = []
-        r = projection.project(mapping, synthesis, targets, space="w", num_steps=30, w_avg_samples=100, seed=4,
+        r = projection.project((mapping, synthesis), targets, space="w", steps=30, w_avg_samples=100, seed=4,
                                callback=lambda step, ws, d: seen.append(step))
         out["noisy"] = {"history": r.history.tolist(), "seen": seen, "distances": r.distances.tolist()}
         goal = np.asarray(generator(np.random.default_rng(7).standard_normal((3, 6)).astype("float32")))
-        codes, losses, history = latent.project(generator, goal, steps=25, learning_rate=0.05, regularization=0.01)
+        codes, _, history, losses, _ = projection.project(generator, goal, steps=25, learning_rate=0.05,
+                                                          regularization=0.01)
         out["latent"] = {"codes": codes.tolist(), "losses": losses.tolist(), "history": history.tolist()}
         return out
     """

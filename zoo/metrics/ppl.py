@@ -437,7 +437,7 @@ def ppl_features_vgg16(weights="imagenet", image_size=None, layers=VGG16_LAYERS)
 
     Returns:
         callable, images `(batch, H, W, 1 or 3)` -> float32 `(batch, D)`,
-        differentiable (usable as `zoo.projection.project(..., loss=...)`);
+        differentiable (usable as `zoo.projection.project(..., features=...)`);
         `.name` is "vgg16".
 
     Raises:
