@@ -6,7 +6,8 @@ Run from the repository root (or `python3 dev.py shipped`, which runs the first 
     PYTHONPATH=. .venv/bin/python benchmarks/shipped_exports.py                   # score what is there
 
 `--make` runs, one after the other and each in a fresh run directory under
-runs/shipped/, the exact commands listed in `SHIPPED` (`zoo train ...` and the
+runs/shipped/, the exact commands of zoo's pretrained presets (`zoo.pretrained.PRETRAINED`,
+read into `SHIPPED`: `zoo train ... --pretrained` and the
 colourisation recipe, as a user would type them, on data that ships with
 scikit-learn and scikit-image), which export into saved_models/<name>/1; then
 `zoo serve-config --root /models` writes saved_models/models.config. It
@@ -35,6 +36,9 @@ loaded with `tf.saved_model.load`):
               input's L: PSNR and SSIM against the photo after the same Lab round
               trip, colourfulness (Hasler & Suesstrunk 2003) beside the truth's,
               and the grey input's row.
+    pretrained the `model.keras` beside each export (`zoo.pretrained.load_with_metadata`): its
+              size, class, SHA-256 against its metadata, and the largest difference between
+              its outputs and the export's on the same inputs.
 Results are appended to benchmarks/results/shipped_exports.json, with one sample
 grid per export (benchmarks/results/shipped_exports_<name>.png).
 """
@@ -57,50 +61,15 @@ SAVED_MODELS = ROOT / "saved_models"
 RUNS = Path("runs") / "shipped"
 MAX_BYTES = 5 * 1024 * 1024
 
-# name -> what it is, the exact command (run from the repository root), how to score it.
+# name -> what it is, the exact command (run from the repository root), how to score it:
+# read from zoo's registry of pretrained presets (zoo/pretrained.py), which owns them.
+sys.path.insert(0, str(ROOT))
+from zoo import presets, pretrained  # noqa: E402  (neither imports TensorFlow)
+
+KINDS = {"noise": "generator", "codes": "generator", "noise_and_labels": "conditional", "translation": "colouriser"}
 SHIPPED = {
-    "digits_dcgan": {
-        "what": "DCGAN (Radford et al. 2016), 32x32x1 digits, noise 100, EMA generator",
-        "kind": "generator",
-        "command": [
-            "zoo", "train", "dcgan", "--dataset", "digits", "--epochs", "150", "--batch-size", "64",
-            "--base-filters", "32", "--ema-momentum", "0.995", "--seed", "0", "--precision", "float32",
-            "--run-dir", "runs/shipped/digits_dcgan", "--no-resume", "--quiet",
-            "--export", "digits_dcgan", "--base-path", "saved_models",
-        ],
-    },
-    "digits_cgan": {
-        "what": "class-conditional DCGAN, projection D (Mirza & Osindero 2014; Miyato & Koyama 2018), "
-        "labels 0-9, 32x32x1, noise 64, EMA generator",
-        "kind": "conditional",
-        "command": [
-            "zoo", "train", "cgan", "--dataset", "digits", "--epochs", "60", "--batch-size", "64",
-            "--base-filters", "32", "--ema-momentum", "0.995", "--seed", "0", "--precision", "float32",
-            "--run-dir", "runs/shipped/digits_cgan", "--no-resume", "--quiet",
-            "--export", "digits_cgan", "--base-path", "saved_models",
-        ],
-    },
-    "digits_vae": {
-        "what": "VAE decoder (Kingma & Welling 2014), code 16 -> 32x32x1 digits (Bernoulli means)",
-        "kind": "generator",
-        "command": [
-            "zoo", "train", "vae", "--dataset", "digits", "--epochs", "60", "--batch-size", "64",
-            "--seed", "0", "--precision", "float32",
-            "--run-dir", "runs/shipped/digits_vae", "--no-resume", "--quiet",
-            "--export", "digits_vae", "--base-path", "saved_models",
-        ],
-    },
-    "colourisation_gan": {
-        "what": "pix2pix colouriser (Isola et al. 2017) in Lab: U-Net (16 filters, 4 downsamplings) "
-        "after L1 pre-training; RGB or grey images, any size divisible by 16 -> colour RGB",
-        "kind": "colouriser",
-        "command": [
-            "python", "recipes/colourisation.py", "--variant", "gan", "--base-filters", "16",
-            "--num-downsamples", "4", "--num-crops", "4096", "--num-test", "512", "--pretrain-epochs", "3",
-            "--epochs", "6", "--seed", "0", "--precision", "float32",
-            "--run-dir", "runs/shipped/colourisation_gan", "--base-path", "saved_models",
-        ],
-    },
+    name: {"what": entry.description, "command": list(entry.command), "kind": KINDS[presets.get(entry.preset).serves]}
+    for name, entry in pretrained.PRETRAINED.items()
 }
 
 NUM_SAMPLES = 450
@@ -296,6 +265,39 @@ def score_colouriser(name, seed, num_test, output):
     }
 
 
+def check_pretrained(name, kind, seed):
+    """The pretrained preset beside the export: its size, and how far its outputs are from the export's."""
+    import numpy as np
+    import tensorflow as tf
+
+    import zoo
+    from zoo.metrics import loading
+
+    folder = SAVED_MODELS / name
+    if not (folder / pretrained.MODEL_FILE).is_file():
+        return {"missing": True}
+    model, metadata = pretrained.load_with_metadata(str(folder))
+    rng = np.random.default_rng(seed)
+    if kind == "colouriser":
+        photos = rng.uniform(-1, 1, (4, 64, 64, 3)).astype("float32")
+        served = tf.saved_model.load(str(export_path(name))).signatures["serving_default"](images=tf.constant(photos))
+        lightness, _ = zoo.data.rgb_to_model_lab(photos)
+        ab = model.generator.predict(lightness.numpy(), verbose=0)
+        ours, theirs = zoo.data.model_lab_to_rgb(lightness, ab).numpy(), served["images"].numpy()
+    else:
+        exported = loading.ExportedGenerator(str(export_path(name)))
+        z = rng.standard_normal((16, exported.latent_dim)).astype("float32")
+        labels = np.arange(16, dtype="int32") % 10 if kind == "conditional" else None
+        theirs = exported.generate(z, labels=labels)
+        ours = model.generate(z) if labels is None else model.generate(z, labels=labels)
+    return {
+        "bytes": (folder / pretrained.MODEL_FILE).stat().st_size,
+        "class": type(model).__name__,
+        "sha256_matches": metadata.get("sha256") == pretrained._sha256(folder / pretrained.MODEL_FILE),
+        "max_abs_difference_from_export": float(np.max(np.abs(ours - theirs))),
+    }
+
+
 def figures(scores):
     """A README cell: the export's headline figures."""
     if "psnr" in scores:
@@ -384,7 +386,8 @@ def main(argv=None):
             entry["scores"] = score_digits(
                 name, spec["kind"], judge, floor_features, args.seed, args.num_samples, args.output
             )
-        entry["under_5_mb"] = entry["bytes"] < MAX_BYTES
+        entry["pretrained"] = check_pretrained(name, spec["kind"], args.seed)
+        entry["under_5_mb"] = entry["bytes"] < MAX_BYTES and entry["pretrained"].get("bytes", 0) < MAX_BYTES
         record["exports"][name] = entry
         summary = {k: v for k, v in entry["scores"].items() if not isinstance(v, (list, dict))}
         print(f"{name}: {entry['bytes'] / 1e6:.2f} MB {summary}", flush=True)

@@ -34,6 +34,7 @@ colour ones).
 
 import argparse
 import os
+import sys
 
 import keras
 import numpy as np
@@ -66,6 +67,8 @@ def parse_args(argv):
     parser.add_argument("--precision", default="auto", choices=zoo.device.PRECISIONS)
     parser.add_argument("--run-dir", default=os.path.join("runs", "colourisation"))
     parser.add_argument("--base-path", default="saved_models")
+    parser.add_argument("--pretrained", action="store_true",
+                        help="also save the trained model as a pretrained preset beside the export (not encoder_decoder)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="seconds on a CPU")
     args = parser.parse_args(argv)
@@ -114,14 +117,6 @@ def to_rgb(lightness, ab):
     return zoo.data.model_lab_to_rgb(lightness, ab).numpy()
 
 
-def unet(args):
-    return zoo.nets.unet_generator(
-        input_channels=1, output_channels=2,
-        num_downsamples=args.num_downsamples or int(np.log2(args.image_size)),
-        base_filters=args.base_filters,
-    )
-
-
 def adam(args):
     return keras.optimizers.Adam(args.learning_rate, beta_1=0.5)
 
@@ -133,19 +128,28 @@ def phases(args):
         print(message, flush=True)
         net = zoo.nets.colorization_net(base_filters=args.base_filters, fusion_extractor=extractor)
         model = zoo.models.Pix2Pix(net, None, reconstruction="l2", reconstruction_weight=1.0, adversarial_weight=0.0)
+        model.compile(d_optimizer=adam(args), g_optimizer=adam(args))
         model.fusion_message = message
         return [("regression", model, args.epochs)]
+    # The colourisation preset's nets (hparams below), built in the order of the shipped run.
+    unet = zoo.nets.unet_generator(1, 2, num_downsamples=args.num_downsamples or int(np.log2(args.image_size)),
+                                   base_filters=args.base_filters)
     if args.variant == "regression":
-        model = zoo.models.Pix2Pix(unet(args), None, reconstruction="l2", reconstruction_weight=1.0,
-                                   adversarial_weight=0.0)
+        model = zoo.models.Pix2Pix(unet, None, reconstruction="l2", reconstruction_weight=1.0, adversarial_weight=0.0)
+        model.compile(d_optimizer=adam(args), g_optimizer=adam(args))
         return [("regression", model, args.epochs)]
-    generator = unet(args)
-    pretrain = zoo.models.Pix2Pix(generator, None, reconstruction="l1", reconstruction_weight=1.0,
-                                  adversarial_weight=0.0)
-    discriminator = zoo.nets.patch_discriminator(input_channels=2, source_channels=1,
-                                                 base_filters=args.base_filters)
-    gan = zoo.models.Pix2Pix(generator, discriminator, reconstruction_weight=100.0, seed=args.seed)
+    pretrain = zoo.models.Pix2Pix(unet, None, reconstruction="l1", reconstruction_weight=1.0, adversarial_weight=0.0)
+    discriminator = zoo.nets.patch_discriminator(input_channels=2, source_channels=1, base_filters=args.base_filters)
+    gan = zoo.models.Pix2Pix(unet, discriminator, reconstruction_weight=100.0, seed=args.seed)
+    for model in (pretrain, gan):
+        model.compile(d_optimizer=adam(args), g_optimizer=adam(args))
     return [("pretrain", pretrain, args.pretrain_epochs), ("adversarial", gan, args.epochs)]
+
+
+def hparams(args):
+    """The colourisation preset's options this recipe sets."""
+    return {"variant": args.variant, "base_filters": args.base_filters, "num_downsamples": args.num_downsamples,
+            "learning_rate": args.learning_rate, "seed": args.seed}
 
 
 def evaluate(generator, test_rgb):
@@ -179,7 +183,6 @@ def main(argv=None):
     for name, model, epochs in planned:
         if epochs < 1:
             continue
-        model.compile(d_optimizer=adam(args), g_optimizer=adam(args))
         callbacks = [zoo.callbacks.TranslationGrid(
             os.path.join(args.run_dir, name, "samples"), grid_l.numpy(), grid_ab.numpy(),
             render=zoo.plotting.lab_columns,
@@ -204,6 +207,12 @@ def main(argv=None):
         metadata={"variant": args.variant, "data": args.data, "image_size": args.image_size},
     )
     print(f"grid: {grid_path}\nexport: {export_path}")
+    if args.pretrained and args.variant != "encoder_decoder":
+        options = {**hparams(args), "epochs": args.epochs, "batch_size": args.batch_size}
+        facts = {"preset": "colourisation", "hparams": zoo.presets.get("colourisation").hparams(**options),
+                 "dataset": args.data, "image_shape": [args.image_size, args.image_size, 3], "num_classes": None,
+                 "command": ["python", "recipes/colourisation.py", *(argv or sys.argv[1:])], "exports": [export_path]}
+        print(f"pretrained preset: {zoo.pretrained.save(planned[-1][1], os.path.dirname(export_path), facts)}")
     result.update({"scores": scores, "grid": grid_path, "export": export_path})
     return result
 

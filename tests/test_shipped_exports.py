@@ -35,7 +35,10 @@ def readme_rows():
 def gitignore_tracked():
     """Names whose version folder .gitignore re-includes: `!/saved_models/NAME/1/`."""
     text = (ROOT / ".gitignore").read_text()
-    return set(re.findall(r"^!/saved_models/([A-Za-z0-9_.-]+)/1/$", text, flags=re.M))
+    names = set(re.findall(r"^!/saved_models/([A-Za-z0-9_.-]+)/1/$", text, flags=re.M))
+    for kept in ("model.keras", "metadata.json"):  # the pretrained preset beside the export
+        assert set(re.findall(rf"^!/saved_models/([A-Za-z0-9_.-]+)/{re.escape(kept)}$", text, flags=re.M)) == names
+    return names
 
 
 def maker():
@@ -179,7 +182,10 @@ def test_colouriser_export_colours_held_out_photos_and_keeps_their_lightness():
     assert coloured.shape == photos.shape == (16, 64, 64, 3)
     assert coloured.min() >= -1.0 - 1e-5 and coloured.max() <= 1.0 + 1e-5
     lightness, ab = zoo.data.rgb_to_model_lab(photos)
-    np.testing.assert_allclose(zoo.data.rgb_to_model_lab(coloured)[0].numpy(), lightness.numpy(), atol=0.05)
+    # The output is the input's L with the predicted ab, in RGB; where that colour is outside the
+    # RGB gamut the clip moves L a little, so the check is on nearly all pixels, not every one.
+    moved = np.abs(zoo.data.rgb_to_model_lab(coloured)[0].numpy() - lightness.numpy())
+    assert moved.mean() < 0.005 and np.quantile(moved, 0.999) < 0.05 and moved.max() < 0.2
     assert np.mean(zoo.metrics.colourfulness(coloured)) > 10  # not grey
     grey = zoo.data.model_lab_to_rgb(lightness, tf.zeros_like(ab)).numpy()  # the input's L, ab = 0
     truth = zoo.data.model_lab_to_rgb(lightness, ab).numpy()
@@ -199,3 +205,39 @@ def test_zoo_sample_refuses_the_colouriser_with_a_clear_error(tmp_path, capsys):
     code = cli.main(["sample", "--export", str(SAVED / "colourisation_gan" / "1"), "--output", str(output)])
     assert code == 2 and "not a generator export" in capsys.readouterr().err
     assert not output.exists()
+
+
+@pytest.mark.parametrize("name", sorted(readme_rows()))
+def test_pretrained_preset_beside_the_export_is_the_model_it_was_exported_from(name):
+    """zoo.from_preset(NAME) finds the checkout's copy; it serves what the export serves."""
+    import tensorflow as tf
+
+    import zoo
+    from zoo import presets, pretrained
+
+    export_dir(name)
+    if not (SAVED / name / pretrained.MODEL_FILE).is_file():
+        pytest.skip(f"saved_models/{name} has no pretrained preset; remake it with `python3 dev.py shipped`")
+    assert (SAVED / name / pretrained.MODEL_FILE).stat().st_size < MAX_BYTES
+    entry = pretrained.PRETRAINED[name]
+    model, metadata = pretrained.load_with_metadata(name)
+    assert metadata["preset"] == entry.preset and model.compiled
+    built = presets.get(entry.preset).build(tuple(metadata["image_shape"]), num_classes=metadata["num_classes"],
+                                            **{k: v for k, v in metadata["hparams"].items() if k != "num_classes"})
+    assert type(model) is type(built)
+    served = loaded(name).signatures["serving_default"]
+    if maker().SHIPPED[name]["kind"] == "colouriser":
+        photos = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
+        lightness, _ = zoo.data.rgb_to_model_lab(photos)
+        ours = zoo.data.model_lab_to_rgb(lightness, model.generator.predict(lightness.numpy(), verbose=0)).numpy()
+        theirs = served(images=tf.constant(photos))["images"].numpy()
+    else:
+        z = np.random.default_rng(0).standard_normal((4, model.latent_dim)).astype("float32")
+        inputs = {"noise": tf.constant(z)}
+        if metadata["num_classes"]:
+            inputs["labels"] = tf.constant(np.arange(4, dtype="int32"))
+            ours = model.generate(z, labels=np.arange(4, dtype="int32"))
+        else:
+            ours = model.generate(z)
+        theirs = served(**inputs)["images"].numpy()
+    np.testing.assert_allclose(ours, theirs, atol=1e-4)
