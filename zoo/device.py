@@ -59,6 +59,15 @@ def default_precision():
     return "mixed_bfloat16" if cpu_has_bf16() else "float32"
 
 
+def prepare(precision="auto", seed=None):
+    """A run's set-up in one call: the dtype policy (`set_precision`) and, for an int `seed`,
+    every random generator (`keras.utils.set_random_seed`). Returns the policy name."""
+    policy = set_precision(precision)
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    return policy
+
+
 def set_precision(name="auto"):
     """Sets the global Keras dtype policy; returns the policy name used."""
     if name not in PRECISIONS:

@@ -51,7 +51,8 @@ _LOGGERS = (zoo_callbacks.HistoryCSV, keras.callbacks.TensorBoard)
 
 
 def train(
-    model, dataset, epochs, run_dir, steps_per_epoch=None, callbacks=(), verbose="auto", strategy=None, **options
+    model, dataset, epochs, run_dir, steps_per_epoch=None, callbacks=(), verbose="auto", strategy=None, minutes=None,
+    **options
 ):
     """Fits `model` on `dataset`, resuming from `run_dir/checkpoint` if present.
 
@@ -71,6 +72,9 @@ def train(
             (keras-team/keras#20585): every worker calls `train` alike, on the
             same global batches, and the chief alone writes to `run_dir`.
             Any other strategy trains with `model.fit`.
+        minutes: None, or a wall-time budget: a `zoo.callbacks.TimeLimit` stops
+            training when it is spent (the history's `train_seconds` then holds
+            the seconds trained).
         **options: `save_freq`, `sample_every`, `num_samples`, `tensorboard`,
             `resume`, `diagnostics`, `samples` for `standard_callbacks`.
 
@@ -89,7 +93,12 @@ def train(
     # epoch logs reach both while TimeLimit-style stops still leave a saved state.
     standard = standard_callbacks(run_dir, **options)
     loggers = [c for c in standard if isinstance(c, _LOGGERS)]
-    all_callbacks = [c for c in standard if not isinstance(c, _LOGGERS)] + list(callbacks) + loggers
+    budget = []
+    if minutes is not None:
+        from zoo.callbacks import TimeLimit
+
+        budget = [TimeLimit(minutes * 60)]
+    all_callbacks = [c for c in standard if not isinstance(c, _LOGGERS)] + list(callbacks) + budget + loggers
     # tf.distribute's multi-worker loop; on JAX, keras.distribution shards inside fit.
     multi_worker = False
     if strategy is not None or keras.backend.backend() == "tensorflow":
@@ -97,15 +106,19 @@ def train(
 
         multi_worker = distributed.is_multi_worker(strategy or model.distribute_strategy)
     if multi_worker:
-        return distributed.distributed_fit(
+        history = distributed.distributed_fit(
             model, dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=all_callbacks,
             strategy=strategy, verbose=verbose,
         )
-    return model.fit(
-        dataset,
-        epochs=epochs,
-        steps_per_epoch=steps_per_epoch,
-        callbacks=all_callbacks,
-        verbose=verbose,
-        shuffle=False,  # tf.data pipelines shuffle themselves
-    )
+    else:
+        history = model.fit(
+            dataset,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=all_callbacks,
+            verbose=verbose,
+            shuffle=False,  # tf.data pipelines shuffle themselves
+        )
+    if budget:
+        history.train_seconds = budget[0].elapsed
+    return history

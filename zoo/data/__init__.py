@@ -211,6 +211,36 @@ def face_images(source, image_size, batch_size=32, seed=None, data_dir=None):
     return dataset.repeat()
 
 
+def train_and_test(source, batch_size, seed=None, with_labels=False, image_size=None, limit=None, data_dir=None):
+    """A training dataset and the held-out images and labels, for the recipes that score on held-out data.
+
+    Args:
+        source: a registered dataset (its "test" split is held out; without splits,
+            such as the embedded digits, every image is) or a folder of MNIST IDX
+            files (the first 8,000 train, the last 2,000 are held out).
+        batch_size, seed, with_labels, image_size, limit: of the training dataset
+            (`limit`: its first images only); the held-out set takes `image_size`.
+        data_dir: tfds data directory. Default None.
+
+    Returns:
+        `(train, test_images, test_labels)`: a `tf.data.Dataset` and numpy arrays.
+    """
+    train_options = {"batch_size": batch_size, "seed": seed, "with_labels": with_labels, "image_size": image_size,
+                     "limit": limit}
+    test_options = {"batch_size": 100_000, "shuffle": False, "with_labels": True, "drop_remainder": False,
+                    "image_size": image_size}
+    if os.path.isdir(str(source)):
+        idx = __getattr__("mnist_idx")
+        train, test = idx(source, "train", **train_options), idx(source, "test", **test_options)
+    else:
+        tfds = {"data_dir": data_dir} if data_dir else {}
+        train = load(source, **train_options, **tfds)
+        split = {"split": "test"} if _loader(source).has_splits else {}
+        test = load(source, **test_options, **split, **tfds)
+    test_images, test_labels = __getattr__("dataset_arrays")(test)
+    return train, test_images, test_labels
+
+
 def describe(name):
     """One-line description of a registered dataset, for ``zoo list``.
 
@@ -286,6 +316,7 @@ __all__ = [
     "to_signed_unit",
     "toy_dataset",
     "toy_distribution",
+    "train_and_test",
     "transform_digits",
     "unpaired",
     "unpaired_digits",

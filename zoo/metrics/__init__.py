@@ -31,6 +31,7 @@ from zoo.metrics.evaluate import (
     evaluate_generator,
     evaluate_with_reference,
     generate_samples,
+    judged_scores,
     metric_name,
 )
 from zoo.metrics.extractors import ClassifierExtractor, InceptionExtractor
@@ -62,6 +63,7 @@ __all__ = [
     "gaussian_statistics",
     "generate_samples",
     "inception_score",
+    "judged_scores",
     "kernel_inception_distance",
     "load_domain_classifier",
     "load_generator",

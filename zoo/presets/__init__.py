@@ -295,6 +295,24 @@ def from_arguments(preset, args, skip=()):
     return {o.name: getattr(args, o.name) for o in preset.options if o.name not in skip and hasattr(args, o.name)}
 
 
+def add_recipe_arguments(parser, run_dir, steps_per_epoch=None, minutes=True, data_dir=False, precision=True):
+    """Adds the options every recipe takes: --steps-per-epoch, --minutes, --data-dir, --precision,
+    --run-dir, --base-path, --seed and --smoke (the flags off here are left out)."""
+    from zoo.device import PRECISIONS
+
+    parser.add_argument("--steps-per-epoch", type=int, default=steps_per_epoch, help="batches per epoch")
+    if minutes:
+        parser.add_argument("--minutes", type=float, default=None, help="stop training after this wall time")
+    if data_dir:
+        parser.add_argument("--data-dir", default=None, help="tfds data_dir (default: tfds' own)")
+    if precision:
+        parser.add_argument("--precision", default="auto", choices=PRECISIONS)
+    parser.add_argument("--run-dir", default=run_dir, help=f"checkpoint, samples and figures (default {run_dir})")
+    parser.add_argument("--base-path", default="saved_models", help="export root (default saved_models)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--smoke", action="store_true", help="seconds on a CPU with embedded data")
+
+
 def parse_arguments(parser, argv, preset, smoke=None, skip=("seed",), defaults=None):
     """A recipe's arguments with `preset`'s options: `args.options` and `args.hparams` set.
 
