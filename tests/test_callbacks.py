@@ -261,6 +261,16 @@ def test_time_limit_stops_after_the_budget():
         callbacks.TimeLimit(1, clock="gpu")
 
 
+def test_train_with_minutes_stops_at_the_budget_and_reports_the_time(tmp_path):
+    from zoo import training
+
+    gan = make_gan()
+    history = training.train(gan, dataset(6), epochs=3, run_dir=str(tmp_path), minutes=1e-9, verbose=0)
+    assert len(history.history["d_loss"]) == 1 and history.train_seconds > 0
+    history = training.train(make_gan(), dataset(6), epochs=1, run_dir=str(tmp_path / "b"), verbose=0)
+    assert not hasattr(history, "train_seconds")
+
+
 def test_time_limit_on_the_cpu_clock_reads_process_time(monkeypatch):
     """clock="cpu" measures with time.process_time (here a fake: 1 s per read)."""
     import itertools

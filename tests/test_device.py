@@ -25,3 +25,16 @@ def test_cpu_info_reads_the_first_cpu(tmp_path):
 def test_no_cpuinfo_is_an_unknown_cpu_without_bf16(tmp_path):
     assert device.cpu_info(tmp_path / "missing") == ("unknown", set())
     assert not device.cpu_has_bf16(tmp_path / "missing")
+
+
+def test_prepare_sets_the_policy_and_the_seeds():
+    import keras
+    import numpy as np
+
+    assert device.prepare("float32", seed=3) == "float32"
+    first = keras.random.normal((3,)), np.random.rand()
+    device.prepare("mixed_bfloat16", seed=3)
+    assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+    second = keras.random.normal((3,)), np.random.rand()
+    np.testing.assert_array_equal(first[0], second[0])
+    assert first[1] == second[1]

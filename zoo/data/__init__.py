@@ -230,8 +230,7 @@ def train_and_test(source, batch_size, seed=None, with_labels=False, image_size=
     test_options = {"batch_size": 100_000, "shuffle": False, "with_labels": True, "drop_remainder": False,
                     "image_size": image_size}
     if os.path.isdir(str(source)):
-        idx = __getattr__("mnist_idx")
-        train, test = idx(source, "train", **train_options), idx(source, "test", **test_options)
+        train, test = mnist_idx(source, "train", **train_options), mnist_idx(source, "test", **test_options)
     else:
         tfds = {"data_dir": data_dir} if data_dir else {}
         train = load(source, **train_options, **tfds)
