@@ -1,36 +1,21 @@
 """Progressive GAN on CelebA faces (Karras et al. 2018), grown from 4x4 to --resolution.
 
-Full scale (GPU, downloads CelebA through tfds: 162,770 aligned faces,
-centre-cropped and resized to 128x128; the paper's settings: WGAN-GP with
-lambda 10 and drift 0.001, Adam(1e-3, beta 0 / 0.99, epsilon 1e-8), batch 16,
-800k images fading in and 800k stabilising each resolution, generator EMA
-0.999, latent 512, feature maps min(8192 / 2^stage, 512)):
-
-    python recipes/progan_celeba.py
+    python recipes/progan_celeba.py                                   # GPU: CelebA through tfds, 128 px
     python recipes/progan_celeba.py --data faces/ --resolution 256   # a folder of images
+    python recipes/progan_celeba.py --smoke                           # seconds on a CPU, embedded faces
 
-The paper trained CelebA-HQ at 1024x1024 (--resolution 1024 with a folder of
-HQ faces; it lowered the batch to 14/6/3 at 256/512/1024, here --batch-size).
-
-Smoke run (CPU, seconds, scikit-image's embedded LFW faces at 32x32, a few
-hundred images per phase, narrow nets):
-
-    python recipes/progan_celeba.py --smoke
-
-Trains for the growth (4x4 up to the full resolution) and one more
-stabilisation at full resolution, or --total-images. Writes a grid per
-resolution stage to RUN_DIR/stages (stage_0004.png, ...), per-epoch grids to
-RUN_DIR/samples, `lod`/`resolution` in RUN_DIR/history.csv, resumes from
-RUN_DIR/checkpoint at the right level of detail, exports the EMA generator to
-BASE_PATH/progan_celeba/<version> and checks that the export, loaded afresh,
-serves full-resolution images equal to the model's.
+The `progan` preset holds the paper's settings (`zoo train progan --help`: WGAN-GP with drift, Adam(1e-3,
+0, 0.99), batch 16, 800k images fading in and 800k stabilising per resolution, EMA 0.999, latent 512;
+CelebA-HQ at 1024 lowered the batch to 14/6/3 at 256/512/1024). Trains the growth plus one more
+stabilisation at full resolution (or --total-images); writes a grid per stage to RUN_DIR/stages,
+`lod`/`resolution` in history.csv, resumes at the right level of detail, and exports the EMA generator
+to BASE_PATH/progan_celeba/<version>, checked to serve full-resolution images equal to the model's.
 """
 
 import argparse
 import math
 import os
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -45,54 +30,29 @@ SMOKE = {
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=None, help="a folder of face images instead of tfds celeb_a")
-    parser.add_argument("--data-dir", default=None, help="tfds data_dir (default: tfds' own)")
-    parser.add_argument("--resolution", type=int, default=128, help="final side, a power of 2 >= 4")
+    zoo.presets.add_face_arguments(parser, resolution=128)
     parser.add_argument("--total-images", type=int, default=None,
                         help="default: the growth to full resolution plus one stabilisation there")
-    parser.add_argument("--steps-per-epoch", type=int, default=1000)
-    parser.add_argument("--minutes", type=float, default=None, help="stop training after this wall time")
-    parser.add_argument("--precision", default="auto", choices=zoo.device.PRECISIONS)
-    parser.add_argument("--run-dir", default=os.path.join("runs", "progan_celeba"))
-    parser.add_argument("--base-path", default="saved_models")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--smoke", action="store_true", help="seconds on a CPU with embedded faces")
-    args = zoo.presets.parse_arguments(parser, argv, PRESET, smoke=SMOKE, skip=("epochs", "seed"))
-    if args.smoke and args.data:
-        raise ValueError("--smoke trains on embedded faces: drop --data")
-    return args
-
-
-def training_data(args):
-    """Endless batches of faces in [-1, 1] at the full resolution."""
-    source = "lfw_faces" if args.smoke else args.data or "celeb_a"
-    return zoo.data.face_images(
-        source, args.resolution, batch_size=args.batch_size, seed=args.seed, data_dir=args.data_dir
-    )
+    zoo.presets.add_recipe_arguments(parser, os.path.join("runs", "progan_celeba"), steps_per_epoch=1000,
+                                     data_dir=True)
+    return zoo.presets.parse_arguments(parser, argv, PRESET, smoke=SMOKE, skip=("epochs", "seed"))
 
 
 def main(argv=None):
     args = parse_args(argv)
-    zoo.device.set_precision(args.precision)
-    keras.utils.set_random_seed(args.seed)
-
-    dataset = training_data(args)
+    zoo.device.prepare(args.precision, args.seed)
+    source = zoo.presets.face_source(args)
+    dataset = zoo.data.face_images(source, args.resolution, args.batch_size, seed=args.seed, data_dir=args.data_dir)
     image_shape = zoo.data.image_shape(dataset)
-    hparams = args.hparams
     gan = PRESET.build(image_shape, **args.options)
-    growing, = PRESET.callbacks(hparams, None, args.run_dir)  # the paper's schedule, grids in RUN_DIR/stages
-    total = args.total_images or growing.images_to_full_resolution(gan.max_lod) + hparams["stabilize_images"]
+    growing, = PRESET.callbacks(args.hparams, None, args.run_dir)  # the paper's schedule, grids in RUN_DIR/stages
+    total = args.total_images or growing.images_to_full_resolution(gan.max_lod) + args.hparams["stabilize_images"]
     epochs = max(1, math.ceil(total / (args.steps_per_epoch * args.batch_size)))
-    budget = [zoo.callbacks.TimeLimit(args.minutes * 60)] if args.minutes else []
-    history = zoo.training.train(
-        gan, dataset, epochs=epochs, run_dir=args.run_dir, steps_per_epoch=args.steps_per_epoch,
-        callbacks=[growing, *budget], verbose=2,
-    )
-
+    history = zoo.training.train(gan, dataset, epochs=epochs, run_dir=args.run_dir, minutes=args.minutes,
+                                 steps_per_epoch=args.steps_per_epoch, callbacks=[growing], verbose=2)
     trained = {"lod": gan.lod, "resolution": gan.resolution, "images_seen": int(gan.images_seen)}
     export_path = zoo.export.export_generator(
-        gan, "progan_celeba", base_path=args.base_path,
-        metadata={"dataset": "lfw_faces" if args.smoke else args.data or "celeb_a", **trained},
+        gan, "progan_celeba", base_path=args.base_path, metadata={"dataset": source, **trained}
     )
     # A fresh load serves full-size images (a resolution still growing is upsampled), as the model makes them.
     z = np.random.default_rng(args.seed).standard_normal((4, gan.latent_dim)).astype("float32")

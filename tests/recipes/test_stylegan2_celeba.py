@@ -72,9 +72,12 @@ def test_smoke_resumes_from_its_checkpoint(tmp_path):
     assert result["export"].endswith(os.path.join("stylegan2_celeba", "2"))
 
 
-def test_bad_resolution_is_refused():
-    with pytest.raises(ValueError, match="--resolution"):
+def test_bad_resolution_and_smoke_with_data_are_refused(capsys):
+    with pytest.raises(SystemExit):
         load_recipe().parse_args(["--resolution", "96"])
+    assert "--resolution: expected a power of 2 >= 4, got '96'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="--smoke trains on embedded faces: drop --data"):
+        load_recipe().main(["--smoke", "--data", "faces/"])
 
 
 def test_r1_gamma_follows_the_resolution_and_batch():

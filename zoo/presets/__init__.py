@@ -313,6 +313,31 @@ def add_recipe_arguments(parser, run_dir, steps_per_epoch=None, minutes=True, da
     parser.add_argument("--smoke", action="store_true", help="seconds on a CPU with embedded data")
 
 
+def power_of_two(text):
+    """An argparse type: a power of 2 >= 4 (an image side the style-based and progressive nets take)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 4 or value & (value - 1):
+        raise argparse.ArgumentTypeError(f"expected a power of 2 >= 4, got {text!r}")
+    return value
+
+
+def add_face_arguments(parser, resolution):
+    """--data (a folder of faces instead of tfds celeb_a) and --resolution, for the face recipes."""
+    parser.add_argument("--data", default=None, help="a folder of face images (default: tfds celeb_a)")
+    parser.add_argument("--resolution", type=power_of_two, default=resolution,
+                        help=f"image side, a power of 2 >= 4 (default {resolution})")
+
+
+def face_source(args):
+    """The face recipes' data: scikit-image's LFW faces with --smoke, else --data or tfds celeb_a."""
+    if args.smoke and args.data:
+        raise ValueError("--smoke trains on embedded faces: drop --data")
+    return "lfw_faces" if args.smoke else args.data or "celeb_a"
+
+
 def parse_arguments(parser, argv, preset, smoke=None, skip=("seed",), defaults=None):
     """A recipe's arguments with `preset`'s options: `args.options` and `args.hparams` set.
 
