@@ -27,7 +27,7 @@ def test_full_scale_path_reads_celeba_attributes_through_tfds(tmp_path):
     tfds = pytest.importorskip("tensorflow_datasets")
     with tfds.testing.mock_data(num_examples=16):
         result = load_recipe().main(
-            ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4", "--latent-dim", "4", "--filters", "4", "8",
+            ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4", "--latent-dim", "4", "--filters", "4,8",
              "--image-size", "32", "--vector-images", "16", "--precision", "float32",
              "--run-dir", str(tmp_path / "run"), "--base-path", str(tmp_path / "models")]
         )

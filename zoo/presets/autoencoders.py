@@ -1,6 +1,6 @@
 """Presets of the autoencoder family: autoencoder (denoising), VAE, conditional VAE."""
 
-from zoo.presets import SEED, Option, Preset, register, training
+from zoo.presets import SEED, Option, Preset, int_list, int_list_option, register, training
 
 
 def _build_autoencoder(variational):
@@ -10,14 +10,18 @@ def _build_autoencoder(variational):
         from zoo import models, nets
 
         num_classes = hparams.get("num_classes")
+        filters = int_list(hparams["filters"], "filters")
         encoder = nets.conv_encoder(
-            image_shape, hparams["latent_dim"], variational=variational, num_classes=num_classes
+            image_shape, hparams["latent_dim"], filters=filters, hidden_units=hparams["hidden_units"],
+            variational=variational, num_classes=num_classes,
         )
-        decoder = nets.conv_decoder(hparams["latent_dim"], image_shape, num_classes=num_classes)
+        decoder = nets.conv_decoder(hparams["latent_dim"], image_shape, filters=filters[::-1], num_classes=num_classes)
+        likelihood = {"likelihood": hparams["likelihood"], "gaussian_scale": hparams["gaussian_scale"]}
         if variational:
-            model = models.VAE(encoder, decoder, beta=hparams["beta"], seed=hparams["seed"])
+            model = models.VAE(encoder, decoder, beta=hparams["beta"], seed=hparams["seed"], **likelihood)
         else:
-            model = models.Autoencoder(encoder, decoder, noise_stddev=hparams["noise_stddev"], seed=hparams["seed"])
+            model = models.Autoencoder(encoder, decoder, noise_stddev=hparams["noise_stddev"], seed=hparams["seed"],
+                                       **likelihood)
         model.compile(optimizer=keras.optimizers.Adam(hparams["learning_rate"]))
         return model
 
@@ -28,6 +32,11 @@ def _build_autoencoder(variational):
 # cross-entropy); benchmarks/mnist_vae.py binarises for likelihoods in nats.
 _COMMON = (
     Option("latent_dim", 16, "size of the code", minimum=1),
+    int_list_option("filters", "32,64", "channels of the encoder's strided convolutions (the decoder mirrors them)"),
+    Option("hidden_units", 256, "width of the encoder's dense layer", minimum=1),
+    Option("likelihood", "bernoulli", "bernoulli (grey digits as soft targets) or gaussian (colour photos)",
+           choices=("bernoulli", "gaussian")),
+    Option("gaussian_scale", 0.1, "pixel standard deviation of the gaussian likelihood", minimum=0.0),
     Option("learning_rate", 1e-3, "Adam learning rate", minimum=0.0),
     *training(128, 30),
     SEED,
