@@ -31,7 +31,7 @@ def test_smoke_trains_draws_pairs_and_exports_both_generators(tmp_path):
     assert paths["a"] == str(tmp_path / "models" / "cogan_mnist_a" / "1")
     meta_a, meta_b = export.read_metadata(paths["a"]), export.read_metadata(paths["b"])
     assert meta_a["image_shape"] == meta_b["image_shape"] == [28, 28, 1]
-    assert meta_a["pair_with"] == "cogan_mnist_b" and meta_b["content"] == "edges"
+    assert meta_a["pair_with"] == "cogan_mnist_b" and meta_b["transform"] == "edges" and meta_b["domain"] == "b"
     # Served apart, the same noise gives the pair the model gives.
     served_a = tf.saved_model.load(paths["a"]).signatures["serving_default"]
     served_b = tf.saved_model.load(paths["b"]).signatures["serving_default"]
@@ -55,4 +55,4 @@ def test_full_scale_path_reads_mnist_through_tfds(tmp_path):
              "--d-filters", "4,4", "--d-hidden", "8", "--transform", "negative", "--num-pairs", "8",
              "--precision", "float32", "--run-dir", str(tmp_path / "run"), "--base-path", str(tmp_path / "models")]
         )
-    assert export.read_metadata(result["export"]["b"])["content"] == "negative"
+    assert export.read_metadata(result["export"]["b"])["transform"] == "negative"
