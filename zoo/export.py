@@ -278,6 +278,13 @@ def export_model(model, name, base_path="saved_models", version=None, metadata=N
     return [export_generator(model, name, metadata=metadata, **common)]
 
 
+def translate_with_export(export_path, images):
+    """`images` (float32 in [-1, 1], any size the net's stride divides) through a translator export's
+    `serving_default`, as TF Serving would run it, loaded afresh; returns numpy images."""
+    served = tf.saved_model.load(export_path).signatures["serving_default"](images=tf.constant(images))
+    return served["images"].numpy()
+
+
 def read_metadata(export_path):
     """The `zoo.json` dict written beside an export (empty if absent)."""
     path = os.path.join(export_path, "assets.extra", ZOO_METADATA)

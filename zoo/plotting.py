@@ -77,6 +77,13 @@ def lab_columns(lightness, ab, targets=None):
     return columns + ([np.asarray(model_lab_to_rgb(lightness, targets))] if targets is not None else [])
 
 
+def save_rows(path, *columns, title=None):
+    """Writes a grid whose row i holds image i of each of `columns` (batches in [-1, 1]), left to right:
+    e.g. sources | outputs | targets of a translator. Returns `path`."""
+    rows = np.stack([np.asarray(c) for c in columns], axis=1)
+    return save_grid(rows.reshape((-1, *rows.shape[2:])), path, num_rows=len(rows), title=title)
+
+
 def save_grid(images, path, num_rows=None, title=None):
     """Writes a grid of images in [-1, 1] to a PNG with matplotlib; returns `path`."""
     import matplotlib

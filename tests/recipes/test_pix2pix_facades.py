@@ -72,5 +72,5 @@ def test_default_data_is_the_facades_archive_read_labels_to_photo(tmp_path, monk
     args = recipe.parse_args([])
     root = recipe.data_root(args)
     assert sorted(os.listdir(root)) == ["test", "train", "val"]
-    labels, photos = recipe.held_out_pairs(os.path.join(root, "test"), args, 8)
+    labels, photos = recipe.held_out(os.path.join(root, "test"), args, 8)
     assert labels.max() < -0.9 and photos.min() > 0.9  # BtoA: the right half is the source
