@@ -1,35 +1,18 @@
 """Colourisation in Lab space: the lecture's encoder-decoder, the GAN colouriser and the L2 baseline.
 
-A colouriser sees the lightness L of a photo and predicts its two colour
-channels ab (CIE Lab, `zoo.data.color`); the output photo keeps the input's
-L. Three variants, each trained on `(L, ab)` pairs:
-
-- `encoder_decoder` (a): the Deep Koalarization net (Baldassarre et al. 2017,
-  Wallner 2017) trained by MSE, with its global fusion layer fed by
-  Inception-ResNet-v2 when ImageNet weights are available (`--fusion auto`);
-  without them it trains without fusion and says so;
-- `gan` (b): pix2pix on L -> ab (U-Net, PatchGAN judging (L, ab) pairs, L1
-  weight 100), after a pre-training of the generator by L1 alone
-  (`--pretrain-epochs`, DeOldify's "NoGAN" first phase);
-- `regression`: the same U-Net trained by L2 alone, the baseline whose
-  averaged, desaturated colours the adversarial loss is meant to fix.
-
-Full scale (tfds or a folder of colour photos; GPU):
-
-    python recipes/colourisation.py --variant gan --data cifar10 --image-size 32 --epochs 50
-    python recipes/colourisation.py --variant encoder_decoder --data PHOTOS_DIR --test-data TEST_DIR --image-size 224
-
-Small scale on a CPU: crops of scikit-image's colour photos (chelsea held out):
-
-    python recipes/colourisation.py --variant gan --minutes 10
+    python recipes/colourisation.py --variant gan --data cifar10 --image-size 32 --epochs 50      # GPU
+    python recipes/colourisation.py --variant encoder_decoder --data PHOTOS --test-data TEST --image-size 224
+    python recipes/colourisation.py --variant gan --minutes 10      # CPU: crops of scikit-image's photos
     python recipes/colourisation.py --smoke
 
-Writes RUN_DIR/<phase>/ (checkpoint, per-epoch grids grey | prediction |
-truth, history.csv), RUN_DIR/test_grid.png, prints PSNR, SSIM and
-colourfulness on the held-out photos (and the truth's colourfulness), and
-exports the colouriser to BASE_PATH/colourisation_<variant>/<version> (it
-takes RGB or grey images of any size divisible by its stride and returns
-colour ones).
+A colouriser sees the lightness L of a photo and predicts its colour channels ab; the output keeps
+the input's L. `encoder_decoder` (a): Deep Koalarization (Baldassarre et al. 2017) trained by MSE,
+its fusion layer fed by Inception-ResNet-v2 when ImageNet weights load (`--fusion auto`). `gan` (b):
+the `colourisation` preset, pix2pix on L -> ab (U-Net, PatchGAN, L1 100), after L1-only
+pre-training (`--pretrain-epochs`, DeOldify's "NoGAN" phase). `regression`: the same U-Net by L2,
+the washed-out baseline. Writes RUN_DIR/<phase>/ (checkpoint, grey | prediction | truth grids),
+RUN_DIR/test_grid.png, prints PSNR, SSIM and colourfulness on held-out photos, and exports the
+colouriser (RGB or grey in, colour out) to BASE_PATH/colourisation_<variant>/<version>.
 """
 
 import argparse
@@ -55,7 +38,6 @@ def parse_args(argv):
     parser.add_argument("--num-test", type=int, default=256, help="held-out images scored")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--pretrain-epochs", type=int, default=5, help="gan: epochs of L1-only pre-training")
-    parser.add_argument("--minutes", type=float, default=None, help="wall-time budget, shared by the phases")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--base-filters", type=int, default=64)
     parser.add_argument("--num-downsamples", type=int, default=None,
@@ -64,13 +46,9 @@ def parse_args(argv):
     parser.add_argument("--fusion", default="auto",
                         help="encoder_decoder: 'auto' (Inception-ResNet-v2 ImageNet weights if they load), "
                              "'off', or a path to those weights (.h5)")
-    parser.add_argument("--precision", default="auto", choices=zoo.device.PRECISIONS)
-    parser.add_argument("--run-dir", default=os.path.join("runs", "colourisation"))
-    parser.add_argument("--base-path", default="saved_models")
     parser.add_argument("--pretrained", action="store_true",
                         help="also save the trained model as a pretrained preset beside the export (not encoder_decoder)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--smoke", action="store_true", help="seconds on a CPU")
+    zoo.presets.add_recipe_arguments(parser, os.path.join("runs", "colourisation"))
     args = parser.parse_args(argv)
     if args.smoke:
         args.image_size, args.num_crops, args.num_test, args.batch_size = 32, 32, 16, 8
@@ -169,8 +147,7 @@ def evaluate(generator, test_rgb):
 
 def main(argv=None):
     args = parse_args(argv)
-    zoo.device.set_precision(args.precision)
-    keras.utils.set_random_seed(args.seed)
+    zoo.device.prepare(args.precision, args.seed)
     train, test_rgb = load_data(args)
     pairs = zoo.data.lab_pairs(train)
     grid_l, grid_ab = zoo.data.rgb_to_model_lab(test_rgb[:8])
@@ -183,24 +160,20 @@ def main(argv=None):
     for name, model, epochs in planned:
         if epochs < 1:
             continue
-        callbacks = [zoo.callbacks.TranslationGrid(
-            os.path.join(args.run_dir, name, "samples"), grid_l.numpy(), grid_ab.numpy(),
-            render=zoo.plotting.lab_columns,
-        )]
-        if args.minutes:
-            callbacks.append(zoo.callbacks.TimeLimit(args.minutes * 60 * epochs / total_epochs))
+        grids = zoo.callbacks.TranslationGrid(os.path.join(args.run_dir, name, "samples"), grid_l.numpy(),
+                                              grid_ab.numpy(), render=zoo.plotting.lab_columns)
         history = zoo.training.train(
-            model, pairs, epochs=epochs, run_dir=os.path.join(args.run_dir, name), callbacks=callbacks,
-            samples=False, verbose=2,
+            model, pairs, epochs=epochs, run_dir=os.path.join(args.run_dir, name), callbacks=[grids], samples=False,
+            minutes=args.minutes and args.minutes * epochs / total_epochs, steps_per_epoch=args.steps_per_epoch,
+            verbose=2,
         )
         result["history"][name] = history.history
 
     generator = planned[-1][1].generator
     scores, lightness, predicted, truth = evaluate(generator, test_rgb)
-    grid_path = os.path.join(args.run_dir, "test_grid.png")
-    columns = [np.repeat(lightness[:8], 3, axis=-1), predicted[:8], truth[:8]]
-    zoo.plotting.save_grid(np.stack(columns, axis=1).reshape((-1, *predicted.shape[1:])), grid_path, num_rows=8,
-                           title=f"{args.variant}: grey | colourised | truth")
+    grid_path = zoo.plotting.save_rows(os.path.join(args.run_dir, "test_grid.png"),
+                                       np.repeat(lightness[:8], 3, axis=-1), predicted[:8], truth[:8],
+                                       title=f"{args.variant}: grey | colourised | truth")
     print("held-out:", {k: round(v, 3) if isinstance(v, float) else v for k, v in scores.items()}, flush=True)
     export_path = zoo.export.export_translator(
         generator, f"colourisation_{args.variant}", base_path=args.base_path,
