@@ -1,17 +1,15 @@
 """Semi-supervised MNIST with 100 labels: the Improved-GAN feature-matching SGAN (Salimans et al. 2016).
 
-The discriminator is a 10-class classifier trained on `--labels-per-class` labelled
-images per class (chosen with `--seed`) and on every training image without its label;
-the generator is trained by feature matching. Reports the test error.
-
     python recipes/mnist_sgan.py                                  # tfds MNIST: 60k unlabelled, 10k test
     python recipes/mnist_sgan.py --data ../shared/data/mnist      # IDX: first 8,000 / last 2,000
     python recipes/mnist_sgan.py --smoke                          # seconds, embedded 8x8 digits
 
-Only the chosen labels enter training: the unlabelled images are passed as bare images
-(`zoo.data.semi_supervised_dataset`). Every batch the discriminator sees, real and
-generated, is shifted by up to `--shift` pixels inside the training step (DiffAugment's
-translation, Zhao et al. 2020).
+The discriminator is a 10-class classifier trained on `--labels-per-class` labelled images per class
+(chosen with `--seed`) and on every training image without its label (`zoo.data.semi_supervised_dataset`:
+only the chosen labels enter training); the generator is trained by feature matching, and every
+batch D sees is shifted by up to `--shift` pixels inside the step (DiffAugment). The `sgan` preset
+holds the paper's settings with the changes that made zoo's shorter runs work (benchmarks/mnist_sgan.py:
+lr 1e-3 then a linear decay, a 0.999 weight average, shifts of 2 px). Reports the test error.
 """
 
 import argparse
@@ -20,11 +18,6 @@ import keras
 
 import zoo
 
-# The sgan preset holds Salimans et al.'s settings (train_mnist_feature_matching.py: batch 100,
-# Adam beta_1 0.5, 300 epochs, 10 labels per class, a moving average of D's weights for testing)
-# with the changes that made zoo's shorter runs work (benchmarks/mnist_sgan.py): lr 1e-3
-# constant for 60 % of the epochs then decayed linearly to 0, a 0.999 average, unsupervised
-# weight 1, and DiffAugment shifts of 2 px.
 PRESET = zoo.presets.get("sgan")
 SMOKE = {"epochs": 1, "batch_size": 50, "steps_per_epoch": 3, "g_units": "32", "d_units": "64,32"}
 
@@ -69,24 +62,12 @@ def main(argv=None):
     sgan = PRESET.build(images.shape[1:], num_classes=int(labels.max()) + 1, **args.options)
     PRESET.prepare(sgan, images, hparams)  # weight normalisation's data-dependent init
     # fit copies the discriminator's weight average in when it ends.
-    history = sgan.fit(
-        dataset,
-        epochs=hparams["epochs"],
-        steps_per_epoch=args.steps_per_epoch,
-        callbacks=PRESET.callbacks(hparams, hparams["epochs"], None),  # the learning-rate decay
-        verbose=2,
-    )
+    history = sgan.fit(dataset, epochs=hparams["epochs"], steps_per_epoch=args.steps_per_epoch, verbose=2,
+                       callbacks=PRESET.callbacks(hparams, hparams["epochs"], None))  # the learning-rate decay
     scores = sgan.evaluate(test_images, test_labels, batch_size=500, verbose=0, return_dict=True)
     print(f"{len(keep)} labels, {len(images)} unlabelled: test error {scores['error']:.2%} on {len(test_images)}")
-    result = {
-        "test_error": scores["error"],
-        "test_accuracy": scores["accuracy"],
-        "num_labels": len(keep),
-        "num_unlabelled": len(images),
-        "num_test": len(test_images),
-        "history": history.history,
-        "export": None,
-    }
+    result = {"test_error": scores["error"], "test_accuracy": scores["accuracy"], "num_labels": len(keep),
+              "num_unlabelled": len(images), "num_test": len(test_images), "history": history.history, "export": None}
     if args.export:
         result["export"] = zoo.export.export_classifier(
             sgan, args.export, base_path=args.base_path,
