@@ -104,7 +104,7 @@ def phases(args):
     if args.variant == "encoder_decoder":
         extractor, message = fusion_extractor(args.fusion)
         print(message, flush=True)
-        net = zoo.nets.colorization_net(base_filters=args.base_filters, fusion_extractor=extractor)
+        net = zoo.nets.colourisation_net(base_filters=args.base_filters, fusion_extractor=extractor)
         model = zoo.models.Pix2Pix(net, None, reconstruction="l2", reconstruction_weight=1.0, adversarial_weight=0.0)
         model.compile(d_optimizer=adam(args), g_optimizer=adam(args))
         model.fusion_message = message

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from zoo import export, nets
-from zoo.data import color
+from zoo.data import colour
 from zoo.models import Pix2Pix
 
 LOADER = """
@@ -27,7 +27,7 @@ def rgb_translator():
 
 
 def colouriser():
-    return nets.colorization_net(base_filters=4)
+    return nets.colourisation_net(base_filters=4)
 
 
 def signatures(path):
@@ -71,16 +71,16 @@ def test_colouriser_export_keeps_lightness_and_adds_predicted_ab(tmp_path):
     net = colouriser()
     path = export.export_translator(net, "colour", base_path=str(tmp_path))
     info = export.read_metadata(path)
-    assert info["color_space"] == "lab" and info["input_channels"] == [1, 3] and info["stride"] == 8
+    assert info["colour_space"] == "lab" and info["input_channels"] == [1, 3] and info["stride"] == 8
     _, serve, _ = signatures(path)
     rgb = np.random.default_rng(1).uniform(-1, 1, (2, 16, 24, 3)).astype("float32")
     out = serve(images=tf.constant(rgb))
-    lightness, _ = color.rgb_to_model_lab(rgb)
+    lightness, _ = colour.rgb_to_model_lab(rgb)
     ab = net(lightness)
     np.testing.assert_allclose(out["ab"].numpy(), ab.numpy(), atol=1e-5)
-    np.testing.assert_allclose(out["images"].numpy(), color.model_lab_to_rgb(lightness, ab).numpy(), atol=1e-4)
+    np.testing.assert_allclose(out["images"].numpy(), colour.model_lab_to_rgb(lightness, ab).numpy(), atol=1e-4)
     # The served image has the input's lightness.
-    served_l, _ = color.rgb_to_model_lab(out["images"].numpy())
+    served_l, _ = colour.rgb_to_model_lab(out["images"].numpy())
     assert np.abs(served_l.numpy() - lightness.numpy()).mean() < 0.02
     # A grey image is the same as its RGB version.
     grey = rgb[..., :1]
@@ -100,15 +100,15 @@ def test_colouriser_export_loads_in_a_process_without_zoo(tmp_path, run_without_
     np.save(tmp_path / "in.npy", pixels)
     report = run_without_zoo(LOADER, path, tmp_path / "in.npy", tmp_path / "out.npy")
     assert report == {"signatures": ["serving_default", "uint8"], "keys": ["ab", "images", "images_uint8"]}
-    lightness, _ = color.rgb_to_model_lab(pixels.astype("float32") / 127.5 - 1.0)
-    expected = color.model_lab_to_rgb(lightness, net(lightness)).numpy()
+    lightness, _ = colour.rgb_to_model_lab(pixels.astype("float32") / 127.5 - 1.0)
+    expected = colour.model_lab_to_rgb(lightness, net(lightness)).numpy()
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expected, atol=1e-4)
 
 
 def test_bad_export_arguments(tmp_path):
-    with pytest.raises(ValueError, match="color_space"):
-        export.export_translator(colouriser(), "c", base_path=str(tmp_path), color_space="hsv")
+    with pytest.raises(ValueError, match="colour_space"):
+        export.export_translator(colouriser(), "c", base_path=str(tmp_path), colour_space="hsv")
     with pytest.raises(ValueError, match="1 channel"):
-        export.export_translator(rgb_translator(), "c", base_path=str(tmp_path), color_space="lab")
+        export.export_translator(rgb_translator(), "c", base_path=str(tmp_path), colour_space="lab")
     with pytest.raises(ValueError, match="image-to-image"):
         export.export_translator(nets.mlp_generator(8, (8, 8, 1), hidden_units=(4,)), "c", base_path=str(tmp_path))

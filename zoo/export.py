@@ -377,7 +377,7 @@ def _translator_of(model, direction):
 
 
 def export_translator(
-    model, name, base_path="saved_models", version=None, metadata=None, direction="ab", color_space=None
+    model, name, base_path="saved_models", version=None, metadata=None, direction="ab", colour_space=None
 ):
     """Writes an image-to-image net (pix2pix, CycleGAN, colouriser) for TF Serving.
 
@@ -391,7 +391,7 @@ def export_translator(
     (wrong channels, a size not divisible by the stride, floats outside
     [-1, 1]) fails with a message that names the problem.
 
-    A colouriser (`color_space="lab"`, or None with a net mapping 1 channel to
+    A colouriser (`colour_space="lab"`, or None with a net mapping 1 channel to
     2) takes RGB or grey images, keeps their Lab lightness L, predicts ab from
     it and returns the colour RGB image (and `ab` in model range); the Lab
     conversion is part of the exported graph.
@@ -404,25 +404,25 @@ def export_translator(
         version: int or None (the next free version).
         metadata: optional dict added to `assets.extra/zoo.json`.
         direction: "ab" or "ba", the CycleGAN generator to export. Default "ab".
-        color_space: None (infer), "rgb" or "lab".
+        colour_space: None (infer), "rgb" or "lab".
 
     Returns:
         The path of the written version folder.
     """
-    from zoo.data import color
+    from zoo.data import colour
     from zoo.nets import net_stride
 
     final = _version_path(base_path, name, version)
     net = _translator_of(model, direction)
     in_channels, out_channels = int(net.input_shape[-1]), int(net.output_shape[-1])
-    if color_space is None:
-        color_space = "lab" if (in_channels, out_channels) == (1, 2) else "rgb"
-    if color_space not in ("rgb", "lab"):
-        raise ValueError(f"color_space must be None, 'rgb' or 'lab', got {color_space!r}")
-    if color_space == "lab" and (in_channels, out_channels) != (1, 2):
+    if colour_space is None:
+        colour_space = "lab" if (in_channels, out_channels) == (1, 2) else "rgb"
+    if colour_space not in ("rgb", "lab"):
+        raise ValueError(f"colour_space must be None, 'rgb' or 'lab', got {colour_space!r}")
+    if colour_space == "lab" and (in_channels, out_channels) != (1, 2):
         raise ValueError(f"a Lab colouriser maps L (1 channel) to ab (2), got {in_channels} -> {out_channels}")
     stride = net_stride(net)
-    accepted = (1, 3) if color_space == "lab" else (in_channels,)
+    accepted = (1, 3) if colour_space == "lab" else (in_channels,)
     expected = " or ".join(str(c) for c in accepted)
 
     def checked(images):
@@ -438,7 +438,7 @@ def export_translator(
         with tf.control_dependencies(checks):
             return tf.identity(images)
 
-    channels_spec = None if color_space == "lab" else in_channels
+    channels_spec = None if colour_space == "lab" else in_channels
     archive = _Archive(net)
     # On JAX the net is converted for any size divisible by its stride (jax2tf shape polymorphism).
     translate = archive.net_fn(
@@ -448,7 +448,7 @@ def export_translator(
     )
 
     def run(images):
-        if color_space == "rgb":
+        if colour_space == "rgb":
             out = tf.cast(translate(images), tf.float32)
             extra = {}
         else:
@@ -458,9 +458,9 @@ def export_translator(
                 lambda: images,
             )
             rgb = tf.ensure_shape(rgb, [None, None, None, 3])
-            lightness, _ = color.rgb_to_model_lab(rgb)
+            lightness, _ = colour.rgb_to_model_lab(rgb)
             ab = tf.cast(translate(lightness), tf.float32)
-            out = color.model_lab_to_rgb(lightness, ab)
+            out = colour.model_lab_to_rgb(lightness, ab)
             extra = {"ab": ab}
         out_uint8 = tf.cast(tf.round(tf.clip_by_value((out + 1.0) * 127.5, 0.0, 255.0)), tf.uint8)
         return {"images": out, "images_uint8": out_uint8, **extra}
@@ -490,9 +490,9 @@ def export_translator(
     info = {
         "model": type(model).__name__,
         "translator": net.name,
-        "color_space": color_space,
+        "colour_space": colour_space,
         "input_channels": list(accepted),
-        "output_channels": 3 if color_space == "lab" else out_channels,
+        "output_channels": 3 if colour_space == "lab" else out_channels,
         "stride": stride,
         "signatures": ["serving_default", "uint8"],
         **({"direction": direction} if hasattr(model, "generator_ab") else {}),

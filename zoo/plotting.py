@@ -70,7 +70,7 @@ def lab_columns(lightness, ab, targets=None):
     `lightness` and `ab` (and `targets`, true ab, or None) are in the model ranges of
     `zoo.data.rgb_to_model_lab`. A `render` for `zoo.callbacks.TranslationGrid`.
     """
-    from zoo.data.color import model_lab_to_rgb
+    from zoo.data.colour import model_lab_to_rgb
 
     grey = np.repeat(np.asarray(lightness), 3, axis=-1)
     columns = [grey, np.asarray(model_lab_to_rgb(lightness, ab))]

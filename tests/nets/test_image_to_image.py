@@ -88,20 +88,20 @@ def test_resnet_generator_uses_instance_normalisation_and_reflection():
     assert any(type(layer).__name__ == "ReflectionPadding2D" for layer in g.layers)
 
 
-def test_colorization_net_maps_l_to_ab_at_the_input_size():
-    c = nets.colorization_net(base_filters=4)
+def test_colourisation_net_maps_l_to_ab_at_the_input_size():
+    c = nets.colourisation_net(base_filters=4)
     out = c(np.random.default_rng(3).uniform(-1, 1, (2, 24, 32, 1)).astype("float32"))
     assert tuple(out.shape) == (2, 24, 32, 2) and np.all(np.abs(out) <= 1)
 
 
-def test_colorization_fusion_uses_a_frozen_extractor():
+def test_colourisation_fusion_uses_a_frozen_extractor():
     inputs = keras.Input((16, 16, 3))
     vector = keras.layers.Dense(5)(keras.layers.GlobalAveragePooling2D()(inputs))
     extractor = keras.Model(inputs, vector)
-    c = nets.colorization_net(base_filters=4, fusion_extractor=extractor)
+    c = nets.colourisation_net(base_filters=4, fusion_extractor=extractor)
     assert "fusion" in [layer.name for layer in c.layers]
     assert not extractor.trainable
-    assert len(c.trainable_weights) == len(nets.colorization_net(base_filters=4).trainable_weights) + 2
+    assert len(c.trainable_weights) == len(nets.colourisation_net(base_filters=4).trainable_weights) + 2
     assert tuple(c(zeros(32, 1)).shape) == (1, 32, 32, 2)
 
 
@@ -114,7 +114,7 @@ def test_colorization_fusion_uses_a_frozen_extractor():
         (lambda: nets.unet_generator(dropout=1.0), "dropout"),
         (lambda: nets.patch_discriminator(num_layers=0), "num_layers"),
         (lambda: nets.resnet_generator(num_blocks=0), "num_blocks"),
-        (lambda: nets.colorization_net(fusion_extractor="inception"), "fusion_extractor"),
+        (lambda: nets.colourisation_net(fusion_extractor="inception"), "fusion_extractor"),
     ],
 )
 def test_bad_arguments_name_the_problem(build, message):
@@ -128,7 +128,7 @@ def test_bad_arguments_name_the_problem(build, message):
         lambda: nets.unet_generator(num_downsamples=3, base_filters=4),
         lambda: nets.patch_discriminator(source_channels=1, base_filters=4),
         lambda: nets.resnet_generator(num_blocks=1, base_filters=4),
-        lambda: nets.colorization_net(base_filters=4),
+        lambda: nets.colourisation_net(base_filters=4),
     ],
 )
 def test_nets_survive_a_save_and_load(build, tmp_path):

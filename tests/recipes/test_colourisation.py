@@ -31,7 +31,7 @@ def test_gan_smoke_pretrains_then_trains_adversarially_scores_and_exports(tmp_pa
     assert os.path.isfile(result["grid"])
     assert os.path.isfile(tmp_path / "run" / "adversarial" / "samples" / "latest.png")
     info = export.read_metadata(result["export"])
-    assert info["color_space"] == "lab" and info["variant"] == "gan" and info["stride"] == 32
+    assert info["colour_space"] == "lab" and info["variant"] == "gan" and info["stride"] == 32
     # The export colourises grey photos larger than the training crops.
     served = tf.saved_model.load(result["export"]).signatures["uint8"]
     out = served(images=tf.constant(np.full((1, 64, 96, 1), 120, np.uint8)))

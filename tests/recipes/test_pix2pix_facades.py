@@ -42,7 +42,7 @@ def test_smoke_trains_on_paired_files_scores_exports_and_resumes(tmp_path, capsy
     assert -1.0 <= scores["ssim"] <= 1.0
 
     meta = export.read_metadata(result["export"])
-    assert meta["model"] == "Pix2Pix" and meta["color_space"] == "rgb"
+    assert meta["model"] == "Pix2Pix" and meta["colour_space"] == "rgb"
     assert meta["input_channels"] == [3] and meta["output_channels"] == 3
     assert meta["stride"] == 32 and meta["train_image_size"] == 32 and meta["pix2pix_direction"] == "BtoA"
     assert result["served_shape"] == (4, 64, 64, 3)  # twice the training size

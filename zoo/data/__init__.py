@@ -4,7 +4,7 @@ Named datasets live in :data:`DATASETS` and are built with :func:`load`; folders
 files on disk use :func:`image_folder` and :func:`mnist_idx`. Image-to-image data yields
 ``(source, target)`` pairs (:func:`paired_folder`, :func:`paired_arrays`) or unpaired
 ``(image_a, image_b)`` domains (:func:`cycle_gan`, :func:`unpaired`); colourisation takes
-``(L, ab)`` pairs in model ranges from :func:`lab_pairs` (Lab maths in :mod:`zoo.data.color`).
+``(L, ab)`` pairs in model ranges from :func:`lab_pairs` (Lab maths in :mod:`zoo.data.colour`).
 The 2-D Gaussian mixtures of the mode-collapse experiments (:func:`toy_dataset`,
 :data:`TOY_DISTRIBUTIONS`) yield points, not images, and are not registered in :data:`DATASETS`.
 """
@@ -30,10 +30,10 @@ from zoo.data.toy import (
 # imported when first used, so `import zoo.data` (and the in-memory loaders)
 # work on a JAX or PyTorch machine without TensorFlow.
 _LAZY = {
-    "zoo.data.color": (
+    "zoo.data.colour": (
         "AB_SCALE", "L_SCALE", "lab_to_rgb", "model_lab_to_rgb", "rgb_to_lab", "rgb_to_model_lab", "rotate_hue",
     ),
-    "zoo.data.colorization": ("PHOTO_SPLITS", "embedded_photos", "lab_pairs"),
+    "zoo.data.colourisation": ("PHOTO_SPLITS", "embedded_photos", "lab_pairs"),
     "zoo.data.folder": ("image_folder",),
     "zoo.data.paired": ("jitter_size", "jittered_folder", "paired_arrays", "paired_folder", "random_jitter", "unpaired"),
     "zoo.data.pipeline": ("binarize", "finalize", "random_shift", "resize", "to_signed_unit"),
@@ -136,7 +136,7 @@ DATASETS = {
         "scikit-image LFW subset: 100 greyscale 25x25 face crops, upsampled to 32x32.",
     ),
     "photos": _Registered(
-        "zoo.data.colorization", "embedded_photos",
+        "zoo.data.colourisation", "embedded_photos",
         "scikit-image colour photos: random RGB crops (64x64), 4 train / 1 held-out test photo.",
         has_splits=True,
     ),

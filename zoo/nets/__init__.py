@@ -10,7 +10,7 @@ from zoo.nets.dcgan import (
     keras_dcgan_generator,
 )
 from zoo.nets.image_to_image import (
-    colorization_net,
+    colourisation_net,
     net_stride,
     patch_discriminator,
     resnet_generator,
@@ -30,7 +30,7 @@ from zoo.nets.stylegan import (
 from zoo.nets.toy import toy_discriminator, toy_generator
 
 __all__ = [
-    "colorization_net",
+    "colourisation_net",
     "cogan_discriminators",
     "cogan_generators",
     "net_stride",

@@ -320,11 +320,11 @@ def resnet_generator(
     return keras.Model(source, outputs, name=name)
 
 
-def colorization_net(
+def colourisation_net(
     base_filters=64,
     fusion_extractor=None,
     image_size=None,
-    name="colorization_net",
+    name="colourisation_net",
 ):
     """The lecture's encoder-decoder colouriser: L channel in, ab channels out.
 
@@ -354,7 +354,7 @@ def colorization_net(
     from zoo.layers import GlobalFusion
 
     check_positive_int(base_filters, "base_filters")
-    _check_divisible(image_size, 8, "colorization_net")
+    _check_divisible(image_size, 8, "colourisation_net")
     if fusion_extractor is not None:
         if not isinstance(fusion_extractor, keras.Model) or len(fusion_extractor.output_shape) != 2:
             raise ValueError(

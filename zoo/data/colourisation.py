@@ -1,7 +1,7 @@
 """Colourisation data: colour photos as ``(L, ab)`` pairs in model ranges.
 
 :func:`lab_pairs` turns any zoo RGB dataset into ``(L, ab)`` batches (see
-:mod:`zoo.data.color` for the scales); :func:`embedded_photos` is a small real colour
+:mod:`zoo.data.colour` for the scales); :func:`embedded_photos` is a small real colour
 dataset that works offline: random crops of the photographs that ship with
 scikit-image, with whole photos held out for testing.
 """
@@ -9,7 +9,7 @@ scikit-image, with whole photos held out for testing.
 import numpy as np
 import tensorflow as tf
 
-from zoo.data import color, pipeline
+from zoo.data import colour, pipeline
 
 # The colour photographs inside the scikit-image wheel (no pooch download), by the
 # skimage.data function that loads them. Left out: cat (the same photo as chelsea),
@@ -26,7 +26,7 @@ PHOTO_SPLITS = {
 def lab_pairs(dataset):
     """Map a dataset of RGB images to ``(L, ab)`` colourisation pairs.
 
-    Each element goes through :func:`zoo.data.color.rgb_to_model_lab`: ``L`` (the
+    Each element goes through :func:`zoo.data.colour.rgb_to_model_lab`: ``L`` (the
     input of a colouriser) is ``L / 50 - 1`` and ``ab`` (its target) ``ab / 110``, both
     in ``[-1, 1]``. Works on batched and unbatched datasets alike.
 
@@ -59,7 +59,7 @@ def lab_pairs(dataset):
         )
     if not spec.dtype.is_floating:
         raise ValueError(f"dataset must yield float images in [-1, 1] (a zoo loader's); got dtype {spec.dtype.name}")
-    return dataset.map(color.rgb_to_model_lab, num_parallel_calls=pipeline.AUTOTUNE).prefetch(pipeline.AUTOTUNE)
+    return dataset.map(colour.rgb_to_model_lab, num_parallel_calls=pipeline.AUTOTUNE).prefetch(pipeline.AUTOTUNE)
 
 
 def embedded_photos(
