@@ -92,7 +92,6 @@ def cmd_train(args):
     import keras
 
     preset = presets.get(args.model)  # fails fast on an unknown model
-    source = _init_source(args, preset)
     if args.metric and preset.serves not in SAMPLERS:
         raise ValueError(f"--metric scores sampled images; {args.model} serves {presets.SERVES[preset.serves]}: "
                          "score its outputs with zoo.metrics instead")
@@ -107,6 +106,7 @@ def cmd_train(args):
         replicas = distribution.data_parallel(args.strategy, args.cpu_replicas)
         chief = distribution.is_chief()
     policy = device.set_precision(args.precision)
+    source = _init_source(args, preset)  # after the strategy: multi-worker needs it made first
     batch_size = args.batch_size or preset.defaults["batch_size"]
     epochs = args.epochs or preset.defaults["epochs"]
     unlabelled = ValueError(
