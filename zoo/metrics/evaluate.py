@@ -432,7 +432,7 @@ def judged_scores(model, train_images, train_labels, test_images, test_labels=No
                   num_classes=10, epochs=10, seed=0, save_path=None):
     """Scores `model` in a domain classifier's feature space, beside the floor of real images.
 
-    The offline protocol of the digit recipes and benchmarks: a classifier (the
+    The offline protocol of the digit recipes (mnist_cgan, fashion_mnist_wgan_gp): a classifier (the
     judge, `train_domain_classifier`) trains on `train_images` but their first
     `min(len(test_images), len(train_images) // 2)`, which are kept back as the
     floor set, held out from the judge like the test images. `evaluate_generator`
