@@ -129,6 +129,8 @@ def test_registered_names_come_from_the_checkout_a_mirror_or_nowhere(trained, ca
     monkeypatch.setenv("ZOO_PRETRAINED_URL", f"file://{mirror}")
     local = pretrained.resolve("digits_dcgan")
     assert local.startswith(str(cache)) and os.path.isfile(os.path.join(local, pretrained.MODEL_FILE))
+    monkeypatch.delenv("ZOO_PRETRAINED_URL")  # offline again: the cached copy still answers
+    assert pretrained.resolve("digits_dcgan") == local
 
 
 def test_bad_handles_name_what_was_expected(tmp_path):

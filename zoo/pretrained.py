@@ -225,10 +225,9 @@ def _download(url, path):
     files.write_bytes(path, data)
 
 
-def _fetch(url):
-    """A remote preset folder (or .keras file) in the cache; returns the local folder."""
-    key = hashlib.sha256(url.encode()).hexdigest()[:16]
-    folder = os.path.join(cache_dir(), key)
+def _fetch(url, key=None):
+    """A remote preset folder (or .keras file) in the cache, at `key` (default: from the URL); returns the folder."""
+    folder = os.path.join(cache_dir(), key or hashlib.sha256(url.encode()).hexdigest()[:16])
     model_path = os.path.join(folder, MODEL_FILE)
     if os.path.isfile(model_path):
         return folder
@@ -290,7 +289,7 @@ def resolve(handle):
             f"nor in {cached}); set ZOO_PRETRAINED_URL to a mirror holding {handle}/{MODEL_FILE} and "
             f"{handle}/{METADATA_FILE}, or make it with: {' '.join(PRETRAINED[handle].command)}"
         )
-    return _fetch(f"{mirror.rstrip('/')}/{handle}")
+    return _fetch(f"{mirror.rstrip('/')}/{handle}", key=handle)
 
 
 def load_with_metadata(handle, compile=True):
