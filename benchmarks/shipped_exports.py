@@ -293,7 +293,7 @@ def check_pretrained(name, kind, seed):
     return {
         "bytes": (folder / pretrained.MODEL_FILE).stat().st_size,
         "class": type(model).__name__,
-        "sha256_matches": metadata.get("sha256") == pretrained._sha256(folder / pretrained.MODEL_FILE),
+        "sha256_matches": metadata.get("sha256") == pretrained.file_sha256(folder / pretrained.MODEL_FILE),
         "max_abs_difference_from_export": float(np.max(np.abs(ours - theirs))),
     }
 

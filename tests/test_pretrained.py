@@ -38,7 +38,7 @@ def test_save_writes_a_keras_file_with_fresh_optimizers_and_its_metadata(trained
         assert {m.compress_type for m in archive.infolist()} == {zipfile.ZIP_DEFLATED}
     metadata = json.load(open(os.path.join(folder, pretrained.METADATA_FILE)))
     assert metadata["class"] == "GAN" and metadata["preset"] == "dcgan" and metadata["format"] == pretrained.FORMAT
-    assert metadata["sha256"] == pretrained._sha256(path) and metadata["bytes"] == os.path.getsize(path)
+    assert metadata["sha256"] == pretrained.file_sha256(path) and metadata["bytes"] == os.path.getsize(path)
     # Keras itself reads it: every weight (EMA generator included), compiled, optimizers reset.
     loaded = keras.saving.load_model(path)
     assert loaded.compiled and loaded.g_optimizer.iterations.numpy() == 0 < model.g_optimizer.iterations.numpy()

@@ -113,7 +113,8 @@ register(Pretrained(
 # -- writing ---------------------------------------------------------------------------
 
 
-def _sha256(path):
+def file_sha256(path):
+    """The SHA-256 hex digest of a file, read in 1 MB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -175,7 +176,7 @@ def save(model, folder, metadata=None):
         "backend": keras.backend.backend(),
         "saved": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "bytes": os.path.getsize(path),
-        "sha256": _sha256(path),
+        "sha256": file_sha256(path),
     }
     files.write_bytes(os.path.join(folder, METADATA_FILE), (json.dumps(info, indent=1) + "\n").encode())
     return folder
@@ -241,7 +242,7 @@ def _fetch(url, key=None):
     partial = model_path + ".download"
     _download(f"{base}/{MODEL_FILE}", partial)
     expected = _read_metadata(folder).get("sha256")
-    if expected and _sha256(partial) != expected:
+    if expected and file_sha256(partial) != expected:
         os.remove(partial)
         raise ValueError(f"{base}/{MODEL_FILE} does not match the SHA-256 in its metadata.json; not kept")
     os.replace(partial, model_path)
@@ -302,7 +303,7 @@ def load_with_metadata(handle, compile=True):
     path = resolve(handle)
     folder, model_path = (None, path) if path.endswith(".keras") else (path, os.path.join(path, MODEL_FILE))
     metadata = _read_metadata(folder) if folder else {}
-    if metadata.get("sha256") and folder and _sha256(model_path) != metadata["sha256"]:
+    if metadata.get("sha256") and folder and file_sha256(model_path) != metadata["sha256"]:
         raise ValueError(f"{model_path} does not match the SHA-256 in {METADATA_FILE}: the file is damaged "
                          "or was replaced without its metadata")
     model = keras.saving.load_model(model_path, compile=compile)
