@@ -48,7 +48,7 @@ def test_schedule_options():
     for kwargs, message in (
         ({"stabilize_images": 0}, "stabilize_images must be an int >= 1"),
         ({"fade_images": -1}, "fade_images must be an int >= 0"),
-        ({"start_resolution": 12}, "start_resolution must be a power of 2 >= 4"),
+        ({"start_resolution": 12}, "start_resolution must be a power of two >= 4"),
         ({"reset_optimizers": 1}, "reset_optimizers must be True or False"),
     ):
         with pytest.raises(ValueError, match=message):

@@ -8,6 +8,7 @@ import warnings
 import keras
 import numpy as np
 
+from zoo import checks
 from zoo import checkpoint as ckpt
 from zoo.plotting import save_grid, side_by_side
 
@@ -206,8 +207,7 @@ class TimeLimit(keras.callbacks.Callback):
 
     def __init__(self, seconds, clock="wall"):
         super().__init__()
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
-            raise ValueError(f"seconds must be a positive number, got {seconds!r}")
+        checks.number(seconds, "seconds", above=0)
         if clock not in self.CLOCKS:
             raise ValueError(f"clock must be one of {sorted(self.CLOCKS)}, got {clock!r}")
         self.seconds = float(seconds)
@@ -456,10 +456,8 @@ class GANDiagnostics(keras.callbacks.Callback):
         verbose=1,
     ):
         super().__init__()
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive int, got {every!r}")
-        if isinstance(diversity_samples, bool) or not isinstance(diversity_samples, int) or diversity_samples < 2:
-            raise ValueError(f"diversity_samples must be an int >= 2, got {diversity_samples!r}")
+        checks.positive_int(every, "every")
+        checks.integer(diversity_samples, "diversity_samples", at_least=2)
         for name, value in (("domination_threshold", domination_threshold), ("collapse_ratio", collapse_ratio)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
                 raise ValueError(f"{name} must be a float in (0, 1), got {value!r}")

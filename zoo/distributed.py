@@ -50,6 +50,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo import checks
+
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
@@ -65,8 +67,7 @@ def split_cpu(num_devices):
     Args:
         num_devices: int >= 1, logical CPU devices to create.
     """
-    if isinstance(num_devices, bool) or not isinstance(num_devices, int) or num_devices < 1:
-        raise ValueError(f"num_devices must be a positive int, got {num_devices!r}")
+    checks.positive_int(num_devices, "num_devices")
     cpus = tf.config.list_physical_devices("CPU")
     try:
         tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * num_devices)
@@ -487,14 +488,12 @@ def distributed_fit(
     strategy = strategy if strategy is not None else model.distribute_strategy
     if not isinstance(strategy, tf.distribute.Strategy):
         raise ValueError(f"strategy must be a tf.distribute.Strategy or None, got {strategy!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    checks.positive_int(epochs, "epochs")
     if steps_per_epoch is not None and (
         isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, int) or steps_per_epoch < 1
     ):
         raise ValueError(f"steps_per_epoch must be a positive int or None, got {steps_per_epoch!r}")
-    if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, int) or initial_epoch < 0:
-        raise ValueError(f"initial_epoch must be a non-negative int, got {initial_epoch!r}")
+    checks.integer(initial_epoch, "initial_epoch", at_least=0)
     check_model(model, strategy)
     distributed, num_batches = _distribute(dataset, strategy)
     if num_batches is None and steps_per_epoch is None and isinstance(dataset, tf.data.Dataset):

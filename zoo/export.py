@@ -34,6 +34,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo import checks
+
 ZOO_METADATA = "zoo.json"
 
 
@@ -111,11 +113,10 @@ def _version_path(base_path, name, version):
     """`base_path/name/<version>` after checking both; None takes the next free version."""
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise ValueError(f"name must be a non-empty string of letters, digits, '_', '-', '.'; got {name!r}")
+    checks.positive_int(version, "version", none=True)
     existing = versions(base_path, name)
     if version is None:
         version = (existing[-1] + 1) if existing else 1
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ValueError(f"version must be a positive int or None, got {version!r}")
     final = os.path.join(base_path, name, str(version))
     if os.path.exists(final):
         raise ValueError(f"{final} already exists; pass another version or remove it")

@@ -9,24 +9,8 @@ import os
 import keras
 import numpy as np
 
+from zoo import checks
 from zoo.plotting import save_grid
-
-
-def _check_images(value, name, minimum=0):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum} (a number of images), got {value!r}")
-    return value
-
-
-def _check_start_resolution(start_resolution):
-    if (
-        isinstance(start_resolution, bool)
-        or not isinstance(start_resolution, int)
-        or start_resolution < 4
-        or start_resolution & (start_resolution - 1)
-    ):
-        raise ValueError(f"start_resolution must be a power of 2 >= 4, got {start_resolution!r}")
-    return start_resolution
 
 
 def progressive_lod(images_seen, max_lod, stabilize_images=800_000, fade_images=800_000, start_resolution=4):
@@ -54,10 +38,10 @@ def progressive_lod(images_seen, max_lod, stabilize_images=800_000, fade_images=
     Reference: Karras et al., "Progressive Growing of GANs for Improved
     Quality, Stability, and Variation", ICLR 2018, appendix A.1.
     """
-    images_seen = _check_images(images_seen, "images_seen")
-    stabilize_images = _check_images(stabilize_images, "stabilize_images", 1)
-    fade_images = _check_images(fade_images, "fade_images")
-    start_lod = max_lod - (int(math.log2(_check_start_resolution(start_resolution))) - 2)
+    images_seen = checks.integer(images_seen, "images_seen", at_least=0)
+    stabilize_images = checks.integer(stabilize_images, "stabilize_images", at_least=1)
+    fade_images = checks.integer(fade_images, "fade_images", at_least=0)
+    start_lod = max_lod - (int(math.log2(checks.power_of_two(start_resolution, "start_resolution"))) - 2)
     if start_lod < 0:
         raise ValueError(
             f"start_resolution={start_resolution} is above the nets' resolution {2 ** (max_lod + 2)}"
@@ -127,14 +111,12 @@ class ProgressiveGrowing(keras.callbacks.Callback):
         seed=0,
     ):
         super().__init__()
-        if not isinstance(reset_optimizers, bool):
-            raise ValueError(f"reset_optimizers must be True or False, got {reset_optimizers!r}")
+        checks.boolean(reset_optimizers, "reset_optimizers")
         self.reset_optimizers = reset_optimizers
-        self.stabilize_images = _check_images(stabilize_images, "stabilize_images", 1)
-        self.fade_images = _check_images(fade_images, "fade_images")
-        self.start_resolution = _check_start_resolution(start_resolution)
-        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
-            raise ValueError(f"num_samples must be a positive int, got {num_samples!r}")
+        self.stabilize_images = checks.integer(stabilize_images, "stabilize_images", at_least=1)
+        self.fade_images = checks.integer(fade_images, "fade_images", at_least=0)
+        self.start_resolution = checks.power_of_two(start_resolution, "start_resolution")
+        checks.positive_int(num_samples, "num_samples")
         self.sample_dir = sample_dir
         self.num_samples = num_samples
         self.seed = seed

@@ -30,7 +30,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo import engine
+from zoo import checks, engine
 from zoo.nets.stylegan import noise_layers as find_noise_layers
 
 SPACES = ("z", "w", "w+")
@@ -281,8 +281,8 @@ def w_statistics(mapping, num_samples=10_000, seed=0, w_avg=None, batch_size=2_0
     Reference: Karras et al., "Analyzing and Improving the Image Quality of
     StyleGAN", CVPR 2020, Appendix D.
     """
-    num_samples = _int(num_samples, "w_avg_samples", 2)
-    batch_size = _int(batch_size, "batch_size", 1)
+    num_samples = checks.integer(num_samples, "w_avg_samples", at_least=2)
+    batch_size = checks.integer(batch_size, "batch_size", at_least=1)
     latent_dim = _latent_dim(mapping)
     z = np.random.default_rng(seed).standard_normal((num_samples, latent_dim)).astype("float32")
     parts = []
@@ -339,7 +339,7 @@ class ProjectionSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, initial_learning_rate=0.1, num_steps=1000, rampup_length=0.05, rampdown_length=0.25):
         self.initial_learning_rate = _number(initial_learning_rate, "initial_learning_rate")
-        self.num_steps = _int(num_steps, "num_steps", 1)
+        self.num_steps = checks.integer(num_steps, "num_steps", at_least=1)
         self.rampup_length = _fraction(rampup_length, "lr_rampup_length")
         self.rampdown_length = _fraction(rampdown_length, "lr_rampdown_length")
 
@@ -360,12 +360,6 @@ class ProjectionSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
 
 # -- argument checks -------------------------------------------------------------------
-
-
-def _int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}")
-    return int(value)
 
 
 def _number(value, name, allow_zero=False):
@@ -437,8 +431,6 @@ def _generator_code_shape(generator):
     return shape if shape and all(isinstance(s, int) for s in shape) else None
 
 
-
-
 def _code_shape(generator, latent_dim, initial):
     from_generator = _generator_code_shape(generator)
     if latent_dim is not None:
@@ -457,8 +449,6 @@ def _code_shape(generator, latent_dim, initial):
         "cannot tell the code shape: the generator has no input_shape; pass latent_dim "
         "or initial codes (n, *code_shape)"
     )
-
-
 
 
 def _initial_codes(initial, num_images, code_shape, seed):
@@ -722,10 +712,10 @@ def project(generator, target_images, space=None, steps=None, learning_rate=None
     unknown = sorted(set(options) - set(_OPTIONS[family]))
     if unknown:
         raise ValueError(f'space "{space}" takes no {", ".join(unknown)}; its options: {", ".join(_OPTIONS[family])}')
-    steps = _int(_DEFAULTS[family]["steps"] if steps is None else steps, "steps", 1)
+    steps = checks.integer(_DEFAULTS[family]["steps"] if steps is None else steps, "steps", at_least=1)
     learning_rate = _number(_DEFAULTS[family]["learning_rate"] if learning_rate is None else learning_rate,
                             "learning_rate")
-    seed = _int(seed, "seed", 0)
+    seed = checks.integer(seed, "seed", at_least=0)
     target = np.asarray(target_images, dtype="float32")
     if target.ndim != 4 or len(target) == 0:
         raise ValueError(f"target_images must be a non-empty batch (n, height, width, channels); got {target.shape}")

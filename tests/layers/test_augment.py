@@ -51,5 +51,5 @@ def test_config_round_trip():
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
 def test_bad_max_shift_is_named(bad):
-    with pytest.raises(ValueError, match="max_shift must be an int >= 1"):
+    with pytest.raises(ValueError, match="max_shift must be a positive int"):
         RandomShift(bad)

@@ -100,8 +100,8 @@ def test_result_types_are_plain_python():
         (np.zeros((4, 2)), np.zeros((3, 3)), 0.1, 3.0, "same dimension"),
         (np.full((4, 2), np.inf), np.zeros((3, 2)), 0.1, 3.0, "samples has NaN"),
         (np.zeros((4, 2)), [[np.nan, 0.0]], 0.1, 3.0, "modes has NaN"),
-        (np.zeros((4, 2)), np.zeros((3, 2)), 0.0, 3.0, "sigma must be a positive"),
-        (np.zeros((4, 2)), np.zeros((3, 2)), 0.1, -1.0, "threshold must be a positive"),
+        (np.zeros((4, 2)), np.zeros((3, 2)), 0.0, 3.0, "sigma must be a float > 0"),
+        (np.zeros((4, 2)), np.zeros((3, 2)), 0.1, -1.0, "threshold must be a float > 0"),
     ],
 )
 def test_bad_inputs_are_rejected(samples, modes, sigma, threshold, match):

@@ -65,10 +65,10 @@ def test_config_round_trip_rebuilds_the_same_architecture():
     "builder, kwargs, match",
     [
         (nets.conv_encoder, {"latent_dim": 0}, "latent_dim must be a positive int"),
-        (nets.conv_encoder, {"filters": ()}, "filters must be a non-empty list"),
+        (nets.conv_encoder, {"filters": ()}, "filters must be a non-empty sequence"),
         (nets.conv_encoder, {"variational": "yes"}, "variational must be True or False"),
-        (nets.mlp_decoder, {"hidden_units": (0,)}, "hidden_units must be a non-empty list"),
-        (nets.mlp_encoder, {"num_classes": 1}, "num_classes must be None or an int >= 2"),
+        (nets.mlp_decoder, {"hidden_units": (0,)}, "hidden_units must be a non-empty sequence"),
+        (nets.mlp_encoder, {"num_classes": 1}, "num_classes must be an int >= 2 or None"),
     ],
 )
 def test_bad_arguments_are_named(builder, kwargs, match):

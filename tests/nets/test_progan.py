@@ -195,7 +195,7 @@ def test_bad_arguments_are_named():
         nets.progan_generator(LATENT, (64, 64, 3), fmap_base=8)
     with pytest.raises(ValueError, match="minibatch_stddev"):
         nets.progan_discriminator((8, 8, 3), minibatch_stddev=-1)
-    with pytest.raises(ValueError, match=r"lod must be in \[0, 3\]"):
+    with pytest.raises(ValueError, match=r"lod must be a float in \[0, 3\]"):
         nets.set_lod(tiny_generator(), 3.5)
     with pytest.raises(ValueError, match="skip_unused must be True or False"):
         nets.progan_discriminator((8, 8, 3), skip_unused="yes")

@@ -9,6 +9,7 @@ scikit-image, with whole photos held out for testing.
 import numpy as np
 import tensorflow as tf
 
+from zoo import checks
 from zoo.data import colour, pipeline
 
 # The colour photographs inside the scikit-image wheel (no pooch download), by the
@@ -126,8 +127,7 @@ def embedded_photos(
         raise ValueError("image_size must be an int or (height, width), the crop size; got None")
     if not pipeline._is_positive_int(num_crops):
         raise ValueError(f"num_crops must be a positive int; got {num_crops!r}")
-    if not isinstance(flip, bool):
-        raise ValueError(f"flip must be True or False; got {flip!r}")
+    checks.boolean(flip, "flip")
     photos = [load_photo(name) for name in PHOTO_SPLITS[split]]
     height, width = options.pop("image_size")
     shortest = (min(p.shape[0] for p in photos), min(p.shape[1] for p in photos))

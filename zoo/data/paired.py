@@ -12,6 +12,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from zoo import checks
 from zoo.data import folder, pipeline
 
 # Isola et al. 2017 resize 256x256 images to 286x286 and crop a random 256x256 back;
@@ -149,8 +150,7 @@ def paired_folder(
     options = _options(locals())
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}; got {direction!r}")
-    if not isinstance(jitter, bool):
-        raise ValueError(f"jitter must be True or False; got {jitter!r}")
+    checks.boolean(jitter, "jitter")
     if channels not in (None, 1, 3) or isinstance(channels, bool):
         raise ValueError(f"channels must be None, 1 or 3; got {channels!r}")
     if on_error not in folder.ON_ERROR:
@@ -262,8 +262,7 @@ def paired_arrays(
         [TensorShape([4, 32, 32, 1]), TensorShape([4, 32, 32, 3])]
     """
     options = _options(locals())
-    if not isinstance(jitter, bool):
-        raise ValueError(f"jitter must be True or False; got {jitter!r}")
+    checks.boolean(jitter, "jitter")
     sources, targets = tf.convert_to_tensor(sources), tf.convert_to_tensor(targets)
     for name, images in (("sources", sources), ("targets", targets)):
         if images.shape.rank != 4:
@@ -402,8 +401,7 @@ def finalize_jittered(
     size = options.pop("image_size")
     if size is None:
         raise ValueError("image_size must be a positive int or a pair of them; got None")
-    if not isinstance(jitter, bool):
-        raise ValueError(f"jitter must be True or False; got {jitter!r}")
+    checks.boolean(jitter, "jitter")
     if options["limit"] is not None:
         ds = ds.take(options["limit"])
     count = int(ds.cardinality())

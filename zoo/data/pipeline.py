@@ -13,6 +13,7 @@ holds a quarter of what float32 would; scaling happens once per batch, vectorise
 import numpy as np
 import tensorflow as tf
 
+from zoo import checks
 from zoo.data.options import (  # noqa: F401 (re-exported)
     COMMON_OPTIONS,
     _is_int,
@@ -240,8 +241,7 @@ def binarize(images, stochastic=True, seed=None):
     Reference: Salakhutdinov & Murray, "On the Quantitative Analysis of Deep
     Belief Networks", ICML 2008 (stochastically binarised MNIST).
     """
-    if not isinstance(stochastic, bool):
-        raise ValueError(f"stochastic must be True or False, got {stochastic!r}")
+    checks.boolean(stochastic, "stochastic")
     if isinstance(images, np.ndarray):
         probability = (images.astype(np.float32) + 1.0) / 2.0
         on = (np.random.default_rng(seed).random(probability.shape) < probability) if stochastic else probability > 0.5

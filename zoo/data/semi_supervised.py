@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
+from zoo import checks
 from zoo.data import pipeline
 
 
@@ -137,8 +138,7 @@ def semi_supervised_dataset(
         )
     if seed is not None and (not isinstance(seed, numbers.Integral) or isinstance(seed, bool)):
         raise ValueError(f"seed must be None or an int, got {seed!r}")
-    if not isinstance(shuffle, bool):
-        raise ValueError(f"shuffle must be True or False, got {shuffle!r}")
+    checks.boolean(shuffle, "shuffle")
 
     unlabelled = tf.data.Dataset.from_tensor_slices(unlabelled_images)
     if shuffle:

@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from zoo import checks
 from zoo.data import paired, pipeline
 
 
@@ -277,8 +278,7 @@ def cycle_gan(
         raise ValueError(f"split must be 'train' or 'test' (optionally sliced, 'train[:10%]'); got {split!r}")
     if options["image_size"] is None:
         raise ValueError("image_size must be an int or (height, width): the images differ in size; got None")
-    if not isinstance(jitter, bool):
-        raise ValueError(f"jitter must be True or False; got {jitter!r}")
+    checks.boolean(jitter, "jitter")
 
     def one(letter, seed_offset):
         base, _, rest = split.partition("[")

@@ -11,10 +11,11 @@ using Implicit Variational Learning", NeurIPS 2017.
 """
 
 import itertools
-import math
 import numbers
 
 import numpy as np
+
+from zoo import checks
 
 
 def _modes(modes):
@@ -30,19 +31,6 @@ def _modes(modes):
     if not np.all(np.isfinite(array)):
         raise ValueError("modes has NaN or infinite values")
     return array
-
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value!r}")
-
-
-def _positive_float(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-        math.isfinite(value) and value > 0
-    ):
-        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
-    return float(value)
 
 
 def ring_modes(num_modes=8, radius=1.0):
@@ -66,8 +54,8 @@ def ring_modes(num_modes=8, radius=1.0):
         >>> ring_modes(4).round(6).tolist()
         [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [-0.0, -1.0]]
     """
-    _check_positive_int(num_modes, "num_modes")
-    radius = _positive_float(radius, "radius")
+    checks.positive_int(num_modes, "num_modes")
+    radius = checks.number(radius, "radius", above=0)
     # arange, not linspace: linspace(0, 2 pi, n) includes 2 pi and repeats mode 0.
     angles = 2.0 * np.pi * np.arange(num_modes) / num_modes
     return (radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)).astype(np.float32)
@@ -164,8 +152,8 @@ def sample_mixture(modes, sigma, num_samples, seed=None):
         ((1000, 2), dtype('float32'))
     """
     modes = _modes(modes)
-    sigma = _positive_float(sigma, "sigma")
-    _check_positive_int(num_samples, "num_samples")
+    sigma = checks.number(sigma, "sigma", above=0)
+    checks.positive_int(num_samples, "num_samples")
     rng = np.random.default_rng(seed)
     choice = rng.integers(len(modes), size=num_samples)
     noise = rng.normal(scale=sigma, size=(num_samples, modes.shape[1]))
@@ -213,8 +201,8 @@ def toy_dataset(name_or_modes, num_samples=100_000, batch_size=100, seed=None, s
         modes = name_or_modes
         if sigma is None:
             raise ValueError("sigma is required when name_or_modes is an array of modes")
-    _check_positive_int(num_samples, "num_samples")
-    _check_positive_int(batch_size, "batch_size")
+    checks.positive_int(num_samples, "num_samples")
+    checks.positive_int(batch_size, "batch_size")
     if batch_size > num_samples:
         raise ValueError(
             f"batch_size must be at most num_samples ({num_samples}) since the last partial "

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from zoo import checks
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class RandomShift(keras.layers.Layer):
@@ -26,8 +28,7 @@ class RandomShift(keras.layers.Layer):
 
     def __init__(self, max_shift, fill_value=-1.0, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(max_shift, bool) or not isinstance(max_shift, int) or max_shift < 1:
-            raise ValueError(f"max_shift must be an int >= 1 (pixels), got {max_shift!r}")
+        checks.positive_int(max_shift, "max_shift")
         self.max_shift = max_shift
         self.fill_value = float(fill_value)
         if keras.backend.backend() != "tensorflow":

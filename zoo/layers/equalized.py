@@ -5,23 +5,7 @@ import math
 import keras
 from keras import layers, ops
 
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
-
-
-def _check_positive_float(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(f"{name} must be a float > 0, got {value!r}")
-    return float(value)
-
-
-def _check_float(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a float, got {value!r}")
-    return float(value)
+from zoo import checks
 
 
 class _Equalized(layers.Layer):
@@ -29,12 +13,11 @@ class _Equalized(layers.Layer):
 
     def __init__(self, lr_multiplier=1.0, gain=1.0, use_bias=True, bias_init=0.0, activation=None, **kwargs):
         super().__init__(**kwargs)
-        self.lr_multiplier = _check_positive_float(lr_multiplier, "lr_multiplier")
-        self.gain = _check_positive_float(gain, "gain")
-        if not isinstance(use_bias, bool):
-            raise ValueError(f"use_bias must be True or False, got {use_bias!r}")
+        self.lr_multiplier = checks.number(lr_multiplier, "lr_multiplier", above=0)
+        self.gain = checks.number(gain, "gain", above=0)
+        checks.boolean(use_bias, "use_bias")
         self.use_bias = use_bias
-        self.bias_init = _check_float(bias_init, "bias_init")
+        self.bias_init = checks.number(bias_init, "bias_init")
         self.activation = keras.activations.get(activation)
 
     def _add_weights(self, kernel_shape, fan_in, units):
@@ -101,7 +84,7 @@ class EqualizedDense(_Equalized):
 
     def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
-        self.units = _check_positive_int(units, "units")
+        self.units = checks.positive_int(units, "units")
 
     def build(self, input_shape):
         fan_in = input_shape[-1]
@@ -142,8 +125,8 @@ class EqualizedConv2D(_Equalized):
 
     def __init__(self, filters, kernel_size=3, **kwargs):
         super().__init__(**kwargs)
-        self.filters = _check_positive_int(filters, "filters")
-        self.kernel_size = _check_positive_int(kernel_size, "kernel_size")
+        self.filters = checks.positive_int(filters, "filters")
+        self.kernel_size = checks.positive_int(kernel_size, "kernel_size")
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -184,7 +167,7 @@ class PixelNormalization(layers.Layer):
 
     def __init__(self, epsilon=1e-8, **kwargs):
         super().__init__(**kwargs)
-        self.epsilon = _check_positive_float(epsilon, "epsilon")
+        self.epsilon = checks.number(epsilon, "epsilon", above=0)
 
     def call(self, inputs):
         x = ops.cast(inputs, "float32")

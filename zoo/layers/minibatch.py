@@ -5,11 +5,7 @@ import math
 import keras
 from keras import layers, ops
 
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
+from zoo import checks
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -54,10 +50,9 @@ class MinibatchStdDev(layers.Layer):
 
     def __init__(self, group_size=4, num_features=1, epsilon=1e-8, **kwargs):
         super().__init__(**kwargs)
-        self.group_size = _check_positive_int(group_size, "group_size")
-        self.num_features = _check_positive_int(num_features, "num_features")
-        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or epsilon <= 0:
-            raise ValueError(f"epsilon must be a float > 0, got {epsilon!r}")
+        self.group_size = checks.positive_int(group_size, "group_size")
+        self.num_features = checks.positive_int(num_features, "num_features")
+        checks.number(epsilon, "epsilon", above=0)
         self.epsilon = float(epsilon)
 
     def build(self, input_shape):
@@ -162,8 +157,8 @@ class MinibatchDiscrimination(layers.Layer):
 
     def __init__(self, num_kernels=50, kernel_dim=5, kernel_initializer=None, **kwargs):
         super().__init__(**kwargs)
-        self.num_kernels = _check_positive_int(num_kernels, "num_kernels")
-        self.kernel_dim = _check_positive_int(kernel_dim, "kernel_dim")
+        self.num_kernels = checks.positive_int(num_kernels, "num_kernels")
+        self.kernel_dim = checks.positive_int(kernel_dim, "kernel_dim")
         self.kernel_initializer = keras.initializers.get(
             kernel_initializer or keras.initializers.RandomNormal(stddev=0.05)
         )

@@ -3,13 +3,7 @@
 import keras
 from keras import layers, ops
 
-
-def _check_lod(value, name, max_lod=None):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"{name} must be a float >= 0, got {value!r}")
-    if max_lod is not None and value > max_lod:
-        raise ValueError(f"{name} must be in [0, {max_lod}], got {value!r}")
-    return float(value)
+from zoo import checks
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -44,10 +38,9 @@ class LevelOfDetail(layers.Layer):
 
     def __init__(self, max_lod, initial_lod=0.0, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(max_lod, bool) or not isinstance(max_lod, int) or max_lod < 0:
-            raise ValueError(f"max_lod must be an int >= 0, got {max_lod!r}")
+        checks.integer(max_lod, "max_lod", at_least=0)
         self.max_lod = max_lod
-        self.initial_lod = _check_lod(initial_lod, "initial_lod", max_lod)
+        self.initial_lod = checks.number(initial_lod, "initial_lod", at_least=0, at_most=max_lod)
         self.lod = self.add_weight(
             name="lod",
             shape=(),
@@ -58,7 +51,7 @@ class LevelOfDetail(layers.Layer):
 
     def assign(self, value):
         """Sets the level of detail (a float in [0, max_lod])."""
-        self.lod.assign(_check_lod(float(value) if isinstance(value, int) else value, "lod", self.max_lod))
+        self.lod.assign(checks.number(value, "lod", at_least=0, at_most=self.max_lod))
 
     def value(self):
         """The current level of detail as a Python float."""
@@ -105,8 +98,7 @@ class FadeIn(layers.Layer):
 
     def __init__(self, stage_lod, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(stage_lod, bool) or not isinstance(stage_lod, int) or stage_lod < 0:
-            raise ValueError(f"stage_lod must be an int >= 0, got {stage_lod!r}")
+        checks.integer(stage_lod, "stage_lod", at_least=0)
         self.stage_lod = stage_lod
 
     def call(self, inputs):

@@ -11,23 +11,7 @@ import math
 import keras
 from keras import layers, ops
 
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
-
-
-def _check_bool(value, name):
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return value
-
-
-def _check_epsilon(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(f"epsilon must be a float > 0, got {value!r}")
-    return float(value)
+from zoo import checks
 
 
 def upsample_bilinear_2x(x):
@@ -99,12 +83,12 @@ class ModulatedConv2D(layers.Layer):
     def __init__(self, filters, kernel_size=3, demodulate=True, upsample=False, use_bias=True,
                  epsilon=1e-8, **kwargs):
         super().__init__(**kwargs)
-        self.filters = _check_positive_int(filters, "filters")
-        self.kernel_size = _check_positive_int(kernel_size, "kernel_size")
-        self.demodulate = _check_bool(demodulate, "demodulate")
-        self.upsample = _check_bool(upsample, "upsample")
-        self.use_bias = _check_bool(use_bias, "use_bias")
-        self.epsilon = _check_epsilon(epsilon)
+        self.filters = checks.positive_int(filters, "filters")
+        self.kernel_size = checks.positive_int(kernel_size, "kernel_size")
+        self.demodulate = checks.boolean(demodulate, "demodulate")
+        self.upsample = checks.boolean(upsample, "upsample")
+        self.use_bias = checks.boolean(use_bias, "use_bias")
+        self.epsilon = checks.number(epsilon, "epsilon", above=0)
 
     def build(self, input_shapes):
         try:
@@ -221,7 +205,7 @@ class NoiseInjection(layers.Layer):
 
     def __init__(self, per_channel=False, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.per_channel = _check_bool(per_channel, "per_channel")
+        self.per_channel = checks.boolean(per_channel, "per_channel")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"seed must be an int or None, got {seed!r}")
         self.seed = seed
@@ -317,7 +301,7 @@ class AdaIN(layers.Layer):
 
     def __init__(self, epsilon=1e-8, **kwargs):
         super().__init__(**kwargs)
-        self.epsilon = _check_epsilon(epsilon)
+        self.epsilon = checks.number(epsilon, "epsilon", above=0)
 
     def build(self, input_shapes):
         try:
@@ -377,8 +361,8 @@ class LearnedConstant(layers.Layer):
 
     def __init__(self, channels, size=4, initializer=None, **kwargs):
         super().__init__(**kwargs)
-        self.channels = _check_positive_int(channels, "channels")
-        self.size = _check_positive_int(size, "size")
+        self.channels = checks.positive_int(channels, "channels")
+        self.size = checks.positive_int(size, "size")
         self.initializer = keras.initializers.get(
             initializer if initializer is not None else keras.initializers.RandomNormal(stddev=1.0)
         )

@@ -3,6 +3,8 @@
 import keras
 from keras import layers, ops
 
+from zoo import checks
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class DepthToSpace(layers.Layer):
@@ -28,8 +30,7 @@ class DepthToSpace(layers.Layer):
 
     def __init__(self, block_size, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 2:
-            raise ValueError(f"block_size must be an int >= 2, got {block_size!r}")
+        checks.integer(block_size, "block_size", at_least=2)
         self.block_size = block_size
 
     def compute_output_shape(self, input_shape):

@@ -3,6 +3,8 @@
 import keras
 from keras import layers, ops
 
+from zoo import checks
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class WeightNormDense(layers.Layer):
@@ -41,8 +43,7 @@ class WeightNormDense(layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-            raise ValueError(f"units must be a positive int, got {units!r}")
+        checks.positive_int(units, "units")
         if epsilon <= 0:
             raise ValueError(f"epsilon must be > 0, got {epsilon!r}")
         self.units = units

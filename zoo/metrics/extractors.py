@@ -18,6 +18,8 @@ import os
 import keras
 import numpy as np
 
+from zoo import checks
+
 INCEPTION_SIZE = 299
 
 
@@ -182,6 +184,5 @@ def _images(images):
 
 
 def _batch(batch_size):
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+    checks.positive_int(batch_size, "batch_size")
     return batch_size

@@ -7,9 +7,10 @@ high-quality samples and the reverse KL of the modes' histogram against the unif
 distribution of the true mixture.
 """
 
-import numbers
 
 import numpy as np
+
+from zoo import checks
 
 # Rows of samples per distance block: (chunk, num_modes, dim) float64 stays a few MB.
 _CHUNK = 4096
@@ -66,8 +67,8 @@ def mode_coverage(samples, modes, sigma, threshold=3.0):
         raise ValueError(
             f"samples and modes must have the same dimension; got {samples.shape[1]} and {modes.shape[1]}"
         )
-    sigma = _positive_float(sigma, "sigma")
-    threshold = _positive_float(threshold, "threshold")
+    sigma = checks.number(sigma, "sigma", above=0)
+    threshold = checks.number(threshold, "threshold", above=0)
     nearest, distance = _nearest_modes(samples, modes)
     good = distance < threshold * sigma
     num_modes = modes.shape[0]
@@ -145,9 +146,3 @@ def _points(points, name):
     return array
 
 
-def _positive_float(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-        np.isfinite(value) and value > 0
-    ):
-        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
-    return float(value)

@@ -24,13 +24,12 @@ domain classifier. Results are named by protocol, `ppl_w_end`, `ppl_z_full`
 functions do not compare.
 """
 
-import math
 
 import keras
 import numpy as np
 from keras import ops
 
-from zoo import engine
+from zoo import checks, engine
 
 SPACES = ("w", "z")
 SAMPLINGS = ("end", "full")
@@ -52,8 +51,8 @@ def ppl_name(space, sampling):
     Returns:
         str, `f"ppl_{space}_{sampling}"`.
     """
-    _check_choice(space, "space", SPACES)
-    _check_choice(sampling, "sampling", SAMPLINGS)
+    checks.choice(space, "space", SPACES)
+    checks.choice(sampling, "sampling", SAMPLINGS)
     return f"ppl_{space}_{sampling}"
 
 
@@ -173,8 +172,8 @@ def path_distances(mapping, synthesis, feature_fn, z0, z1, t, space="w", epsilon
     """
     from zoo.projection import noise_layers, synthesis_shape
 
-    _check_choice(space, "space", SPACES)
-    epsilon = _positive(epsilon, "epsilon")
+    checks.choice(space, "space", SPACES)
+    epsilon = checks.number(epsilon, "epsilon", above=0)
     crop = _check_crop(crop)
     num_ws, _ = synthesis_shape(synthesis)
     z0 = np.asarray(z0, "float32")
@@ -338,11 +337,11 @@ def perceptual_path_length(
         feature_fn = ppl_features_classifier(feature_fn)
     if not callable(feature_fn):
         raise ValueError(f"feature_fn must be a callable images -> (batch, D); got {type(feature_fn).__name__}")
-    num_samples = _int(num_samples, "num_samples", 1)
-    batch_size = _int(batch_size, "batch_size", 1)
-    epsilon = _positive(epsilon, "epsilon")
+    num_samples = checks.integer(num_samples, "num_samples", at_least=1)
+    batch_size = checks.integer(batch_size, "batch_size", at_least=1)
+    epsilon = checks.number(epsilon, "epsilon", above=0)
     crop = _check_crop(crop)
-    seed = _int(seed, "seed", 0)
+    seed = checks.integer(seed, "seed", at_least=0)
     num_ws, _ = synthesis_shape(synthesis)
     latent_dim = _latent_dim(mapping)
     layers = noise_layers(synthesis)
@@ -455,7 +454,7 @@ def ppl_features_vgg16(weights="imagenet", image_size=None, layers=VGG16_LAYERS)
     Effectiveness of Deep Features as a Perceptual Metric", CVPR 2018.
     """
     if image_size is not None:
-        image_size = _int(image_size, "image_size", 32)
+        image_size = checks.integer(image_size, "image_size", at_least=32)
     try:
         vgg = keras.applications.VGG16(include_top=False, weights=weights, input_shape=(None, None, 3))
     except Exception as error:  # Keras raises a bare Exception on a failed download
@@ -554,22 +553,3 @@ def ppl_features_classifier(classifier, layers=None):
 # -- argument checks ---------------------------------------------------------------------
 
 
-def _check_choice(value, name, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
-
-
-def _int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}")
-    return int(value)
-
-
-def _positive(value, name):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if isinstance(value, bool) or not math.isfinite(number) or number <= 0:
-        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
-    return number

@@ -11,6 +11,8 @@ import numbers
 
 import numpy as np
 
+from zoo import checks
+
 # Wang, Simoncelli & Bovik 2003, the weights of scales 1 (finest) to 5.
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 # Images are in [-1, 1]: the dynamic range is 2. They are shifted to [0, 2] first, as
@@ -181,8 +183,7 @@ def _min_side(filter_size, num_scales):
 
 
 def _filter_size(filter_size):
-    if isinstance(filter_size, bool) or not isinstance(filter_size, int) or filter_size < 1:
-        raise ValueError(f"filter_size must be a positive int; got {filter_size!r}")
+    checks.positive_int(filter_size, "filter_size")
     return filter_size
 
 
@@ -198,7 +199,6 @@ def _pair(a, b):
 
 
 def _batched(fn, a, b, batch_size):
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+    checks.positive_int(batch_size, "batch_size")
     parts = [fn(a[i : i + batch_size] + 1.0, b[i : i + batch_size] + 1.0) for i in range(0, len(a), batch_size)]
     return np.concatenate(parts).astype(np.float64) if parts else np.zeros((0,))

@@ -3,22 +3,10 @@
 import keras
 from keras import ops
 
-from zoo import engine, losses
+from zoo import checks, engine, losses
 from zoo.models.base import MultiOptimizerModel
 
 LIKELIHOODS = ("bernoulli", "gaussian")
-
-
-def _check_float(value, name, minimum=0.0, strict=False):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or value < minimum
-        or (strict and value == minimum)
-    ):
-        relation = ">" if strict else ">="
-        raise ValueError(f"{name} must be a float {relation} {minimum}, got {value!r}")
-    return float(value)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -82,16 +70,12 @@ class Autoencoder(MultiOptimizerModel):
         seed=None,
         **kwargs,
     ):
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValueError(f"seed must be an int or None, got {seed!r}")
         super().__init__(seed=seed, **kwargs)
-        if likelihood not in LIKELIHOODS:
-            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
         self.encoder = encoder
         self.decoder = decoder
-        self.likelihood = likelihood
-        self.gaussian_scale = _check_float(gaussian_scale, "gaussian_scale", strict=True)
-        self.noise_stddev = _check_float(noise_stddev, "noise_stddev")
+        self.likelihood = checks.choice(likelihood, "likelihood", LIKELIHOODS)
+        self.gaussian_scale = checks.number(gaussian_scale, "gaussian_scale", above=0)
+        self.noise_stddev = checks.number(noise_stddev, "noise_stddev", at_least=0)
         self.num_classes = self._read_num_classes()
         self.latent_dim = self._read_latent_dim()
         self._check_nets()

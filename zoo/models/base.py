@@ -15,11 +15,12 @@ custom `train_step` in zoo needs and that are easy to get wrong:
 """
 
 import contextlib
+import copy
 
 import keras
 from keras import ops
 
-from zoo import engine
+from zoo import checks, engine
 
 
 def resolve_jit_compile(jit_compile):
@@ -40,8 +41,12 @@ def resolve_jit_compile(jit_compile):
 
 
 def from_config_with_nets(cls, config):
-    """`cls(**config)` with the injected nets named in `cls.NETS` deserialised first."""
-    config = dict(config)
+    """`cls(**config)` with the injected nets named in `cls.NETS` deserialised first.
+
+    The config is copied deeply: Keras' deserialisation edits the nets' nested
+    configs in place, and a caller's config must stay as it was.
+    """
+    config = copy.deepcopy(config)
     for key in cls.NETS:
         config[key] = keras.saving.deserialize_keras_object(config[key])
     return cls(**config)
@@ -119,9 +124,7 @@ class MultiOptimizerModel(keras.Model):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if seed is not None and not isinstance(seed, int):
-            raise ValueError(f"seed must be an int or None, got {seed!r}")
-        self.seed = seed
+        self.seed = checks.integer(seed, "seed", none=True)
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     @classmethod

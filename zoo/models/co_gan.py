@@ -1,9 +1,11 @@
 """Coupled GAN: two GANs with shared layers that learn a joint distribution from unpaired data."""
 
+import copy
+
 import keras
 from keras import ops
 
-from zoo import engine, losses
+from zoo import checks, engine, losses
 from zoo.models.base import MultiOptimizerModel, batch_parts
 from zoo.models.gan import _has_spectral_norm
 
@@ -140,10 +142,7 @@ class CoGAN(MultiOptimizerModel):
                 f"generator_a and generator_b must take the same noise size (they are fed the "
                 f"same z), got {noise_dims[0]} and {noise_dims[1]}"
             )
-        if latent_dim is None:
-            latent_dim = noise_dims[0]
-        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
+        latent_dim = checks.positive_int(noise_dims[0] if latent_dim is None else latent_dim, "latent_dim")
         if latent_dim != noise_dims[0]:
             raise ValueError(f"latent_dim={latent_dim} does not match the generators' noise size {noise_dims[0]}")
         for domain, generator, discriminator in (
@@ -362,7 +361,7 @@ class CoGAN(MultiOptimizerModel):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
+        config = copy.deepcopy(config)  # Keras edits nested net configs in place
         generator_a, generator_b = _split_pair(config.pop("generators"))
         discriminator_a, discriminator_b = _split_pair(config.pop("discriminators"))
         return cls(generator_a, generator_b, discriminator_a, discriminator_b, **config)

@@ -4,7 +4,7 @@ import numpy as np
 import keras
 from keras import ops
 
-from zoo import engine, losses
+from zoo import checks, engine, losses
 from zoo.models.gan import GAN
 
 
@@ -80,8 +80,8 @@ class ConditionalGAN(GAN):
     conditional = True
 
     def __init__(self, generator, discriminator, num_classes, latent_dim=None, auxiliary_weight=1.0, **kwargs):
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
+        num_classes = checks.integer(num_classes, "num_classes", at_least=2)
+        auxiliary_weight = checks.number(auxiliary_weight, "auxiliary_weight", at_least=0)
         if len(generator.inputs) != 2:
             raise ValueError(
                 "generator must take [noise, labels] (build it with num_classes=...), "
@@ -98,8 +98,6 @@ class ConditionalGAN(GAN):
                 f"or images to 1 + num_classes = {1 + num_classes} logits (AC-GAN); got "
                 f"inputs {discriminator.input_shape} and outputs {discriminator.output_shape}"
             )
-        if auxiliary_weight < 0:
-            raise ValueError(f"auxiliary_weight must be >= 0, got {auxiliary_weight!r}")
         if kwargs.get("pack", 1) != 1:
             raise ValueError(
                 f"ConditionalGAN does not support pack={kwargs['pack']!r}: a packed "

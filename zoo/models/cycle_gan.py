@@ -6,13 +6,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo import engine, losses
+from zoo import checks, engine, losses
 from zoo.models.base import MultiOptimizerModel, batch_parts
 from zoo.models.gan import _has_spectral_norm
-
-
-def _is_number(value):
-    return not isinstance(value, bool) and isinstance(value, (int, float))
 
 
 def _split_seed(seed):
@@ -75,13 +71,8 @@ class ImagePool(keras.layers.Layer):
     def __init__(self, pool_size, image_shape, **kwargs):
         kwargs.setdefault("dtype", "float32")  # a store, not a computation: no mixed precision
         super().__init__(**kwargs)
-        if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 1:
-            raise ValueError(f"pool_size must be a positive int, got {pool_size!r}")
-        image_shape = tuple(image_shape)
-        if len(image_shape) != 3 or not all(isinstance(s, int) and s > 0 for s in image_shape):
-            raise ValueError(f"image_shape must be (height, width, channels) of positive ints, got {image_shape!r}")
-        self.pool_size = pool_size
-        self.image_shape = image_shape
+        self.pool_size = checks.positive_int(pool_size, "pool_size")
+        self.image_shape = image_shape = checks.image_shape(image_shape)
         # One spare last row receives the writes that must not land anywhere
         # (scattering there is cheaper than masking whole images).
         # `add_weight` takes no `synchronization`; "on_read" gives each replica its own pool.
@@ -216,11 +207,9 @@ class CycleGAN(MultiOptimizerModel):
         for name, net in zip(self.NETS, (generator_ab, generator_ba, discriminator_a, discriminator_b)):
             if not isinstance(net, keras.Model) or len(net.inputs or []) != 1:
                 raise ValueError(f"{name} must be a single-input keras.Model, got {net!r}")
-        for name, value in (("cycle_weight", cycle_weight), ("identity_weight", identity_weight)):
-            if not _is_number(value) or value < 0:
-                raise ValueError(f"{name} must be a float >= 0, got {value!r}")
-        if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 0:
-            raise ValueError(f"pool_size must be an int >= 0, got {pool_size!r}")
+        cycle_weight = checks.number(cycle_weight, "cycle_weight", at_least=0)
+        identity_weight = checks.number(identity_weight, "identity_weight", at_least=0)
+        pool_size = checks.integer(pool_size, "pool_size", at_least=0)
         self.d_loss_fn, self.g_loss_fn = losses.get_adversarial_loss(loss)
         if loss == "wasserstein" and not (
             _has_spectral_norm(discriminator_a) and _has_spectral_norm(discriminator_b)
@@ -247,8 +236,8 @@ class CycleGAN(MultiOptimizerModel):
         self.discriminator_a = discriminator_a
         self.discriminator_b = discriminator_b
         self.loss_name = loss
-        self.cycle_weight = float(cycle_weight)
-        self.identity_weight = float(identity_weight)
+        self.cycle_weight = cycle_weight
+        self.identity_weight = identity_weight
         self.pool_size = pool_size
         self.image_shape = None if image_shape is None else tuple(image_shape)
         self.pool_a = ImagePool(pool_size, (*size, channels_a), name="pool_a") if pool_size else None

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from zoo import engine, losses
+from zoo import checks, engine, losses
 from zoo.models.base import MultiOptimizerModel
 
 
@@ -98,54 +98,29 @@ class GAN(MultiOptimizerModel):
         super().__init__(seed=seed, **kwargs)
         # The noise is the first input (a conditional generator's second is the label).
         noise_dim = generator.inputs[0].shape[-1]
-        if latent_dim is None:
-            latent_dim = noise_dim
-        if not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
+        latent_dim = checks.positive_int(noise_dim if latent_dim is None else latent_dim, "latent_dim")
         if noise_dim != latent_dim:
             raise ValueError(
                 f"latent_dim={latent_dim} does not match the generator's input "
                 f"shape {generator.input_shape}"
             )
-        if not isinstance(d_steps, int) or d_steps < 1:
-            raise ValueError(f"d_steps must be a positive int, got {d_steps!r}")
-        if not 0.0 <= label_smoothing < 1.0:
-            raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
-        if instance_noise < 0:
-            raise ValueError(f"instance_noise must be >= 0, got {instance_noise!r}")
-        if instance_noise_decay_steps is not None and instance_noise_decay_steps < 1:
-            raise ValueError(
-                "instance_noise_decay_steps must be a positive int or None, "
-                f"got {instance_noise_decay_steps!r}"
-            )
-        for name, value in (("gradient_penalty", gradient_penalty), ("r1_gamma", r1_gamma)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"{name} must be a float >= 0, got {value!r}")
-        if isinstance(r1_interval, bool) or not isinstance(r1_interval, int) or r1_interval < 1:
-            raise ValueError(f"r1_interval must be a positive int, got {r1_interval!r}")
-        if clip_value is not None and (
-            isinstance(clip_value, bool) or not isinstance(clip_value, (int, float)) or clip_value <= 0
-        ):
-            raise ValueError(f"clip_value must be a float > 0 or None, got {clip_value!r}")
-        if ema_momentum is not None and (
-            isinstance(ema_momentum, bool)
-            or not isinstance(ema_momentum, (int, float))
-            or not 0.0 < ema_momentum < 1.0
-        ):
-            raise ValueError(f"ema_momentum must be a float in (0, 1) or None, got {ema_momentum!r}")
-        if isinstance(pack, bool) or not isinstance(pack, int) or pack < 1:
-            raise ValueError(f"pack must be a positive int, got {pack!r}")
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
         self.loss_name = loss
         self.d_loss_fn, self.g_loss_fn = losses.get_adversarial_loss(loss)
-        self.gradient_penalty = float(gradient_penalty)
-        self.r1_gamma = float(r1_gamma)
-        self.r1_interval = r1_interval
-        self.clip_value = None if clip_value is None else float(clip_value)
-        self.ema_momentum = None if ema_momentum is None else float(ema_momentum)
-        self.pack = pack
+        self.d_steps = checks.positive_int(d_steps, "d_steps")
+        self.label_smoothing = checks.number(label_smoothing, "label_smoothing", at_least=0, below=1)
+        self.instance_noise = checks.number(instance_noise, "instance_noise", at_least=0)
+        self.instance_noise_decay_steps = checks.positive_int(
+            instance_noise_decay_steps, "instance_noise_decay_steps", none=True
+        )
+        self.gradient_penalty = checks.number(gradient_penalty, "gradient_penalty", at_least=0)
+        self.r1_gamma = checks.number(r1_gamma, "r1_gamma", at_least=0)
+        self.r1_interval = checks.positive_int(r1_interval, "r1_interval")
+        self.clip_value = checks.number(clip_value, "clip_value", above=0, none=True)
+        self.ema_momentum = checks.number(ema_momentum, "ema_momentum", above=0, below=1, none=True)
+        self.pack = checks.positive_int(pack, "pack")
         self._check_discriminator_input(generator, discriminator, pack)
         if loss == "wasserstein" and not (
             self.gradient_penalty or self.clip_value or self.r1_gamma or _has_spectral_norm(discriminator)
@@ -160,10 +135,6 @@ class GAN(MultiOptimizerModel):
             self.ema_generator = keras.models.clone_model(generator)
             self.ema_generator.set_weights(generator.get_weights())
             self.ema_generator.trainable = False
-        self.d_steps = d_steps
-        self.label_smoothing = float(label_smoothing)
-        self.instance_noise = float(instance_noise)
-        self.instance_noise_decay_steps = instance_noise_decay_steps
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.d_real_tracker = keras.metrics.Mean(name="d_real")

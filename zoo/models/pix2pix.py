@@ -1,10 +1,12 @@
 """Paired image-to-image translation: pix2pix, and colourisation as pix2pix on L -> ab."""
 
+import copy
+
 import keras
 import numpy as np
 from keras import ops
 
-from zoo import engine, losses
+from zoo import checks, engine, losses
 from zoo.models.base import MultiOptimizerModel, batch_parts
 
 RECONSTRUCTIONS = ("l1", "l2")
@@ -71,14 +73,9 @@ class Pix2Pix(MultiOptimizerModel):
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
-        for name, value in (
-            ("reconstruction_weight", reconstruction_weight),
-            ("adversarial_weight", adversarial_weight),
-        ):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"{name} must be a float >= 0, got {value!r}")
-        if reconstruction not in RECONSTRUCTIONS:
-            raise ValueError(f"reconstruction must be one of {RECONSTRUCTIONS}, got {reconstruction!r}")
+        self.reconstruction = checks.choice(reconstruction, "reconstruction", RECONSTRUCTIONS)
+        self.reconstruction_weight = checks.number(reconstruction_weight, "reconstruction_weight", at_least=0)
+        self.adversarial_weight = checks.number(adversarial_weight, "adversarial_weight", at_least=0)
         if not isinstance(generator, keras.Model) or len(generator.inputs) != 1:
             raise ValueError(f"generator must be a single-input keras.Model, got {generator!r}")
         if adversarial_weight and discriminator is None:
@@ -89,9 +86,6 @@ class Pix2Pix(MultiOptimizerModel):
         self.discriminator = discriminator
         self.loss_name = loss
         self.d_loss_fn, self.g_loss_fn = losses.get_adversarial_loss(loss)
-        self.reconstruction = reconstruction
-        self.reconstruction_weight = float(reconstruction_weight)
-        self.adversarial_weight = float(adversarial_weight)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.recon_loss_tracker = keras.metrics.Mean(name="recon_loss")
@@ -131,7 +125,7 @@ class Pix2Pix(MultiOptimizerModel):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
+        config = copy.deepcopy(config)  # Keras edits nested net configs in place
         config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
         if config.get("discriminator") is not None:
             config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])

@@ -1,11 +1,10 @@
 """Progressive GAN (Karras et al. 2018): WGAN-GP with a drift term on nets that grow by a level of detail."""
 
-import numbers
 
 import keras
 from keras import ops
 
-from zoo import losses
+from zoo import checks, losses
 from zoo.layers.progressive import images_at_lod
 from zoo.models.wgan_gp import WGANGP
 from zoo.nets.progan import lod_layer
@@ -73,8 +72,7 @@ class ProgressiveGAN(WGANGP):
         ema_momentum=0.999,
         **kwargs,
     ):
-        if isinstance(drift, bool) or not isinstance(drift, (int, float)) or drift < 0:
-            raise ValueError(f"drift must be a float >= 0, got {drift!r}")
+        drift = checks.number(drift, "drift", at_least=0)
         discriminator = kwargs.pop("critic", discriminator)
         super().__init__(
             generator,
@@ -91,7 +89,7 @@ class ProgressiveGAN(WGANGP):
                 f"{d_levels.max_lod + 1}: build both for the same resolution"
             )
         self.max_lod = g_levels.max_lod
-        self.drift = float(drift)
+        self.drift = drift
         self.penalty_trackers["drift_penalty"] = keras.metrics.Mean(name="drift_penalty")
         # Counted by the first replica, as its batch times the replica count (the global batch).
         self.images_seen = keras.Variable(
@@ -134,10 +132,9 @@ class ProgressiveGAN(WGANGP):
         Args:
             lod: float in [0, max_lod].
         """
-        if isinstance(lod, bool) or not isinstance(lod, numbers.Real) or not 0 <= lod <= self.max_lod:
-            raise ValueError(f"lod must be a float in [0, {self.max_lod}], got {lod!r}")
+        lod = checks.number(lod, "lod", at_least=0, at_most=self.max_lod)
         for net in self._nets():
-            lod_layer(net).assign(float(lod))
+            lod_layer(net).assign(lod)
 
     @property
     def resolution(self):

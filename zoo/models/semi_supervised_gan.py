@@ -1,9 +1,11 @@
 """The semi-supervised GAN: a K+1-class discriminator trained on few labels and many images."""
 
+import copy
+
 import keras
 from keras import ops
 
-from zoo import engine
+from zoo import checks, engine
 from zoo.losses import (  # the paper's losses, in zoo/losses.py with the others
     conditional_entropy,
     feature_matching_loss,
@@ -113,17 +115,13 @@ class SemiSupervisedGAN(MultiOptimizerModel):
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
+        num_classes = checks.integer(num_classes, "num_classes", at_least=2)
         if discriminator.output_shape[-1] != num_classes:
             raise ValueError(
                 f"num_classes={num_classes} does not match the discriminator's output "
                 f"shape {discriminator.output_shape}"
             )
-        if latent_dim is None:
-            latent_dim = generator.input_shape[-1]
-        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
+        latent_dim = checks.positive_int(generator.input_shape[-1] if latent_dim is None else latent_dim, "latent_dim")
         if generator.input_shape[-1] != latent_dim:
             raise ValueError(
                 f"latent_dim={latent_dim} does not match the generator's input "
@@ -134,27 +132,15 @@ class SemiSupervisedGAN(MultiOptimizerModel):
                 f"generator output shape {generator.output_shape} does not match the "
                 f"discriminator input shape {discriminator.input_shape}"
             )
-        if isinstance(entropy_weight, bool) or not isinstance(entropy_weight, (int, float)) or entropy_weight < 0:
-            raise ValueError(f"entropy_weight must be a float >= 0, got {entropy_weight!r}")
-        if not isinstance(feature_matching, bool):
-            raise ValueError(f"feature_matching must be True or False, got {feature_matching!r}")
-        if (
-            isinstance(unlabelled_weight, bool)
-            or not isinstance(unlabelled_weight, (int, float))
-            or unlabelled_weight < 0
-        ):
-            raise ValueError(f"unlabelled_weight must be a float >= 0, got {unlabelled_weight!r}")
         self.generator = generator
         self.discriminator = discriminator
         self.num_classes = num_classes
         self.latent_dim = latent_dim
-        self.feature_matching = feature_matching
+        self.feature_matching = checks.boolean(feature_matching, "feature_matching")
         self.feature_layer = feature_layer
-        if noise not in ("uniform", "normal"):
-            raise ValueError(f"noise must be 'uniform' or 'normal', got {noise!r}")
-        self.unlabelled_weight = float(unlabelled_weight)
-        self.entropy_weight = float(entropy_weight)
-        self.noise = noise
+        self.unlabelled_weight = checks.number(unlabelled_weight, "unlabelled_weight", at_least=0)
+        self.entropy_weight = checks.number(entropy_weight, "entropy_weight", at_least=0)
+        self.noise = checks.choice(noise, "noise", ("uniform", "normal"))
         if augment is not None and not callable(augment):
             raise ValueError(f"augment must be None or a callable images -> images, got {augment!r}")
         self.augment = augment
@@ -357,7 +343,7 @@ class SemiSupervisedGAN(MultiOptimizerModel):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
+        config = copy.deepcopy(config)  # Keras edits nested net configs in place
         if config.get("augment") is not None:
             config["augment"] = keras.saving.deserialize_keras_object(config["augment"])
         return super().from_config(config)

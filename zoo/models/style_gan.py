@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo import engine, losses, plotting
+from zoo import checks, engine, losses, plotting
 from zoo.models.base import MultiOptimizerModel
 from zoo.models.gan import GAN
 from zoo.nets.stylegan import noise_layers
@@ -68,24 +68,6 @@ def truncate(ws, w_avg, truncation_psi=1.0, truncation_cutoff=None):
 
 def _is_number(value):
     return not isinstance(value, bool) and isinstance(value, (int, float))
-
-
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
-
-
-def _unit_interval(value, name):
-    if not _is_number(value) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be a float in [0, 1], got {value!r}")
-    return float(value)
-
-
-def _non_negative(value, name):
-    if not _is_number(value) or value < 0:
-        raise ValueError(f"{name} must be a float >= 0, got {value!r}")
-    return float(value)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -212,20 +194,16 @@ class StyleGAN(MultiOptimizerModel):
     ):
         super().__init__(seed=seed, **kwargs)
         self._check_nets(mapping, synthesis, discriminator)
-        self.style_mixing = _unit_interval(style_mixing, "style_mixing")
-        self.r1_gamma = _non_negative(r1_gamma, "r1_gamma")
-        self.r1_interval = _positive_int(r1_interval, "r1_interval")
-        self.path_length_weight = _non_negative(path_length_weight, "path_length_weight")
-        self.path_length_interval = _positive_int(path_length_interval, "path_length_interval")
-        self.path_length_decay = _unit_interval(path_length_decay, "path_length_decay")
-        self.path_length_batch_shrink = _positive_int(path_length_batch_shrink, "path_length_batch_shrink")
-        self.w_avg_decay = _unit_interval(w_avg_decay, "w_avg_decay")
-        if not _is_number(ema_half_life_images) or ema_half_life_images <= 0:
-            raise ValueError(f"ema_half_life_images must be a float > 0, got {ema_half_life_images!r}")
-        self.ema_half_life_images = float(ema_half_life_images)
-        if ema_rampup is not None and (not _is_number(ema_rampup) or ema_rampup <= 0):
-            raise ValueError(f"ema_rampup must be a float > 0 or None, got {ema_rampup!r}")
-        self.ema_rampup = None if ema_rampup is None else float(ema_rampup)
+        self.style_mixing = checks.number(style_mixing, "style_mixing", at_least=0, at_most=1)
+        self.r1_gamma = checks.number(r1_gamma, "r1_gamma", at_least=0)
+        self.r1_interval = checks.positive_int(r1_interval, "r1_interval")
+        self.path_length_weight = checks.number(path_length_weight, "path_length_weight", at_least=0)
+        self.path_length_interval = checks.positive_int(path_length_interval, "path_length_interval")
+        self.path_length_decay = checks.number(path_length_decay, "path_length_decay", at_least=0, at_most=1)
+        self.path_length_batch_shrink = checks.positive_int(path_length_batch_shrink, "path_length_batch_shrink")
+        self.w_avg_decay = checks.number(w_avg_decay, "w_avg_decay", at_least=0, at_most=1)
+        self.ema_half_life_images = checks.number(ema_half_life_images, "ema_half_life_images", above=0)
+        self.ema_rampup = checks.number(ema_rampup, "ema_rampup", above=0, none=True)
         self.loss_name = loss
         self.d_loss_fn, self.g_loss_fn = losses.get_adversarial_loss(loss)
         if loss == "wasserstein" and not self.r1_gamma:
@@ -457,7 +435,7 @@ class StyleGAN(MultiOptimizerModel):
             batch_size: int, styles per net call. Default 256.
         """
         ws = self._ws(ws)
-        _positive_int(batch_size, "batch_size")
+        checks.positive_int(batch_size, "batch_size")
         net = self.ema_synthesis if use_ema else self.synthesis
         synthesize = self._synthesis_fn(net)
         with using_noise_mode(net, noise_mode):
@@ -500,7 +478,7 @@ class StyleGAN(MultiOptimizerModel):
         """
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be 'random' or 'const', got {noise_mode!r}")
-        _positive_int(batch_size, "batch_size")
+        checks.positive_int(batch_size, "batch_size")
         z = self.noise_for(num_or_z)
         images = [
             self.synthesize(

@@ -6,8 +6,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo import engine, losses
-from zoo.models.autoencoder import Autoencoder, _check_float
+from zoo import checks, engine, losses
+from zoo.models.autoencoder import Autoencoder
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -63,7 +63,7 @@ class VAE(Autoencoder):
     """
 
     def __init__(self, encoder, decoder, beta=1.0, **kwargs):
-        self.beta = _check_float(beta, "beta")
+        self.beta = checks.number(beta, "beta", at_least=0)
         super().__init__(encoder, decoder, **kwargs)
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
         self.elbo_tracker = keras.metrics.Mean(name="elbo")
@@ -150,8 +150,7 @@ class VAE(Autoencoder):
             float64 numpy array `(n,)`.
         """
         for value, name in ((num_samples, "num_samples"), (batch_size, "batch_size"), (sample_chunk, "sample_chunk")):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+            checks.positive_int(value, name)
         arrays = self._arrays(images, labels)
         generator = keras.random.SeedGenerator(seed) if seed is not None else self.seed_generator
         step = self._log_weights_function()

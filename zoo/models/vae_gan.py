@@ -3,8 +3,7 @@
 import keras
 from keras import ops
 
-from zoo import engine, losses
-from zoo.models.autoencoder import _check_float
+from zoo import checks, engine, losses
 from zoo.models.base import MultiOptimizerModel
 from zoo.models.vae import VAE
 
@@ -83,7 +82,7 @@ class VAEGAN(VAE):
             raise ValueError("VAEGAN takes unconditional nets (one input each)")
         self.discriminator = discriminator
         self.feature_layer = feature_layer
-        self.recon_weight = _check_float(recon_weight, "recon_weight", strict=True)
+        self.recon_weight = checks.number(recon_weight, "recon_weight", above=0)
         self.loss_name = loss
         self.d_loss_fn, self.g_loss_fn = losses.get_adversarial_loss(loss)
         try:

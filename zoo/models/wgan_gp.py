@@ -2,6 +2,7 @@
 
 import keras
 
+from zoo import checks
 from zoo.models.wgan import WGAN
 
 
@@ -48,8 +49,7 @@ class WGANGP(WGAN):
     """
 
     def __init__(self, generator, critic=None, gradient_penalty=10.0, d_steps=5, clip_value=None, **kwargs):
-        if isinstance(gradient_penalty, bool) or not isinstance(gradient_penalty, (int, float)) or gradient_penalty <= 0:
-            raise ValueError(f"gradient_penalty must be a float > 0, got {gradient_penalty!r}")
+        checks.number(gradient_penalty, "gradient_penalty", above=0)
         # WGAN's critic loop with the penalty in place of clipping.
         super().__init__(
             generator, critic, clip_value=clip_value, d_steps=d_steps, gradient_penalty=gradient_penalty, **kwargs

@@ -18,20 +18,8 @@ import keras
 from keras import layers
 
 from zoo.layers import Conv2D, Conv2DTranspose, DepthToSpace
-from zoo.nets.common import check_image_shape, check_positive_int
+from zoo import checks
 from zoo.nets.conditioning import check_conditioning, label_input
-
-
-def _check_units(value, name):
-    units = tuple(value)
-    if not units or any(isinstance(u, bool) or not isinstance(u, int) or u < 1 for u in units):
-        raise ValueError(f"{name} must be a non-empty list of positive ints, got {value!r}")
-    return units
-
-
-def _check_bool(value, name):
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
 def _with_labels(inputs, x, num_classes):
@@ -89,11 +77,11 @@ def conv_encoder(
     Reference: Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014;
     the keras.io example "Variational AutoEncoder" (fchollet).
     """
-    image_shape = check_image_shape(image_shape)
-    check_positive_int(latent_dim, "latent_dim")
-    filters = _check_units(filters, "filters")
-    check_positive_int(hidden_units, "hidden_units")
-    _check_bool(variational, "variational")
+    image_shape = checks.image_shape(image_shape)
+    checks.positive_int(latent_dim, "latent_dim")
+    filters = checks.positive_ints(filters, "filters")
+    checks.positive_int(hidden_units, "hidden_units")
+    checks.boolean(variational, "variational")
     images = keras.Input(image_shape, name="images")
     x = images
     for f in filters:
@@ -145,9 +133,9 @@ def conv_decoder(
     Reference: Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014;
     the keras.io example "Variational AutoEncoder" (fchollet).
     """
-    check_positive_int(latent_dim, "latent_dim")
-    height, width, channels = check_image_shape(image_shape)
-    filters = _check_units(filters, "filters")
+    checks.positive_int(latent_dim, "latent_dim")
+    height, width, channels = checks.image_shape(image_shape)
+    filters = checks.positive_ints(filters, "filters")
     if upsampling not in ("transpose", "subpixel"):
         raise ValueError(f'upsampling must be "transpose" or "subpixel", got {upsampling!r}')
     factor = 2 ** len(filters)
@@ -203,10 +191,10 @@ def mlp_encoder(
     Reference: Burda, Grosse & Salakhutdinov, "Importance Weighted
     Autoencoders", ICLR 2016, sec. 5 and appendix.
     """
-    image_shape = check_image_shape(image_shape)
-    check_positive_int(latent_dim, "latent_dim")
-    units = _check_units(hidden_units, "hidden_units")
-    _check_bool(variational, "variational")
+    image_shape = checks.image_shape(image_shape)
+    checks.positive_int(latent_dim, "latent_dim")
+    units = checks.positive_ints(hidden_units, "hidden_units")
+    checks.boolean(variational, "variational")
     images = keras.Input(image_shape, name="images")
     inputs, x = _with_labels(images, layers.Flatten()(images), num_classes)
     for n in units:
@@ -240,9 +228,9 @@ def mlp_decoder(
     Reference: Burda, Grosse & Salakhutdinov, "Importance Weighted
     Autoencoders", ICLR 2016, sec. 5 and appendix.
     """
-    check_positive_int(latent_dim, "latent_dim")
-    image_shape = check_image_shape(image_shape)
-    units = _check_units(hidden_units, "hidden_units")
+    checks.positive_int(latent_dim, "latent_dim")
+    image_shape = checks.image_shape(image_shape)
+    units = checks.positive_ints(hidden_units, "hidden_units")
     code = keras.Input((latent_dim,), name="code")
     inputs, x = _with_labels(code, code, num_classes)
     for n in units:

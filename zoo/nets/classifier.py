@@ -9,7 +9,7 @@ distances between digit images mean something, and it runs offline in seconds
 import keras
 from keras import layers
 
-from zoo.nets.common import check_image_shape, check_positive_int
+from zoo import checks
 
 
 def domain_classifier(
@@ -57,11 +57,11 @@ def domain_classifier(
     "GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash
     Equilibrium", NeurIPS 2017 (FID on a network's penultimate activations).
     """
-    image_shape = check_image_shape(image_shape)
-    check_positive_int(num_classes, "num_classes")
+    image_shape = checks.image_shape(image_shape)
+    checks.positive_int(num_classes, "num_classes")
     if num_classes < 2:
         raise ValueError(f"num_classes must be at least 2, got {num_classes!r}")
-    check_positive_int(feature_dim, "feature_dim")
+    checks.positive_int(feature_dim, "feature_dim")
     stages = tuple(filters) if isinstance(filters, (list, tuple)) else ()
     if not stages or any(isinstance(f, bool) or not isinstance(f, int) or f < 1 for f in stages):
         raise ValueError(f"filters must be a non-empty list of positive ints, got {filters!r}")

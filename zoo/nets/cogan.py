@@ -20,7 +20,7 @@ import keras
 from keras import layers
 
 from zoo.layers import Conv2DTranspose
-from zoo.nets.common import check_image_shape, check_positive_int
+from zoo import checks
 from zoo.nets.dcgan import _upsampling_plan
 
 DOMAINS = ("a", "b")
@@ -40,7 +40,7 @@ def _check_num_shared(num_shared, num_blocks, what):
 def _check_channels_b(channels_b, image_shape):
     if channels_b is None:
         return image_shape[-1]
-    return check_positive_int(channels_b, "channels_b")
+    return checks.positive_int(channels_b, "channels_b")
 
 
 def cogan_generators(
@@ -91,9 +91,9 @@ def cogan_generators(
     Reference: Liu & Tuzel, "Coupled Generative Adversarial Networks", NeurIPS
     2016, section 3 and table 1 (MNIST).
     """
-    check_positive_int(latent_dim, "latent_dim")
-    check_positive_int(base_filters, "base_filters")
-    image_shape = check_image_shape(image_shape)
+    checks.positive_int(latent_dim, "latent_dim")
+    checks.positive_int(base_filters, "base_filters")
+    image_shape = checks.image_shape(image_shape)
     channels = {"a": image_shape[-1], "b": _check_channels_b(channels_b, image_shape)}
     start, steps = _upsampling_plan(image_shape)
     num_shared = _check_num_shared(num_shared, steps + 2, f"{steps + 2} blocks: projection, {steps} upsamplings, output")
@@ -172,7 +172,7 @@ def cogan_discriminators(
     Reference: Liu & Tuzel, "Coupled Generative Adversarial Networks", NeurIPS
     2016, section 3 and table 1 (MNIST).
     """
-    image_shape = check_image_shape(image_shape)
+    image_shape = checks.image_shape(image_shape)
     channels = {"a": image_shape[-1], "b": _check_channels_b(channels_b, image_shape)}
     try:
         filters = tuple(filters)
@@ -180,7 +180,7 @@ def cogan_discriminators(
         filters = None
     if not filters or any(isinstance(f, bool) or not isinstance(f, int) or f < 1 for f in filters):
         raise ValueError(f"filters must be a non-empty sequence of positive ints, got {filters!r}")
-    check_positive_int(hidden_units, "hidden_units")
+    checks.positive_int(hidden_units, "hidden_units")
     size = min(image_shape[:2])
     for _ in filters:
         size = (size - 4) // 2

@@ -18,18 +18,14 @@ unconditional). The label is always an int input named `labels` of shape
 import keras
 from keras import layers
 
-from zoo.nets.common import check_positive_int
+from zoo import checks
 
 CONDITIONINGS = ("projection", "concat", "auxiliary")
 
 
 def check_conditioning(num_classes, conditioning):
-    if num_classes is None:
-        return
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes must be None or an int >= 2, got {num_classes!r}")
-    if conditioning not in CONDITIONINGS:
-        raise ValueError(f"conditioning must be one of {CONDITIONINGS}, got {conditioning!r}")
+    if checks.integer(num_classes, "num_classes", at_least=2, none=True) is not None:
+        checks.choice(conditioning, "conditioning", CONDITIONINGS)
 
 
 def label_input():
@@ -57,7 +53,7 @@ def condition_on_labels(noise, num_classes, label_dim=None):
     if label_dim is None:
         code = layers.CategoryEncoding(num_classes, output_mode="one_hot", name="label_one_hot")(labels)
     else:
-        check_positive_int(label_dim, "label_dim")
+        checks.positive_int(label_dim, "label_dim")
         code = layers.Embedding(num_classes, label_dim, name="label_embedding")(labels)
     return [noise, labels], layers.Concatenate(name="noise_and_label")([noise, code])
 

@@ -9,7 +9,7 @@ import keras
 from keras import layers
 
 from zoo.layers import Conv2D, Conv2DTranspose, MinibatchStdDev
-from zoo.nets.common import check_image_shape, check_positive_int
+from zoo import checks
 from zoo.nets.conditioning import (
     check_conditioning,
     concat_label_maps,
@@ -24,8 +24,7 @@ def check_discriminator_options(spectral_norm, minibatch_stddev, pack):
     Returns the `MinibatchStdDev` group size (None: no layer) and the
     validated `pack`.
     """
-    if not isinstance(spectral_norm, bool):
-        raise ValueError(f"spectral_norm must be a bool, got {spectral_norm!r}")
+    checks.boolean(spectral_norm, "spectral_norm")
     if minibatch_stddev is False or minibatch_stddev is None:
         group_size = None
     elif minibatch_stddev is True:
@@ -36,7 +35,7 @@ def check_discriminator_options(spectral_norm, minibatch_stddev, pack):
                 f"minibatch_stddev must be a bool or a positive int (the group size), got {minibatch_stddev!r}"
             )
         group_size = minibatch_stddev
-    return group_size, check_positive_int(pack, "pack")
+    return group_size, checks.positive_int(pack, "pack")
 
 
 def packed_shape(image_shape, pack):
@@ -134,9 +133,9 @@ def dcgan_generator(
     Reference: Radford et al., "Unsupervised Representation Learning with Deep
     Convolutional Generative Adversarial Networks", ICLR 2016, fig. 1.
     """
-    check_positive_int(latent_dim, "latent_dim")
-    check_positive_int(base_filters, "base_filters")
-    image_shape = check_image_shape(image_shape)
+    checks.positive_int(latent_dim, "latent_dim")
+    checks.positive_int(base_filters, "base_filters")
+    image_shape = checks.image_shape(image_shape)
     start, steps = _upsampling_plan(image_shape)
     init = keras.initializers.RandomNormal(stddev=0.02)
     z = keras.Input((latent_dim,), name="noise")
@@ -233,10 +232,10 @@ def dcgan_discriminator(
     "PacGAN: The power of two samples in generative adversarial networks",
     NeurIPS 2018.
     """
-    check_positive_int(base_filters, "base_filters")
+    checks.positive_int(base_filters, "base_filters")
     if normalization not in ("batch", "layer", None):
         raise ValueError(f"normalization must be 'batch', 'layer' or None, got {normalization!r}")
-    image_shape = check_image_shape(image_shape)
+    image_shape = checks.image_shape(image_shape)
     _, steps = _upsampling_plan(image_shape)
     init = keras.initializers.RandomNormal(stddev=0.02)
     check_conditioning(num_classes, conditioning)
@@ -300,8 +299,8 @@ def keras_dcgan_generator(latent_dim=128, image_shape=(64, 64, 3), name="keras_d
     Reference: F. Chollet, "Deep Learning with Python", 2nd ed., sec. 12.5;
     keras.io example "DCGAN to generate face images".
     """
-    check_positive_int(latent_dim, "latent_dim")
-    image_shape = check_image_shape(image_shape)
+    checks.positive_int(latent_dim, "latent_dim")
+    image_shape = checks.image_shape(image_shape)
     if image_shape[0] % 8 or image_shape[1] % 8:
         raise ValueError(f"image_shape sides must be divisible by 8, got {image_shape}")
     start_h, start_w = image_shape[0] // 8, image_shape[1] // 8
@@ -344,7 +343,7 @@ def keras_dcgan_discriminator(
 
     Reference: F. Chollet, "Deep Learning with Python", 2nd ed., sec. 12.5.
     """
-    image_shape = check_image_shape(image_shape)
+    image_shape = checks.image_shape(image_shape)
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
     group_size, pack = check_discriminator_options(spectral_norm, minibatch_stddev, pack)

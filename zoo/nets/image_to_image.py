@@ -12,7 +12,7 @@ import keras
 from keras import layers, ops
 
 from zoo.layers import Conv2D, Conv2DTranspose, NoiseDropout, ReflectionPadding2D
-from zoo.nets.common import check_positive_int
+from zoo import checks
 
 NORMS = ("batch", "instance", None)
 
@@ -31,20 +31,14 @@ def _norm(kind, name):
     return layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
 
 
-def _check_norm(norm):
-    if norm not in NORMS:
-        raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
-    return norm
-
-
 def _input(channels, image_size, name):
-    check_positive_int(channels, f"{name}_channels")
+    checks.positive_int(channels, f"{name}_channels")
     if image_size is None:
         height = width = None
     else:
         height, width = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
-        check_positive_int(height, "image_size")
-        check_positive_int(width, "image_size")
+        checks.positive_int(height, "image_size")
+        checks.positive_int(width, "image_size")
     return keras.Input((height, width, channels), name=name)
 
 
@@ -132,15 +126,13 @@ def unet_generator(
     Reference: Isola et al., "Image-to-Image Translation with Conditional
     Adversarial Networks", CVPR 2017; Ronneberger et al., "U-Net", MICCAI 2015.
     """
-    if isinstance(num_downsamples, bool) or not isinstance(num_downsamples, int) or num_downsamples < 2:
-        raise ValueError(f"num_downsamples must be an int >= 2, got {num_downsamples!r}")
-    check_positive_int(base_filters, "base_filters")
-    check_positive_int(max_filters, "max_filters")
-    _check_norm(norm)
+    checks.integer(num_downsamples, "num_downsamples", at_least=2)
+    checks.positive_int(base_filters, "base_filters")
+    checks.positive_int(max_filters, "max_filters")
+    checks.choice(norm, "norm", NORMS)
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-    if isinstance(num_dropout, bool) or not isinstance(num_dropout, int) or num_dropout < 0:
-        raise ValueError(f"num_dropout must be an int >= 0, got {num_dropout!r}")
+    checks.integer(num_dropout, "num_dropout", at_least=0)
     stride = 2**num_downsamples
     _check_divisible(image_size, stride, "unet_generator")
     source = _input(input_channels, image_size, "source")
@@ -215,9 +207,9 @@ def patch_discriminator(
     Reference: Isola et al. 2017, section 3.2.2 and appendix 6.1.2; Li & Wand,
     "Precomputed Real-Time Texture Synthesis with Markovian GANs", ECCV 2016.
     """
-    check_positive_int(base_filters, "base_filters")
-    check_positive_int(num_layers, "num_layers")
-    _check_norm(norm)
+    checks.positive_int(base_filters, "base_filters")
+    checks.positive_int(num_layers, "num_layers")
+    checks.choice(norm, "norm", NORMS)
     image = _input(input_channels, image_size, "image")
     inputs = image
     x = image
@@ -274,11 +266,10 @@ def resnet_generator(
     Reference: Zhu et al., "Unpaired Image-to-Image Translation using
     Cycle-Consistent Adversarial Networks", ICCV 2017.
     """
-    check_positive_int(num_blocks, "num_blocks")
-    check_positive_int(base_filters, "base_filters")
-    if isinstance(num_downsamples, bool) or not isinstance(num_downsamples, int) or num_downsamples < 0:
-        raise ValueError(f"num_downsamples must be an int >= 0, got {num_downsamples!r}")
-    _check_norm(norm)
+    checks.positive_int(num_blocks, "num_blocks")
+    checks.positive_int(base_filters, "base_filters")
+    checks.integer(num_downsamples, "num_downsamples", at_least=0)
+    checks.choice(norm, "norm", NORMS)
     stride = 2**num_downsamples
     _check_divisible(image_size, stride, "resnet_generator")
     source = _input(input_channels, image_size, "source")
@@ -353,7 +344,7 @@ def colourisation_net(
     """
     from zoo.layers import GlobalFusion
 
-    check_positive_int(base_filters, "base_filters")
+    checks.positive_int(base_filters, "base_filters")
     _check_divisible(image_size, 8, "colourisation_net")
     if fusion_extractor is not None:
         if not isinstance(fusion_extractor, keras.Model) or len(fusion_extractor.output_shape) != 2:

@@ -6,15 +6,8 @@ import keras
 from keras import layers
 
 from zoo.layers import MinibatchStdDev
-from zoo.nets.common import check_image_shape, check_positive_int
+from zoo import checks
 from zoo.nets.dcgan import check_discriminator_options, maybe_spectral_norm, packed_shape
-
-
-def _check_units(hidden_units):
-    units = tuple(hidden_units)
-    if not units or any(isinstance(u, bool) or not isinstance(u, int) or u < 1 for u in units):
-        raise ValueError(f"hidden_units must be a non-empty list of positive ints, got {hidden_units!r}")
-    return units
 
 
 def mlp_generator(latent_dim=100, image_shape=(28, 28, 1), hidden_units=(256, 512, 1024), name="mlp_generator"):
@@ -33,9 +26,9 @@ def mlp_generator(latent_dim=100, image_shape=(28, 28, 1), hidden_units=(256, 51
 
     Reference: Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014.
     """
-    check_positive_int(latent_dim, "latent_dim")
-    image_shape = check_image_shape(image_shape)
-    units = _check_units(hidden_units)
+    checks.positive_int(latent_dim, "latent_dim")
+    image_shape = checks.image_shape(image_shape)
+    units = checks.positive_ints(hidden_units, "hidden_units")
     z = keras.Input((latent_dim,), name="noise")
     x = z
     for n in units:
@@ -85,8 +78,8 @@ def mlp_discriminator(
 
     Reference: Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014.
     """
-    image_shape = check_image_shape(image_shape)
-    units = _check_units(hidden_units)
+    image_shape = checks.image_shape(image_shape)
+    units = checks.positive_ints(hidden_units, "hidden_units")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
     group_size, pack = check_discriminator_options(spectral_norm, minibatch_stddev, pack)

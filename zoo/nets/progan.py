@@ -27,20 +27,14 @@ from zoo.layers import (
     MinibatchStdDev,
     PixelNormalization,
 )
-from zoo.nets.common import check_image_shape, check_positive_int
+from zoo import checks
 
 LEAKY_GAIN = math.sqrt(2.0)  # He's gain before a leaky ReLU, as the reference code uses
 
 
-def _check_float(value, name, positive=True):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (value <= 0 if positive else value < 0):
-        raise ValueError(f"{name} must be a float {'> 0' if positive else '>= 0'}, got {value!r}")
-    return float(value)
-
-
 def resolution_log2(image_shape):
     """`log2` of a square power-of-two side >= 4, checked."""
-    height, width, _ = check_image_shape(image_shape)
+    height, width, _ = checks.image_shape(image_shape)
     if height != width or height < 4 or height & (height - 1):
         raise ValueError(f"image_shape must be square with a power-of-two side >= 4 (e.g. 32, 128), got {image_shape!r}")
     return int(math.log2(height))
@@ -51,9 +45,9 @@ def feature_maps(fmap_base=8192, fmap_decay=1.0, fmap_max=512):
 
     Stage `s` is resolution `2^(s + 1)`: `nf(1)` is the 4x4 width.
     """
-    fmap_base = check_positive_int(fmap_base, "fmap_base")
-    fmap_max = check_positive_int(fmap_max, "fmap_max")
-    fmap_decay = _check_float(fmap_decay, "fmap_decay", positive=False)
+    fmap_base = checks.positive_int(fmap_base, "fmap_base")
+    fmap_max = checks.positive_int(fmap_max, "fmap_max")
+    fmap_decay = checks.number(fmap_decay, "fmap_decay", at_least=0)
 
     def nf(stage):
         filters = min(int(fmap_base / (2.0 ** (stage * fmap_decay))), fmap_max)
@@ -125,15 +119,13 @@ def progan_generator(
     Reference: Karras et al., "Progressive Growing of GANs for Improved
     Quality, Stability, and Variation", ICLR 2018, table 2 and sec. 4.
     """
-    check_positive_int(latent_dim, "latent_dim")
-    image_shape = check_image_shape(image_shape)
+    checks.positive_int(latent_dim, "latent_dim")
+    image_shape = checks.image_shape(image_shape)
     top = resolution_log2(image_shape)
     nf = feature_maps(fmap_base, fmap_decay, fmap_max)
-    if not isinstance(normalize_latents, bool):
-        raise ValueError(f"normalize_latents must be True or False, got {normalize_latents!r}")
-    epsilon = _check_float(epsilon, "epsilon")
-    if not isinstance(skip_unused, bool):
-        raise ValueError(f"skip_unused must be True or False, got {skip_unused!r}")
+    checks.boolean(normalize_latents, "normalize_latents")
+    epsilon = checks.number(epsilon, "epsilon", above=0)
+    checks.boolean(skip_unused, "skip_unused")
     channels = image_shape[-1]
     max_lod = top - 2
 
@@ -214,13 +206,12 @@ def progan_discriminator(
     Reference: Karras et al., "Progressive Growing of GANs for Improved
     Quality, Stability, and Variation", ICLR 2018, table 2 and sec. 3.
     """
-    image_shape = check_image_shape(image_shape)
+    image_shape = checks.image_shape(image_shape)
     top = resolution_log2(image_shape)
     nf = feature_maps(fmap_base, fmap_decay, fmap_max)
     if minibatch_stddev not in (None, 0):
-        check_positive_int(minibatch_stddev, "minibatch_stddev")
-    if not isinstance(skip_unused, bool):
-        raise ValueError(f"skip_unused must be True or False, got {skip_unused!r}")
+        checks.positive_int(minibatch_stddev, "minibatch_stddev")
+    checks.boolean(skip_unused, "skip_unused")
     max_lod = top - 2
 
     def from_rgb(res):

@@ -6,24 +6,11 @@ import keras
 from keras import layers
 
 from zoo.layers import WeightNormDense
-from zoo.nets.common import check_image_shape, check_positive_int
+from zoo import checks
 
 # The name of the discriminator's last hidden layer: the features that the
 # generator matches and the default `SemiSupervisedGAN(feature_layer=...)`.
 FEATURES = "features"
-
-
-def _check_units(hidden_units):
-    units = tuple(hidden_units)
-    if not units or any(isinstance(u, bool) or not isinstance(u, int) or u < 1 for u in units):
-        raise ValueError(f"hidden_units must be a non-empty list of positive ints, got {hidden_units!r}")
-    return units
-
-
-def _check_noise(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"{name} must be a float >= 0, got {value!r}")
-    return float(value)
 
 
 def sgan_generator(
@@ -48,11 +35,10 @@ def sgan_generator(
     Reference: Salimans et al., "Improved Techniques for Training GANs",
     NeurIPS 2016 (code: openai/improved-gan, train_mnist_feature_matching.py).
     """
-    check_positive_int(latent_dim, "latent_dim")
-    if not isinstance(weight_norm, bool):
-        raise ValueError(f"weight_norm must be True or False, got {weight_norm!r}")
-    image_shape = check_image_shape(image_shape)
-    units = _check_units(hidden_units)
+    checks.positive_int(latent_dim, "latent_dim")
+    checks.boolean(weight_norm, "weight_norm")
+    image_shape = checks.image_shape(image_shape)
+    units = checks.positive_ints(hidden_units, "hidden_units")
     z = keras.Input((latent_dim,), name="noise")
     x = z
     for n in units:
@@ -105,13 +91,12 @@ def sgan_discriminator(
     Reference: Salimans et al., "Improved Techniques for Training GANs",
     NeurIPS 2016 (code: openai/improved-gan, train_mnist_feature_matching.py).
     """
-    image_shape = check_image_shape(image_shape)
-    check_positive_int(num_classes, "num_classes")
-    units = _check_units(hidden_units)
-    input_noise = _check_noise(input_noise, "input_noise")
-    hidden_noise = _check_noise(hidden_noise, "hidden_noise")
-    if not isinstance(weight_norm, bool):
-        raise ValueError(f"weight_norm must be True or False, got {weight_norm!r}")
+    image_shape = checks.image_shape(image_shape)
+    checks.positive_int(num_classes, "num_classes")
+    units = checks.positive_ints(hidden_units, "hidden_units")
+    input_noise = checks.number(input_noise, "input_noise", at_least=0)
+    hidden_noise = checks.number(hidden_noise, "hidden_noise", at_least=0)
+    checks.boolean(weight_norm, "weight_norm")
 
     def dense(n, activation, train_scale=False, **kwargs):
         if weight_norm:

@@ -34,32 +34,15 @@ from zoo.layers import (
     NoiseInjection,
     PixelNormalization,
 )
-from zoo.nets.common import check_positive_int
+from zoo import checks
 
 _GAIN = math.sqrt(2.0)  # He gain before a leaky ReLU
 
 
-def _check_resolution(resolution):
-    if (
-        isinstance(resolution, bool)
-        or not isinstance(resolution, int)
-        or resolution < 4
-        or resolution & (resolution - 1)
-    ):
-        raise ValueError(f"resolution must be a power of two >= 4, got {resolution!r}")
-    return int(math.log2(resolution))
-
-
-def _check_choice(value, name, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-    return value
-
-
 def _features(fmap_base, fmap_max):
     """`nf(res)`: feature maps at resolution `res`."""
-    check_positive_int(fmap_base, "fmap_base")
-    check_positive_int(fmap_max, "fmap_max")
+    checks.positive_int(fmap_base, "fmap_base")
+    checks.positive_int(fmap_max, "fmap_max")
     return lambda res: max(1, min(2 * fmap_base // res, fmap_max))
 
 
@@ -147,11 +130,10 @@ def style_mapping(
     Reference: Karras et al., "A Style-Based Generator Architecture for
     Generative Adversarial Networks", CVPR 2019, sec. 2 and appendix C.
     """
-    check_positive_int(latent_dim, "latent_dim")
-    check_positive_int(w_dim, "w_dim")
-    check_positive_int(num_layers, "num_layers")
-    if not isinstance(normalize_latent, bool):
-        raise ValueError(f"normalize_latent must be True or False, got {normalize_latent!r}")
+    checks.positive_int(latent_dim, "latent_dim")
+    checks.positive_int(w_dim, "w_dim")
+    checks.positive_int(num_layers, "num_layers")
+    checks.boolean(normalize_latent, "normalize_latent")
     z = keras.Input((latent_dim,), name="z")
     x = PixelNormalization(name="normalize_z")(z) if normalize_latent else z
     for i in range(num_layers):
@@ -238,11 +220,11 @@ def stylegan2_synthesis(
     Reference: Karras et al., "Analyzing and Improving the Image Quality of
     StyleGAN", CVPR 2020, sec. 2 and 4.1, fig. 2 and 7.
     """
-    log2 = _check_resolution(resolution)
-    check_positive_int(w_dim, "w_dim")
-    check_positive_int(channels, "channels")
+    log2 = int(math.log2(checks.power_of_two(resolution, "resolution")))
+    checks.positive_int(w_dim, "w_dim")
+    checks.positive_int(channels, "channels")
     nf = _features(fmap_base, fmap_max)
-    _check_choice(architecture, "architecture", ("skip", "resnet"))
+    checks.choice(architecture, "architecture", ("skip", "resnet"))
     num_ws = 2 * log2 - 2
     ws = keras.Input((num_ws, w_dim), name="ws")
     x = LearnedConstant(nf(4), name="const")(ws)
@@ -321,12 +303,12 @@ def stylegan2_discriminator(
     Reference: Karras et al., "Analyzing and Improving the Image Quality of
     StyleGAN", CVPR 2020, sec. 4.1 and fig. 7c.
     """
-    log2 = _check_resolution(resolution)
-    check_positive_int(channels, "channels")
+    log2 = int(math.log2(checks.power_of_two(resolution, "resolution")))
+    checks.positive_int(channels, "channels")
     nf = _features(fmap_base, fmap_max)
-    _check_choice(architecture, "architecture", ("resnet", "orig"))
+    checks.choice(architecture, "architecture", ("resnet", "orig"))
     if mbstd_group_size is not None:
-        check_positive_int(mbstd_group_size, "mbstd_group_size")
+        checks.positive_int(mbstd_group_size, "mbstd_group_size")
     images = keras.Input((resolution, resolution, channels), name="images")
     x = EqualizedConv2D(
         nf(resolution), 1, gain=_GAIN, activation="leaky_relu", name=f"b{resolution}_fromrgb"
@@ -415,11 +397,11 @@ def stylegan_synthesis(
     Reference: Karras et al., "A Style-Based Generator Architecture for
     Generative Adversarial Networks", CVPR 2019, sec. 2-3 and fig. 1b.
     """
-    log2 = _check_resolution(resolution)
-    check_positive_int(w_dim, "w_dim")
-    check_positive_int(channels, "channels")
+    log2 = int(math.log2(checks.power_of_two(resolution, "resolution")))
+    checks.positive_int(w_dim, "w_dim")
+    checks.positive_int(channels, "channels")
     nf = _features(fmap_base, fmap_max)
-    _check_choice(upsample_interpolation, "upsample_interpolation", ("bilinear", "nearest"))
+    checks.choice(upsample_interpolation, "upsample_interpolation", ("bilinear", "nearest"))
     num_ws = 2 * log2 - 2
     ws = keras.Input((num_ws, w_dim), name="ws")
     x = LearnedConstant(nf(4), initializer="ones", name="const")(ws)

@@ -3,22 +3,7 @@
 import keras
 from keras import layers
 
-from zoo.nets.common import check_positive_int
-
-
-def _check_units(hidden_units):
-    try:
-        units = tuple(hidden_units)
-    except TypeError:
-        units = ()
-    if not units or any(isinstance(u, bool) or not isinstance(u, int) or u < 1 for u in units):
-        raise ValueError(f"hidden_units must be a non-empty sequence of positive ints, got {hidden_units!r}")
-    return units
-
-
-def _check_bool(value, name):
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
+from zoo import checks
 
 
 def toy_generator(
@@ -58,10 +43,10 @@ def toy_generator(
     Reference: Lin et al., "PacGAN: The power of two samples in generative adversarial
     networks", NeurIPS 2018.
     """
-    check_positive_int(latent_dim, "latent_dim")
-    check_positive_int(data_dim, "data_dim")
-    units = _check_units(hidden_units)
-    _check_bool(batch_norm, "batch_norm")
+    checks.positive_int(latent_dim, "latent_dim")
+    checks.positive_int(data_dim, "data_dim")
+    units = checks.positive_ints(hidden_units, "hidden_units")
+    checks.boolean(batch_norm, "batch_norm")
     z = keras.Input((latent_dim,), name="noise")
     x = z
     for n in units:
@@ -115,10 +100,10 @@ def toy_discriminator(
     Reference: Lin et al., "PacGAN: The power of two samples in generative adversarial
     networks", NeurIPS 2018.
     """
-    check_positive_int(data_dim, "data_dim")
-    check_positive_int(pack, "pack")
-    units = _check_units(hidden_units)
-    _check_bool(spectral_norm, "spectral_norm")
+    checks.positive_int(data_dim, "data_dim")
+    checks.positive_int(pack, "pack")
+    units = checks.positive_ints(hidden_units, "hidden_units")
+    checks.boolean(spectral_norm, "spectral_norm")
 
     def dense(n, **kwargs):
         if spectral_norm:
