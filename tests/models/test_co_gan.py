@@ -244,16 +244,6 @@ def trained_and_restored(tmp_path):
     return model, checkpoint.load_model(str(tmp_path / "ckpt"))
 
 
-def test_checkpoint_round_trip(tmp_path):
-    model, restored = trained_and_restored(tmp_path)
-    z = np.random.default_rng(4).normal(size=(2, LATENT)).astype("float32")
-    for got, want in zip(restored.generate(z), model.generate(z)):
-        np.testing.assert_allclose(got, want, atol=1e-6)
-    assert int(restored.d_optimizer.iterations) == 1
-    shared = "cogan_generator_shared_dense"
-    assert restored.generator_a.get_layer(shared) is restored.generator_b.get_layer(shared)
-
-
 @pytest.mark.slow  # three traced fits
 def test_checkpoint_resumes_training_exactly(tmp_path):
     # The checkpoint holds the weights once, the optimizers' slots and the noise state,

@@ -40,20 +40,6 @@ def changed(before, variables):
     return [not np.array_equal(b, np.array(v)) for b, v in zip(before, variables)]
 
 
-def test_fit_logs_finite_trackers_and_moves_both_players():
-    gan = make_dcgan()
-    gan.compile()
-    g_before = snapshot(gan.generator.trainable_variables)
-    d_before = snapshot(gan.discriminator.trainable_variables)
-    history = gan.fit(dataset(), epochs=2, verbose=0)
-    assert set(history.history) == {"d_loss", "g_loss", "d_real", "d_fake"}
-    for values in history.history.values():
-        assert np.all(np.isfinite(values))
-    assert all(changed(g_before, gan.generator.trainable_variables))
-    assert all(changed(d_before, gan.discriminator.trainable_variables))
-    assert int(gan.d_optimizer.iterations) == 8 and int(gan.g_optimizer.iterations) == 8
-
-
 def test_generator_step_leaves_discriminator_unchanged():
     gan = make_dcgan()
     gan.compile()
@@ -124,17 +110,6 @@ def test_generate_from_count_and_from_noise():
         gan.generate(np.zeros((3, 4), "float32"))
     with pytest.raises(ValueError, match="positive"):
         gan.generate(0)
-
-
-def test_config_round_trip_keeps_arguments_and_nets():
-    gan = make_gan(loss="hinge", d_steps=2, label_smoothing=0.1, instance_noise=0.05)
-    clone = GAN.from_config(gan.get_config())
-    for key in ("loss", "d_steps", "label_smoothing", "instance_noise", "latent_dim", "seed"):
-        assert clone.get_config()[key] == gan.get_config()[key]
-    assert clone.generator.count_params() == gan.generator.count_params()
-    clone.generator.set_weights(gan.generator.get_weights())
-    z = np.ones((2, LATENT), "float32")
-    np.testing.assert_allclose(clone.generate(z), gan.generate(z), atol=1e-6)
 
 
 @pytest.mark.parametrize(

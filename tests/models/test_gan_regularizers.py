@@ -106,28 +106,6 @@ def test_ema_generator_is_the_average_of_generator_weights():
         np.testing.assert_allclose(np.array(new), expected, rtol=1e-5, atol=1e-6)
 
 
-def test_ema_generator_is_saved_and_exported(tmp_path):
-    from zoo.export import export_generator
-
-    gan = make_gan(ema_momentum=0.9)
-    gan.compile()
-    gan.fit(dataset(), epochs=1, verbose=0)
-    path = tmp_path / "gan.keras"
-    gan.save(path)
-    loaded = keras.saving.load_model(path)
-    for a, b in zip(loaded.ema_generator.weights, gan.ema_generator.weights):
-        np.testing.assert_allclose(np.array(a), np.array(b))
-    version = export_generator(gan, "g", base_path=tmp_path / "saved")
-    from zoo.export import read_metadata
-
-    assert read_metadata(version)["ema"] is True
-    served = tf.saved_model.load(str(version))
-    z = np.random.default_rng(0).normal(size=(2, LATENT)).astype("float32")
-    out = served.signatures["serving_default"](noise=tf.constant(z))
-    image = out["images"].numpy()
-    np.testing.assert_allclose(image, gan.ema_generator.predict(z, verbose=0), atol=1e-5)
-
-
 def test_pack_joins_neighbouring_samples_along_channels():
     gan = make_gan(d_shape=(16, 16, 2), pack=2)
     x = np.arange(4 * 16 * 16, dtype="float32").reshape(4, 16, 16, 1)

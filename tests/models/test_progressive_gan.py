@@ -162,24 +162,6 @@ def test_fit_grows_through_every_level_without_retracing_the_train_step():
     assert int(gan.images_seen) == 28 and int(gan.d_optimizer.iterations) == 4
 
 
-def test_config_round_trip_and_save_reload(tmp_path):
-    gan = tiny_gan(seed=3, drift=0.002)
-    gan.compile()
-    gan.build_optimizers()
-    gan.images_seen.assign(8)
-    gan.set_lod(1.5)
-    clone = ProgressiveGAN.from_config(gan.get_config())
-    assert type(clone) is ProgressiveGAN
-    for key in ("drift", "gradient_penalty", "d_steps", "ema_momentum", "loss", "seed"):
-        assert clone.get_config()[key] == gan.get_config()[key]
-    gan.save(tmp_path / "progan.keras")
-    loaded = keras.saving.load_model(tmp_path / "progan.keras")
-    assert loaded.lod == 1.5 and int(loaded.images_seen) == 8
-    assert nets.get_lod(loaded.ema_generator) == 1.5
-    z = np.random.default_rng(0).normal(size=(2, LATENT)).astype("float32")
-    np.testing.assert_allclose(loaded.generate(z), gan.generate(z), atol=1e-6)
-
-
 def test_bad_arguments_are_named():
     generator = nets.progan_generator(LATENT, (SIDE, SIDE, 1), fmap_base=16, fmap_max=8)
     with pytest.raises(ValueError, match="drift must be a float >= 0"):

@@ -54,7 +54,8 @@ def test_losses_match_hand_computed_values():
     assert float(sgan_module.feature_matching_loss(a, b)) == pytest.approx((4 + 9) / 2)
 
 
-@pytest.mark.parametrize("feature_matching", [True, False])
+# feature_matching=True (the default) is in tests/steps/test_every_model.py.
+@pytest.mark.parametrize("feature_matching", [False])
 def test_fit_logs_finite_values_and_moves_both_players(feature_matching):
     images, labels = arrays()
     keep = data.labelled_subset(labels, per_class=2, seed=0)
@@ -133,17 +134,6 @@ def test_evaluate_reports_accuracy_and_error_and_classifier_predicts():
 def test_generate_gives_images_in_range():
     out = make_sgan().generate(3)
     assert out.shape == (3, *SHAPE) and out.min() >= -1 and out.max() <= 1
-
-
-def test_config_round_trip_keeps_arguments_and_nets():
-    sgan = make_sgan(feature_matching=False, unlabelled_weight=0.5, noise="normal")
-    config = sgan.get_config()
-    clone = SemiSupervisedGAN.from_config(config)
-    for key in ("num_classes", "latent_dim", "feature_matching", "feature_layer", "unlabelled_weight", "noise", "seed"):
-        assert clone.get_config()[key] == config[key]
-    clone.discriminator.set_weights(sgan.discriminator.get_weights())
-    images, _ = arrays(4)
-    np.testing.assert_array_equal(clone.predict_labels(images), sgan.predict_labels(images))
 
 
 def test_fit_under_two_replicas_gives_finite_losses(two_replicas):
