@@ -29,20 +29,29 @@ def _fail(name, expected, value, none):
     raise ValueError(f"{name} must be {expected}{_OR_NONE if none else ''}, got {value!r}")
 
 
+def _within(value, low, low_open, high, high_open):
+    return (low is None or (value > low if low_open else value >= low)) and (
+        high is None or (value < high if high_open else value <= high)
+    )
+
+
+def _kind_within(kind, low, low_open, high, high_open):
+    """E.g. "an int >= 0", "a float in [0, 1)", "a float"."""
+    if low is not None and high is not None:
+        return f"{kind} in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+    if low is not None:
+        return f"{kind} {'>' if low_open else '>='} {low}"
+    if high is not None:
+        return f"{kind} {'<' if high_open else '<='} {high}"
+    return kind
+
+
 def integer(value, name, *, at_least=None, at_most=None, none=False):
     """`value` as an int within `[at_least, at_most]` (either end optional)."""
     if none and value is None:
         return None
-    if not _is_int(value) or (at_least is not None and value < at_least) or (at_most is not None and value > at_most):
-        if at_least is not None and at_most is not None:
-            expected = f"an int in [{at_least}, {at_most}]"
-        elif at_least is not None:
-            expected = f"an int >= {at_least}"
-        elif at_most is not None:
-            expected = f"an int <= {at_most}"
-        else:
-            expected = "an int"
-        _fail(name, expected, value, none)
+    if not (_is_int(value) and _within(value, at_least, False, at_most, False)):
+        _fail(name, _kind_within("an int", at_least, False, at_most, False), value, none)
     return int(value)
 
 
@@ -66,23 +75,9 @@ def number(value, name, *, at_least=None, above=None, at_most=None, below=None, 
         return None
     low, low_open = (above, True) if above is not None else (at_least, False)
     high, high_open = (below, True) if below is not None else (at_most, False)
-    ok = _is_number(value) and math.isfinite(value)
-    if ok and low is not None:
-        ok = value > low if low_open else value >= low
-    if ok and high is not None:
-        ok = value < high if high_open else value <= high
-    if not ok:
-        if _is_number(value) and not math.isfinite(value):
-            expected = "finite"
-        elif low is not None and high is not None:
-            expected = f"a float in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
-        elif low is not None:
-            expected = f"a float {'>' if low_open else '>='} {low}"
-        elif high is not None:
-            expected = f"a float {'<' if high_open else '<='} {high}"
-        else:
-            expected = "a float"
-        _fail(name, expected, value, none)
+    if not (_is_number(value) and math.isfinite(value) and _within(value, low, low_open, high, high_open)):
+        finite = not _is_number(value) or math.isfinite(value)
+        _fail(name, _kind_within("a float", low, low_open, high, high_open) if finite else "finite", value, none)
     return float(value)
 
 
