@@ -77,24 +77,6 @@ def load_data(args):
     return train, next(iter(test)).numpy()
 
 
-def fusion_extractor(fusion):
-    """(Inception-ResNet-v2 as a frozen image -> class-probabilities net, or None; a message)."""
-    if fusion == "off":
-        return None, "fusion off (--fusion off)"
-    weights = "imagenet" if fusion == "auto" else fusion
-    try:
-        net = keras.applications.InceptionResNetV2(weights=weights)
-    except Exception as error:  # no internet, no cached file, a bad path: train without fusion
-        reason = str(error).splitlines()[0][:200]
-        return None, f"fusion off: Inception-ResNet-v2 ImageNet weights are not available ({reason})"
-    # Its preprocessing maps pixels to [-1, 1], zoo's range, so images go in as they are.
-    return net, f"fusion on: Inception-ResNet-v2 ({weights}), {net.output_shape[-1]}-d embedding"
-
-
-def to_rgb(lightness, ab):
-    return zoo.data.model_lab_to_rgb(lightness, ab).numpy()
-
-
 def adam(args):
     return keras.optimizers.Adam(args.learning_rate, beta_1=0.5)
 
@@ -102,7 +84,7 @@ def adam(args):
 def phases(args):
     """[(name, model, epochs)] to train in order; the models share their generator."""
     if args.variant == "encoder_decoder":
-        extractor, message = fusion_extractor(args.fusion)
+        extractor, message = zoo.nets.inception_resnet_fusion(args.fusion)
         print(message, flush=True)
         net = zoo.nets.colourisation_net(base_filters=args.base_filters, fusion_extractor=extractor)
         model = zoo.models.Pix2Pix(net, None, reconstruction="l2", reconstruction_weight=1.0, adversarial_weight=0.0)
@@ -130,21 +112,6 @@ def hparams(args):
             "learning_rate": args.learning_rate, "seed": args.seed}
 
 
-def evaluate(generator, test_rgb):
-    """PSNR, SSIM and colourfulness of the colourised held-out photos; their RGB."""
-    lightness, ab = zoo.data.rgb_to_model_lab(test_rgb)
-    predicted = to_rgb(lightness, generator.predict(lightness.numpy(), batch_size=32, verbose=0))
-    truth = to_rgb(lightness, ab)  # the photos after the Lab round trip
-    scores = {
-        "psnr": float(np.mean(zoo.metrics.psnr(predicted, truth))),
-        "ssim": float(np.mean(zoo.metrics.ssim(predicted, truth))),
-        "colourfulness": float(np.mean(zoo.metrics.colourfulness(predicted))),
-        "truth_colourfulness": float(np.mean(zoo.metrics.colourfulness(truth))),
-        "num_test": int(len(test_rgb)),
-    }
-    return scores, lightness.numpy(), predicted, truth
-
-
 def main(argv=None):
     args = parse_args(argv)
     zoo.device.prepare(args.precision, args.seed)
@@ -170,7 +137,7 @@ def main(argv=None):
         result["history"][name] = history.history
 
     generator = planned[-1][1].generator
-    scores, lightness, predicted, truth = evaluate(generator, test_rgb)
+    scores, lightness, predicted, truth = zoo.metrics.colourisation_scores(generator, test_rgb)
     grid_path = zoo.plotting.save_rows(os.path.join(args.run_dir, "test_grid.png"),
                                        np.repeat(lightness[:8], 3, axis=-1), predicted[:8], truth[:8],
                                        title=f"{args.variant}: grey | colourised | truth")

@@ -16,11 +16,9 @@ both generators to BASE_PATH/NAME_ab and NAME_ba, and checks each serves twice t
 """
 
 import argparse
-import functools
 import os
 
 import numpy as np
-import tensorflow as tf
 
 import zoo
 import zoo.data.paired  # a submodule: zoo.data imports its tf.data modules when first used
@@ -61,26 +59,13 @@ def data_source(args):
     return "smoke" if args.smoke else "folders" if args.folder_a else "tfds"
 
 
-def hue_rotated(images):
-    """Photos in [-1, 1] with their hue turned by 180 degrees: the smoke run's domain B."""
-    return tf.clip_by_value(tf.image.adjust_hue((images + 1.0) / 2.0, 0.5) * 2.0 - 1.0, -1.0, 1.0)
-
-
-def photo_domain(domain, split, image_size, seed, **options):
-    """Embedded photo crops (domain A) or hue-rotated ones (domain B), drawn with `seed`."""
-    photos = zoo.data.embedded_photos(split, image_size=image_size, num_crops=SMOKE_CROPS[split], seed=seed, **options)
-    return photos if domain == "A" else photos.map(hue_rotated)
-
-
 def training_data(args):
     """The `(images_a, images_b)` training batches, the two domains shuffled and jittered apart."""
     source = data_source(args)
     if source == "smoke":
         # Different seeds: the crops of A and B come from different places, so nothing is paired.
-        return zoo.data.unpaired(*(
-            photo_domain(domain, "train", args.image_size, args.seed + offset, batch_size=args.batch_size)
-            for offset, domain in enumerate("AB")
-        ))
+        return zoo.data.unpaired(*zoo.data.hue_rotated_photos(
+            "train", image_size=args.image_size, num_crops=SMOKE_CROPS["train"], seed=args.seed, batch_size=args.batch_size))
     if source == "folders":
         return zoo.data.unpaired(*(
             zoo.data.jittered_folder(directory, args.image_size, batch_size=args.batch_size, seed=args.seed + offset)
@@ -95,20 +80,15 @@ def held_out(args, image_size, limit=None):
     options = {"batch_size": 64, "shuffle": False, "drop_remainder": False, "cache": False, "limit": limit}
     source = data_source(args)
     if source == "smoke":
-        domains = [photo_domain(domain, "test", image_size, args.seed + 2 + offset, **options)
-                   for offset, domain in enumerate("AB")]
+        domains = zoo.data.hue_rotated_photos("test", image_size=image_size, num_crops=SMOKE_CROPS["test"],
+                                              seed=args.seed + 2, **options)
     elif source == "folders":
         domains = [zoo.data.image_folder(directory, image_size=image_size, channels=3, **options)
                    for directory in (args.test_folder_a, args.test_folder_b)]
     else:
         domains = [zoo.data.cycle_gan(args.dataset, "test", domain, image_size=image_size, jitter=False, **options)
                    for domain in "AB"]
-    return tuple(np.concatenate(list(ds.as_numpy_iterator())) for ds in domains)
-
-
-def translate_rows(first, second, num_first, images):
-    """`first` on the first `num_first` images, `second` on the rest."""
-    return np.concatenate([first(images[:num_first]), second(images[num_first:])])
+    return tuple(zoo.data.collect(domain) for domain in domains)
 
 
 def main(argv=None):
@@ -119,13 +99,8 @@ def main(argv=None):
     channels_a, channels_b = (int(spec.shape[-1]) for spec in train.element_spec)
     model = PRESET.build((args.image_size, args.image_size, channels_b), source_channels=channels_a, **args.options)
     decay = PRESET.callbacks(args.hparams, args.epochs, args.run_dir)  # constant, then linear decay to 0
-    num_a = len(images_a[:ROWS])
-    forward = functools.partial(translate_rows, model.translate_ab, model.translate_ba, num_a)
-    backward = functools.partial(translate_rows, model.translate_ba, model.translate_ab, num_a)
-    grids = zoo.callbacks.TranslationGrid(
-        os.path.join(args.run_dir, "samples"), np.concatenate([images_a[:ROWS], images_b[:ROWS]]), translate=forward,
-        render=lambda inputs, outputs, _: [inputs, outputs, backward(outputs)],
-    )
+    grids = zoo.callbacks.TranslationGrid.cycle(os.path.join(args.run_dir, "samples"), model, images_a[:ROWS],
+                                                images_b[:ROWS])  # input | translation | reconstruction
     history = zoo.training.train(model, train, epochs=args.epochs, run_dir=args.run_dir, minutes=args.minutes,
                                  steps_per_epoch=args.steps_per_epoch, callbacks=[grids, *decay], samples=False,
                                  verbose=2)
@@ -133,8 +108,8 @@ def main(argv=None):
     cycled_a, cycled_b = model.translate_ba(fake_b), model.translate_ab(fake_a)
     scores = {"split": "test", "num_a": len(images_a), "num_b": len(images_b)}
     for domain, images, cycled in (("a", images_a, cycled_a), ("b", images_b, cycled_b)):
-        scores[f"cycle_l1_{domain}"] = float(np.mean(np.abs(cycled - images)))
-        scores[f"cycle_psnr_{domain}"] = float(np.mean(zoo.metrics.psnr(cycled, images)))
+        cycle = zoo.metrics.translation_scores(cycled, images)
+        scores.update({f"cycle_l1_{domain}": cycle["l1"], f"cycle_psnr_{domain}": cycle["psnr"]})
     print("evaluation:", scores)
     grid_path = zoo.plotting.save_rows(
         os.path.join(args.run_dir, "cyclegan_grid.png"), *(np.concatenate([x[:ROWS], y[:ROWS]]) for x, y in

@@ -30,28 +30,17 @@ def parse_args(argv):
     parser.add_argument("--binarize", action="store_true", help="train on stochastically binarised digits")
     parser.add_argument("--from-digit", type=int, default=1)
     parser.add_argument("--to-digit", type=int, default=7)
-    parser.add_argument("--steps-per-epoch", type=int, default=None)
-    parser.add_argument("--run-dir", default=os.path.join("runs", "mnist_vae"))
-    parser.add_argument("--base-path", default="saved_models")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--smoke", action="store_true", help="seconds on a CPU with embedded digits")
+    presets.add_recipe_arguments(parser, os.path.join("runs", "mnist_vae"), minutes=False, precision=False)
     # A 2-D code by default, so that the code space can be drawn.
     return presets.parse_arguments(parser, argv, PRESET, smoke=SMOKE, defaults={"latent_dim": 2})
 
 
 def load_data(args):
     """(training dataset of images, held-out images, held-out labels)."""
-    common = {"batch_size": args.batch_size, "seed": args.seed}
-    everything = {"batch_size": 100_000, "shuffle": False, "with_labels": True, "drop_remainder": False}
-    if args.smoke:
-        train = zoo.data.load("digits", image_size=28, limit=96, **common)
-        held_out = zoo.data.load("digits", image_size=28, **everything)
-    elif args.data == "tfds":
-        train, held_out = zoo.data.load("mnist", **common), zoo.data.load("mnist", split="test", **everything)
-    else:
-        train = zoo.data.mnist_idx(args.data, "train", **common)
-        held_out = zoo.data.mnist_idx(args.data, "test", **everything)
-    images, labels = zoo.data.dataset_arrays(held_out)
+    source = "digits" if args.smoke else "mnist" if args.data == "tfds" else args.data
+    train, images, labels = zoo.data.train_and_test(
+        source, args.batch_size, seed=args.seed, image_size=28 if args.smoke else None, limit=96 if args.smoke else None
+    )
     if args.binarize:
         return train.map(zoo.data.binarize), zoo.data.binarize(images, seed=args.seed), labels
     return train, images, labels

@@ -16,8 +16,6 @@ import argparse
 import os
 
 import keras
-import numpy as np
-import tensorflow as tf
 
 import zoo
 import zoo.data.paired  # a submodule: zoo.data imports its tf.data modules when first used
@@ -37,23 +35,9 @@ def parse_args(argv):
     return zoo.presets.parse_arguments(parser, argv, PRESET, smoke=SMOKE, defaults={"direction": "BtoA"})
 
 
-def write_smoke_pairs(directory, seed):
-    """Side-by-side photo | edge map PNGs of embedded photo crops in directory/{train,test}."""
-    for split, count in (("train", 16), ("test", 8)):
-        photos = next(iter(zoo.data.embedded_photos(split, image_size=64, num_crops=count, batch_size=count,
-                                                    shuffle=False, seed=seed)))
-        grey = tf.image.rgb_to_grayscale((photos + 1.0) / 2.0)
-        magnitude = tf.norm(tf.image.sobel_edges(grey)[..., 0, :], axis=-1, keepdims=True)
-        edges = tf.image.grayscale_to_rgb(1.0 - tf.clip_by_value(magnitude / 2.0, 0.0, 1.0)) * 2.0 - 1.0
-        os.makedirs(os.path.join(directory, split), exist_ok=True)
-        for i, pair in enumerate(zoo.plotting.to_uint8(tf.concat([photos, edges], axis=2))):
-            tf.io.write_file(os.path.join(directory, split, f"{i:03d}.png"), tf.io.encode_png(pair))
-    return directory
-
-
 def data_root(args):
     if args.smoke:
-        return write_smoke_pairs(os.path.join(args.run_dir, "smoke_data"), args.seed)
+        return zoo.data.edge_photo_pairs(os.path.join(args.run_dir, "smoke_data"), args.seed)
     if args.data:
         return args.data
     extracted = keras.utils.get_file("facades", origin=FACADES_URL, extract=True)
@@ -62,9 +46,8 @@ def data_root(args):
 
 def held_out(split, args, image_size, limit=None):
     """Every (sources, targets) of a split, resized without jitter, as numpy arrays."""
-    pairs = zoo.data.paired_folder(split, direction=args.direction, image_size=image_size, jitter=False, batch_size=64,
-                                   shuffle=False, drop_remainder=False, cache=False, limit=limit)
-    return tuple(np.concatenate(part) for part in zip(*pairs.as_numpy_iterator()))
+    return zoo.data.collect(zoo.data.paired_folder(split, direction=args.direction, image_size=image_size, jitter=False,
+                                                   batch_size=64, shuffle=False, drop_remainder=False, cache=False, limit=limit))
 
 
 def main(argv=None):
@@ -81,9 +64,7 @@ def main(argv=None):
     history = zoo.training.train(model, train, epochs=args.epochs, run_dir=args.run_dir, minutes=args.minutes,
                                  steps_per_epoch=args.steps_per_epoch, callbacks=[grids], samples=False, verbose=2)
     outputs = model.translate(sources)
-    scores = {"split": os.path.basename(split), "num_images": len(sources),
-              "l1": float(np.mean(np.abs(outputs - targets))), "psnr": float(np.mean(zoo.metrics.psnr(outputs, targets))),
-              "ssim": float(np.mean(zoo.metrics.ssim(outputs, targets)))}
+    scores = {"split": os.path.basename(split), **zoo.metrics.translation_scores(outputs, targets)}
     print("evaluation:", scores)
     grid_path = zoo.plotting.save_rows(os.path.join(args.run_dir, "pix2pix_grid.png"),
                                        sources[:ROWS], outputs[:ROWS], targets[:ROWS])

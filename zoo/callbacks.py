@@ -1,5 +1,6 @@
 """Callbacks for watching and safeguarding generative training with `fit`."""
 
+import functools
 import math
 import os
 import time
@@ -162,6 +163,27 @@ class TranslationGrid(keras.callbacks.Callback):
         self.directory, self.sources, self.every = directory, sources, every
         self.targets = None if targets is None else np.asarray(targets, dtype="float32")
         self.translate, self.render = translate, render
+
+    @classmethod
+    def cycle(cls, directory, model, images_a, images_b, every=1):
+        """CycleGAN's grid: each row an input, its translation and its reconstruction.
+
+        The rows of `images_a` go A -> B -> A, then those of `images_b` B -> A -> B.
+
+        Args:
+            directory, every: as for the class.
+            model: a model with `translate_ab` and `translate_ba` (`zoo.models.CycleGAN`).
+            images_a, images_b: arrays `(n, h, w, c)` in [-1, 1] of each domain.
+        """
+        num_a = len(images_a)
+
+        def rows(first, second, images):
+            return np.concatenate([first(images[:num_a]), second(images[num_a:])])
+
+        forward = functools.partial(rows, model.translate_ab, model.translate_ba)
+        backward = functools.partial(rows, model.translate_ba, model.translate_ab)
+        return cls(directory, np.concatenate([images_a, images_b]), every=every, translate=forward,
+                   render=lambda inputs, outputs, _: [inputs, outputs, backward(outputs)])
 
     def on_epoch_end(self, epoch, logs=None):
         last = epoch + 1 == self.params.get("epochs")

@@ -149,3 +149,14 @@ def test_unet_dropout_at_inference_makes_predictions_vary():
     assert not np.allclose(first, second)
     plain = nets.unet_generator(num_downsamples=3, base_filters=4)
     np.testing.assert_array_equal(plain.predict(x, verbose=0), plain.predict(x, verbose=0))
+
+
+def test_inception_resnet_fusion_falls_back_with_a_reason_when_weights_are_missing(monkeypatch):
+    def offline(weights):
+        raise Exception(f"URL fetch failure for {weights}: no network")
+
+    monkeypatch.setattr(keras.applications, "InceptionResNetV2", offline)
+    extractor, message = nets.inception_resnet_fusion("auto")
+    assert extractor is None
+    assert message.startswith("fusion off") and "URL fetch failure for imagenet" in message
+    assert nets.inception_resnet_fusion("off") == (None, "fusion off (--fusion off)")

@@ -178,3 +178,29 @@ def load_photo(name):
     if name == "motorcycle_left":
         return skimage.data.stereo_motorcycle()[0]
     return getattr(skimage.data, name)()
+
+
+def hue_rotated_photos(split="train", *, image_size=64, num_crops=16, seed=0, **options):
+    """Two unpaired photo domains for offline CycleGAN runs: crops (A) and hue-rotated crops (B).
+
+    Domain B's crops are drawn with seed `seed + 1`, so no B image is the
+    rotated copy of an A image; the mapping between the domains (turn the hue
+    half way round, keep the content) is one-to-one, so a CycleGAN can learn it.
+
+    Args:
+        split, image_size, num_crops, **options: as for `embedded_photos`.
+        seed: int, seed of domain A's crops (B's is `seed + 1`). Default 0.
+
+    Returns:
+        `(domain_a, domain_b)`: two `tf.data.Dataset`s of images in [-1, 1].
+    """
+    domain_a, domain_b = (
+        embedded_photos(split, image_size=image_size, num_crops=num_crops, seed=seed + offset, **options)
+        for offset in (0, 1)
+    )
+    return domain_a, domain_b.map(half_turn_hue)
+
+
+def half_turn_hue(images):
+    """RGB images in [-1, 1] with their HSV hue turned by 180 degrees (its own inverse)."""
+    return tf.clip_by_value(tf.image.adjust_hue((images + 1.0) / 2.0, 0.5) * 2.0 - 1.0, -1.0, 1.0)

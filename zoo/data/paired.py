@@ -7,9 +7,11 @@ Training augmentation is the random jitter and mirroring of Isola et al. 2017
 The tfds CycleGAN sets are loaded by :func:`zoo.data.tfds_loaders.cycle_gan`.
 """
 
+import os
 import warnings
 from pathlib import Path
 
+import numpy as np
 import tensorflow as tf
 
 from zoo import checks
@@ -480,3 +482,44 @@ def _jitter(images, size, seed):
 def _listing(items):
     more = f" and {len(items) - folder._SHOW} more" if len(items) > folder._SHOW else ""
     return ", ".join(str(item) for item in items[: folder._SHOW]) + more
+
+
+def edge_photo_pairs(directory, seed=0, image_size=64, counts=(("train", 16), ("test", 8))):
+    """Writes side-by-side photo | edge-map PNGs of the embedded photos: offline pix2pix data.
+
+    Each crop of `zoo.data.embedded_photos` is paired with its Sobel edge map (dark
+    edges on white, as in the edges2* datasets), in `directory/<split>/NNN.png`,
+    the layout `paired_folder` reads (`direction="BtoA"` maps edges to photos).
+
+    Args:
+        directory: str, the folder to write.
+        seed: int, seed of the crops. Default 0.
+        image_size: int, side of each half. Default 64.
+        counts: `(split, number of crops)` pairs. Default 16 train and 8 test.
+
+    Returns:
+        `directory`.
+    """
+    from zoo.data.colourisation import embedded_photos
+    from zoo.plotting import to_uint8
+
+    for split, count in counts:
+        photos = next(iter(embedded_photos(split, image_size=image_size, num_crops=count, batch_size=count,
+                                           shuffle=False, seed=seed)))
+        grey = tf.image.rgb_to_grayscale((photos + 1.0) / 2.0)
+        magnitude = tf.norm(tf.image.sobel_edges(grey)[..., 0, :], axis=-1, keepdims=True)
+        edges = tf.image.grayscale_to_rgb(1.0 - tf.clip_by_value(magnitude / 2.0, 0.0, 1.0)) * 2.0 - 1.0
+        os.makedirs(os.path.join(directory, split), exist_ok=True)
+        for i, pair in enumerate(to_uint8(tf.concat([photos, edges], axis=2))):
+            tf.io.write_file(os.path.join(directory, split, f"{i:03d}.png"), tf.io.encode_png(pair))
+    return directory
+
+
+def collect(dataset):
+    """Every batch of a finite dataset, concatenated into numpy arrays (one per element part)."""
+    parts = list(dataset.as_numpy_iterator())
+    if not parts:
+        raise ValueError("the dataset is empty")
+    if isinstance(parts[0], tuple):
+        return tuple(np.concatenate(part) for part in zip(*parts))
+    return np.concatenate(parts)

@@ -22,7 +22,7 @@ FID means something offline. One metric per file:
 
 from zoo.metrics.callback import EvaluationCallback
 from zoo.metrics.classifier import load_domain_classifier, save_domain_classifier, train_domain_classifier
-from zoo.metrics.colour import colourfulness, psnr
+from zoo.metrics.colour import colourfulness, colourisation_scores, psnr
 from zoo.metrics.conditional import accuracy_from_scores, conditional_accuracy
 from zoo.metrics.evaluate import (
     METRICS,
@@ -42,7 +42,7 @@ from zoo.metrics.loading import ExportedGenerator, load_generator, load_referenc
 from zoo.metrics.mode_coverage import mode_coverage, mode_coverage_for
 from zoo.metrics.pairing import pairing_error
 from zoo.metrics.ppl import perceptual_path_length, ppl_features_classifier, ppl_features_vgg16
-from zoo.metrics.ssim import ms_ssim, ssim
+from zoo.metrics.ssim import ms_ssim, ssim, translation_scores
 
 __all__ = [
     "METRICS",
@@ -52,6 +52,7 @@ __all__ = [
     "InceptionExtractor",
     "accuracy_from_scores",
     "colourfulness",
+    "colourisation_scores",
     "append_jsonl",
     "append_results",
     "conditional_accuracy",
@@ -78,6 +79,7 @@ __all__ = [
     "ppl_features_classifier",
     "ppl_features_vgg16",
     "save_domain_classifier",
+    "translation_scores",
     "ssim",
     "train_domain_classifier",
 ]

@@ -67,3 +67,34 @@ def colourfulness(images):
     spread = np.sqrt(rg.std(axis=1) ** 2 + yb.std(axis=1) ** 2)
     offset = np.sqrt(rg.mean(axis=1) ** 2 + yb.mean(axis=1) ** 2)
     return spread + 0.3 * offset
+
+
+def colourisation_scores(colouriser, rgb, batch_size=32):
+    """Colourises the lightness of held-out photos and scores the result against them.
+
+    Args:
+        colouriser: a net from L `(n, h, w, 1)` to ab `(n, h, w, 2)`, both in zoo's
+            model range (`zoo.data.rgb_to_model_lab`).
+        rgb: array `(n, h, w, 3)` of RGB photos in [-1, 1].
+        batch_size: int, images per call. Default 32.
+
+    Returns:
+        `(scores, lightness, predicted, truth)`: the dict of mean "psnr", "ssim",
+        "colourfulness", "truth_colourfulness" and "num_test", the L channel, the
+        colourised RGB and the photos after the Lab round trip (what the
+        colouriser could reproduce at best), as numpy arrays.
+    """
+    from zoo.data import model_lab_to_rgb, rgb_to_model_lab
+    from zoo.metrics.ssim import ssim
+
+    lightness, ab = rgb_to_model_lab(_images(rgb, "rgb").astype("float32"))
+    predicted = model_lab_to_rgb(lightness, colouriser.predict(lightness.numpy(), batch_size=batch_size, verbose=0))
+    predicted, truth = predicted.numpy(), model_lab_to_rgb(lightness, ab).numpy()
+    scores = {
+        "psnr": float(np.mean(psnr(predicted, truth))),
+        "ssim": float(np.mean(ssim(predicted, truth))),
+        "colourfulness": float(np.mean(colourfulness(predicted))),
+        "truth_colourfulness": float(np.mean(colourfulness(truth))),
+        "num_test": int(len(truth)),
+    }
+    return scores, lightness.numpy(), predicted, truth

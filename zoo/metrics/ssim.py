@@ -202,3 +202,21 @@ def _batched(fn, a, b, batch_size):
     checks.positive_int(batch_size, "batch_size")
     parts = [fn(a[i : i + batch_size] + 1.0, b[i : i + batch_size] + 1.0) for i in range(0, len(a), batch_size)]
     return np.concatenate(parts).astype(np.float64) if parts else np.zeros((0,))
+
+
+def translation_scores(outputs, targets):
+    """Mean L1, PSNR and SSIM of translated images against their targets, all in [-1, 1].
+
+    The held-out scores of the image-to-image recipes (pix2pix's Table 1 reports
+    per-pixel errors; PSNR and SSIM are the usual companions).
+
+    Returns:
+        dict `{"l1", "psnr", "ssim", "num_images"}` of floats (and an int).
+    """
+    from zoo.metrics.colour import psnr
+
+    outputs, targets = np.asarray(outputs, "float32"), np.asarray(targets, "float32")
+    if outputs.shape != targets.shape:
+        raise ValueError(f"outputs {outputs.shape} and targets {targets.shape} must have the same shape")
+    return {"l1": float(np.mean(np.abs(outputs - targets))), "psnr": float(np.mean(psnr(outputs, targets))),
+            "ssim": float(np.mean(ssim(outputs, targets))), "num_images": int(len(outputs))}

@@ -11,6 +11,7 @@ from zoo.nets.dcgan import (
 )
 from zoo.nets.image_to_image import (
     colourisation_net,
+    inception_resnet_fusion,
     net_stride,
     patch_discriminator,
     resnet_generator,
@@ -31,6 +32,7 @@ from zoo.nets.toy import toy_discriminator, toy_generator
 
 __all__ = [
     "colourisation_net",
+    "inception_resnet_fusion",
     "cogan_discriminators",
     "cogan_generators",
     "net_stride",

@@ -11,8 +11,8 @@ logits, so both are safe under a mixed-precision policy.
 import keras
 from keras import layers, ops
 
-from zoo.layers import Conv2D, Conv2DTranspose, NoiseDropout, ReflectionPadding2D
 from zoo import checks
+from zoo.layers import Conv2D, Conv2DTranspose, NoiseDropout, ReflectionPadding2D
 
 NORMS = ("batch", "instance", None)
 
@@ -386,3 +386,28 @@ def colourisation_net(
     x = layers.Activation("tanh", dtype="float32", name="ab_tanh")(x)
     outputs = layers.UpSampling2D(dtype="float32", name="ab")(x)
     return keras.Model(luminance, outputs, name=name)
+
+
+def inception_resnet_fusion(weights="auto"):
+    """Deep Koalarization's fusion extractor: frozen Inception-ResNet-v2, or None with the reason.
+
+    Args:
+        weights: "auto" (ImageNet weights, downloaded and cached by Keras), "off",
+            or the path of those weights (`.h5`).
+
+    Returns:
+        `(net or None, message)`: the net maps RGB images in [-1, 1] (its own
+        preprocessing range, zoo's) to class probabilities, for
+        `colourisation_net(fusion_extractor=net)`; None when `weights` is "off" or
+        cannot be loaded (no internet, no cached file, a bad path), the message
+        saying why, so training goes on without fusion.
+    """
+    if weights == "off":
+        return None, "fusion off (--fusion off)"
+    source = "imagenet" if weights == "auto" else weights
+    try:
+        net = keras.applications.InceptionResNetV2(weights=source)
+    except Exception as error:  # noqa: BLE001 - any failure to load means no fusion, with the reason
+        reason = str(error).splitlines()[0][:200]
+        return None, f"fusion off: Inception-ResNet-v2 ImageNet weights are not available ({reason})"
+    return net, f"fusion on: Inception-ResNet-v2 ({source}), {net.output_shape[-1]}-d embedding"
