@@ -2,6 +2,7 @@
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +37,34 @@ def test_the_mode_follows_the_umask_not_mkstemps_private_mode(tmp_path):
     finally:
         os.umask(previous)
     assert stat.S_IMODE(os.stat(tmp_path / "a.bin").st_mode) == 0o644
+
+
+def test_atomic_directory_replaces_a_folder_whole_and_cleans_up(tmp_path):
+    target = tmp_path / "checkpoint"
+    with files.atomic_directory(target) as tmp:
+        os.makedirs(tmp)
+        (Path(tmp) / "a.txt").write_text("first")
+    assert (target / "a.txt").read_text() == "first"
+    with files.atomic_directory(target) as tmp:
+        os.makedirs(tmp)
+        (Path(tmp) / "b.txt").write_text("second")
+    assert sorted(p.name for p in target.iterdir()) == ["b.txt"]  # replaced, not merged
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint"]  # no .old, no temporary folder
+
+
+def test_atomic_directory_keeps_the_old_folder_when_the_write_fails(tmp_path):
+    target = tmp_path / "1"
+    with files.atomic_directory(target, replace=False) as tmp:
+        os.makedirs(tmp)
+        (Path(tmp) / "saved_model.pb").write_bytes(b"v1")
+    with pytest.raises(RuntimeError, match="disk full"):
+        with files.atomic_directory(target) as tmp:
+            os.makedirs(tmp)
+            (Path(tmp) / "saved_model.pb").write_bytes(b"half")
+            raise RuntimeError("disk full")
+    assert (target / "saved_model.pb").read_bytes() == b"v1"
+    with pytest.raises(FileExistsError, match="already exists"):
+        with files.atomic_directory(target, replace=False) as tmp:
+            os.makedirs(tmp)
+    assert (target / "saved_model.pb").read_bytes() == b"v1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1"]

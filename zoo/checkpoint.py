@@ -16,11 +16,11 @@ kill at any moment leaves either the previous or the new checkpoint whole.
 import contextlib
 import json
 import os
-import shutil
-import tempfile
 
 import keras
 import numpy as np
+
+from zoo import files
 
 
 def _build_optimizers(model):
@@ -48,27 +48,6 @@ def _state_variables(model):
 
 def _fingerprint(groups):
     return {group: [list(v.shape) for v in variables] for group, variables in groups.items()}
-
-
-def _write_atomically(path, write_contents):
-    """Calls `write_contents(tmp_dir)` then swaps `tmp_dir` in at `path`."""
-    path = os.path.abspath(path)
-    parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=os.path.basename(path) + ".tmp-", dir=parent)
-    try:
-        write_contents(tmp)
-        old = path + ".old"
-        if os.path.exists(path):
-            if os.path.exists(old):
-                shutil.rmtree(old)
-            os.rename(path, old)
-        os.rename(tmp, path)
-        if os.path.exists(old):
-            shutil.rmtree(old)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _resolve(path):
@@ -122,7 +101,8 @@ def save(model, path, epoch=0, step=0, extra=None):
     }
     config = keras.saving.serialize_keras_object(model)
 
-    def write(tmp):
+    with files.atomic_directory(path) as tmp:
+        os.makedirs(tmp)
         with open(os.path.join(tmp, "state.npz"), "wb") as f:
             np.savez(f, **arrays)
         with open(os.path.join(tmp, "config.json"), "w") as f:
@@ -130,8 +110,6 @@ def save(model, path, epoch=0, step=0, extra=None):
         # Written last: its presence marks a complete checkpoint.
         with open(os.path.join(tmp, "progress.json"), "w") as f:
             json.dump(progress, f, indent=1)
-
-    _write_atomically(path, write)
 
 
 def read_progress(path):

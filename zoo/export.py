@@ -27,14 +27,12 @@ Serving replays on load (`zoo.serving.write_warmup_requests`).
 import json
 import os
 import re
-import shutil
-import tempfile
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import checks
+from zoo import checks, files
 
 ZOO_METADATA = "zoo.json"
 
@@ -125,26 +123,19 @@ def _version_path(base_path, name, version):
 
 def _write_version(archive, info, final, warmup=None):
     """Writes the archive, its zoo.json and TF Serving warm-up requests to a hidden
-    temporary folder, then renames it to `final`.
+    temporary folder, then renames it to `final` (`zoo.files.atomic_directory`).
 
     `warmup`: None or {signature: {input: array}} for signatures whose batch-1
     inputs `zoo.serving.default_warmup_inputs` cannot guess (unknown image sizes).
     """
     from zoo import serving
 
-    parent = os.path.dirname(final)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".tmp-{os.path.basename(final)}-", dir=parent)
-    try:
-        target = os.path.join(tmp, "model")
+    with files.atomic_directory(final, replace=False) as target:
         archive.write_out(target, verbose=False)
-        serving.write_warmup_requests(target, os.path.basename(parent), warmup)
+        serving.write_warmup_requests(target, os.path.basename(os.path.dirname(final)), warmup)
         os.makedirs(os.path.join(target, "assets.extra"), exist_ok=True)
         with open(os.path.join(target, "assets.extra", ZOO_METADATA), "w") as f:
             json.dump(info, f, indent=1)
-        os.rename(target, final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return final
 
 

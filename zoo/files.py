@@ -1,13 +1,15 @@
-"""Atomic file writes: a reader sees the old file or the whole new one, never half of it.
+"""Atomic writes: a reader sees the old file or folder or the whole new one, never half of it.
 
 Every file zoo writes in place (classifier `.keras` files, PNG figures, TF Serving's model
 config, benchmark results) goes through `atomic_path`: the data is written to a temporary
-file in the same folder, then renamed over the target with `os.replace`. A failed write
-removes the temporary file and leaves the old target as it was.
+file in the same folder, then renamed over the target with `os.replace`. Every folder
+(checkpoints, export versions) goes through `atomic_directory`, the same idea for a folder.
+A failed write removes the temporary file or folder and leaves the old target as it was.
 """
 
 import contextlib
 import os
+import shutil
 import tempfile
 
 
@@ -61,3 +63,40 @@ def write_bytes(path, data):
 def write_text(path, text):
     """Writes `text` (UTF-8) to `path` atomically, flushed to disk; returns `path`."""
     return write_bytes(path, text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def atomic_directory(path, replace=True):
+    """Yields a fresh folder path beside `path`; when the block ends without error, it becomes `path`.
+
+    The yielded path does not exist yet (create it, or let a writer such as
+    `tf.saved_model.save` do so); it sits inside a hidden `.NAME.tmp-*` folder in
+    `path`'s parent, which servers polling the parent (TF Serving loads only
+    all-digit version folders) and zoo's readers skip. A previous `path` is
+    swapped out through `path.old`, so a kill between the two renames leaves
+    `path.old` whole (`zoo.checkpoint` reads it then).
+
+    Args:
+        path: str or `Path` of the folder to write; missing parents are created.
+        replace: bool, replace an existing `path` (default); False raises
+            `FileExistsError` instead, for folders that must never be overwritten.
+    """
+    path = os.path.abspath(os.fspath(path))
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    holder = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.tmp-", dir=parent)
+    try:
+        yield os.path.join(holder, "contents")
+        if os.path.exists(path):
+            if not replace:
+                raise FileExistsError(f"{path} already exists; not replaced")
+            old = path + ".old"
+            if os.path.exists(old):
+                shutil.rmtree(old)
+            os.rename(path, old)
+            os.rename(os.path.join(holder, "contents"), path)
+            shutil.rmtree(old)
+        else:
+            os.rename(os.path.join(holder, "contents"), path)
+    finally:
+        shutil.rmtree(holder, ignore_errors=True)

@@ -35,7 +35,7 @@ def find_models(base_path="saved_models"):
     """Exported models under `base_path`: `{name: [versions]}`, both sorted.
 
     A model is a folder `base_path/<name>` holding at least one all-digit version
-    folder with a `saved_model.pb`. Hidden folders (the `.tmp-*` folders an
+    folder with a `saved_model.pb`. Hidden folders (the `.VERSION.tmp-*` folders an
     export in progress writes) and folders without a SavedModel are left out.
 
     Args:
