@@ -31,7 +31,7 @@ import numpy as np
 from keras import ops
 
 from zoo import checks, engine
-from zoo.nets.stylegan import noise_layers as find_noise_layers
+from zoo.nets.style_gan import noise_layers as find_noise_layers
 
 SPACES = ("z", "w", "w+")
 

@@ -7,7 +7,7 @@ from keras import ops
 from zoo import checks, losses
 from zoo.layers.progressive import images_at_lod
 from zoo.models.wgan_gp import WGANGP
-from zoo.nets.progan import lod_layer
+from zoo.nets.progressive_gan import lod_layer
 
 
 @keras.saving.register_keras_serializable(package="zoo")

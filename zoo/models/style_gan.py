@@ -9,7 +9,7 @@ from keras import ops
 from zoo import checks, engine, losses, plotting
 from zoo.models.base import MultiOptimizerModel
 from zoo.models.gan import GAN
-from zoo.nets.stylegan import noise_layers
+from zoo.nets.style_gan import noise_layers
 
 # Style layers by resolution, as in the StyleGAN paper's figure 3 (two ws per
 # resolution from 4x4 on): coarse 4^2-8^2, middle 16^2-32^2, fine 64^2 and up.

@@ -2,7 +2,7 @@
 
 from zoo.nets.autoencoder import conv_decoder, conv_encoder, mlp_decoder, mlp_encoder
 from zoo.nets.classifier import domain_classifier
-from zoo.nets.cogan import cogan_discriminators, cogan_generators
+from zoo.nets.co_gan import cogan_discriminators, cogan_generators
 from zoo.nets.dcgan import (
     dcgan_discriminator,
     dcgan_generator,
@@ -19,9 +19,9 @@ from zoo.nets.image_to_image import (
     unet_generator,
 )
 from zoo.nets.mlp import mlp_discriminator, mlp_generator
-from zoo.nets.progan import get_lod, progan_discriminator, progan_generator, set_lod
-from zoo.nets.sgan import sgan_discriminator, sgan_generator
-from zoo.nets.stylegan import (
+from zoo.nets.progressive_gan import get_lod, progan_discriminator, progan_generator, set_lod
+from zoo.nets.semi_supervised_gan import sgan_discriminator, sgan_generator
+from zoo.nets.style_gan import (
     noise_layers,
     style_mapping,
     stylegan2_discriminator,

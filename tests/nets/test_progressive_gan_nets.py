@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from zoo import layers, nets
-from zoo.nets import progan
+from zoo.nets import progressive_gan as progan
 
 SIDE = 32
 MAX_LOD = 3  # 32 -> 4x4
