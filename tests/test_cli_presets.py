@@ -1,5 +1,6 @@
 """Every registered preset, from the command line: train one step on embedded data, export, sample the export."""
 
+import argparse
 import os
 
 import numpy as np
@@ -135,3 +136,13 @@ def test_image_to_image_data_errors_name_what_was_expected(capsys, tmp_path):
         code = cli.main([*argv, "--run-dir", str(tmp_path / "run"), "--quiet"])
         err = capsys.readouterr().err
         assert code == 2 and expected in err, (argv, err[-500:])
+
+
+def test_cyclegan_reads_a_folder_in_the_authors_layout(tmp_path):
+    for name, count in (("trainA", 3), ("trainB", 4)):
+        write_images(tmp_path / "set" / name, count, seed=count)
+    args = argparse.Namespace(model="cyclegan", dataset=str(tmp_path / "set"), dataset_b=None, image_size=16, seed=0,
+                              limit=None)
+    dataset, image_shape, source_channels, (grid_a, _) = cli._unpaired_data(args, {}, 2)
+    assert image_shape == (16, 16, 3) and source_channels == 3 and grid_a.shape[1:] == (16, 16, 3)
+    assert len(list(dataset)) == 2  # the 4 images of the larger domain, in batches of 2

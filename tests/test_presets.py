@@ -1,5 +1,6 @@
 """Named presets: conditional ones need the data's classes."""
 
+import numpy as np
 import pytest
 
 from zoo import data, presets
@@ -134,3 +135,18 @@ def test_parse_arguments_gives_a_recipe_the_presets_options_with_smoke_defaults(
     assert args.epochs == 2 and args.hparams["base_filters"] == 8  # the command line wins over smoke
     args = presets.parse_arguments(parser(), [], preset, skip=("epochs", "seed"))
     assert not hasattr(args, "epochs") and "epochs" not in args.options
+
+
+def test_colourisation_variants_build_their_nets():
+    import zoo
+
+    preset = presets.get("colourisation")
+    shape, tiny = (32, 32, 2), {"base_filters": 4, "num_downsamples": 2, "patch_layers": 1}
+    gan = preset.build(shape, **tiny)
+    regression = preset.build(shape, variant="regression", **tiny)
+    koala = preset.build(shape, variant="encoder_decoder", fusion="off", base_filters=4)
+    assert gan.discriminator is not None and regression.discriminator is None
+    assert koala.discriminator is None and koala.generator.name == "colourisation_net"
+    assert koala.fusion.startswith("fusion off") and not hasattr(gan, "fusion")
+    assert koala.generator(np.zeros((1, 32, 32, 1), "float32")).shape == (1, 32, 32, 2)
+    assert zoo.nets.net_stride(koala.generator) == 8

@@ -263,7 +263,7 @@ def _paired_data(args, hparams, batch_size):
 
 
 def _unpaired_data(args, hparams, batch_size):
-    """CycleGAN domains: --dataset A_FOLDER --dataset-b B_FOLDER, or a tfds cycle_gan name."""
+    """CycleGAN domains: --dataset A_FOLDER --dataset-b B_FOLDER, a folder of trainA and trainB, or a tfds name."""
     from zoo import data
 
     size = args.image_size or 256
@@ -275,12 +275,13 @@ def _unpaired_data(args, hparams, batch_size):
             data.jittered_folder(folder, size, batch_size=batch_size, seed=args.seed + offset, limit=args.limit)
             for offset, folder in enumerate((args.dataset, args.dataset_b))
         ))
-    elif args.dataset in data.CYCLE_GAN_NAMES:
-        dataset = data.cycle_gan(args.dataset, batch_size=batch_size, image_size=size, seed=args.seed)
+    elif args.dataset in data.CYCLE_GAN_NAMES or os.path.isdir(os.path.join(args.dataset, "trainA")):
+        dataset = data.cycle_gan(args.dataset, batch_size=batch_size, image_size=size, seed=args.seed,
+                                 limit=args.limit)
     else:
         raise ValueError(f"{args.model} trains on two unpaired domains: --dataset A_FOLDER --dataset-b B_FOLDER, "
-                         f"or a tfds cycle_gan name ({', '.join(data.CYCLE_GAN_NAMES)}); got --dataset "
-                         f"{args.dataset!r}")
+                         "a folder holding trainA and trainB (and testA, testB), or a tfds cycle_gan name "
+                         f"({', '.join(data.CYCLE_GAN_NAMES)}); got --dataset {args.dataset!r}")
     images_a, images_b = _first_pairs(dataset)
     return dataset, tuple(images_b.shape[1:]), images_a.shape[-1], (images_a, None)
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import zoo
 from zoo import export
 from zoo.data import tfds_loaders
 from zoo.data.colourisation import half_turn_hue
@@ -48,7 +49,7 @@ def test_smoke_trains_on_unpaired_photos_scores_cycles_and_exports_both_ways(tmp
         assert result["served_shapes"][direction] == (4, 64, 64, 3)  # twice the training size
 
     # A served export translates a held-out image twice the size of the training crops, into [-1, 1].
-    _, images_b = recipe.held_out(recipe.parse_args(argv), 64, limit=1)
+    _, images_b = recipe.held_out(run_dir / "smoke_data", 64, limit=1)
     served = tf.saved_model.load(result["exports"]["ba"]).signatures["serving_default"](images=tf.constant(images_b))
     assert served["images"].shape == (1, 64, 64, 3) and served["images_uint8"].dtype == tf.uint8
     assert float(tf.reduce_max(tf.abs(served["images"]))) <= 1.0
@@ -71,17 +72,20 @@ def test_smoke_run_resumes_in_the_same_run_dir(tmp_path, capsys):
     assert resumed["exports"]["ab"].endswith(os.path.join("cyclegan_horse2zebra_ab", "2"))
 
 
-def test_smoke_domains_are_unpaired_photos_and_their_hue_rotation():
+def test_smoke_domains_are_unpaired_photos_and_their_hue_rotation(tmp_path):
     recipe = load_recipe()
-    args = recipe.parse_args(["--smoke", "--batch-size", "2"])
+    args = recipe.parse_args(["--smoke", "--batch-size", "2", "--run-dir", str(tmp_path)])
     assert (args.image_size, args.num_blocks, args.base_filters, args.batch_size) == (32, 1, 4, 2)
-    images_a, images_b = next(iter(recipe.training_data(args)))
+    source = recipe.dataset(args)
+    assert sorted(os.listdir(source)) == ["testA", "testB", "trainA", "trainB"]
+    assert len(os.listdir(os.path.join(source, "trainB"))) == 16
+    images_a, images_b = next(iter(zoo.data.cycle_gan(source, batch_size=2, image_size=32, jitter=False, seed=0)))
     assert images_a.shape == images_b.shape == (2, 32, 32, 3)
     # B is not A with its hue turned: the crops are drawn apart, so the domains are unpaired.
     assert not np.allclose(half_turn_hue(images_a), images_b, atol=0.05)
     # Turning the hue half way twice comes back: the translation is one-to-one.
     np.testing.assert_allclose(half_turn_hue(half_turn_hue(images_a)), images_a, atol=0.02)
-    test_a, test_b = recipe.held_out(args, 32)
+    test_a, test_b = recipe.held_out(source, 32)
     assert test_a.shape == test_b.shape == (8, 32, 32, 3)
     assert -1.0 <= min(test_a.min(), test_b.min()) and max(test_a.max(), test_b.max()) <= 1.0
 
@@ -97,30 +101,31 @@ def test_default_data_is_tfds_horse2zebra_train_and_test_splits(monkeypatch):
     hparams = args.hparams  # the paper's values, from the cyclegan preset
     assert (args.epochs, hparams["pool_size"], hparams["cycle_weight"], hparams["identity_weight"]) == (200, 50, 10.0, 0.5)
     with tfds.testing.mock_data(num_examples=4):
-        images_a, images_b = next(iter(recipe.training_data(args)))
-        test_a, test_b = recipe.held_out(args, 16)
+        images_a, images_b = next(iter(zoo.data.cycle_gan(recipe.dataset(args), batch_size=2, image_size=16)))
+        test_a, test_b = recipe.held_out(recipe.dataset(args), 16)
     assert images_a.shape == images_b.shape == (2, 16, 16, 3)
     assert test_a.shape == test_b.shape == (4, 16, 16, 3)
     assert sorted(requested) == [("cycle_gan/horse2zebra", split) for split in ("testA", "testB", "trainA", "trainB")]
 
 
-def test_folders_of_unpaired_images(tmp_path):
+def test_a_folder_in_the_authors_layout(tmp_path):
     for name, count in (("trainA", 3), ("trainB", 5), ("testA", 2), ("testB", 2)):
         os.makedirs(tmp_path / name)
         for i in range(count):
             image = tf.cast(tf.fill((20, 24, 3), 40 * i), tf.uint8)
             tf.io.write_file(str(tmp_path / name / f"{i}.png"), tf.io.encode_png(image))
     recipe = load_recipe()
-    argv = ["--folder-a", str(tmp_path / "trainA"), "--folder-b", str(tmp_path / "trainB"), "--image-size", "16"]
-    with pytest.raises(ValueError, match="go together"):
-        recipe.parse_args(argv)
-    args = recipe.parse_args([*argv, "--test-folder-a", str(tmp_path / "testA"),
-                              "--test-folder-b", str(tmp_path / "testB")])
-    batches = list(recipe.training_data(args))
+    args = recipe.parse_args(["--dataset", str(tmp_path), "--image-size", "16"])
+    batches = list(zoo.data.cycle_gan(recipe.dataset(args), batch_size=1, image_size=16, seed=0))
     assert len(batches) == 5  # every image of the larger domain once, the smaller one repeated
     assert all(a.shape == b.shape == (1, 16, 16, 3) for a, b in batches)
-    test_a, test_b = recipe.held_out(args, 16)
+    test_a, test_b = recipe.held_out(recipe.dataset(args), 16)
     assert test_a.shape == test_b.shape == (2, 16, 16, 3)
+    os.rename(tmp_path / "testB", tmp_path / "valB")
+    with pytest.raises(ValueError, match="testB is missing"):
+        recipe.held_out(str(tmp_path), 16)
+    with pytest.raises(ValueError, match="slices are tfds's"):
+        zoo.data.cycle_gan(str(tmp_path), "train[:2]", image_size=16)
 
 
 @pytest.mark.slow  # a third train-step trace; the tfds loading itself is covered above

@@ -6,6 +6,8 @@ dataset that works offline: random crops of the photographs that ship with
 scikit-image, with whole photos held out for testing.
 """
 
+import os
+
 import numpy as np
 import tensorflow as tf
 
@@ -201,6 +203,73 @@ def hue_rotated_photos(split="train", *, image_size=64, num_crops=16, seed=0, **
     return domain_a, domain_b.map(half_turn_hue)
 
 
+def hue_rotated_folders(directory, seed=0, image_size=64, counts=(("train", 16), ("test", 8))):
+    """Writes :func:`hue_rotated_photos` as PNGs in CycleGAN's folder layout: offline CycleGAN data.
+
+    Domain A's crops go to `directory/<split>A/NNN.png`, domain B's (other crops, their
+    hue turned half way) to `directory/<split>B/`, the layout `zoo.data.cycle_gan` reads.
+
+    Args:
+        directory: str, the folder to write.
+        seed: int, seed of domain A's crops (B's: `seed + 1`; the test splits' `seed + 2`
+            and `seed + 3`). Default 0.
+        image_size: int, side of the crops. Default 64.
+        counts: `(split, crops per domain)` pairs. Default 16 train and 8 test.
+
+    Returns:
+        `directory`.
+    """
+    from zoo.plotting import to_uint8
+
+    for index, (split, count) in enumerate(counts):
+        domains = hue_rotated_photos(split, image_size=image_size, num_crops=count, seed=seed + 2 * index,
+                                     batch_size=count, shuffle=False)
+        for letter, domain in zip("AB", domains):
+            os.makedirs(os.path.join(directory, split + letter), exist_ok=True)
+            for i, image in enumerate(to_uint8(next(iter(domain)))):
+                tf.io.write_file(os.path.join(directory, split + letter, f"{i:03d}.png"), tf.io.encode_png(image))
+    return directory
+
+
 def half_turn_hue(images):
     """RGB images in [-1, 1] with their HSV hue turned by 180 degrees (its own inverse)."""
     return tf.clip_by_value(tf.image.adjust_hue((images + 1.0) / 2.0, 0.5) * 2.0 - 1.0, -1.0, 1.0)
+
+
+def colour_photos(source="photos", *, image_size=64, batch_size=16, seed=0, num_crops=2048, num_test=256,
+                  test_source=None):
+    """Colour photos to train a colouriser on, and held-out ones to score it on.
+
+    Args:
+        source: "photos" (crops of scikit-image's photos, :func:`embedded_photos`, held out
+            by photo), a registered RGB dataset ("cifar10", "celeb_a": its test split is
+            held out) or a folder of photos (then `test_source`, a folder, is held out).
+        image_size: int, the square side. Default 64.
+        batch_size: int, of the training dataset. Default 16.
+        seed: int; fixes the crops and the shuffle. Default 0.
+        num_crops: int, training crops of "photos". Default 2048.
+        num_test: int, held-out images. Default 256.
+        test_source: the held-out folder when `source` is a folder.
+
+    Returns:
+        `(train, test_rgb)`: a `tf.data.Dataset` of RGB images in [-1, 1] (pair it with
+        :func:`lab_pairs`) and a numpy array of at most `num_test` held-out ones.
+    """
+    from zoo import data
+
+    train_options = {"batch_size": batch_size, "seed": seed, "image_size": image_size}
+    test_options = {"batch_size": num_test, "shuffle": False, "drop_remainder": False, "image_size": image_size,
+                    "limit": num_test}
+    if source == "photos":
+        train = embedded_photos("train", num_crops=num_crops, **train_options)
+        test = embedded_photos("test", num_crops=num_test, seed=seed + 1, **test_options)
+    elif source in data.DATASETS:
+        train = data.load(source, **train_options)
+        test = data.load(source, split="test", **test_options)
+    else:
+        if not test_source:
+            raise ValueError(f"the training photos are the folder {source!r}: pass a folder of held-out photos too "
+                             "(--test-data)")
+        train = data.image_folder(source, channels=3, **train_options)
+        test = data.image_folder(test_source, channels=3, **test_options)
+    return train, next(iter(test)).numpy()

@@ -303,15 +303,19 @@ def jittered_folder(directory, image_size=256, *, batch_size=1, seed=None, chann
     Returns:
         ``tf.data.Dataset`` of float32 ``(batch, height, width, channels)`` images in ``[-1, 1]``.
     """
+    size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+    pixels = folder_pixels(directory, jitter_size(size), channels=channels, limit=limit)
+    return finalize_jittered(pixels, batch_size, image_size=size, seed=seed)
+
+
+def folder_pixels(directory, size, *, channels=3, limit=None):
+    """A folder's images one by one as uint8 `(height, width, channels)`, decoded at `size`:
+    what `finalize_jittered` starts from (as tfds gives it)."""
     from zoo.data.folder import image_folder
 
-    size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
-    images = image_folder(
-        directory, image_size=jitter_size(size), channels=channels, batch_size=1, shuffle=False,
-        drop_remainder=False, cache=False, limit=limit,
-    )
-    pixels = images.map(lambda batch: tf.cast(tf.round((batch[0] + 1.0) * 127.5), tf.uint8))  # keeps the size
-    return finalize_jittered(pixels, batch_size, image_size=size, seed=seed)
+    images = image_folder(directory, image_size=size, channels=channels, batch_size=1, shuffle=False,
+                          drop_remainder=False, cache=False, limit=limit)
+    return images.map(lambda batch: tf.cast(tf.round((batch[0] + 1.0) * 127.5), tf.uint8))
 
 
 def unpaired(dataset_a, dataset_b):

@@ -1,5 +1,7 @@
 """Loaders for TensorFlow Datasets catalogue entries (downloaded and prepared by tfds)."""
 
+import os
+
 import tensorflow as tf
 
 from zoo import checks
@@ -226,7 +228,7 @@ def cycle_gan(
     limit=None,
     data_dir=None,
 ):
-    """CycleGAN unpaired image sets (tfds ``cycle_gan/<name>``), e.g. horse2zebra, 256x256x3.
+    """CycleGAN unpaired image sets (tfds ``cycle_gan/<name>``, or such a set in a folder), e.g. horse2zebra.
 
     tfds stores each set as four splits, ``trainA``, ``trainB``, ``testA`` and
     ``testB`` (horse2zebra: 1,067 horses and 1,334 zebras to train on). ``domain="both"``
@@ -238,7 +240,9 @@ def cycle_gan(
 
     Args:
         name: str, one of :data:`CYCLE_GAN_NAMES` (``"horse2zebra"``, ``"facades"``,
-            ``"maps"``, ...).
+            ``"maps"``, ...), or a folder in the authors' layout: ``trainA``, ``trainB``,
+            ``testA`` and ``testB`` subfolders of images (what their download script
+            unpacks, and what :func:`zoo.data.hue_rotated_folders` writes).
         split: ``"train"`` or ``"test"``, optionally with a tfds slice such as
             ``"train[:10%]"``. Default ``"train"``.
         domain: ``"A"``, ``"B"`` or ``"both"``. Default ``"both"``.
@@ -270,8 +274,10 @@ def cycle_gan(
     """
     options = pipeline.common_options(dict(locals(), with_labels=False))
     del options["with_labels"]
-    if name not in CYCLE_GAN_NAMES:
-        raise ValueError(f"name must be one of the cycle_gan sets {CYCLE_GAN_NAMES}; got {name!r}")
+    folder = isinstance(name, (str, os.PathLike)) and os.path.isdir(name)
+    if not folder and name not in CYCLE_GAN_NAMES:
+        raise ValueError(f"name must be one of the cycle_gan sets {CYCLE_GAN_NAMES} or a folder holding trainA, "
+                         f"trainB, testA and testB; got {name!r}")
     if domain not in CYCLE_GAN_DOMAINS:
         raise ValueError(f"domain must be one of {CYCLE_GAN_DOMAINS}; got {domain!r}")
     if not isinstance(split, str) or split.split("[", 1)[0] not in ("train", "test"):
@@ -280,11 +286,17 @@ def cycle_gan(
         raise ValueError("image_size must be an int or (height, width): the images differ in size; got None")
     checks.boolean(jitter, "jitter")
 
+    if folder and "[" in split:
+        raise ValueError(f"split must be 'train' or 'test' for a folder (slices are tfds's); got {split!r}")
+
     def one(letter, seed_offset):
         base, _, rest = split.partition("[")
-        tfds_split = f"{base}{letter}" + (f"[{rest}" if rest else "")
-        ds = _load(f"cycle_gan/{name}", tfds_split, data_dir, as_supervised=True)
-        ds = ds.map(lambda image, label: image)
+        if folder:
+            ds = _folder_domain(os.path.join(name, base + letter), options["image_size"], jitter, limit)
+        else:
+            ds = _load(f"cycle_gan/{name}", f"{base}{letter}" + (f"[{rest}" if rest else ""), data_dir,
+                       as_supervised=True)
+            ds = ds.map(lambda image, label: image)
         domain_options = dict(options)
         if options["seed"] is not None:
             domain_options["seed"] = options["seed"] + seed_offset
@@ -297,6 +309,14 @@ def cycle_gan(
     if domain == "B":
         return one("B", 1)
     return paired.unpaired(one("A", 0), one("B", 1))
+
+
+def _folder_domain(directory, image_size, jitter, limit):
+    """One domain of a CycleGAN folder as uint8 images, decoded at the size `finalize_jittered` starts from."""
+    if not os.path.isdir(directory):
+        raise ValueError(f"{directory} is missing: a CycleGAN folder holds trainA, trainB, testA and testB")
+    size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+    return paired.folder_pixels(directory, paired.jitter_size(size) if jitter else size, limit=limit)
 
 
 def _tfds_supervised(name, split, data_dir, **options):

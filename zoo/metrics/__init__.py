@@ -42,7 +42,7 @@ from zoo.metrics.loading import ExportedGenerator, load_generator, load_referenc
 from zoo.metrics.mode_coverage import mode_coverage, mode_coverage_for
 from zoo.metrics.pairing import pairing_error
 from zoo.metrics.ppl import perceptual_path_length, ppl_features_classifier, ppl_features_vgg16
-from zoo.metrics.ssim import ms_ssim, ssim, translation_scores
+from zoo.metrics.ssim import cycle_scores, ms_ssim, ssim, translation_scores
 
 __all__ = [
     "METRICS",
@@ -56,6 +56,7 @@ __all__ = [
     "append_jsonl",
     "append_results",
     "conditional_accuracy",
+    "cycle_scores",
     "evaluate_generator",
     "psnr",
     "evaluate_with_reference",

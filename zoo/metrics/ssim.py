@@ -220,3 +220,22 @@ def translation_scores(outputs, targets):
         raise ValueError(f"outputs {outputs.shape} and targets {targets.shape} must have the same shape")
     return {"l1": float(np.mean(np.abs(outputs - targets))), "psnr": float(np.mean(psnr(outputs, targets))),
             "ssim": float(np.mean(ssim(outputs, targets))), "num_images": int(len(outputs))}
+
+
+def cycle_scores(model, images_a, images_b):
+    """Cycle consistency of a CycleGAN on held-out images of both domains (Zhu et al. 2017, sec. 5.1.4).
+
+    Translates A -> B -> A and B -> A -> B and scores each reconstruction against its input.
+
+    Returns:
+        `(scores, (fake_b, fake_a), (cycled_a, cycled_b))`: scores is
+        `{"num_a", "num_b", "cycle_l1_a", "cycle_psnr_a", "cycle_l1_b", "cycle_psnr_b"}`; the
+        translations and reconstructions are numpy arrays in [-1, 1].
+    """
+    fake_b, fake_a = model.translate_ab(images_a), model.translate_ba(images_b)
+    cycled_a, cycled_b = model.translate_ba(fake_b), model.translate_ab(fake_a)
+    scores = {"num_a": len(images_a), "num_b": len(images_b)}
+    for domain, images, cycled in (("a", images_a, cycled_a), ("b", images_b, cycled_b)):
+        cycle = translation_scores(cycled, images)
+        scores.update({f"cycle_l1_{domain}": cycle["l1"], f"cycle_psnr_{domain}": cycle["psnr"]})
+    return scores, (fake_b, fake_a), (cycled_a, cycled_b)

@@ -24,8 +24,8 @@ DATA_KINDS = {
     "colour_images": "colour images; each becomes a (lightness, ab) pair in Lab",
     "two_domains": "two unpaired domains: digits and the edges or negatives of other digits (--dataset "
     "digits, mnist or mnist_idx:DIR, --transform), or --dataset A_FOLDER --dataset-b B_FOLDER",
-    "unpaired": "two unpaired domains: --dataset A_FOLDER --dataset-b B_FOLDER, or a tfds cycle_gan name "
-    "(horse2zebra, ...)",
+    "unpaired": "two unpaired domains: --dataset A_FOLDER --dataset-b B_FOLDER, a folder holding trainA and "
+    "trainB (the CycleGAN authors' layout), or a tfds cycle_gan name (horse2zebra, ...)",
 }
 
 # The data kinds in a word or two, for `zoo list`.

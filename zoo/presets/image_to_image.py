@@ -71,6 +71,13 @@ def _build_colourisation(image_shape, hparams):
     from zoo import models, nets
 
     height = image_shape[0]
+    if hparams["variant"] == "encoder_decoder":  # Deep Koalarization, trained by MSE
+        extractor, message = nets.inception_resnet_fusion(hparams["fusion"])
+        net = nets.colourisation_net(base_filters=hparams["base_filters"], fusion_extractor=extractor)
+        model = models.Pix2Pix(net, None, reconstruction="l2", reconstruction_weight=1.0, adversarial_weight=0.0)
+        model.compile(d_optimizer=_adam(hparams), g_optimizer=_adam(hparams))
+        model.fusion = message  # whether Inception-ResNet-v2 feeds the fusion layer, and if not, why
+        return model
     generator = nets.unet_generator(
         1, 2, num_downsamples=hparams["num_downsamples"] or nets.unet_depth(height), base_filters=hparams["base_filters"],
         dropout=hparams["dropout"],
@@ -150,10 +157,14 @@ for _preset in (
     Preset(
         "colourisation",
         "colourisation as pix2pix in Lab (Isola et al. 2017, sec. 4.5): a U-Net predicts ab from L; "
-        "variant regression is the L2 baseline whose colours wash out",
+        "variant regression is the L2 baseline whose colours wash out, encoder_decoder the lecture's "
+        "Deep Koalarization (Baldassarre et al. 2017)",
         _build_colourisation,
         (
-            Option("variant", "gan", "gan: L1 100 + PatchGAN; regression: L2 alone", choices=("gan", "regression")),
+            Option("variant", "gan", "gan: L1 100 + PatchGAN; regression: L2 alone; encoder_decoder: Deep "
+                   "Koalarization by L2", choices=("gan", "regression", "encoder_decoder")),
+            Option("fusion", "auto", "encoder_decoder: Inception-ResNet-v2 in the fusion layer: 'auto' (ImageNet "
+                   "weights if they load), 'off', or the path of those weights (.h5)"),
             Option("base_filters", 64, "filters of the first layer of both nets", minimum=1),
             _UNET_DEPTH,
             _PATCH,
