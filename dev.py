@@ -88,9 +88,11 @@ def demo(args):
           f"  from export  {os.path.join(d['run_dir'], 'export_samples.png')}")
 
 
-# The tests that run on every backend; the rest of the suite runs on TensorFlow,
-# and its tests/backends and tests/engine start JAX processes of their own.
-BACKEND_TESTS = [os.path.join("tests", "steps")]
+# The tests that run on every backend (the training steps, the model harness, the
+# engine) and those of the JAX backend itself (tests/jax, collected on JAX only); the
+# rest of the suite runs on TensorFlow, and its tests/backends start JAX processes
+# without TensorFlow.
+BACKEND_TESTS = [os.path.join("tests", name) for name in ("steps", "engine", "jax")]
 
 
 def test(args):

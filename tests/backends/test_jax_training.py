@@ -1,9 +1,11 @@
 """Training on the JAX backend, run in fresh processes with KERAS_BACKEND=jax.
 
 The default suite runs on TensorFlow; these tests start Python with the JAX
-backend for what only a whole process can show: fit, checkpoints and resume
-after a kill, and a checkpoint written on one backend restored on the other.
-They skip where JAX is not installed.
+backend for what only a whole process can show: checkpoints and resume after a
+kill without TensorFlow, a checkpoint written on one backend restored on the
+other, and data parallelism over two host devices. They skip where JAX is not
+installed. Fitting on JAX is tested in-process by the JAX pass (tests/steps,
+tests/jax).
 """
 
 import json
@@ -56,48 +58,6 @@ def run(script, backend, tmp_path, *args, expect_exit=0, without_tf=False):
     assert result.returncode == expect_exit, result.stdout[-2000:] + result.stderr[-3000:]
     lines = result.stdout.strip().splitlines()
     return json.loads(lines[-1]) if expect_exit == 0 else None
-
-
-FIT = """
-    assert keras.backend.backend() == sys.argv[1]
-    blocked = sys.modules.get("tensorflow", 0) is None
-    gan = make()
-    g0 = [np.array(v.value) for v in gan.generator.trainable_variables]
-    history = gan.fit(data(), batch_size=16, epochs=2, verbose=0, shuffle=False)
-    logs = {k: float(v[-1]) for k, v in history.history.items()}
-    moved = all(not np.array_equal(a, np.array(v.value)) for a, v in zip(g0, gan.generator.trainable_variables))
-    evaluated = gan.evaluate(data(), batch_size=16, verbose=0, return_dict=True)
-    clone = GAN.from_config(gan.get_config())
-    precisions = {}
-    for policy in ("mixed_bfloat16", "mixed_float16"):  # with a gradient penalty: inner gradients too
-        keras.mixed_precision.set_global_policy(policy)
-        m = GAN(nets.dcgan_generator(8, (16, 16, 1), base_filters=4),
-                nets.dcgan_discriminator((16, 16, 1), base_filters=4, normalization="layer"),
-                loss="wasserstein", gradient_penalty=10.0, seed=2)
-        m.compile()
-        h = m.fit(data(), batch_size=16, epochs=1, verbose=0)
-        precisions[policy] = [type(m.d_optimizer).__name__, [float(v[-1]) for v in h.history.values()]]
-    keras.mixed_precision.set_global_policy("float32")
-    print(json.dumps({
-        "logs": logs, "moved": moved, "evaluated": {k: float(v) for k, v in evaluated.items()},
-        "iterations": [int(gan.d_optimizer.iterations), int(gan.g_optimizer.iterations)],
-        "generated": list(gan.generate(3).shape), "clone_ema": clone.ema_momentum, "precisions": precisions,
-        "tensorflow_blocked": blocked and sys.modules.get("tensorflow", 0) is None,
-    }))
-"""
-
-
-def test_gan_fits_evaluates_and_generates_on_jax_without_tensorflow(tmp_path):
-    out = run(FIT, "jax", tmp_path, "jax", without_tf=True)
-    assert set(out["logs"]) == {"d_loss", "g_loss", "d_real", "d_fake"}
-    assert all(np.isfinite(v) for v in out["logs"].values())
-    assert all(np.isfinite(v) for v in out["evaluated"].values())
-    assert out["moved"] and out["iterations"] == [8, 8]
-    assert out["generated"] == [3, 16, 16, 1] and out["clone_ema"] == 0.9
-    assert out["tensorflow_blocked"], "TensorFlow must stay unimported"
-    assert out["precisions"]["mixed_float16"][0] == "LossScaleOptimizer"
-    for policy, (_, logs) in out["precisions"].items():
-        assert logs and all(np.isfinite(v) for v in logs), policy
 
 
 RESUMABLE = """

@@ -1,10 +1,8 @@
 """In-memory loaders (`zoo.data.in_memory`): the tf.data contract without TensorFlow."""
 
-import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import keras
 import numpy as np
@@ -106,47 +104,3 @@ def test_tf_data_submodules_are_attributes_when_first_read():
     assert done.returncode == 0, done.stderr[-2000:]
     # unpaired_digits is a loader's name too: the package keeps the loader, as before.
     assert done.stdout.split()[-1] == "unpaired_digits"
-
-
-NO_TF = textwrap.dedent(
-    """
-    import json, sys
-    sys.modules["tensorflow"] = None
-    import numpy as np, keras
-    import zoo.data
-    from zoo import nets
-    from zoo.models import GAN
-
-    data = zoo.data.in_memory("digits", batch_size=100, shuffle=False, image_size=28)
-    first = data[0]
-    keras.utils.set_random_seed(0)
-    gan = GAN(nets.dcgan_generator(8, (28, 28, 1), base_filters=4),
-              nets.dcgan_discriminator((28, 28, 1), base_filters=4), seed=0)
-    gan.compile()
-    history = gan.fit(zoo.data.in_memory("digits", batch_size=64, seed=0, limit=256, image_size=28), epochs=2, verbose=0)
-    try:
-        zoo.data.image_folder
-        message = None
-    except ImportError as error:
-        message = str(error)
-    print(json.dumps({
-        "first": first.tolist(), "steps": len(history.history["d_loss"]),
-        "tensorflow": sys.modules.get("tensorflow", 0) is None, "message": message,
-    }))
-    """
-)
-
-
-def test_jax_without_tensorflow_loads_and_trains_from_memory(tmp_path):
-    pytest.importorskip("jax")
-    script = tmp_path / "no_tf.py"
-    script.write_text(NO_TF)
-    env = {**os.environ, "KERAS_BACKEND": "jax"}
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    expected = zoo.data.load("digits", batch_size=100, shuffle=False, image_size=28)
-    # JAX's antialiased bilinear resize against TensorFlow's.
-    np.testing.assert_allclose(np.asarray(result["first"]), next(iter(expected)).numpy(), atol=1e-5)
-    assert result["steps"] == 2 and result["tensorflow"] is True
-    assert "needs TensorFlow" in result["message"] and "in_memory" in result["message"]

@@ -1,13 +1,8 @@
 """zoo.engine on the current backend: updates are minus the gradient, side effects survive.
 
-Run on TensorFlow by the default suite; `test_engine_on_jax` runs this same file
-under `KERAS_BACKEND=jax` in a fresh process when JAX is installed.
+`python3 dev.py test` runs this file on TensorFlow, then again on JAX (each step
+inside the JAX trainer's protocol).
 """
-
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -15,9 +10,6 @@ import pytest
 from keras import ops
 
 from zoo import engine
-
-SUBPROCESS = os.environ.get("ZOO_ENGINE_SUBPROCESS") == "1"
-
 
 class Counter(keras.layers.Layer):
     """Identity that counts its calls in a non-trainable variable (a stand-in for BN statistics)."""
@@ -171,19 +163,6 @@ def test_cond_keeps_the_variable_updates_of_the_branch_taken(take):
     model = build(operation)
     run_step(model)
     assert float(ops.convert_to_numpy(model.counter.calls.value)) == (1.0 if take else 0.0)
-
-
-@pytest.mark.skipif(SUBPROCESS, reason="already the JAX run")
-def test_engine_on_jax():
-    """This file again under KERAS_BACKEND=jax, each step inside the JAX trainer's protocol."""
-    pytest.importorskip("jax")
-    env = {**os.environ, "KERAS_BACKEND": "jax", "ZOO_ENGINE_SUBPROCESS": "1"}
-    here = Path(__file__)
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(here)],
-        capture_output=True, text=True, env=env, timeout=600, cwd=here.parents[2],
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
 
 
 def test_another_backend_is_refused_by_name(monkeypatch):
