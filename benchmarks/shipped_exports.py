@@ -31,6 +31,9 @@ loaded with `tf.saved_model.load`):
     cgan      45 samples per requested label: `accuracy` of the judge on the
               requested labels (and the worst label's), beside the judge's own
               accuracy on the reference set.
+    pix2pix   the edges -> photo translator on the edge maps of 512 held-out 64x64 crops of
+              chelsea (`zoo.data.edge_photos("test", seed=1)`): mean L1, PSNR and SSIM
+              against the photos, beside those of the edge maps themselves.
     colour    the colouriser on 512 held-out 64x64 crops of chelsea (the recipe's
               test crops: `zoo.data.embedded_photos("test", seed=1)`), joined to the
               input's L: PSNR and SSIM against the photo after the same Lab round
@@ -66,9 +69,10 @@ MAX_BYTES = 5 * 1024 * 1024
 sys.path.insert(0, str(ROOT))
 from zoo import presets, pretrained  # noqa: E402  (neither imports TensorFlow)
 
-KINDS = {"noise": "generator", "codes": "generator", "noise_and_labels": "conditional", "translation": "colouriser"}
+KINDS = {"noise": "generator", "codes": "generator", "noise_and_labels": "conditional", "translation": "translator"}
 SHIPPED = {
-    name: {"what": entry.description, "command": list(entry.command), "kind": KINDS[presets.get(entry.preset).serves]}
+    name: {"what": entry.description, "command": list(entry.command),
+           "kind": "colouriser" if entry.preset == "colourisation" else KINDS[presets.get(entry.preset).serves]}
     for name, entry in pretrained.PRETRAINED.items()
 }
 
@@ -265,6 +269,32 @@ def score_colouriser(name, seed, num_test, output):
     }
 
 
+def held_out_edges(seed, num_test):
+    """Held-out (edge maps, photos) in [-1, 1]: 64x64 crops of chelsea, which no training crop sees."""
+    import zoo
+
+    photos, edges = zoo.data.edge_photos("test", num_test, image_size=64, seed=seed + 1)
+    return edges / 127.5 - 1.0, photos / 127.5 - 1.0
+
+
+def score_translator(name, seed, num_test, output):
+    """L1, PSNR, SSIM of the export's photos from held-out edge maps, and of the edge maps themselves."""
+    import numpy as np
+    import tensorflow as tf
+
+    import zoo
+
+    edges, photos = held_out_edges(seed, num_test)
+    serve = tf.saved_model.load(str(export_path(name))).signatures["serving_default"]
+    made = np.concatenate([serve(images=tf.constant(edges[i : i + 64], tf.float32))["images"].numpy()
+                           for i in range(0, len(edges), 64)])
+    columns = np.stack([edges[:8], made[:8], photos[:8]], axis=1).reshape(-1, *photos.shape[1:])
+    zoo.plotting.save_grid(columns, figure_path(output, name), num_rows=8, title="edges | pix2pix | photo")
+    return {"num_test": len(photos), "image_shape": list(made.shape[1:]),
+            "pixel_range": [float(made.min()), float(made.max())], **zoo.metrics.translation_scores(made, photos),
+            "edges": zoo.metrics.translation_scores(edges, photos)}
+
+
 def check_pretrained(name, kind, seed):
     """The pretrained preset beside the export: its size, and how far its outputs are from the export's."""
     import numpy as np
@@ -284,6 +314,10 @@ def check_pretrained(name, kind, seed):
         lightness, _ = zoo.data.rgb_to_model_lab(photos)
         ab = model.generator.predict(lightness.numpy(), verbose=0)
         ours, theirs = zoo.data.model_lab_to_rgb(lightness, ab).numpy(), served["images"].numpy()
+    elif kind == "translator":
+        edges = held_out_edges(seed, 4)[0].astype("float32")
+        served = tf.saved_model.load(str(export_path(name))).signatures["serving_default"](images=tf.constant(edges))
+        ours, theirs = model.generator.predict(edges, verbose=0), served["images"].numpy()
     else:
         exported = loading.ExportedGenerator(str(export_path(name)))
         z = rng.standard_normal((16, exported.latent_dim)).astype("float32")
@@ -300,6 +334,11 @@ def check_pretrained(name, kind, seed):
 
 def figures(scores):
     """A README cell: the export's headline figures."""
+    if "edges" in scores:
+        edges = scores["edges"]
+        return (f"L1 {scores['l1']:.3f}, PSNR {scores['psnr']:.2f} dB, SSIM {scores['ssim']:.3f} against the held-out "
+                f"photos (the edge maps themselves: L1 {edges['l1']:.3f}, PSNR {edges['psnr']:.2f} dB, "
+                f"SSIM {edges['ssim']:.3f})")
     if "psnr" in scores:
         grey = scores["grey"]
         return (f"PSNR {scores['psnr']:.2f} dB (grey input {grey['psnr']:.2f}), SSIM {scores['ssim']:.3f}, "
@@ -367,6 +406,8 @@ def main(argv=None):
         entry["bytes"] = directory_bytes(path)
         if spec["kind"] == "colouriser":
             entry["scores"] = score_colouriser(name, args.seed, args.num_test, args.output)
+        elif spec["kind"] == "translator":
+            entry["scores"] = score_translator(name, args.seed, args.num_test, args.output)
         else:
             if judge is None:
                 start = time.process_time()

@@ -146,3 +146,13 @@ def test_cyclegan_reads_a_folder_in_the_authors_layout(tmp_path):
     dataset, image_shape, source_channels, (grid_a, _) = cli._unpaired_data(args, {}, 2)
     assert image_shape == (16, 16, 3) and source_channels == 3 and grid_a.shape[1:] == (16, 16, 3)
     assert len(list(dataset)) == 2  # the 4 images of the larger domain, in batches of 2
+
+
+def test_pix2pix_trains_offline_on_edge_maps_of_photos():
+    args = argparse.Namespace(model="pix2pix", dataset="edges2photos", image_size=32, seed=0, limit=8)
+    dataset, image_shape, source_channels, (sources, targets) = cli._paired_data(args, {"direction": "BtoA"}, 4)
+    assert image_shape == (32, 32, 3) and source_channels == 3 and len(list(dataset)) == 2
+    # BtoA: edge maps (dark lines on white, mostly bright) to photos.
+    assert sources.mean() > targets.mean() and sources.shape == targets.shape == (4, 32, 32, 3)
+    spread = np.ptp(sources, axis=-1).max()
+    assert spread < 1e-5  # the edge maps are grey

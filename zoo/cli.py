@@ -68,6 +68,7 @@ def cmd_list(args):
     for name in data.list_datasets():
         print(f"  {name:14s} {data.describe(name)}")
     print("  <folder>       any folder of PNG/JPEG images (class subfolders give labels)")
+    print(f"  {EDGES2PHOTOS:14s} image pairs for pix2pix, offline: crops of scikit-image's photos | their edge maps")
     return 0
 
 
@@ -235,6 +236,10 @@ def _first_pairs(dataset, count=GRID_IMAGES):
     return np.concatenate(firsts)[:count], np.concatenate(seconds)[:count]
 
 
+# Offline image pairs: crops of scikit-image's photos (A) and their edge maps (B); --limit crops, default 2,048.
+EDGES2PHOTOS = "edges2photos"
+
+
 def _paired_data(args, hparams, batch_size):
     """pix2pix pairs: a folder of side-by-side A|B images, or A_FOLDER:B_FOLDER (same file order)."""
     import numpy as np
@@ -243,15 +248,19 @@ def _paired_data(args, hparams, batch_size):
     from zoo.metrics import loading
 
     size = args.image_size or 256
-    if os.path.isdir(args.dataset):
+    if args.dataset == EDGES2PHOTOS:  # offline: photo | edge map, as the side-by-side files hold them
+        a, b = data.edge_photos("train", args.limit or 2048, image_size=size, seed=args.seed)
+        sources, targets = (a, b) if hparams["direction"] == "AtoB" else (b, a)
+        dataset = data.paired_arrays(sources, targets, image_size=size, batch_size=batch_size, seed=args.seed)
+    elif os.path.isdir(args.dataset):
         dataset = data.paired_folder(args.dataset, direction=hparams["direction"], image_size=size,
                                      batch_size=batch_size, seed=args.seed, limit=args.limit)
     else:
         folders = args.dataset.split(":")
         if len(folders) != 2 or not all(os.path.isdir(folder) for folder in folders):
-            raise ValueError(f"{args.model} trains on pairs: --dataset must be a folder of side-by-side A|B images "
-                             f"or A_FOLDER:B_FOLDER (two folders, images paired in sorted file order); got "
-                             f"{args.dataset!r}")
+            raise ValueError(f"{args.model} trains on pairs: --dataset must be a folder of side-by-side A|B images, "
+                             f"A_FOLDER:B_FOLDER (two folders, images paired in sorted file order) or {EDGES2PHOTOS} "
+                             f"(offline); got {args.dataset!r}")
         a, b = (loading.load_reference(folder, image_size=size, limit=args.limit)[0] for folder in folders)
         if len(a) != len(b):
             raise ValueError(f"{folders[0]} holds {len(a)} images but {folders[1]} {len(b)}: pairs need as many")

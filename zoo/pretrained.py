@@ -72,10 +72,11 @@ def register(entry):
     return entry
 
 
-def _train(preset, name, epochs, *options):
-    """`zoo train` on the embedded digits, one seed, float32, exported with its .keras model."""
+def _train(preset, name, epochs, *options, dataset="digits", batch_size=64):
+    """`zoo train` on embedded data (the digits by default), one seed, float32, exported with its .keras model."""
     return (
-        "zoo", "train", preset, "--dataset", "digits", "--epochs", str(epochs), "--batch-size", "64", *options,
+        "zoo", "train", preset, "--dataset", dataset, "--epochs", str(epochs), "--batch-size", str(batch_size),
+        *options,
         "--seed", "0", "--precision", "float32", "--run-dir", f"runs/shipped/{name}", "--no-resume", "--quiet",
         "--export", name, "--base-path", "saved_models", "--pretrained",
     )
@@ -107,6 +108,13 @@ register(Pretrained(
         "--precision", "float32", "--run-dir", "runs/shipped/colourisation_gan", "--base-path", "saved_models",
         "--pretrained",
     ),
+))
+register(Pretrained(
+    "edges2photos_pix2pix", "pix2pix",
+    "pix2pix (Isola et al. 2017): edge maps -> photos, 64x64, U-Net (16 filters, 4 downsamplings), trained on "
+    "2,048 crops of scikit-image's photos; any size divisible by 16",
+    _train("pix2pix", "edges2photos_pix2pix", 20, "--direction", "BtoA", "--image-size", "64", "--base-filters", "16",
+           "--num-downsamples", "4", "--limit", "2048", dataset="edges2photos", batch_size=16),
 ))
 
 

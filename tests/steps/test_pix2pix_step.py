@@ -221,7 +221,12 @@ def test_colourisation_recipe_is_pix2pix_on_l_to_ab():
     """The colourisation recipe trains nothing but the Pix2Pix step: L (1 channel) -> ab (2 channels),
     the GAN variant after an L1-only pre-training of the same generator, the baselines by L2 alone."""
     module = recipe()
-    gan = module.phases(module.parse_args(["--smoke", "--variant", "gan"]))
+
+    def phases(variant):  # as the recipe's main builds them, from the colourisation preset
+        args = module.parse_args(["--smoke", "--variant", variant])
+        return module.phases(module.PRESET.build((args.image_size, args.image_size, 2), **args.options), args)
+
+    gan = phases("gan")
     assert [(name, type(model)) for name, model, _ in gan] == [("pretrain", Pix2Pix), ("adversarial", Pix2Pix)]
     (_, pretrain, _), (_, adversarial, _) = gan
     assert pretrain.generator is adversarial.generator  # the second phase starts from the first's weights
@@ -232,7 +237,7 @@ def test_colourisation_recipe_is_pix2pix_on_l_to_ab():
     assert (adversarial.loss_name, adversarial.reconstruction) == ("non_saturating", "l1")
     assert (adversarial.reconstruction_weight, adversarial.adversarial_weight) == (100.0, 1.0)
     for variant in ("regression", "encoder_decoder"):
-        ((_, model, _),) = module.phases(module.parse_args(["--smoke", "--variant", variant, "--fusion", "off"]))
+        ((_, model, _),) = phases(variant)
         assert isinstance(model, Pix2Pix) and model.discriminator is None and model.adversarial_weight == 0.0
         assert (model.reconstruction, model.reconstruction_weight) == ("l2", 1.0)
         assert (model.generator.inputs[0].shape[-1], model.generator.outputs[0].shape[-1]) == (1, 2)

@@ -488,12 +488,39 @@ def _listing(items):
     return ", ".join(str(item) for item in items[: folder._SHOW]) + more
 
 
-def edge_photo_pairs(directory, seed=0, image_size=64, counts=(("train", 16), ("test", 8))):
-    """Writes side-by-side photo | edge-map PNGs of the embedded photos: offline pix2pix data.
+def edge_photos(split="train", num_crops=16, *, image_size=64, seed=0):
+    """Crops of the embedded photos and their edge maps: offline edges -> photo pairs (edges2*-style).
 
     Each crop of `zoo.data.embedded_photos` is paired with its Sobel edge map (dark
-    edges on white, as in the edges2* datasets), in `directory/<split>/NNN.png`,
-    the layout `paired_folder` reads (`direction="BtoA"` maps edges to photos).
+    edges on white, as in the edges2shoes/handbags datasets of Isola et al. 2017). The
+    test split's crops come from a photo no training crop sees.
+
+    Args:
+        split: "train" or "test".
+        num_crops: int, the number of pairs. Default 16.
+        image_size: int, their side. Default 64.
+        seed: int, seed of the crops. Default 0.
+
+    Returns:
+        `(photos, edges)`: uint8 numpy arrays `(num_crops, image_size, image_size, 3)`, for
+        `paired_arrays` (edges -> photo: `paired_arrays(edges, photos)`).
+    """
+    from zoo.data.colourisation import embedded_photos
+    from zoo.plotting import to_uint8
+
+    photos = next(iter(embedded_photos(split, image_size=image_size, num_crops=num_crops, batch_size=num_crops,
+                                       shuffle=False, seed=seed)))
+    grey = tf.image.rgb_to_grayscale((photos + 1.0) / 2.0)
+    magnitude = tf.norm(tf.image.sobel_edges(grey)[..., 0, :], axis=-1, keepdims=True)
+    edges = tf.image.grayscale_to_rgb(1.0 - tf.clip_by_value(magnitude / 2.0, 0.0, 1.0)) * 2.0 - 1.0
+    return to_uint8(photos), to_uint8(edges)
+
+
+def edge_photo_pairs(directory, seed=0, image_size=64, counts=(("train", 16), ("test", 8))):
+    """Writes :func:`edge_photos` as side-by-side photo | edge-map PNGs: offline pix2pix files.
+
+    The pairs go to `directory/<split>/NNN.png`, the layout `paired_folder` reads
+    (`direction="BtoA"` maps edges to photos).
 
     Args:
         directory: str, the folder to write.
@@ -504,17 +531,10 @@ def edge_photo_pairs(directory, seed=0, image_size=64, counts=(("train", 16), ("
     Returns:
         `directory`.
     """
-    from zoo.data.colourisation import embedded_photos
-    from zoo.plotting import to_uint8
-
     for split, count in counts:
-        photos = next(iter(embedded_photos(split, image_size=image_size, num_crops=count, batch_size=count,
-                                           shuffle=False, seed=seed)))
-        grey = tf.image.rgb_to_grayscale((photos + 1.0) / 2.0)
-        magnitude = tf.norm(tf.image.sobel_edges(grey)[..., 0, :], axis=-1, keepdims=True)
-        edges = tf.image.grayscale_to_rgb(1.0 - tf.clip_by_value(magnitude / 2.0, 0.0, 1.0)) * 2.0 - 1.0
+        photos, edges = edge_photos(split, count, image_size=image_size, seed=seed)
         os.makedirs(os.path.join(directory, split), exist_ok=True)
-        for i, pair in enumerate(to_uint8(tf.concat([photos, edges], axis=2))):
+        for i, pair in enumerate(np.concatenate([photos, edges], axis=2)):
             tf.io.write_file(os.path.join(directory, split, f"{i:03d}.png"), tf.io.encode_png(pair))
     return directory
 
