@@ -3,7 +3,7 @@
 The recipe tests in tests/recipes run `main(["--smoke", ...])` on TensorFlow; here
 each recipe's `main` runs with the same arguments on JAX (its tf.data input
 pipeline fed to Keras' JAX trainer; TensorFlow is installed), and must write its
-figures and its export. Two run by default; the rest are slow (a minute to ten
+figures and its export. mnist_sgan runs by default; the rest are slow (a minute to ten
 each on one CPU core, most of it XLA compiling the steps). Their models' own
 checks run on JAX in tests/steps.
 """
@@ -23,7 +23,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # recipe: (extra arguments, files under the temporary folder, {export: image_shape}, marks)
 # The arguments are those of the TensorFlow test of the same recipe.
 RECIPES = {
-    "celeba_dcgan": ([], ["run/samples/latest.png"], {"models/celeba_dcgan/1": [16, 16, 1]}, []),
+    "celeba_dcgan": ([], ["run/samples/latest.png"], {"models/celeba_dcgan/1": [16, 16, 1]}, [pytest.mark.slow]),
     "celeba_vae": (
         [], ["run/samples.png", "run/interpolation.png", "run/attribute.png"],
         {"models/celeba_vae/1": [32, 32, 1]}, [pytest.mark.slow],

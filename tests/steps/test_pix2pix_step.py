@@ -222,8 +222,8 @@ def test_colourisation_recipe_is_pix2pix_on_l_to_ab():
     the GAN variant after an L1-only pre-training of the same generator, the baselines by L2 alone."""
     module = recipe()
 
-    def phases(variant):  # as the recipe's main builds them, from the colourisation preset
-        args = module.parse_args(["--smoke", "--variant", variant])
+    def phases(variant):  # as the recipe's main builds them, from the colourisation preset (16 px: quicker on JAX)
+        args = module.parse_args(["--smoke", "--variant", variant, "--image-size", "16", "--patch-layers", "1"])
         return module.phases(module.PRESET.build((args.image_size, args.image_size, 2), **args.options), args)
 
     gan = phases("gan")
