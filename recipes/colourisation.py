@@ -64,7 +64,7 @@ def main(argv=None):
     grid_l, grid_ab = (x.numpy() for x in zoo.data.rgb_to_model_lab(test_rgb[:8]))
     result = {"variant": variant, "history": {}, **({"fusion": model.fusion} if hasattr(model, "fusion") else {})}
     planned = phases(model, args)
-    total_epochs = sum(epochs for _, _, epochs in planned)
+    total_epochs = sum(phase[2] for phase in planned)
     for name, trained, epochs in planned:
         grids = zoo.callbacks.TranslationGrid(os.path.join(args.run_dir, name, "samples"), grid_l, grid_ab,
                                               render=zoo.plotting.lab_columns)

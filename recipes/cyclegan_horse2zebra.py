@@ -40,9 +40,8 @@ def parse_args(argv):
 
 def dataset(args):
     """A tfds name or a folder; with --smoke, a folder of photo crops and hue-rotated ones written offline."""
-    if args.smoke:
-        return zoo.data.hue_rotated_folders(os.path.join(args.run_dir, "smoke_data"), args.seed, args.image_size)
-    return args.dataset
+    smoke = args.smoke and zoo.data.hue_rotated_folders(os.path.join(args.run_dir, "smoke_data"), args.seed, args.image_size)
+    return smoke or args.dataset
 
 
 def held_out(source, image_size, limit=None):
@@ -78,11 +77,9 @@ def main(argv=None):
         model, name, base_path=args.base_path, metadata={"dataset": described, "train_image_size": args.image_size})))
     served = {d: zoo.export.translate_with_export(exports[d], large[d]).shape for d in exports}
     print(f"grid: {grid_path}\nexports: {exports} (serving {served})")
-    result = {"history": history.history, "grid": grid_path, "evaluation": {"split": "test", **scores}, "exports": exports,
-              "served_shapes": served, "run_dir": args.run_dir}
-    if args.minutes:
-        result["train_seconds"] = history.train_seconds
-    return result
+    return {"history": history.history, "grid": grid_path, "evaluation": {"split": "test", **scores}, "exports": exports,
+            "served_shapes": served, "run_dir": args.run_dir,
+            **({"train_seconds": history.train_seconds} if args.minutes else {})}
 
 
 if __name__ == "__main__":

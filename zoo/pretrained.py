@@ -117,6 +117,14 @@ register(Pretrained(
            "--num-downsamples", "4", "--limit", "2048", dataset="edges2photos", batch_size=16),
 ))
 
+register(Pretrained(
+    "digits_stylegan2", "stylegan2",
+    "StyleGAN2 (Karras et al. 2020), 32x32x1 digits, z and w 64, 2-layer mapping, at most 32 feature maps, "
+    "R1 gamma 1, EMA half-life 2,000 images",
+    _train("stylegan2", "digits_stylegan2", 80, "--latent-dim", "64", "--mapping-layers", "2", "--fmap-base", "256",
+           "--fmap-max", "32", "--r1-gamma", "1", "--ema-half-life-images", "2000", batch_size=32),
+))
+
 
 # -- writing ---------------------------------------------------------------------------
 
