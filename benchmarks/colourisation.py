@@ -11,7 +11,7 @@ Protocol (issue 6):
               scikit-image colour photos (astronaut, coffee, rocket, the left
               motorcycle) train; `--num-test` crops of a fifth photo, chelsea, are
               held out by image. Photos go to `(L, ab)` with `zoo.data.lab_pairs`.
-    variants  `recipes/colourisation.py`'s three, built by the colourisation preset and its `phases()`:
+    variants  `recipes/colourisation.py`'s three, built by its `phases()`:
               encoder_decoder (Deep Koalarization net, MSE; fusion off, as no
               ImageNet weights load here), regression (U-Net, L2) and gan (the
               same U-Net pre-trained by L1 for `--pretrain-share` of the budget,
@@ -106,7 +106,7 @@ def run_variant(recipe, args, variant, pairs, test_rgb):
     keras.backend.clear_session()
     keras.utils.set_random_seed(args.seed)
     settings = recipe_args(recipe, args, variant)
-    planned = recipe.phases(recipe.PRESET.build((args.image_size, args.image_size, 2), **settings.options), settings)
+    planned = recipe.phases(settings)
     shares = [args.pretrain_share, 1.0 - args.pretrain_share] if len(planned) == 2 else [1.0]
     training = {}
     for (name, model, _), share in zip(planned, shares):

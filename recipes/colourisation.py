@@ -42,14 +42,23 @@ def parse_args(argv):
     return zoo.presets.parse_arguments(parser, argv, PRESET, smoke=SMOKE)
 
 
-def phases(model, args):
-    """[(name, model, epochs)] to train in order: the GAN's U-Net is first pre-trained by L1 alone."""
-    if args.hparams["variant"] != "gan":
-        return [("regression", model, args.epochs)]
-    pretrain = zoo.models.Pix2Pix(model.generator, None, reconstruction="l1", reconstruction_weight=1.0,
-                                  adversarial_weight=0.0)
-    pretrain.compile(g_optimizer=keras.optimizers.Adam(args.hparams["learning_rate"], beta_1=args.hparams["beta_1"]))
-    return [phase for phase in (("pretrain", pretrain, args.pretrain_epochs), ("adversarial", model, args.epochs))
+def phases(args):
+    """[(name, model, epochs)] to train in order. The GAN's U-Net is first pre-trained by L1 alone; its nets
+    are built in the shipped run's order (U-Net, the pre-training model, PatchGAN), which fixes their initial
+    weights: built in the preset's order, the same command gave 18.7 dB instead of 21.1."""
+    h = args.hparams
+    if h["variant"] != "gan":
+        return [("regression", PRESET.build((args.image_size, args.image_size, 2), **args.options), args.epochs)]
+    unet = zoo.nets.unet_generator(1, 2, num_downsamples=h["num_downsamples"] or zoo.nets.unet_depth(args.image_size),
+                                   base_filters=h["base_filters"], dropout=h["dropout"])
+    pretrain = zoo.models.Pix2Pix(unet, None, reconstruction="l1", reconstruction_weight=1.0, adversarial_weight=0.0)
+    discriminator = zoo.nets.patch_discriminator(2, source_channels=1, base_filters=h["base_filters"],
+                                                 num_layers=h["patch_layers"])
+    gan = zoo.models.Pix2Pix(unet, discriminator, reconstruction_weight=h["l1_weight"], seed=h["seed"])
+    for model in (pretrain, gan):
+        model.compile(d_optimizer=keras.optimizers.Adam(h["learning_rate"], beta_1=h["beta_1"]),
+                      g_optimizer=keras.optimizers.Adam(h["learning_rate"], beta_1=h["beta_1"]))
+    return [phase for phase in (("pretrain", pretrain, args.pretrain_epochs), ("adversarial", gan, args.epochs))
             if phase[2]]
 
 
@@ -60,10 +69,10 @@ def main(argv=None):
     train, test_rgb = zoo.data.colour_photos(args.data, image_size=args.image_size, batch_size=args.batch_size,
                                              seed=args.seed, num_crops=args.num_crops, num_test=args.num_test,
                                              test_source=args.test_data)
-    model = PRESET.build((args.image_size, args.image_size, 2), **args.options)
+    planned = phases(args)
+    model = planned[-1][1]
     grid_l, grid_ab = (x.numpy() for x in zoo.data.rgb_to_model_lab(test_rgb[:8]))
     result = {"variant": variant, "history": {}, **({"fusion": model.fusion} if hasattr(model, "fusion") else {})}
-    planned = phases(model, args)
     total_epochs = sum(phase[2] for phase in planned)
     for name, trained, epochs in planned:
         grids = zoo.callbacks.TranslationGrid(os.path.join(args.run_dir, name, "samples"), grid_l, grid_ab,
