@@ -2,7 +2,7 @@
 """Set-up and the project's jobs, with nothing but Python 3.10+ on the machine.
 
     python3 dev.py demo    # venv + install, train DCGAN on embedded digits, sample grid, export
-    python3 dev.py test    # venv + install, the test suite on TensorFlow, then tests/steps on JAX
+    python3 dev.py test    # venv + install, the test suite on TensorFlow, then tests/{steps,engine,jax} on JAX
                            # (slow tests: --slow; one backend: --backend jax|tensorflow)
     python3 dev.py bench   # venv + install, run the benchmarks (results in benchmarks/results/)
     python3 dev.py shipped # venv + install, remake and score the exports shipped in saved_models/
