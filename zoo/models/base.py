@@ -67,6 +67,20 @@ def batch_parts(data):
     return data
 
 
+def unpaired_batch(data, model):
+    """`(images_a, images_b)` of a two-domain model's batch, a ValueError naming `model` otherwise.
+
+    A dataset of `(a, b)` tuples, `fit(a, b)` and `train_on_batch(a, b)` all give `(a, b)`;
+    a dataset of one-element tuples holding the pair gives it too.
+    """
+    data = batch_parts(data)
+    if isinstance(data, tuple) and len(data) == 1:
+        data = data[0]
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise ValueError(f"{model} trains on (images_a, images_b) tuples of unpaired image batches")
+    return data
+
+
 def replica_mean(loss):
     """Turns a per-replica mean loss into its share of the global mean.
 

@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from zoo import checks, engine, losses
-from zoo.models.base import MultiOptimizerModel, batch_parts
+from zoo.models.base import MultiOptimizerModel, unpaired_batch
 from zoo.models.gan import _has_spectral_norm
 
 
@@ -269,17 +269,6 @@ class CoGAN(MultiOptimizerModel):
 
     # -- training ------------------------------------------------------------
 
-    @staticmethod
-    def _unpaired(data):
-        # fit on a dataset of (images_a, images_b) tuples, fit(images_a, images_b) or
-        # train_on_batch(images_a, images_b).
-        data = batch_parts(data)
-        if isinstance(data, tuple) and len(data) == 1:
-            data = data[0]
-        if not isinstance(data, (tuple, list)) or len(data) != 2:
-            raise ValueError("CoGAN trains on (images_a, images_b) tuples of unpaired image batches")
-        return data
-
     def discriminator_losses(self, real_a, real_b, fake_a, fake_b, training=True):
         """`(d_a_loss, d_b_loss)`: each domain's real images against its fakes."""
         d_a_loss = self.d_loss_fn(
@@ -322,13 +311,13 @@ class CoGAN(MultiOptimizerModel):
         return g_a_loss, g_b_loss
 
     def train_step(self, data):
-        real_a, real_b = self._unpaired(data)
+        real_a, real_b = unpaired_batch(data, "CoGAN")
         d_losses = self.discriminator_step(real_a, real_b)
         g_losses = self.generator_step(ops.shape(real_a)[0])
         return self._track(d_losses, g_losses)
 
     def test_step(self, data):
-        real_a, real_b = self._unpaired(data)
+        real_a, real_b = unpaired_batch(data, "CoGAN")
         fake_a, fake_b = self.generate_pair(self.sample_noise(ops.shape(real_a)[0]), training=False)
         d_losses = self.discriminator_losses(real_a, real_b, fake_a, fake_b, training=False)
         return self._track(d_losses, self.generator_losses(fake_a, fake_b, training=False))

@@ -7,7 +7,7 @@ import numpy as np
 from keras import ops
 
 from zoo import checks, engine, losses
-from zoo.models.base import MultiOptimizerModel, batch_parts
+from zoo.models.base import MultiOptimizerModel, unpaired_batch
 from zoo.models.gan import _has_spectral_norm
 
 
@@ -459,19 +459,8 @@ class CycleGAN(MultiOptimizerModel):
             d_losses.append(engine.update(optimizer, discriminator.trainable_variables, loss))
         return tuple(d_losses)
 
-    @staticmethod
-    def _unpaired(data):
-        # fit(images_a, images_b) and train_on_batch(images_a, images_b) arrive as
-        # (a, b); a dataset of (a, b) tuples too.
-        data = batch_parts(data)
-        if isinstance(data, tuple) and len(data) == 1:
-            data = data[0]
-        if not isinstance(data, (tuple, list)) or len(data) != 2:
-            raise ValueError("CycleGAN trains on (images_a, images_b) tuples of unpaired image batches")
-        return data
-
     def train_step(self, data):
-        real_a, real_b = self._unpaired(data)
+        real_a, real_b = unpaired_batch(data, "CycleGAN")
         # Generators first, as in the paper's code; the discriminators then see
         # the fakes of this step (through the pool), made before the update.
         out = self.generator_step(real_a, real_b)
@@ -479,7 +468,7 @@ class CycleGAN(MultiOptimizerModel):
         return self._track(out, d_a_loss, d_b_loss)
 
     def test_step(self, data):
-        real_a, real_b = self._unpaired(data)
+        real_a, real_b = unpaired_batch(data, "CycleGAN")
         out = self.generator_losses(real_a, real_b, training=False)
         d_a_loss = self.adversarial_d_loss(
             self.discriminator_a(real_a, training=False), self.discriminator_a(out["fake_a"], training=False)
