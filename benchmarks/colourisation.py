@@ -11,7 +11,8 @@ Protocol (issue 6):
               scikit-image colour photos (astronaut, coffee, rocket, the left
               motorcycle) train; `--num-test` crops of a fifth photo, chelsea, are
               held out by image. Photos go to `(L, ab)` with `zoo.data.lab_pairs`.
-    variants  `recipes/colourisation.py`'s three, built by its `phases()`:
+    variants  `recipes/colourisation.py`'s three, built by the `colourisation` preset's
+              `build_phases`:
               encoder_decoder (Deep Koalarization net, MSE; fusion off, as no
               ImageNet weights load here), regression (U-Net, L2) and gan (the
               same U-Net pre-trained by L1 for `--pretrain-share` of the budget,
@@ -106,10 +107,10 @@ def run_variant(recipe, args, variant, pairs, test_rgb):
     keras.backend.clear_session()
     keras.utils.set_random_seed(args.seed)
     settings = recipe_args(recipe, args, variant)
-    planned = recipe.phases(settings)
+    planned = recipe.PRESET.build_phases((args.image_size, args.image_size, 2), **settings.options)
     shares = [args.pretrain_share, 1.0 - args.pretrain_share] if len(planned) == 2 else [1.0]
     training = {}
-    for (name, model, _), share in zip(planned, shares):
+    for (name, model, _), share in zip(planned, shares):  # the phases' epochs give way to the time budget
         limit = zoo.callbacks.TimeLimit(args.minutes * 60 * share, clock="cpu")
         start = time.process_time()
         history = model.fit(pairs, epochs=10_000, callbacks=[limit], verbose=0)
@@ -119,7 +120,7 @@ def run_variant(recipe, args, variant, pairs, test_rgb):
             "train_cpu_seconds": round(time.process_time() - start, 1),
             "final": {k: float(v[-1]) for k, v in history.history.items()},
         }
-    generator = planned[-1][1].generator
+    generator = planned[-1].model.generator
     scores, lightness, predicted, truth = zoo.metrics.colourisation_scores(generator, test_rgb)
     return {"training": training, "scores": scores, "parameters": int(generator.count_params())}, lightness, predicted, truth
 

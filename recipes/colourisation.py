@@ -8,8 +8,8 @@
 A colouriser sees the lightness L of a photo and predicts its colour channels ab. The `colourisation`
 preset builds each variant: `encoder_decoder` (a), Deep Koalarization (Baldassarre et al. 2017) by MSE;
 `gan` (b), pix2pix on L -> ab, here after L1-only pre-training (`--pretrain-epochs`, DeOldify's "NoGAN");
-`regression`, the U-Net by L2, the washed-out baseline. Writes RUN_DIR/<phase>/ (checkpoint, grey |
-prediction | truth grids) and RUN_DIR/test_grid.png, prints PSNR, SSIM and colourfulness on held-out
+`regression`, the U-Net by L2, the washed-out baseline. Writes RUN_DIR (checkpoint, grey | prediction |
+truth grids; the pre-training's in RUN_DIR/pretrain/) and RUN_DIR/test_grid.png, prints PSNR, SSIM and colourfulness on held-out
 photos, exports the colouriser (RGB or grey in, colour out) to BASE_PATH/colourisation_<variant>/.
 """
 
@@ -17,7 +17,6 @@ import argparse
 import os
 import sys
 
-import keras
 import numpy as np
 
 import zoo
@@ -35,31 +34,10 @@ def parse_args(argv):
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--num-crops", type=int, default=2048, help="photos: training crops")
     parser.add_argument("--num-test", type=int, default=256, help="held-out images scored")
-    parser.add_argument("--pretrain-epochs", type=int, default=5, help="gan: epochs of L1-only pre-training")
     parser.add_argument("--pretrained", action="store_true",
                         help="also save the trained model as a pretrained preset beside the export (not encoder_decoder)")
     zoo.presets.add_recipe_arguments(parser, os.path.join("runs", "colourisation"))
     return zoo.presets.parse_arguments(parser, argv, PRESET, smoke=SMOKE)
-
-
-def phases(args):
-    """[(name, model, epochs)] to train in order. The GAN's U-Net is first pre-trained by L1 alone; its nets
-    are built in the shipped run's order (U-Net, the pre-training model, PatchGAN), which fixes their initial
-    weights: built in the preset's order, the same command gave 18.7 dB instead of 21.1."""
-    h = args.hparams
-    if h["variant"] != "gan":
-        return [("regression", PRESET.build((args.image_size, args.image_size, 2), **args.options), args.epochs)]
-    unet = zoo.nets.unet_generator(1, 2, num_downsamples=h["num_downsamples"] or zoo.nets.unet_depth(args.image_size),
-                                   base_filters=h["base_filters"], dropout=h["dropout"])
-    pretrain = zoo.models.Pix2Pix(unet, None, reconstruction="l1", reconstruction_weight=1.0, adversarial_weight=0.0)
-    discriminator = zoo.nets.patch_discriminator(2, source_channels=1, base_filters=h["base_filters"],
-                                                 num_layers=h["patch_layers"])
-    gan = zoo.models.Pix2Pix(unet, discriminator, reconstruction_weight=h["l1_weight"], seed=h["seed"])
-    for model in (pretrain, gan):
-        model.compile(d_optimizer=keras.optimizers.Adam(h["learning_rate"], beta_1=h["beta_1"]),
-                      g_optimizer=keras.optimizers.Adam(h["learning_rate"], beta_1=h["beta_1"]))
-    return [phase for phase in (("pretrain", pretrain, args.pretrain_epochs), ("adversarial", gan, args.epochs))
-            if phase[2]]
 
 
 def main(argv=None):
@@ -69,18 +47,15 @@ def main(argv=None):
     train, test_rgb = zoo.data.colour_photos(args.data, image_size=args.image_size, batch_size=args.batch_size,
                                              seed=args.seed, num_crops=args.num_crops, num_test=args.num_test,
                                              test_source=args.test_data)
-    planned = phases(args)
-    model = planned[-1][1]
+    phases = PRESET.build_phases((args.image_size, args.image_size, 2), **args.options)
+    model = phases[-1].model
     grid_l, grid_ab = (x.numpy() for x in zoo.data.rgb_to_model_lab(test_rgb[:8]))
-    result = {"variant": variant, "history": {}, **({"fusion": model.fusion} if hasattr(model, "fusion") else {})}
-    total_epochs = sum(phase[2] for phase in planned)
-    for name, trained, epochs in planned:
-        grids = zoo.callbacks.TranslationGrid(os.path.join(args.run_dir, name, "samples"), grid_l, grid_ab,
-                                              render=zoo.plotting.lab_columns)
-        result["history"][name] = zoo.training.train(
-            trained, zoo.data.lab_pairs(train), epochs=epochs, run_dir=os.path.join(args.run_dir, name),
-            callbacks=[grids], samples=False, minutes=args.minutes and args.minutes * epochs / total_epochs,
-            steps_per_epoch=args.steps_per_epoch, verbose=2).history
+    histories = zoo.training.train_phases(
+        phases, zoo.data.lab_pairs(train), args.epochs, args.run_dir, minutes=args.minutes, samples=False,
+        steps_per_epoch=args.steps_per_epoch, verbose=2, phase_callbacks=lambda folder: [zoo.callbacks.TranslationGrid(
+            os.path.join(folder, "samples"), grid_l, grid_ab, render=zoo.plotting.lab_columns)])
+    result = {"variant": variant, "history": {name: h.history for name, h in histories.items()},
+              **({"fusion": model.fusion} if hasattr(model, "fusion") else {})}
     scores, lightness, predicted, truth = zoo.metrics.colourisation_scores(model.generator, test_rgb)
     grid_path = zoo.plotting.save_rows(os.path.join(args.run_dir, "test_grid.png"), np.repeat(lightness[:8], 3, axis=-1),
                                        predicted[:8], truth[:8], title=f"{variant}: grey | colourised | truth")

@@ -271,6 +271,21 @@ def test_train_with_minutes_stops_at_the_budget_and_reports_the_time(tmp_path):
     assert not hasattr(history, "train_seconds")
 
 
+def test_train_phases_trains_earlier_phases_in_their_folders_and_skips_them_when_done(tmp_path):
+    from zoo import presets, training
+
+    first, last = make_gan(), make_gan()
+    phases = [presets.Phase("warmup", first, 2), presets.Phase("train", last, None)]
+    seen = []
+    histories = training.train_phases(phases, dataset(2), epochs=1, run_dir=str(tmp_path), verbose=0,
+                                      phase_callbacks=lambda folder: seen.append(folder) or [])
+    assert list(histories) == ["warmup", "train"] and seen == [str(tmp_path / "warmup"), str(tmp_path)]
+    assert len(histories["warmup"].epoch) == 2 and len(histories["train"].epoch) == 1
+    assert os.path.isdir(tmp_path / "warmup" / "checkpoint") and os.path.isdir(tmp_path / "checkpoint")
+    again = training.train_phases(phases, dataset(2), epochs=1, run_dir=str(tmp_path), verbose=0)
+    assert [len(h.epoch) for h in again.values()] == [0, 0]  # both phases finished: resumed, nothing to train
+
+
 def test_time_limit_on_the_cpu_clock_reads_process_time(monkeypatch):
     """clock="cpu" measures with time.process_time (here a fake: 1 s per read)."""
     import itertools

@@ -27,7 +27,7 @@ TINY = {
     "stylegan": ["--latent-dim", "8", "--mapping-layers", "2", "--fmap-base", "16", "--fmap-max", "8"],
     "sgan": ["--labels-per-class", "2", "--latent-dim", "8", "--shift", "1"],
     "pix2pix": ["--base-filters", "4", "--direction", "BtoA", "--patch-layers", "1"],
-    "colourisation": ["--base-filters", "4", "--patch-layers", "1"],
+    "colourisation": ["--base-filters", "4", "--patch-layers", "1", "--pretrain-epochs", "1"],
     "cogan": ["--latent-dim", "8", "--base-filters", "8", "--d-filters", "4,8", "--d-hidden", "16"],
     "progan": ["--latent-dim", "8", "--fmap-base", "16", "--fmap-max", "8", "--stabilize-images", "8",
                "--fade-images", "8"],
@@ -76,6 +76,9 @@ def test_train_export_and_sample_every_preset(capsys, tmp_path, name):
     assert code == 0, captured.err[-2000:]
     assert os.path.isfile(os.path.join(run_dir, "samples", "latest.png"))
     preset = presets.get(name)
+    if name == "colourisation":  # its U-Net is pre-trained by L1 first, in a folder of its own
+        assert "for 1 epochs of pretrain, then 1 epochs" in captured.out
+        assert os.path.isfile(os.path.join(run_dir, "pretrain", "samples", "latest.png"))
     # The pretrained preset beside the export: the trained model, its weights, its options.
     trained = checkpoint.load_model(os.path.join(run_dir, "checkpoint"), compile=False)
     model, metadata = pretrained.load_with_metadata(os.path.join(base, f"digits_{name}"))

@@ -150,3 +150,17 @@ def test_colourisation_variants_build_their_nets():
     assert koala.fusion.startswith("fusion off") and not hasattr(gan, "fusion")
     assert koala.generator(np.zeros((1, 32, 32, 1), "float32")).shape == (1, 32, 32, 2)
     assert zoo.nets.net_stride(koala.generator) == 8
+
+
+def test_the_colouriser_pretrains_its_u_net_by_l1_before_the_gan():
+    preset = presets.get("colourisation")
+    tiny = {"base_filters": 4, "num_downsamples": 2, "patch_layers": 1}
+    pretrain, adversarial = preset.build_phases((32, 32, 2), pretrain_epochs=2, **tiny)
+    assert (pretrain.name, pretrain.epochs, adversarial.name, adversarial.epochs) == ("pretrain", 2, "adversarial", None)
+    assert pretrain.model.generator is adversarial.model.generator  # the pre-training trains the GAN's U-Net
+    assert pretrain.model.discriminator is None and pretrain.model.adversarial_weight == 0.0
+    assert pretrain.model.reconstruction == "l1" and adversarial.model.discriminator is not None
+    assert [p.name for p in preset.build_phases((32, 32, 2), pretrain_epochs=0, **tiny)] == ["adversarial"]
+    assert [p.name for p in preset.build_phases((32, 32, 2), variant="regression", **tiny)] == ["train"]
+    (only,) = presets.get("dcgan").build_phases((16, 16, 1), base_filters=4, latent_dim=8)
+    assert only.name == "train" and only.epochs is None

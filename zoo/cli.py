@@ -146,24 +146,29 @@ def cmd_train(args):
         dataset = distributed.shard_by_data(dataset)
     # Variables, optimizers included, are made under the strategy.
     with strategy.scope() if strategy is not None and args.strategy != "default" else contextlib.nullcontext():
-        model = preset.build(
+        phases = preset.build_phases(
             image_shape, num_classes=num_classes, source_channels=source_channels, **_model_options(preset, args)
         )
+        model = phases[-1].model
         if preset.prepare is not None:
             preset.prepare(model, prepare_images, hparams)
         if source is not None:
             from zoo import pretrained
 
             pretrained.initialize(model, source)
+            if len(phases) > 1 and chief:
+                print(f"--init-from: skipping the {', '.join(p.name for p in phases[:-1])} phase(s)")
+            phases = phases[-1:]
     evaluation = _evaluation_callbacks(args, preset, image_shape, run_dir)
     placement = f" ({batch_size // replicas} on each of {replicas} replicas, {args.strategy})" if replicas > 1 else ""
     if chief:
         print(
-            f"training {args.model} on {args.dataset} {image_shape} for {epochs} epochs, "
+            f"training {args.model} on {args.dataset} {image_shape} for "
+            f"{''.join(f'{p.epochs} epochs of {p.name}, then ' for p in phases[:-1])}{epochs} epochs, "
             f"batch {batch_size}{placement}, {policy}; run directory {run_dir}"
         )
-    training.train(
-        model,
+    training.train_phases(
+        phases,
         dataset,
         epochs=epochs,
         run_dir=run_dir,
@@ -173,8 +178,8 @@ def cmd_train(args):
         resume=not args.no_resume,
         verbose=2 if args.quiet else "auto",
         strategy=None if args.strategy == "default" else strategy,
-        callbacks=[*(preset.callbacks(hparams, epochs, run_dir) if preset.callbacks else ()),
-                   *_translation_grid(preset, model, grid, run_dir), *evaluation],
+        callbacks=[*(preset.callbacks(hparams, epochs, run_dir) if preset.callbacks else ()), *evaluation],
+        phase_callbacks=lambda folder: _translation_grid(preset, model, grid, folder),
         samples=preset.serves != "translation",
     )
     if not chief:

@@ -122,3 +122,34 @@ def train(
     if budget:
         history.train_seconds = budget[0].elapsed
     return history
+
+
+def train_phases(phases, dataset, epochs, run_dir, callbacks=(), phase_callbacks=None, minutes=None, **kwargs):
+    """Trains a preset's phases (`zoo.presets.Preset.build_phases`) in order, each with `train`.
+
+    Earlier phases (a pre-training) train for their own epochs in `run_dir/<name>`; the last,
+    the model itself, trains for `epochs` in `run_dir`, where `zoo sample` and `zoo export` look,
+    and alone gets `callbacks`. Each phase resumes from its own checkpoint, so a rerun skips
+    finished phases.
+
+    Args:
+        phase_callbacks: None, or `folder -> list of callbacks` that every phase gets for its
+            folder (a sample grid).
+        minutes: None, or a wall-time budget shared by the phases in proportion to their epochs.
+        **kwargs: the other arguments of `train`.
+
+    Returns:
+        `{phase name: keras.callbacks.History}`, in training order.
+    """
+    plan = [(phase, phase.epochs if index < len(phases) - 1 else epochs) for index, phase in enumerate(phases)]
+    total = sum(phase_epochs for _, phase_epochs in plan)
+    histories = {}
+    for index, (phase, phase_epochs) in enumerate(plan):
+        last = index == len(plan) - 1
+        folder = run_dir if last else os.path.join(run_dir, phase.name)
+        extra = list(phase_callbacks(folder)) if phase_callbacks else []
+        histories[phase.name] = train(
+            phase.model, dataset, epochs=phase_epochs, run_dir=folder, minutes=minutes and minutes * phase_epochs / total,
+            callbacks=[*extra, *(callbacks if last else ())], **kwargs,
+        )
+    return histories

@@ -54,7 +54,7 @@ RECIPES = {
         {"models/mnist_vae/1": [28, 28, 1]}, [pytest.mark.slow],
     ),
     "colourisation": (
-        [], ["run/test_grid.png", "run/adversarial/samples/latest.png"], {"models/colourisation_gan/1": None},
+        [], ["run/test_grid.png", "run/samples/latest.png", "run/pretrain/samples/latest.png"], {"models/colourisation_gan/1": None},
         [pytest.mark.slow],
     ),
     "progan_celeba": (

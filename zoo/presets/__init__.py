@@ -11,6 +11,7 @@ Each model family registers its presets in a module of this package (`adversaria
 """
 
 import argparse
+import collections
 import dataclasses
 
 # What a preset trains on: the data kind's name -> what the data must hold.
@@ -108,6 +109,10 @@ class Option:
         return value
 
 
+Phase = collections.namedtuple("Phase", "name model epochs")
+Phase.__doc__ = """One stage of a preset's training: its name, its compiled model, its epochs (None: the training's)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Preset:
     """A named, untrained model configuration.
@@ -115,7 +120,8 @@ class Preset:
     Args:
         name: the registry key (`zoo train NAME`).
         description: one line, with the paper.
-        build_fn: `(image_shape, hparams) -> compiled model`.
+        build_fn: `(image_shape, hparams) -> compiled model`, or a list of `Phase`s to train
+            in order whose last holds the model (a pre-training phase first).
         options: the `Option`s `build` takes, with their defaults.
         data: the kind of data it trains on, a key of `DATA_KINDS`.
         serves: what its export serves, a key of `SERVES`.
@@ -171,10 +177,21 @@ class Preset:
     def build(self, image_shape, num_classes=None, source_channels=None, **overrides):
         """Returns a compiled model for `image_shape`; overrides replace defaults.
 
+        The model is the last of `build_phases`: a preset that pre-trains its nets first (the
+        colouriser's L1 phase) returns the model those nets end in, untrained.
+
         `None` overrides keep the default. `num_classes` (from the data) is required by
         presets that train on labelled images, and ignored by the others. For
         image-to-image presets `image_shape` is the target's (domain B's) and
         `source_channels` the source's (domain A's) channels, default the target's.
+        """
+        return self.build_phases(image_shape, num_classes, source_channels, **overrides)[-1].model
+
+    def build_phases(self, image_shape, num_classes=None, source_channels=None, **overrides):
+        """The phases to train in order, `[Phase(name, compiled model, epochs)]`, for `build`'s arguments.
+
+        Most presets have one phase, `Phase("train", model, None)`; the last phase's epochs are None,
+        the training's own (`epochs`). `zoo.training.train_phases` trains them.
         """
         hparams = self.hparams(**overrides)
         if self.conditional:
@@ -183,7 +200,8 @@ class Preset:
             hparams["num_classes"] = num_classes
         if self.data in ("paired", "unpaired", "two_domains"):
             hparams["source_channels"] = source_channels or image_shape[-1]
-        return self.build_fn(tuple(image_shape), hparams)
+        built = self.build_fn(tuple(image_shape), hparams)
+        return built if isinstance(built, list) else [Phase("train", built, None)]
 
 
 def int_list(text, name="the value"):
