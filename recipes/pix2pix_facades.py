@@ -15,12 +15,8 @@ and checks that the export serves held-out images at twice the training size.
 import argparse
 import os
 
-import keras
-
 import zoo
-import zoo.data.paired  # a submodule: zoo.data imports its tf.data modules when first used
 
-FACADES_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz"
 PRESET = zoo.presets.get("pix2pix")  # the paper's nets, losses and settings
 SMOKE = {"epochs": 1, "batch_size": 4, "image_size": 32, "base_filters": 4}
 ROWS = 4
@@ -38,10 +34,7 @@ def parse_args(argv):
 def data_root(args):
     if args.smoke:
         return zoo.data.edge_photo_pairs(os.path.join(args.run_dir, "smoke_data"), args.seed)
-    if args.data:
-        return args.data
-    extracted = keras.utils.get_file("facades", origin=FACADES_URL, extract=True)
-    return os.path.join(extracted, "facades") if os.path.isdir(os.path.join(extracted, "facades")) else extracted
+    return args.data or zoo.data.pix2pix_dataset("facades")
 
 
 def held_out(split, args, image_size, limit=None):

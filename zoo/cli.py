@@ -69,6 +69,8 @@ def cmd_list(args):
         print(f"  {name:14s} {data.describe(name)}")
     print("  <folder>       any folder of PNG/JPEG images (class subfolders give labels)")
     print(f"  {EDGES2PHOTOS:14s} image pairs for pix2pix, offline: crops of scikit-image's photos | their edge maps")
+    for name, description in data.PIX2PIX_DATASETS.items():
+        print(f"  {name:14s} image pairs for pix2pix (downloaded): {description}")
     return 0
 
 
@@ -257,14 +259,18 @@ def _paired_data(args, hparams, batch_size):
         a, b = data.edge_photos("train", args.limit or 2048, image_size=size, seed=args.seed)
         sources, targets = (a, b) if hparams["direction"] == "AtoB" else (b, a)
         dataset = data.paired_arrays(sources, targets, image_size=size, batch_size=batch_size, seed=args.seed)
-    elif os.path.isdir(args.dataset):
-        dataset = data.paired_folder(args.dataset, direction=hparams["direction"], image_size=size,
+    elif os.path.isdir(args.dataset) or args.dataset in data.PIX2PIX_DATASETS:
+        folder = args.dataset
+        if not os.path.isdir(folder):  # the authors' set, downloaded once
+            folder = os.path.join(data.pix2pix_dataset(args.dataset), "train")
+        dataset = data.paired_folder(folder, direction=hparams["direction"], image_size=size,
                                      batch_size=batch_size, seed=args.seed, limit=args.limit)
     else:
         folders = args.dataset.split(":")
         if len(folders) != 2 or not all(os.path.isdir(folder) for folder in folders):
             raise ValueError(f"{args.model} trains on pairs: --dataset must be a folder of side-by-side A|B images, "
-                             f"A_FOLDER:B_FOLDER (two folders, images paired in sorted file order) or {EDGES2PHOTOS} "
+                             f"A_FOLDER:B_FOLDER (two folders, images paired in sorted file order), one of the "
+                             f"pix2pix authors' sets ({', '.join(data.PIX2PIX_DATASETS)}) or {EDGES2PHOTOS} "
                              f"(offline); got {args.dataset!r}")
         a, b = (loading.load_reference(folder, image_size=size, limit=args.limit)[0] for folder in folders)
         if len(a) != len(b):

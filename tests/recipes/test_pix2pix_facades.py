@@ -5,11 +5,12 @@ import math
 import os
 import tarfile
 
-import keras
 import pytest
 import tensorflow as tf
 
+import zoo
 from zoo import export
+from zoo.data import pix2pix_sets
 
 RECIPE = os.path.join(os.path.dirname(__file__), "..", "..", "recipes", "pix2pix_facades.py")
 
@@ -66,8 +67,8 @@ def test_default_data_is_the_facades_archive_read_labels_to_photo(tmp_path, monk
     with tarfile.open(tmp_path / "facades.tar.gz", "w:gz") as archive:
         archive.add(tmp_path / "facades", arcname="facades")
     recipe = load_recipe()
-    monkeypatch.setattr(recipe, "FACADES_URL", (tmp_path / "facades.tar.gz").as_uri())
-    monkeypatch.setattr(keras.utils, "get_file", functools.partial(keras.utils.get_file, cache_dir=str(tmp_path / "k")))
+    monkeypatch.setattr(pix2pix_sets, "PIX2PIX_URL", tmp_path.as_uri() + "/{name}.tar.gz")
+    monkeypatch.setattr(zoo.data, "pix2pix_dataset", functools.partial(zoo.data.pix2pix_dataset, cache_dir=str(tmp_path / "k")))
 
     args = recipe.parse_args([])
     root = recipe.data_root(args)

@@ -17,6 +17,7 @@ import types
 from zoo.data.arrays import IN_MEMORY_SOURCES, InMemoryDataset, in_memory
 from zoo.data.embedded import digits, lfw_faces
 from zoo.data.mnist_idx import mnist_idx, read_idx
+from zoo.data.pix2pix_sets import PIX2PIX_DATASETS, pix2pix_dataset
 from zoo.data.toy import (
     TOY_DISTRIBUTIONS,
     grid_modes,
@@ -36,8 +37,8 @@ _LAZY = {
     "zoo.data.colourisation": ("PHOTO_SPLITS", "colour_photos", "embedded_photos", "hue_rotated_folders",
                                "hue_rotated_photos", "lab_pairs"),
     "zoo.data.folder": ("image_folder",),
-    "zoo.data.paired": ("collect", "edge_photo_pairs", "edge_photos", "jitter_size", "jittered_folder", "paired_arrays", "paired_folder",
-                        "random_jitter", "unpaired"),
+    "zoo.data.paired": ("collect", "edge_photo_pairs", "edge_photos", "jitter_size", "jittered_folder",
+                        "paired_arrays", "paired_folder", "random_jitter", "unpaired"),
     "zoo.data.pipeline": ("binarize", "finalize", "random_shift", "resize", "to_signed_unit"),
     "zoo.data.semi_supervised": ("dataset_arrays", "labelled_subset", "semi_supervised_dataset"),
     "zoo.data.tfds_loaders": ("CYCLE_GAN_NAMES", "celeb_a", "cifar10", "cycle_gan", "fashion_mnist", "mnist"),

@@ -21,7 +21,8 @@ DATA_KINDS = {
     "few_labels": "labelled images of which only --labels-per-class per class keep their label; "
     "every image also trains unlabelled",
     "paired": "aligned (source, target) pairs: a folder of side-by-side A|B images (the pix2pix layout), "
-    "A_FOLDER:B_FOLDER with the same file names in both, or edges2photos (offline: photo crops | their edge maps)",
+    "A_FOLDER:B_FOLDER with the same file names in both, a pix2pix authors' set (facades, maps, ...: downloaded) "
+    "or edges2photos (offline: photo crops | their edge maps)",
     "colour_images": "colour images; each becomes a (lightness, ab) pair in Lab",
     "two_domains": "two unpaired domains: digits and the edges or negatives of other digits (--dataset "
     "digits, mnist or mnist_idx:DIR, --transform), or --dataset A_FOLDER --dataset-b B_FOLDER",
