@@ -20,7 +20,6 @@ import os
 import numpy as np
 
 import zoo
-import zoo.data.paired  # a submodule: zoo.data imports its tf.data modules when first used
 
 PRESET = zoo.presets.get("cyclegan")  # the paper's nets, losses, pool and schedule
 SMOKE = {"epochs": 1, "batch_size": 4, "image_size": 32, "num_blocks": 1, "base_filters": 4}
