@@ -175,7 +175,7 @@ class ExplodingGAN(GAN):
     def train_step(self, data):
         super().train_step(data)
         nan_from_step_3 = tf.where(self.g_optimizer.iterations >= 3, float("nan"), 0.0)
-        self.g_loss_tracker.update_state(nan_from_step_3)
+        self.trackers["g_loss"].update_state(nan_from_step_3)
         return {m.name: m.result() for m in self.metrics}
 
 

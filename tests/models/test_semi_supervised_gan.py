@@ -283,3 +283,14 @@ def test_config_round_trip_keeps_the_augmentation():
 def test_augment_that_is_not_callable_is_named():
     with pytest.raises(ValueError, match="augment must be None or a callable"):
         make_sgan(augment=2)
+
+
+def test_generate_draws_the_prior_or_checks_the_noise_given():
+    model = make_sgan(noise="uniform")
+    z = model.noise_for(200)
+    assert z.shape == (200, LATENT) and float(np.min(z)) >= 0.0 and float(np.max(z)) < 1.0  # the uniform prior
+    assert model.generate(np.zeros((2, LATENT), "float32")).shape == (2, *SHAPE)
+    with pytest.raises(ValueError, match=r"noise must have shape \(n, 4\)"):
+        model.generate(np.zeros((2, LATENT + 1), "float32"))
+    with pytest.raises(ValueError, match="number of samples must be positive"):
+        model.generate(0)

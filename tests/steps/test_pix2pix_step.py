@@ -224,7 +224,7 @@ def test_colourisation_recipe_is_pix2pix_on_l_to_ab():
 
     def phases(variant):  # as the recipe's main builds them, from the colourisation preset (16 px: quicker on JAX)
         args = module.parse_args(["--smoke", "--variant", variant, "--image-size", "16", "--patch-layers", "1"])
-        return module.phases(args)
+        return module.PRESET.build_phases((args.image_size, args.image_size, 2), **args.options)
 
     gan = phases("gan")
     assert [(name, type(model)) for name, model, _ in gan] == [("pretrain", Pix2Pix), ("adversarial", Pix2Pix)]

@@ -79,8 +79,7 @@ class Autoencoder(MultiOptimizerModel):
         self.num_classes = self._read_num_classes()
         self.latent_dim = self._read_latent_dim()
         self._check_nets()
-        self.loss_tracker = keras.metrics.Mean(name="loss")
-        self.recon_tracker = keras.metrics.Mean(name="recon_loss")
+        self.track("loss", "recon_loss")
         self.built = True
 
     # -- nets ------------------------------------------------------------------------
@@ -289,10 +288,6 @@ class Autoencoder(MultiOptimizerModel):
         """`{optimizer attribute: the variables it trains}`."""
         return {"optimizer": self.trainable_variables}
 
-    @property
-    def metrics(self):
-        return [self.loss_tracker, self.recon_tracker]
-
     def unpack(self, data):
         """`(images, labels or None)` from a batch: images, `(images,)` or `(images, labels)`."""
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -324,18 +319,14 @@ class Autoencoder(MultiOptimizerModel):
             return recon
 
         recon = engine.update(self.optimizer, self.trainable_variables, objective)
-        self.loss_tracker.update_state(recon)
-        self.recon_tracker.update_state(recon)
-        return {m.name: m.result() for m in self.metrics}
+        return self.log(loss=recon, recon_loss=recon)
 
     def test_step(self, data):
         images, labels = self.unpack(data)
         code = self.encoder(self._net_inputs(images, labels), training=False)
         logits = self.decoder(self._net_inputs(code, labels), training=False)
         recon = -self.reconstruction_log_likelihood(images, logits)
-        self.loss_tracker.update_state(recon)
-        self.recon_tracker.update_state(recon)
-        return {m.name: m.result() for m in self.metrics}
+        return self.log(loss=recon, recon_loss=recon)
 
     # -- serialisation -------------------------------------------------------------------
 

@@ -104,6 +104,11 @@ def replica_seed(seed_generator):
     return tf.random.experimental.stateless_fold_in(seed, replica)
 
 
+def dcgan_adam():
+    """Adam(2e-4, beta_1=0.5): Radford et al. 2016's optimizer, which pix2pix, CycleGAN and CoGAN kept."""
+    return keras.optimizers.Adam(2e-4, beta_1=0.5)
+
+
 def prepare_optimizer(optimizer, default):
     """Resolves `optimizer` (instance, name, config or None -> `default()`).
 
@@ -140,6 +145,26 @@ class MultiOptimizerModel(keras.Model):
         super().__init__(**kwargs)
         self.seed = checks.integer(seed, "seed", none=True)
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.trackers = {}  # what the steps log: name -> keras.metrics.Mean, see `track`
+
+    def track(self, *names):
+        """Logs each of `names` as its mean over the epoch (a `keras.metrics.Mean` in `self.trackers`).
+
+        `metrics` lists the trackers in the order they were added, so Keras resets them each
+        epoch and the history and CSV columns keep that order; a step updates them with `log`.
+        """
+        for name in names:
+            self.trackers[name] = keras.metrics.Mean(name=name)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def log(self, **values):
+        """Adds each value to the tracker of its name; returns every tracker's result (a step's logs)."""
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {m.name: m.result() for m in self.metrics}
 
     @classmethod
     def from_config(cls, config):
@@ -293,3 +318,25 @@ class MultiOptimizerModel(keras.Model):
         import jax
 
         return jax.jit(step, donate_argnums=0)
+
+
+class NoiseInput:
+    """For models whose generator takes noise `(batch, latent_dim)`: drawing it and checking it.
+
+    Mixed into a `MultiOptimizerModel` that sets `latent_dim`; `sample_noise` draws N(0, I)
+    from the model's seed generator unless the model overrides it (a uniform prior).
+    """
+
+    def sample_noise(self, batch_size):
+        return self.normal((batch_size, self.latent_dim))
+
+    def noise_for(self, num_or_z):
+        """Noise `(n, latent_dim)` from a count (drawn by `sample_noise`) or checked as given."""
+        if isinstance(num_or_z, int) and not isinstance(num_or_z, bool):
+            if num_or_z < 1:
+                raise ValueError(f"the number of samples must be positive, got {num_or_z}")
+            return self.sample_noise(num_or_z)
+        z = ops.convert_to_tensor(num_or_z, dtype="float32")
+        if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
+            raise ValueError(f"noise must have shape (n, {self.latent_dim}), got {tuple(z.shape)}")
+        return z

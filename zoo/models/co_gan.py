@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from zoo import checks, engine, losses
-from zoo.models.base import MultiOptimizerModel, unpaired_batch
+from zoo.models.base import MultiOptimizerModel, NoiseInput, dcgan_adam, unpaired_batch
 from zoo.models.gan import _has_spectral_norm
 
 
@@ -59,7 +59,7 @@ def _split_pair(config):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class CoGAN(MultiOptimizerModel):
+class CoGAN(NoiseInput, MultiOptimizerModel):
     """Coupled GAN: a GAN per domain, weights shared, the same noise into both generators.
 
     `generator_a` and `generator_b` share their first (high-level) layers and
@@ -173,31 +173,12 @@ class CoGAN(MultiOptimizerModel):
         # four nets, which already own (and save) them.
         object.__setattr__(self, "_generators", _pair(generator_a, generator_b, "generators"))
         object.__setattr__(self, "_discriminators", _pair(discriminator_a, discriminator_b, "discriminators"))
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.d_a_loss_tracker = keras.metrics.Mean(name="d_a_loss")
-        self.d_b_loss_tracker = keras.metrics.Mean(name="d_b_loss")
-        self.g_a_loss_tracker = keras.metrics.Mean(name="g_a_loss")
-        self.g_b_loss_tracker = keras.metrics.Mean(name="g_b_loss")
+        self.track("d_loss", "g_loss", "d_a_loss", "d_b_loss", "g_a_loss", "g_b_loss")
         self.built = True
-
-    @property
-    def metrics(self):
-        return [
-            self.d_loss_tracker,
-            self.g_loss_tracker,
-            self.d_a_loss_tracker,
-            self.d_b_loss_tracker,
-            self.g_a_loss_tracker,
-            self.g_b_loss_tracker,
-        ]
 
     def default_optimizers(self):
         # Liu & Tuzel 2016: Adam, lr 2e-4, betas 0.5 and 0.999.
-        return {
-            "d_optimizer": lambda: keras.optimizers.Adam(2e-4, beta_1=0.5),
-            "g_optimizer": lambda: keras.optimizers.Adam(2e-4, beta_1=0.5),
-        }
+        return dict.fromkeys(self.OPTIMIZERS, dcgan_adam)
 
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
         """Configures training with one optimizer per player.
@@ -236,9 +217,6 @@ class CoGAN(MultiOptimizerModel):
     def call(self, z, training=False):
         return self.generate_pair(z, training=training)
 
-    def sample_noise(self, batch_size):
-        return self.normal((batch_size, self.latent_dim))
-
     def generate(self, num_or_z, *, batch_size=256):
         """Generates corresponding image pairs in [-1, 1].
 
@@ -255,17 +233,6 @@ class CoGAN(MultiOptimizerModel):
         inputs = z if len(self._generators.inputs) == 1 else [z, z]
         images_a, images_b = self._generators.predict(inputs, batch_size=batch_size, verbose=0)
         return images_a, images_b
-
-    def noise_for(self, num_or_z):
-        """Noise `(n, latent_dim)` from a count (drawn here) or checked as given."""
-        if isinstance(num_or_z, int) and not isinstance(num_or_z, bool):
-            if num_or_z < 1:
-                raise ValueError(f"number of pairs must be positive, got {num_or_z}")
-            return self.sample_noise(num_or_z)
-        z = ops.convert_to_tensor(num_or_z, dtype="float32")
-        if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
-            raise ValueError(f"noise must have shape (n, {self.latent_dim}), got {tuple(z.shape)}")
-        return z
 
     # -- training ------------------------------------------------------------
 
@@ -323,13 +290,14 @@ class CoGAN(MultiOptimizerModel):
         return self._track(d_losses, self.generator_losses(fake_a, fake_b, training=False))
 
     def _track(self, d_losses, g_losses):
-        self.d_loss_tracker.update_state(d_losses[0] + d_losses[1])
-        self.g_loss_tracker.update_state(g_losses[0] + g_losses[1])
-        self.d_a_loss_tracker.update_state(d_losses[0])
-        self.d_b_loss_tracker.update_state(d_losses[1])
-        self.g_a_loss_tracker.update_state(g_losses[0])
-        self.g_b_loss_tracker.update_state(g_losses[1])
-        return {m.name: m.result() for m in self.metrics}
+        return self.log(
+            d_loss=d_losses[0] + d_losses[1],
+            g_loss=g_losses[0] + g_losses[1],
+            d_a_loss=d_losses[0],
+            d_b_loss=d_losses[1],
+            g_a_loss=g_losses[0],
+            g_b_loss=g_losses[1],
+        )
 
     # -- serialisation ---------------------------------------------------------
 

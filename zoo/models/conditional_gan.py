@@ -108,15 +108,7 @@ class ConditionalGAN(GAN):
         self.conditioning = conditioning
         self.auxiliary_weight = float(auxiliary_weight)
         if conditioning == "auxiliary":
-            self.aux_loss_tracker = keras.metrics.Mean(name="aux_loss")
-            self.aux_accuracy_tracker = keras.metrics.Mean(name="aux_accuracy")
-
-    @property
-    def metrics(self):
-        metrics = super().metrics
-        if self.conditioning == "auxiliary":
-            metrics += [self.aux_loss_tracker, self.aux_accuracy_tracker]
-        return metrics
+            self.track("aux_loss", "aux_accuracy")
 
     def call(self, inputs, training=False):
         return self.sampling_generator(inputs, training=training)
@@ -244,9 +236,8 @@ class ConditionalGAN(GAN):
     def _track_conditional(self, d_loss, g_loss, real_logits, fake_logits, aux, labels, penalties=None):
         aux_loss, real_classes = aux
         if self.conditioning == "auxiliary":
-            self.aux_loss_tracker.update_state(aux_loss)
             predicted = ops.cast(ops.argmax(real_classes, axis=-1), "int32")
-            self.aux_accuracy_tracker.update_state(ops.mean(ops.cast(predicted == labels, "float32")))
+            self.log(aux_loss=aux_loss, aux_accuracy=ops.mean(ops.cast(predicted == labels, "float32")))
         return self._track(d_loss, g_loss, real_logits, fake_logits, penalties)
 
     # -- serialisation ---------------------------------------------------------

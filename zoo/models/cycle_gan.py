@@ -7,7 +7,7 @@ import numpy as np
 from keras import ops
 
 from zoo import checks, engine, losses
-from zoo.models.base import MultiOptimizerModel, unpaired_batch
+from zoo.models.base import MultiOptimizerModel, dcgan_adam, unpaired_batch
 from zoo.models.gan import _has_spectral_norm
 
 
@@ -242,12 +242,7 @@ class CycleGAN(MultiOptimizerModel):
         self.image_shape = None if image_shape is None else tuple(image_shape)
         self.pool_a = ImagePool(pool_size, (*size, channels_a), name="pool_a") if pool_size else None
         self.pool_b = ImagePool(pool_size, (*size, channels_b), name="pool_b") if pool_size else None
-        self.g_ab_loss_tracker = keras.metrics.Mean(name="g_ab_loss")
-        self.g_ba_loss_tracker = keras.metrics.Mean(name="g_ba_loss")
-        self.cycle_loss_tracker = keras.metrics.Mean(name="cycle_loss")
-        self.identity_loss_tracker = keras.metrics.Mean(name="identity_loss")
-        self.d_a_loss_tracker = keras.metrics.Mean(name="d_a_loss")
-        self.d_b_loss_tracker = keras.metrics.Mean(name="d_b_loss")
+        self.track("g_ab_loss", "g_ba_loss", "cycle_loss", "identity_loss", "d_a_loss", "d_b_loss")
         self.built = True
 
     @staticmethod
@@ -307,20 +302,9 @@ class CycleGAN(MultiOptimizerModel):
             "seed": self.seed,
         }
 
-    @property
-    def metrics(self):
-        return [
-            self.g_ab_loss_tracker,
-            self.g_ba_loss_tracker,
-            self.cycle_loss_tracker,
-            self.identity_loss_tracker,
-            self.d_a_loss_tracker,
-            self.d_b_loss_tracker,
-        ]
-
     def default_optimizers(self):
         # Zhu et al. 2017, section 4: Adam, lr 2e-4, beta_1 0.5.
-        return {name: (lambda: keras.optimizers.Adam(2e-4, beta_1=0.5)) for name in self.OPTIMIZERS}
+        return dict.fromkeys(self.OPTIMIZERS, dcgan_adam)
 
     def compile(self, g_ab_optimizer=None, g_ba_optimizer=None, d_a_optimizer=None, d_b_optimizer=None, **kwargs):
         """Configures training with one optimizer per net.
@@ -479,8 +463,5 @@ class CycleGAN(MultiOptimizerModel):
         return self._track(out, d_a_loss, d_b_loss)
 
     def _track(self, out, d_a_loss, d_b_loss):
-        for name in ("g_ab_loss", "g_ba_loss", "cycle_loss", "identity_loss"):
-            getattr(self, f"{name}_tracker").update_state(out[name])
-        self.d_a_loss_tracker.update_state(d_a_loss)
-        self.d_b_loss_tracker.update_state(d_b_loss)
-        return {m.name: m.result() for m in self.metrics}
+        generator_losses = {name: out[name] for name in ("g_ab_loss", "g_ba_loss", "cycle_loss", "identity_loss")}
+        return self.log(**generator_losses, d_a_loss=d_a_loss, d_b_loss=d_b_loss)

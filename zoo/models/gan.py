@@ -4,11 +4,11 @@ import keras
 from keras import ops
 
 from zoo import checks, engine, losses
-from zoo.models.base import MultiOptimizerModel
+from zoo.models.base import MultiOptimizerModel, NoiseInput, dcgan_adam
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class GAN(MultiOptimizerModel):
+class GAN(NoiseInput, MultiOptimizerModel):
     """A generator and a discriminator trained against each other with `fit`.
 
     The nets are built outside and injected (see `zoo.nets`); this class holds
@@ -135,15 +135,9 @@ class GAN(MultiOptimizerModel):
             self.ema_generator = keras.models.clone_model(generator)
             self.ema_generator.set_weights(generator.get_weights())
             self.ema_generator.trainable = False
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.d_real_tracker = keras.metrics.Mean(name="d_real")
-        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
-        self.penalty_trackers = {}
-        if self.gradient_penalty:
-            self.penalty_trackers["gradient_penalty"] = keras.metrics.Mean(name="gradient_penalty")
-        if self.r1_gamma:
-            self.penalty_trackers["r1_penalty"] = keras.metrics.Mean(name="r1_penalty")
+        self.track("d_loss", "g_loss", "d_real", "d_fake")
+        self.track(*(name for name, on in (("gradient_penalty", self.gradient_penalty), ("r1_penalty", self.r1_gamma))
+                     if on))
         # The injected nets are built functional models, so this one is too.
         self.built = True
 
@@ -162,26 +156,13 @@ class GAN(MultiOptimizerModel):
             )
 
     @property
-    def metrics(self):
-        return [
-            self.d_loss_tracker,
-            self.g_loss_tracker,
-            self.d_real_tracker,
-            self.d_fake_tracker,
-            *self.penalty_trackers.values(),
-        ]
-
-    @property
     def sampling_generator(self):
         """The net that makes images: `ema_generator` when enabled, else `generator`."""
         return self.ema_generator if self.ema_momentum is not None else self.generator
 
     def default_optimizers(self):
         # Radford et al. 2016: Adam, lr 2e-4, beta_1 0.5, for both players.
-        return {
-            "d_optimizer": lambda: keras.optimizers.Adam(2e-4, beta_1=0.5),
-            "g_optimizer": lambda: keras.optimizers.Adam(2e-4, beta_1=0.5),
-        }
+        return dict.fromkeys(self.OPTIMIZERS, dcgan_adam)
 
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
         """Configures training with one optimizer per player.
@@ -206,9 +187,6 @@ class GAN(MultiOptimizerModel):
 
     # -- sampling ------------------------------------------------------------
 
-    def sample_noise(self, batch_size):
-        return self.normal((batch_size, self.latent_dim))
-
     def generate(self, num_or_z, *, batch_size=256):
         """Generates images in [-1, 1] as a numpy array.
 
@@ -218,17 +196,6 @@ class GAN(MultiOptimizerModel):
             batch_size: int, images per generator call. Default 256.
         """
         return self.sampling_generator.predict(self.noise_for(num_or_z), batch_size=batch_size, verbose=0)
-
-    def noise_for(self, num_or_z):
-        """Noise `(n, latent_dim)` from a count (drawn here) or checked as given."""
-        if isinstance(num_or_z, int):
-            if num_or_z < 1:
-                raise ValueError(f"number of images must be positive, got {num_or_z}")
-            return self.sample_noise(num_or_z)
-        z = ops.convert_to_tensor(num_or_z, dtype="float32")
-        if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
-            raise ValueError(f"noise must have shape (n, {self.latent_dim}), got {tuple(z.shape)}")
-        return z
 
     # -- training ------------------------------------------------------------
 
@@ -396,16 +363,12 @@ class GAN(MultiOptimizerModel):
         return self._track(d_loss, self.g_loss_fn(fake_logits), real_logits, fake_logits)
 
     def _track(self, d_loss, g_loss, real_logits, fake_logits, penalties=None):
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.d_real_tracker.update_state(self._d_scores(real_logits))
-        self.d_fake_tracker.update_state(self._d_scores(fake_logits))
         for name, value in (penalties or {}).items():
             value, due = value if isinstance(value, tuple) else (value, None)
             # A lazy penalty is averaged over the steps that computed it.
-            weight = None if due is None else ops.cast(due, "float32")
-            self.penalty_trackers[name].update_state(value, sample_weight=weight)
-        return {m.name: m.result() for m in self.metrics}
+            self.trackers[name].update_state(value, sample_weight=None if due is None else ops.cast(due, "float32"))
+        return self.log(d_loss=d_loss, g_loss=g_loss, d_real=self._d_scores(real_logits),
+                        d_fake=self._d_scores(fake_logits))
 
     # -- serialisation ---------------------------------------------------------
 

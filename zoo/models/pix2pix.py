@@ -7,7 +7,7 @@ import numpy as np
 from keras import ops
 
 from zoo import checks, engine, losses
-from zoo.models.base import MultiOptimizerModel, batch_parts
+from zoo.models.base import MultiOptimizerModel, batch_parts, dcgan_adam
 
 RECONSTRUCTIONS = ("l1", "l2")
 
@@ -86,11 +86,7 @@ class Pix2Pix(MultiOptimizerModel):
         self.discriminator = discriminator
         self.loss_name = loss
         self.d_loss_fn, self.g_loss_fn = losses.get_adversarial_loss(loss)
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.recon_loss_tracker = keras.metrics.Mean(name="recon_loss")
-        self.d_real_tracker = keras.metrics.Mean(name="d_real")
-        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        self.track("g_loss", "recon_loss", *(("d_loss", "d_real", "d_fake") if discriminator is not None else ()))
         self.built = True
 
     @staticmethod
@@ -131,19 +127,9 @@ class Pix2Pix(MultiOptimizerModel):
             config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
         return cls(**config)
 
-    @property
-    def metrics(self):
-        trackers = [self.g_loss_tracker, self.recon_loss_tracker]
-        if self.discriminator is not None:
-            trackers += [self.d_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
-        return trackers
-
     def default_optimizers(self):
         # Isola et al. 2017: Adam, lr 2e-4, beta_1 0.5.
-        return {
-            "d_optimizer": lambda: keras.optimizers.Adam(2e-4, beta_1=0.5),
-            "g_optimizer": lambda: keras.optimizers.Adam(2e-4, beta_1=0.5),
-        }
+        return dict.fromkeys(self.OPTIMIZERS, dcgan_adam)
 
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
         """Configures training: one optimizer per player (default Adam(2e-4, beta_1=0.5))."""
@@ -228,22 +214,17 @@ class Pix2Pix(MultiOptimizerModel):
         if self.discriminator is not None and self.adversarial_weight:
             d_loss, real_logits, fake_logits = self.discriminator_step(source, target, ops.stop_gradient(fake))
             self._track_discriminator(d_loss, real_logits, fake_logits)
-        self.g_loss_tracker.update_state(g_loss)
-        self.recon_loss_tracker.update_state(recon_loss)
-        return {m.name: m.result() for m in self.metrics}
+        return self.log(g_loss=g_loss, recon_loss=recon_loss)
 
     def test_step(self, data):
         source, target = self._pair(data)
         fake = self.generator(source, training=False)
-        self.recon_loss_tracker.update_state(losses.reconstruction_loss(self.reconstruction, target, fake))
         if self.discriminator is not None:
             real_logits = self.discriminator([source, target], training=False)
             fake_logits = self.discriminator([source, fake], training=False)
-            self.g_loss_tracker.update_state(self.g_loss_fn(fake_logits))
+            self.log(g_loss=self.g_loss_fn(fake_logits))
             self._track_discriminator(self._d_loss(real_logits, fake_logits), real_logits, fake_logits)
-        return {m.name: m.result() for m in self.metrics}
+        return self.log(recon_loss=losses.reconstruction_loss(self.reconstruction, target, fake))
 
     def _track_discriminator(self, d_loss, real_logits, fake_logits):
-        self.d_loss_tracker.update_state(d_loss)
-        self.d_real_tracker.update_state(self._d_score(real_logits))
-        self.d_fake_tracker.update_state(self._d_score(fake_logits))
+        self.log(d_loss=d_loss, d_real=self._d_score(real_logits), d_fake=self._d_score(fake_logits))

@@ -90,7 +90,7 @@ class ProgressiveGAN(WGANGP):
             )
         self.max_lod = g_levels.max_lod
         self.drift = drift
-        self.penalty_trackers["drift_penalty"] = keras.metrics.Mean(name="drift_penalty")
+        self.track("drift_penalty")
         # Counted by the first replica, as its batch times the replica count (the global batch).
         self.images_seen = keras.Variable(
             0, dtype="int64", trainable=False, aggregation="only_first_replica", name="images_seen"

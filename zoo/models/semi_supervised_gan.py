@@ -13,13 +13,13 @@ from zoo.losses import (  # the paper's losses, in zoo/losses.py with the others
     supervised_loss,
     unsupervised_loss,
 )
-from zoo.models.base import MultiOptimizerModel
+from zoo.models.base import MultiOptimizerModel, NoiseInput
 
 # -- the model ---------------------------------------------------------------------
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class SemiSupervisedGAN(MultiOptimizerModel):
+class SemiSupervisedGAN(NoiseInput, MultiOptimizerModel):
     """A GAN whose discriminator is also a K-class classifier (K+1 with "fake").
 
     The discriminator outputs K logits `l`. Read as a K+1 classifier whose fake
@@ -156,24 +156,8 @@ class SemiSupervisedGAN(MultiOptimizerModel):
             self.feature_extractor = keras.Model(
                 discriminator.input, features, name=f"{discriminator.name}_features"
             )
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.supervised_tracker = keras.metrics.Mean(name="supervised_loss")
-        self.unsupervised_tracker = keras.metrics.Mean(name="unsupervised_loss")
-        self.accuracy_tracker = keras.metrics.Mean(name="accuracy")
-        self.error_tracker = keras.metrics.Mean(name="error")
+        self.track("d_loss", "g_loss", "supervised_loss", "unsupervised_loss", "accuracy", "error")
         self.built = True
-
-    @property
-    def metrics(self):
-        return [
-            self.d_loss_tracker,
-            self.g_loss_tracker,
-            self.supervised_tracker,
-            self.unsupervised_tracker,
-            self.accuracy_tracker,
-            self.error_tracker,
-        ]
 
     def default_optimizers(self):
         # The reference code (train_mnist_feature_matching.py) uses Adam(3e-3,
@@ -246,17 +230,7 @@ class SemiSupervisedGAN(MultiOptimizerModel):
 
     def generate(self, num_or_z, batch_size=256):
         """Generates images in [-1, 1] as a numpy array (an int draws the noise)."""
-        if isinstance(num_or_z, int):
-            if num_or_z < 1:
-                raise ValueError(f"number of images must be positive, got {num_or_z}")
-            z = self.sample_noise(num_or_z)
-        else:
-            z = ops.convert_to_tensor(num_or_z, dtype="float32")
-            if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
-                raise ValueError(
-                    f"noise must have shape (n, {self.latent_dim}), got {tuple(z.shape)}"
-                )
-        return self.generator.predict(z, batch_size=batch_size, verbose=0)
+        return self.generator.predict(self.noise_for(num_or_z), batch_size=batch_size, verbose=0)
 
     # -- training ------------------------------------------------------------------
 
@@ -307,21 +281,9 @@ class SemiSupervisedGAN(MultiOptimizerModel):
             unlabelled_images, labelled_images, labels
         )
         g_loss = self.generator_step(unlabelled_images)
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.supervised_tracker.update_state(supervised)
-        self.unsupervised_tracker.update_state(unsupervised)
-        self.accuracy_tracker.update_state(self._correct(labels, labelled_logits))
-        return {
-            m.name: m.result()
-            for m in (
-                self.d_loss_tracker,
-                self.g_loss_tracker,
-                self.supervised_tracker,
-                self.unsupervised_tracker,
-                self.accuracy_tracker,
-            )
-        }
+        logs = self.log(d_loss=d_loss, g_loss=g_loss, supervised_loss=supervised, unsupervised_loss=unsupervised,
+                        accuracy=self._correct(labels, labelled_logits))
+        return {name: value for name, value in logs.items() if name != "error"}  # error: evaluate's
 
     def test_step(self, data):
         if not isinstance(data, (tuple, list)) or len(data) < 2:
@@ -329,9 +291,8 @@ class SemiSupervisedGAN(MultiOptimizerModel):
         images, labels = data[0], data[1]
         correct = self._correct(labels, self.discriminator(images, training=False))
         # Per-example values, so the Mean trackers give exact dataset figures.
-        self.accuracy_tracker.update_state(correct)
-        self.error_tracker.update_state(1.0 - correct)
-        return {"accuracy": self.accuracy_tracker.result(), "error": self.error_tracker.result()}
+        logs = self.log(accuracy=correct, error=1.0 - correct)
+        return {"accuracy": logs["accuracy"], "error": logs["error"]}
 
     @staticmethod
     def _correct(labels, logits):

@@ -7,7 +7,7 @@ import numpy as np
 from keras import ops
 
 from zoo import checks, engine, losses, plotting
-from zoo.models.base import MultiOptimizerModel
+from zoo.models.base import MultiOptimizerModel, NoiseInput
 from zoo.models.gan import GAN
 from zoo.nets.style_gan import noise_layers
 
@@ -71,7 +71,7 @@ def _is_number(value):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class StyleGAN(MultiOptimizerModel):
+class StyleGAN(NoiseInput, MultiOptimizerModel):
     """StyleGAN / StyleGAN2 training of a mapping and a synthesis net against a discriminator.
 
     The nets are built outside and injected: `mapping` takes `z (batch,
@@ -232,15 +232,8 @@ class StyleGAN(MultiOptimizerModel):
             autocast=False, aggregation="mean", name="pl_mean",
         )
 
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.d_real_tracker = keras.metrics.Mean(name="d_real")
-        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
-        self.penalty_trackers = {}
-        if self.r1_gamma:
-            self.penalty_trackers["r1_penalty"] = keras.metrics.Mean(name="r1_penalty")
-        if self.path_length_weight:
-            self.penalty_trackers["pl_penalty"] = keras.metrics.Mean(name="pl_penalty")
+        self.track("d_loss", "g_loss", "d_real", "d_fake")
+        self.track(*(name for name, on in (("r1_penalty", self.r1_gamma), ("pl_penalty", self.path_length_weight)) if on))
         self.built = True
 
     @staticmethod
@@ -276,16 +269,6 @@ class StyleGAN(MultiOptimizerModel):
         copy.set_weights(net.get_weights())
         copy.trainable = False
         return copy
-
-    @property
-    def metrics(self):
-        return [
-            self.d_loss_tracker,
-            self.g_loss_tracker,
-            self.d_real_tracker,
-            self.d_fake_tracker,
-            *self.penalty_trackers.values(),
-        ]
 
     def default_optimizers(self):
         # StyleGAN2 (Karras 2020), both players; see the class docstring on lazy regularisation.
@@ -374,17 +357,6 @@ class StyleGAN(MultiOptimizerModel):
         self.w_avg.assign(mean + self.w_avg_decay * (self.w_avg - mean))
 
     # -- sampling ------------------------------------------------------------
-
-    def noise_for(self, num_or_z):
-        """Latents `(n, latent_dim)` from a count (drawn here) or checked as given."""
-        if isinstance(num_or_z, int) and not isinstance(num_or_z, bool):
-            if num_or_z < 1:
-                raise ValueError(f"number of images must be positive, got {num_or_z}")
-            return self.normal((num_or_z, self.latent_dim))
-        z = ops.convert_to_tensor(num_or_z, dtype="float32")
-        if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
-            raise ValueError(f"z must have shape (n, {self.latent_dim}), got {tuple(z.shape)}")
-        return z
 
     def _check_truncation(self, truncation_psi, truncation_cutoff):
         if not _is_number(truncation_psi):

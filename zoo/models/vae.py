@@ -65,8 +65,7 @@ class VAE(Autoencoder):
     def __init__(self, encoder, decoder, beta=1.0, **kwargs):
         self.beta = checks.number(beta, "beta", at_least=0)
         super().__init__(encoder, decoder, **kwargs)
-        self.kl_tracker = keras.metrics.Mean(name="kl_loss")
-        self.elbo_tracker = keras.metrics.Mean(name="elbo")
+        self.track("kl_loss", "elbo")
 
     def _check_nets(self):
         shapes = self._encoder_code_shapes()
@@ -80,10 +79,6 @@ class VAE(Autoencoder):
 
     def code_of(self, encoder_outputs):
         return encoder_outputs[0]
-
-    @property
-    def metrics(self):
-        return [self.loss_tracker, self.recon_tracker, self.kl_tracker, self.elbo_tracker]
 
     def sample_code(self, z_mean, z_log_var):
         """`z = z_mean + exp(z_log_var / 2) * eps`, eps ~ N(0, I) from the model's seed generator."""
@@ -111,21 +106,13 @@ class VAE(Autoencoder):
             return loss, recon, kl
 
         loss, recon, kl = engine.update(self.optimizer, self.trainable_variables, objective)
-        self.loss_tracker.update_state(loss)
-        self.recon_tracker.update_state(recon)
-        self.kl_tracker.update_state(kl)
-        self.elbo_tracker.update_state(-(recon + kl))
-        return {m.name: m.result() for m in self.metrics}
+        return self.log(loss=loss, recon_loss=recon, kl_loss=kl, elbo=-(recon + kl))
 
     def test_step(self, data):
         images, labels = self.unpack(data)
         recon, kl = self._terms(images, labels, training=False)
         # Per-image values: the Mean trackers then give exact dataset means.
-        self.loss_tracker.update_state(recon + self.beta * kl)
-        self.recon_tracker.update_state(recon)
-        self.kl_tracker.update_state(kl)
-        self.elbo_tracker.update_state(-(recon + kl))
-        return {m.name: m.result() for m in self.metrics}
+        return self.log(loss=recon + self.beta * kl, recon_loss=recon, kl_loss=kl, elbo=-(recon + kl))
 
     # -- evaluation ------------------------------------------------------------------
 

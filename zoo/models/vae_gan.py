@@ -103,8 +103,8 @@ class VAEGAN(VAE):
             )
         # Shares the discriminator's layers: logits and features in one call.
         self.critic = keras.Model(discriminator.inputs[0], [discriminator.outputs[0], features], name="critic_features")
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        del self.trackers["elbo"]  # no pixel likelihood: no ELBO to log
+        self.track("d_loss", "g_loss")
 
     def _check_nets(self):
         if self._variational:
@@ -123,10 +123,6 @@ class VAEGAN(VAE):
 
     def code_of(self, encoder_outputs):
         return encoder_outputs[0] if self._variational else encoder_outputs
-
-    @property
-    def metrics(self):
-        return [self.loss_tracker, self.recon_tracker, self.kl_tracker, self.d_loss_tracker, self.g_loss_tracker]
 
     # -- optimizers ------------------------------------------------------------------
 
@@ -201,20 +197,13 @@ class VAEGAN(VAE):
         _, (recon, kl, d_loss, g_loss) = engine.update_players(
             [(getattr(self, name), variables) for name, variables in players.items()], objectives
         )
-        self.loss_tracker.update_state(recon + self.beta * kl)
-        self.recon_tracker.update_state(recon)
-        self.kl_tracker.update_state(kl)
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        return {m.name: m.result() for m in self.metrics}
+        return self.log(loss=recon + self.beta * kl, recon_loss=recon, kl_loss=kl, d_loss=d_loss, g_loss=g_loss)
 
     def test_step(self, data):
         images, _ = self.unpack(data)
         recon, kl, _, _ = self._forward(images, training=False)
-        self.loss_tracker.update_state(recon + self.beta * kl)
-        self.recon_tracker.update_state(recon)
-        self.kl_tracker.update_state(kl)
-        return {m.name: m.result() for m in (self.loss_tracker, self.recon_tracker, self.kl_tracker)}
+        logs = self.log(loss=recon + self.beta * kl, recon_loss=recon, kl_loss=kl)
+        return {name: logs[name] for name in ("loss", "recon_loss", "kl_loss")}
 
     def log_likelihood(self, *args, **kwargs):
         raise NotImplementedError(
