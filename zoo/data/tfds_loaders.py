@@ -8,29 +8,35 @@ from zoo import checks
 from zoo.data import paired, pipeline
 
 
-def mnist(
-    split="train",
-    *,
-    batch_size=64,
-    image_size=None,
-    shuffle=True,
-    seed=None,
-    with_labels=False,
-    drop_remainder=True,
-    cache=True,
-    limit=None,
-    data_dir=None,
-):
-    """MNIST handwritten digits (tfds): 60,000 train / 10,000 test, 28x28x1, 10 classes.
+def _classification_loader(name, summary, native, example):
+    """A loader of the tfds image-classification set `name`: the same options, its own docstring."""
+
+    def load(
+        split="train",
+        *,
+        batch_size=64,
+        image_size=None,
+        shuffle=True,
+        seed=None,
+        with_labels=False,
+        drop_remainder=True,
+        cache=True,
+        limit=None,
+        data_dir=None,
+    ):
+        return _tfds_supervised(name, split, data_dir, **pipeline.common_options(locals()))
+
+    load.__name__ = load.__qualname__ = name
+    load.__doc__ = f"""{summary}
 
     Args:
         split: str, a tfds split such as ``"train"``, ``"test"`` or ``"train[:10%]"``.
             Default ``"train"``.
         batch_size: positive int. Default 64.
-        image_size: ``None`` (native 28x28), int or ``(height, width)``. Default ``None``.
+        image_size: ``None`` (native {native[0]}x{native[1]}), int or ``(height, width)``. Default ``None``.
         shuffle: bool, shuffle every epoch. Default ``True``.
         seed: ``None`` or int for a reproducible shuffle. Default ``None``.
-        with_labels: bool, yield ``(images, labels)`` with int32 digit labels.
+        with_labels: bool, yield ``(images, labels)`` with int32 class labels.
             Default ``False``.
         drop_remainder: bool, drop the last partial batch. Default ``True``.
         cache: bool or cache file path. Default ``True`` (in memory).
@@ -39,92 +45,27 @@ def mnist(
             ``~/tensorflow_datasets``).
 
     Returns:
-        ``tf.data.Dataset`` of float32 ``(batch, 28, 28, 1)`` images in ``[-1, 1]``
+        ``tf.data.Dataset`` of float32 ``(batch, {", ".join(map(str, native))})`` images in ``[-1, 1]``
         (or ``(images, labels)``).
 
     Example:
-        >>> ds = mnist(batch_size=32, image_size=32, seed=0)
-        >>> images = next(iter(ds))  # (32, 32, 32, 1)
+        {example}
     """
-    return _tfds_supervised("mnist", split, data_dir, **pipeline.common_options(locals()))
+    return load
 
 
-def fashion_mnist(
-    split="train",
-    *,
-    batch_size=64,
-    image_size=None,
-    shuffle=True,
-    seed=None,
-    with_labels=False,
-    drop_remainder=True,
-    cache=True,
-    limit=None,
-    data_dir=None,
-):
-    """Fashion-MNIST clothing images (tfds): 60,000 train / 10,000 test, 28x28x1, 10 classes.
-
-    Args:
-        split: str, a tfds split such as ``"train"`` or ``"test"``. Default ``"train"``.
-        batch_size: positive int. Default 64.
-        image_size: ``None`` (native 28x28), int or ``(height, width)``. Default ``None``.
-        shuffle: bool, shuffle every epoch. Default ``True``.
-        seed: ``None`` or int for a reproducible shuffle. Default ``None``.
-        with_labels: bool, yield ``(images, labels)`` with int32 class labels.
-            Default ``False``.
-        drop_remainder: bool, drop the last partial batch. Default ``True``.
-        cache: bool or cache file path. Default ``True`` (in memory).
-        limit: ``None`` or int, keep only the first N examples. Default ``None``.
-        data_dir: ``None`` or str, the tfds data directory. Default ``None``.
-
-    Returns:
-        ``tf.data.Dataset`` of float32 ``(batch, 28, 28, 1)`` images in ``[-1, 1]``
-        (or ``(images, labels)``).
-
-    Example:
-        >>> ds = fashion_mnist(split="test", with_labels=True, shuffle=False)
-        >>> images, labels = next(iter(ds))
-    """
-    return _tfds_supervised("fashion_mnist", split, data_dir, **pipeline.common_options(locals()))
-
-
-def cifar10(
-    split="train",
-    *,
-    batch_size=64,
-    image_size=None,
-    shuffle=True,
-    seed=None,
-    with_labels=False,
-    drop_remainder=True,
-    cache=True,
-    limit=None,
-    data_dir=None,
-):
-    """CIFAR-10 colour images (tfds): 50,000 train / 10,000 test, 32x32x3, 10 classes.
-
-    Args:
-        split: str, a tfds split such as ``"train"`` or ``"test"``. Default ``"train"``.
-        batch_size: positive int. Default 64.
-        image_size: ``None`` (native 32x32), int or ``(height, width)``. Default ``None``.
-        shuffle: bool, shuffle every epoch. Default ``True``.
-        seed: ``None`` or int for a reproducible shuffle. Default ``None``.
-        with_labels: bool, yield ``(images, labels)`` with int32 class labels.
-            Default ``False``.
-        drop_remainder: bool, drop the last partial batch. Default ``True``.
-        cache: bool or cache file path. Default ``True`` (in memory).
-        limit: ``None`` or int, keep only the first N examples. Default ``None``.
-        data_dir: ``None`` or str, the tfds data directory. Default ``None``.
-
-    Returns:
-        ``tf.data.Dataset`` of float32 ``(batch, 32, 32, 3)`` images in ``[-1, 1]``
-        (or ``(images, labels)``).
-
-    Example:
-        >>> ds = cifar10(batch_size=128, with_labels=True)
-        >>> images, labels = next(iter(ds))  # (128, 32, 32, 3), (128,)
-    """
-    return _tfds_supervised("cifar10", split, data_dir, **pipeline.common_options(locals()))
+mnist = _classification_loader(
+    "mnist", "MNIST handwritten digits (tfds): 60,000 train / 10,000 test, 28x28x1, 10 classes.", (28, 28, 1),
+    ">>> images = next(iter(mnist(batch_size=32, image_size=32, seed=0)))  # (32, 32, 32, 1)",
+)
+fashion_mnist = _classification_loader(
+    "fashion_mnist", "Fashion-MNIST clothing images (tfds): 60,000 train / 10,000 test, 28x28x1, 10 classes.",
+    (28, 28, 1), '>>> images, labels = next(iter(fashion_mnist(split="test", with_labels=True, shuffle=False)))',
+)
+cifar10 = _classification_loader(
+    "cifar10", "CIFAR-10 colour images (tfds): 50,000 train / 10,000 test, 32x32x3, 10 classes.", (32, 32, 3),
+    ">>> images, labels = next(iter(cifar10(batch_size=128, with_labels=True)))  # (128, 32, 32, 3), (128,)",
+)
 
 
 def celeb_a(
