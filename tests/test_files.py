@@ -68,3 +68,15 @@ def test_atomic_directory_keeps_the_old_folder_when_the_write_fails(tmp_path):
             os.makedirs(tmp)
     assert (target / "saved_model.pb").read_bytes() == b"v1"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["1"]
+
+
+def test_fetch_returns_what_loads_and_names_what_failed_to_download():
+    assert files.fetch(lambda: 3, "three", "count to three") == 3
+
+    def offline():
+        raise Exception("URL fetch failure")
+
+    with pytest.raises(files.DownloadError, match=r"^the thing could not be loaded \(URL fetch failure\); it "
+                       r"downloads from the internet once. Offline, use the other thing$") as raised:
+        files.fetch(offline, "the thing", "use the other thing")
+    assert isinstance(raised.value, RuntimeError) and str(raised.value.__cause__) == "URL fetch failure"

@@ -5,6 +5,10 @@ config, benchmark results) goes through `atomic_path`: the data is written to a 
 file in the same folder, then renamed over the target with `os.replace`. Every folder
 (checkpoints, export versions) goes through `atomic_directory`, the same idea for a folder.
 A failed write removes the temporary file or folder and leaves the old target as it was.
+
+What zoo downloads (pretrained weights, the pix2pix datasets) goes through `fetch`, so a
+machine without internet gets one message that says what needed the download and what
+works offline, not a traceback from deep inside Keras.
 """
 
 import contextlib
@@ -18,6 +22,28 @@ def _file_mode():
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+class DownloadError(RuntimeError):
+    """Something zoo loads from the internet could not be fetched (no internet, a server down)."""
+
+
+def fetch(load, what, offline):
+    """`load()`, with its failure turned into a `DownloadError` naming `what` and the offline way.
+
+    Keras raises a bare `Exception` for a failed download, so any failure of `load` counts;
+    call `load` directly where nothing is downloaded.
+
+    Args:
+        load: a callable that downloads (once, then reads its cache) and returns the result.
+        what: what needed the download, e.g. "InceptionV3 weights 'imagenet'".
+        offline: what to do without internet, a sentence that follows "Offline, ".
+    """
+    try:
+        return load()
+    except Exception as error:
+        raise DownloadError(f"{what} could not be loaded ({error}); it downloads from the internet once. "
+                            f"Offline, {offline}") from error
 
 
 @contextlib.contextmanager

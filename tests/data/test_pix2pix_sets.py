@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from zoo import cli, data
+from zoo import cli, data, files
 from zoo.data import pix2pix_sets
 
 
@@ -50,7 +50,8 @@ def test_zoo_train_pix2pix_takes_a_set_by_name(tmp_path, monkeypatch, capsys):
 
 def test_offline_the_download_fails_at_once_naming_the_stand_in(tmp_path, monkeypatch):
     monkeypatch.setattr(pix2pix_sets, "PIX2PIX_URL", "http://zoo-test.invalid/{name}.tar.gz")
-    with pytest.raises(OSError, match="needs a download from http://zoo-test.invalid/facades.tar.gz.*edges2photos"):
+    with pytest.raises(files.DownloadError, match=r"pix2pix dataset facades \(http://zoo-test.invalid/facades.tar.gz\) "
+                       "could not be loaded.*Offline, download and extract.*edges2photos"):
         data.pix2pix_dataset("facades", cache_dir=str(tmp_path))
     with pytest.raises(ValueError, match="unknown pix2pix dataset 'shoes'; known: facades"):
         data.pix2pix_dataset("shoes")

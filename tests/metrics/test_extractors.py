@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from zoo import metrics, nets
+from zoo import files, metrics, nets
 
 
 def test_inception_extractor_without_weights_on_tiny_images():
@@ -20,14 +20,19 @@ def test_inception_extractor_without_weights_on_tiny_images():
         extractor.features(np.zeros((1, 16, 16, 2), "float32"))
 
 
-def test_inception_download_failure_says_what_to_do(monkeypatch):
-    def offline(**kwargs):
+def test_weight_download_failures_say_what_to_use_offline(monkeypatch):
+    """A failed download (Keras raises a bare Exception) becomes one message with the offline way."""
+    def offline(*args, **kwargs):
         raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- no network")
 
     monkeypatch.setattr(keras.applications, "InceptionV3", offline)
-    with pytest.raises(RuntimeError, match="domain classifier") as error:
+    monkeypatch.setattr(keras.applications, "VGG16", offline)
+    with pytest.raises(files.DownloadError, match=r"InceptionV3 weights 'imagenet' could not be loaded \(URL fetch "
+                       r"failure.*Offline, pass a domain classifier instead.*--extractor P"):
         metrics.InceptionExtractor()
-    assert "URL fetch failure" in str(error.value)
+    with pytest.raises(files.DownloadError, match=r"VGG16 weights 'imagenet' could not be loaded.*Offline, use a "
+                       "domain classifier's features instead"):
+        metrics.ppl_features_vgg16()
 
 
 def test_classifier_extractor_uses_the_features_layer_and_softmax():
@@ -51,3 +56,4 @@ def test_classifier_extractor_errors():
         metrics.ClassifierExtractor(model).features(np.zeros((2, 16, 16, 1), "float32"))
     with pytest.raises(ValueError, match="keras.Model"):
         metrics.ClassifierExtractor(lambda x: x)
+

@@ -2,6 +2,8 @@
 
 import os
 
+from zoo import files
+
 # The pix2pix authors' datasets (Isola et al. 2017): side-by-side A|B JPEGs in train/, val/ (and test/).
 PIX2PIX_DATASETS = {
     "facades": "CMP Facades: photo | label map (labels -> photo is --direction BtoA), 400 training pairs",
@@ -36,11 +38,9 @@ def pix2pix_dataset(name, cache_dir=None):
     url = PIX2PIX_URL.format(name=name)
     if cache_dir is not None:
         os.makedirs(cache_dir, exist_ok=True)  # Keras falls back to /tmp/.keras for a folder it cannot write
-    try:
-        extracted = keras.utils.get_file(f"{name}.tar.gz", origin=url, extract=True, cache_dir=cache_dir)
-    except Exception as error:  # keras raises a bare Exception for a failed fetch
-        raise OSError(f"the pix2pix dataset {name} needs a download from {url}, which failed ({error}). Download "
-                      "and extract it yourself and pass its folder, or train offline on edges2photos (crops of "
-                      "scikit-image's photos | their edge maps)") from None
+    extracted = files.fetch(
+        lambda: keras.utils.get_file(f"{name}.tar.gz", origin=url, extract=True, cache_dir=cache_dir),
+        f"the pix2pix dataset {name} ({url})", "download and extract it elsewhere and pass its folder, or train "
+        "on edges2photos (crops of scikit-image's photos | their edge maps)")
     nested = os.path.join(extracted, name)
     return nested if os.path.isdir(nested) else extracted

@@ -18,7 +18,7 @@ import os
 import keras
 import numpy as np
 
-from zoo import checks
+from zoo import checks, files
 
 INCEPTION_SIZE = 299
 
@@ -56,17 +56,13 @@ class InceptionExtractor:
 
     def __init__(self, weights="imagenet"):
         self.weights = weights
-        try:
-            inception = keras.applications.InceptionV3(include_top=True, weights=weights)
-        except Exception as error:  # Keras raises a bare Exception on a failed download
-            if weights is None:
-                raise
-            raise RuntimeError(
-                f"could not load InceptionV3 weights {weights!r} ({error}); they download "
-                "from the internet once. Offline, pass a domain classifier instead: train one "
-                "with zoo.metrics.train_domain_classifier(..., save_path=P), then use "
-                "ClassifierExtractor.from_path(P) (`zoo evaluate --extractor P`)"
-            ) from error
+        def load():
+            return keras.applications.InceptionV3(include_top=True, weights=weights)
+
+        inception = load() if weights is None else files.fetch(
+            load, f"InceptionV3 weights {weights!r}", "pass a domain classifier instead: train one with "
+            "zoo.metrics.train_domain_classifier(..., save_path=P), then use ClassifierExtractor.from_path(P) "
+            "(`zoo evaluate --extractor P`)")
         images = keras.Input((None, None, 3), name="images")
         resized = keras.layers.Resizing(INCEPTION_SIZE, INCEPTION_SIZE, interpolation="bilinear")(images)
         two_heads = keras.Model(

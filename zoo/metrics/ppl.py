@@ -29,7 +29,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo import checks, engine
+from zoo import checks, engine, files
 
 SPACES = ("w", "z")
 SAMPLINGS = ("end", "full")
@@ -455,17 +455,12 @@ def ppl_features_vgg16(weights="imagenet", image_size=None, layers=VGG16_LAYERS)
     """
     if image_size is not None:
         image_size = checks.integer(image_size, "image_size", at_least=32)
-    try:
-        vgg = keras.applications.VGG16(include_top=False, weights=weights, input_shape=(None, None, 3))
-    except Exception as error:  # Keras raises a bare Exception on a failed download
-        if weights is None:
-            raise
-        raise RuntimeError(
-            f"could not load VGG16 weights {weights!r} ({error}); they download from the "
-            "internet once. Offline, use a domain classifier's features instead: "
-            "zoo.metrics.ppl_features_classifier(zoo.metrics.train_domain_classifier(...)) "
-            '(or loss="mse" for projection)'
-        ) from error
+    def load():
+        return keras.applications.VGG16(include_top=False, weights=weights, input_shape=(None, None, 3))
+
+    vgg = load() if weights is None else files.fetch(
+        load, f"VGG16 weights {weights!r}", "use a domain classifier's features instead: "
+        'zoo.metrics.ppl_features_classifier(zoo.metrics.train_domain_classifier(...)) (or loss="mse" for projection)')
     try:
         taps = [vgg.get_layer(name).output for name in layers]
     except ValueError as error:
