@@ -38,7 +38,17 @@ def _non_finite_reason(logs, epoch, batch, remedy):
     )
 
 
-class SampleGrid(keras.callbacks.Callback):
+class _EveryEpochs(keras.callbacks.Callback):
+    """Calls `self.write(epoch)` (1-based) every `self.every` epochs and after the last one."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        last = epoch + 1 == self.params.get("epochs")
+        if (epoch + 1) % self.every and not last:
+            return
+        self.write(epoch + 1)
+
+
+class SampleGrid(_EveryEpochs):
     """Writes a PNG grid of samples from fixed noise at the end of epochs.
 
     The noise is drawn once, so successive grids show the same latent points
@@ -104,12 +114,6 @@ class SampleGrid(keras.callbacks.Callback):
                 )
             self._writer = tf.summary.create_file_writer(self.tensorboard_dir)
 
-    def on_epoch_end(self, epoch, logs=None):
-        last = epoch + 1 == self.params.get("epochs")
-        if (epoch + 1) % self.every and not last:
-            return
-        self.write(epoch + 1)
-
     def write(self, epoch):
         """Generates the grid now and writes it; returns the PNG path."""
         if self._labels is None:
@@ -130,7 +134,7 @@ class SampleGrid(keras.callbacks.Callback):
         return path
 
 
-class TranslationGrid(keras.callbacks.Callback):
+class TranslationGrid(_EveryEpochs):
     """Writes a PNG of fixed source images, their translations and targets at the end of epochs.
 
     The image-to-image counterpart of `SampleGrid` (pix2pix, CycleGAN,
@@ -184,12 +188,6 @@ class TranslationGrid(keras.callbacks.Callback):
         backward = functools.partial(rows, model.translate_ba, model.translate_ab)
         return cls(directory, np.concatenate([images_a, images_b]), every=every, translate=forward,
                    render=lambda inputs, outputs, _: [inputs, outputs, backward(outputs)])
-
-    def on_epoch_end(self, epoch, logs=None):
-        last = epoch + 1 == self.params.get("epochs")
-        if (epoch + 1) % self.every and not last:
-            return
-        self.write(epoch + 1)
 
     def write(self, epoch):
         """Translates the sources now and writes the grid; returns the PNG path."""

@@ -80,3 +80,9 @@ def test_config_round_trip_and_clear_errors():
         make(loss="l2")
     with pytest.raises(NotImplementedError, match="feature space"):
         make().log_likelihood(images(2))
+
+
+def test_compile_takes_one_optimizer_per_net_not_one_for_all():
+    with pytest.raises(ValueError, match=r"VAEGAN.compile takes e_optimizer, g_optimizer, d_optimizer and its loss "
+                       r"from the constructor; got optimizer='adam'"):
+        make().compile(optimizer="adam")

@@ -128,13 +128,7 @@ class VAEGAN(VAE):
 
     def compile(self, e_optimizer=None, g_optimizer=None, d_optimizer=None, jit_compile=None, **kwargs):
         """One optimizer per net (default RMSprop(3e-4) each, the paper's)."""
-        for bad in ("optimizer", "loss"):
-            if kwargs.get(bad) is not None:
-                raise ValueError(
-                    f"VAEGAN.compile takes e_optimizer, g_optimizer and d_optimizer, and its loss "
-                    f"from the constructor; got {bad}={kwargs[bad]!r}"
-                )
-            kwargs.pop(bad, None)
+        # The players' compile, not the autoencoders' single optimizer; it refuses optimizer= and loss=.
         MultiOptimizerModel.compile(
             self, e_optimizer=e_optimizer, g_optimizer=g_optimizer, d_optimizer=d_optimizer, jit_compile=jit_compile, **kwargs
         )

@@ -67,28 +67,35 @@ def concat_label_maps(images, labels, num_classes):
     return layers.Concatenate(name="image_and_label")([images, maps])
 
 
-def conditional_logits(features, inputs, num_classes, conditioning, kernel_initializer="glorot_uniform"):
+def conditional_logits(features, inputs, num_classes, conditioning, kernel_initializer="glorot_uniform",
+                       spectral_norm=False):
     """The discriminator's head on flat `features`.
+
+    With `spectral_norm`, its dense layers are spectrally normalised (Miyato et al. 2018);
+    the projection's label embedding stays unnormalised (Keras' wrapper casts its output to
+    the dtype of its int input).
 
     Returns float32 logits: `(batch, 1)`, or `(batch, 1 + num_classes)` for
     "auxiliary".
     """
-    if num_classes is None or conditioning == "concat":
-        return layers.Dense(1, dtype="float32", kernel_initializer=kernel_initializer, name="logits")(features)
-    if conditioning == "auxiliary":
-        return layers.Dense(
-            1 + num_classes, dtype="float32", kernel_initializer=kernel_initializer, name="logits"
-        )(features)
-    labels = inputs[1]
-    # float32 head: the inner product sums thousands of terms, too many for
-    # bfloat16/float16 under a mixed-precision policy.
-    unconditional = layers.Dense(1, kernel_initializer=kernel_initializer, dtype="float32", name="psi")(features)
+
+    def dense(units, name):
+        # float32 head: the projection's inner product sums thousands of terms, too many
+        # for bfloat16/float16 under a mixed-precision policy.
+        if not spectral_norm:
+            return layers.Dense(units, dtype="float32", kernel_initializer=kernel_initializer, name=name)
+        inner = layers.Dense(units, dtype="float32", kernel_initializer=kernel_initializer, name=f"{name}_dense")
+        return layers.SpectralNormalization(inner, dtype="float32", name=name)
+
+    if num_classes is None or conditioning != "projection":
+        return dense(1 + num_classes if num_classes is not None and conditioning == "auxiliary" else 1, "logits")(features)
+    unconditional = dense(1, "psi")(features)
     embedded = layers.Embedding(
         num_classes,
         features.shape[-1],
         embeddings_initializer=kernel_initializer,
         dtype="float32",
         name="label_projection",
-    )(labels)
+    )(inputs[1])
     projection = layers.Dot(axes=1, dtype="float32", name="projection")([embedded, features])
     return layers.Add(dtype="float32", name="logits")([unconditional, projection])

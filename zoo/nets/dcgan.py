@@ -57,29 +57,6 @@ def maybe_spectral_norm(layer, spectral_norm, name=None):
     return layers.SpectralNormalization(layer, dtype="float32", name=name)
 
 
-def _spectral_logits(features, inputs, num_classes, conditioning, kernel_initializer):
-    """`zoo.nets.conditional_logits` with spectrally normalised dense layers.
-
-    The projection's label embedding stays unnormalised: Keras' wrapper casts
-    its output to the dtype of its (int) input.
-    """
-    units = 1 + num_classes if num_classes is not None and conditioning == "auxiliary" else 1
-    if num_classes is None or conditioning != "projection":
-        dense = layers.Dense(units, dtype="float32", kernel_initializer=kernel_initializer, name="logits_dense")
-        return maybe_spectral_norm(dense, True, name="logits")(features)
-    dense = layers.Dense(1, dtype="float32", kernel_initializer=kernel_initializer, name="psi_dense")
-    unconditional = maybe_spectral_norm(dense, True, name="psi")(features)
-    embedded = layers.Embedding(
-        num_classes,
-        features.shape[-1],
-        embeddings_initializer=kernel_initializer,
-        dtype="float32",
-        name="label_projection",
-    )(inputs[1])
-    projection = layers.Dot(axes=1, dtype="float32", name="projection")([embedded, features])
-    return layers.Add(dtype="float32", name="logits")([unconditional, projection])
-
-
 def _upsampling_plan(image_shape):
     """Start resolution and number of stride-2 upsamplings for a square image."""
     height, width, _ = image_shape
@@ -275,10 +252,7 @@ def dcgan_discriminator(
     # "features": the last convolution's activations, the feature space of
     # feature matching and of the VAE-GAN's reconstruction loss.
     x = layers.Flatten(name="features")(x)
-    if spectral_norm:
-        logits = _spectral_logits(x, inputs, num_classes, conditioning, kernel_initializer=init)
-    else:
-        logits = conditional_logits(x, inputs, num_classes, conditioning, kernel_initializer=init)
+    logits = conditional_logits(x, inputs, num_classes, conditioning, kernel_initializer=init, spectral_norm=spectral_norm)
     return keras.Model(inputs, logits, name=name)
 
 
@@ -356,8 +330,5 @@ def keras_dcgan_discriminator(
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
     x = layers.Dropout(dropout)(x)
-    if spectral_norm:
-        logits = _spectral_logits(x, images, None, None, kernel_initializer="glorot_uniform")
-    else:
-        logits = layers.Dense(1, dtype="float32", name="logits")(x)
+    logits = conditional_logits(x, images, None, None, spectral_norm=spectral_norm)
     return keras.Model(images, logits, name=name)
