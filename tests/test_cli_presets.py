@@ -79,6 +79,14 @@ def test_train_export_and_sample_every_preset(capsys, tmp_path, name):
     if name == "colourisation":  # its U-Net is pre-trained by L1 first, in a folder of its own
         assert "for 1 epochs of pretrain, then 1 epochs" in captured.out
         assert os.path.isfile(os.path.join(run_dir, "pretrain", "samples", "latest.png"))
+        # Fine-tuning a trained colouriser skips the pre-training.
+        tuned = str(tmp_path / "tuned")
+        code = cli.main(["train", name, *TINY[name], *dataset_arguments(name, tmp_path), "--image-size", "16",
+                         "--limit", "8", "--batch-size", "2", "--steps-per-epoch", "1", "--epochs", "1", "--quiet",
+                         "--run-dir", tuned, "--init-from", os.path.join(run_dir, "checkpoint")])
+        out = capsys.readouterr().out
+        assert code == 0 and "--init-from: skipping the pretrain phase(s)" in out and "then" not in out
+        assert not os.path.exists(os.path.join(tuned, "pretrain"))
     # The pretrained preset beside the export: the trained model, its weights, its options.
     trained = checkpoint.load_model(os.path.join(run_dir, "checkpoint"), compile=False)
     model, metadata = pretrained.load_with_metadata(os.path.join(base, f"digits_{name}"))
@@ -159,3 +167,4 @@ def test_pix2pix_trains_offline_on_edge_maps_of_photos():
     assert sources.mean() > targets.mean() and sources.shape == targets.shape == (4, 32, 32, 3)
     spread = np.ptp(sources, axis=-1).max()
     assert spread < 1e-5  # the edge maps are grey
+
