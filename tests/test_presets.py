@@ -157,10 +157,19 @@ def test_the_colouriser_pretrains_its_u_net_by_l1_before_the_gan():
     tiny = {"base_filters": 4, "num_downsamples": 2, "patch_layers": 1}
     pretrain, adversarial = preset.build_phases((32, 32, 2), pretrain_epochs=2, **tiny)
     assert (pretrain.name, pretrain.epochs, adversarial.name, adversarial.epochs) == ("pretrain", 2, "adversarial", None)
-    assert pretrain.model.generator is adversarial.model.generator  # the pre-training trains the GAN's U-Net
-    assert pretrain.model.discriminator is None and pretrain.model.adversarial_weight == 0.0
-    assert pretrain.model.reconstruction == "l1" and adversarial.model.discriminator is not None
+    pretrain, adversarial = pretrain.model, adversarial.model
+    assert pretrain.generator is adversarial.generator  # the pre-training trains the GAN's U-Net
+    assert (pretrain.generator.inputs[0].shape[-1], pretrain.generator.outputs[0].shape[-1]) == (1, 2)  # L -> ab
+    assert pretrain.discriminator is None and pretrain.adversarial_weight == 0.0
+    assert (pretrain.reconstruction, pretrain.reconstruction_weight) == ("l1", 1.0)
+    assert [x.shape[-1] for x in adversarial.discriminator.inputs] == [1, 2]  # judges (L, ab) pairs
+    assert (adversarial.loss_name, adversarial.reconstruction) == ("non_saturating", "l1")
+    assert (adversarial.reconstruction_weight, adversarial.adversarial_weight) == (100.0, 1.0)
     assert [p.name for p in preset.build_phases((32, 32, 2), pretrain_epochs=0, **tiny)] == ["adversarial"]
-    assert [p.name for p in preset.build_phases((32, 32, 2), variant="regression", **tiny)] == ["train"]
+    for variant, options in (("regression", tiny), ("encoder_decoder", {"fusion": "off", "base_filters": 4})):
+        ((name, model, epochs),) = preset.build_phases((32, 32, 2), variant=variant, **options)
+        assert (name, epochs, model.discriminator, model.adversarial_weight) == ("train", None, None, 0.0)
+        assert (model.reconstruction, model.reconstruction_weight) == ("l2", 1.0)  # the washed-out baselines
+        assert (model.generator.inputs[0].shape[-1], model.generator.outputs[0].shape[-1]) == (1, 2)
     (only,) = presets.get("dcgan").build_phases((16, 16, 1), base_filters=4, latent_dim=8)
     assert only.name == "train" and only.epochs is None

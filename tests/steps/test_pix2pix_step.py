@@ -15,7 +15,6 @@ first and then G on the updated D. Both alternate one step each; this file pins
 zoo's order (see `test_step_updates_both_players_by_the_papers_gradients`).
 """
 
-import importlib.util
 from pathlib import Path
 
 import keras
@@ -37,7 +36,6 @@ from zoo.models import Pix2Pix
 
 SIZE = 8
 BATCH = 2
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def lab_pairs(n=BATCH, seed=0):
@@ -205,42 +203,6 @@ def test_regression_phase_is_the_generator_alone_on_the_weighted_reconstruction(
     assert_sgd_update(g0, g1, grads, what="generator")
     assert logs["recon_loss"] == pytest.approx(number(error(generator(source, training=True))), rel=1e-4)
     assert logs["g_loss"] == 0.0
-
-
-def recipe():
-    path = ROOT / "recipes" / "colourisation.py"
-    if not path.exists():  # mutate.py's scratch copies hold zoo/ and tests/ only
-        pytest.skip("recipes/ not in this copy of the repository")
-    spec = importlib.util.spec_from_file_location("colourisation_recipe", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_colourisation_recipe_is_pix2pix_on_l_to_ab():
-    """The colourisation recipe trains nothing but the Pix2Pix step: L (1 channel) -> ab (2 channels),
-    the GAN variant after an L1-only pre-training of the same generator, the baselines by L2 alone."""
-    module = recipe()
-
-    def phases(variant):  # as the recipe's main builds them, from the colourisation preset (16 px: quicker on JAX)
-        args = module.parse_args(["--smoke", "--variant", variant, "--image-size", "16", "--patch-layers", "1"])
-        return module.PRESET.build_phases((args.image_size, args.image_size, 2), **args.options)
-
-    gan = phases("gan")
-    assert [(name, type(model)) for name, model, _ in gan] == [("pretrain", Pix2Pix), ("adversarial", Pix2Pix)]
-    (_, pretrain, _), (_, adversarial, _) = gan
-    assert pretrain.generator is adversarial.generator  # the second phase starts from the first's weights
-    assert (pretrain.generator.inputs[0].shape[-1], pretrain.generator.outputs[0].shape[-1]) == (1, 2)
-    assert pretrain.discriminator is None and pretrain.adversarial_weight == 0.0
-    assert (pretrain.reconstruction, pretrain.reconstruction_weight) == ("l1", 1.0)
-    assert [x.shape[-1] for x in adversarial.discriminator.inputs] == [1, 2]  # judges (L, ab) pairs
-    assert (adversarial.loss_name, adversarial.reconstruction) == ("non_saturating", "l1")
-    assert (adversarial.reconstruction_weight, adversarial.adversarial_weight) == (100.0, 1.0)
-    for variant in ("regression", "encoder_decoder"):
-        ((_, model, _),) = phases(variant)
-        assert isinstance(model, Pix2Pix) and model.discriminator is None and model.adversarial_weight == 0.0
-        assert (model.reconstruction, model.reconstruction_weight) == ("l2", 1.0)
-        assert (model.generator.inputs[0].shape[-1], model.generator.outputs[0].shape[-1]) == (1, 2)
 
 
 # One-line changes a reader of the paper would call bugs; `tests/steps/mutate.py`
