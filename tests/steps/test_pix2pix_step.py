@@ -15,7 +15,6 @@ first and then G on the updated D. Both alternate one step each; this file pins
 zoo's order (see `test_step_updates_both_players_by_the_papers_gradients`).
 """
 
-from pathlib import Path
 
 import keras
 import numpy as np
