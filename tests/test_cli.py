@@ -21,6 +21,7 @@ def test_list_names_models_and_datasets(capsys):
     for name in ("dcgan", "gan", "keras_io_dcgan", "digits", "lfw_faces", "mnist", "celeb_a"):
         assert f"  {name} " in out
     assert "  cgan            [labelled] class-conditional" in out and "zoo train NAME --help" in out
+    assert "  facades        image pairs for pix2pix (downloaded): CMP Facades" in out and "  night2day " in out
 
 
 def test_unknown_model_and_dataset_list_the_known_ones(capsys):
