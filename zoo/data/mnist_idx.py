@@ -159,13 +159,25 @@ def mnist_idx_arrays(directory, split="train"):
         FileNotFoundError: if the directory or one of the files is missing.
         ValueError: on a bad split, corrupt files, or a count the split cannot use.
     """
+    return _read(directory, split, with_labels=True)
+
+
+def mnist_idx_images(directory, split="train"):
+    """The images of an MNIST IDX folder, uint8 ``(N, 28, 28, 1)``; the labels file may be absent.
+
+    The same splits and checks as :func:`mnist_idx_arrays`.
+    """
+    return _read(directory, split, with_labels=False)[0]
+
+
+def _read(directory, split, with_labels):
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}; got {split!r}")
     directory = Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"MNIST IDX directory not found: {directory}")
     images = read_idx(_find(directory, IMAGES_FILE))
-    labels = read_idx(_find(directory, LABELS_FILE))
+    labels = read_idx(_find(directory, LABELS_FILE)) if with_labels else np.zeros(len(images), np.uint8)
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
         raise ValueError(
             f"{directory}: expected images (N, H, W) and labels (N,); got {images.shape} "
@@ -180,7 +192,7 @@ def mnist_idx_arrays(directory, split="train"):
             )
         part = slice(None, NUM_TRAIN) if split == "train" else slice(NUM_TRAIN, None)
         images, labels = images[part], labels[part]
-    return images[..., np.newaxis], labels
+    return images[..., np.newaxis], (labels if with_labels else None)
 
 
 def is_idx_folder(path):

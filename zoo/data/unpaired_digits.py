@@ -10,13 +10,11 @@ is domain B; :func:`unpaired_digits` zips them into unpaired ``(a, b)`` batches.
 (A module of its own: ``zoo.data.unpaired`` already names the zipping function.)
 """
 
-from pathlib import Path
-
 import numpy as np
 import tensorflow as tf
 
 from zoo.data import pipeline
-from zoo.data.mnist_idx import IMAGES_FILE, NUM_EXAMPLES, NUM_TRAIN, SPLITS, _find, read_idx
+from zoo.data.mnist_idx import mnist_idx_images
 from zoo.data.paired import unpaired
 
 DIGIT_TRANSFORMS = ("negative", "edges")
@@ -84,23 +82,8 @@ def _source_images(source, data_dir, split):
     if source == "idx":
         if data_dir is None:
             raise ValueError("source='idx' needs data_dir, the folder of the MNIST IDX files")
-        if split not in SPLITS:
-            raise ValueError(f"split must be one of {SPLITS} for IDX files; got {split!r}")
-        directory = Path(data_dir)
-        if not directory.is_dir():
-            raise FileNotFoundError(f"MNIST IDX directory not found: {directory}")
-        images = read_idx(_find(directory, IMAGES_FILE))
-        if images.ndim != 3:
-            raise ValueError(f"{directory}: expected images (N, H, W), got {images.shape}")
-        if split != "all":
-            if len(images) != NUM_EXAMPLES:
-                raise ValueError(
-                    f"split={split!r} follows the {NUM_TRAIN:,}/"
-                    f"{NUM_EXAMPLES - NUM_TRAIN:,} protocol on the MNIST test "
-                    f"set, but {directory} holds {len(images):,} images; use split='all'"
-                )
-            images = images[: NUM_TRAIN] if split == "train" else images[NUM_TRAIN :]
-        return tf.data.Dataset.from_tensor_slices(images[..., np.newaxis]), len(images), 255.0
+        images = mnist_idx_images(data_dir, split)  # the images alone: no labels file needed
+        return tf.data.Dataset.from_tensor_slices(images), len(images), 255.0
     from zoo.data.tfds_loaders import _load
 
     ds = _load("mnist", split, data_dir, as_supervised=True).map(lambda image, label: image)
