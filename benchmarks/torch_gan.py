@@ -20,9 +20,18 @@ pytorch/examples sets it. Losses are returned as tensors (no `.item()`), so noth
 for the device inside a step.
 """
 
-import torch
-from torch import nn
-from torch.nn import functional as F
+import sys
+
+if "tensorflow" in sys.modules:
+    # torch's CUDA builds import triton (from torch._dynamo, e.g. in torch.optim.Adam), and
+    # triton's native library crashes a process that has loaded TensorFlow (a segmentation
+    # fault, torch 2.14.1). The CPU runs beside zoo never need triton; the GPU runs have no
+    # TensorFlow and keep it for torch.compile.
+    sys.modules.setdefault("triton", None)
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+from torch.nn import functional as F  # noqa: E402
 
 ADAM_EPSILON = 1e-7  # Keras' default
 BN = {"eps": 1e-3, "momentum": 0.01}  # Keras' BatchNormalization defaults, in PyTorch's terms

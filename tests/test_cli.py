@@ -196,13 +196,13 @@ def test_evaluate_errors_are_one_line(capsys, tiny_generators, monkeypatch):
         (["--metric", "accuracy", "--extractor", clf], "metric 'accuracy' needs a conditional model"),
         (["--extractor", str(root / "missing.keras")], "--extractor must be 'inception' or a .keras classifier"),
         (["--extractor", clf, "--reference", "imagenet"], "unknown reference 'imagenet'"),
-        (["--extractor", "inception"], "pass a domain classifier"),
+        (["--extractor", "inception"], "--inception-weights PATH"),
     ]
 
     def offline(**kwargs):
         raise Exception("URL fetch failure: no network")
 
-    monkeypatch.setattr(keras.applications, "InceptionV3", offline)
+    monkeypatch.setattr(keras.utils, "get_file", offline)
     for extra, message in cases:
         argv = ["evaluate", str(root / "checkpoint"), "--reference", "digits", *extra]
         code, out, err = run(capsys, *argv)

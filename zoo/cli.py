@@ -361,7 +361,7 @@ def _evaluation_callbacks(args, preset, image_shape, run_dir):
     from zoo.metrics import loading
 
     names = metrics.evaluate.check_metrics(args.metric)  # fails fast on an unknown metric
-    extractor = _extractor(args.extractor)
+    extractor = _extractor(args)
     reference = args.reference or args.dataset
     split = "test" if loading.has_splits(reference) else "train"
     images, labels = loading.load_reference(reference, split, tuple(image_shape[:2]), args.reference_limit,
@@ -518,7 +518,7 @@ def cmd_evaluate(args):
 
     names = metrics.evaluate.check_metrics(args.metric or ["fid"])  # fails fast on an unknown metric
     generator = loading.load_generator(args.model)
-    extractor = _extractor(args.extractor)
+    extractor = _extractor(args)
     if "accuracy" in names:
         metrics.evaluate.check_accuracy(metrics.evaluate.num_classes_of(generator), extractor)
     if any(name.startswith("ppl_") for name in names):
@@ -550,17 +550,32 @@ def cmd_evaluate(args):
     return 0
 
 
-def _extractor(spec):
+def _extractor(args):
+    """`--extractor`: the FID Inception under `--protocol` (`--inception-weights`), or a classifier file."""
     from zoo import metrics
 
+    spec = args.extractor
     if spec == "inception":
         try:
-            return metrics.InceptionExtractor()
+            return metrics.InceptionExtractor(weights=args.inception_weights or "pt_inception", protocol=args.protocol)
         except RuntimeError as error:
             raise ValueError(str(error)) from None
     if not os.path.isfile(spec):
         raise FileNotFoundError(f"--extractor must be 'inception' or a .keras classifier file; {spec!r} not found")
     return metrics.ClassifierExtractor.from_path(spec)
+
+
+def _extractor_arguments(parser):
+    from zoo.metrics.fid_protocol import PROTOCOLS
+
+    parser.add_argument("--extractor", default="inception",
+                        help="inception (the FID Inception of published FIDs, pytorch-fid's weights downloaded once) "
+                        "or a .keras domain classifier (zoo classifier)")
+    parser.add_argument("--protocol", default="clean", choices=list(PROTOCOLS),
+                        help="how images reach the Inception: clean (clean-fid), pytorch_fid, or tf1 (TTUR, "
+                        "StyleGAN, torch-fidelity); default clean")
+    parser.add_argument("--inception-weights", metavar="PATH",
+                        help="pytorch-fid's pt_inception-2015-12-05-6726825d.pth on disk (offline machines)")
 
 
 def cmd_classifier(args):
@@ -622,8 +637,7 @@ def _train_common_parser():
                    help="fid, kid, is or accuracy (conditional models), scored every --every epochs into the logs "
                    "and RUN_DIR/metrics.jsonl; repeatable")
     g.add_argument("--every", type=_positive_int, default=1, help="epochs between scorings (default 1)")
-    g.add_argument("--extractor", default="inception",
-                   help="inception (ImageNet weights, downloaded once) or a .keras domain classifier (zoo classifier)")
+    _extractor_arguments(g)
     g.add_argument("--reference", help="dataset to score against (default: --dataset; its test split if it has one)")
     g.add_argument("--reference-limit", type=_positive_int, help="use only the first N reference images")
     g.add_argument("--export", metavar="NAME", help="export the generator to BASE_PATH/NAME/<version> after training")
@@ -731,8 +745,7 @@ def build_parser():
                    help="split of the reference: train, test or all (mnist_idx, tfds); default test")
     p.add_argument("--num-samples", type=_positive_int, help="images to generate (default: as many as the reference)")
     p.add_argument("--limit", type=_positive_int, help="use only the first N reference images")
-    p.add_argument("--extractor", default="inception",
-                   help="inception (ImageNet weights, downloaded once) or a .keras domain classifier")
+    _extractor_arguments(p)
     p.add_argument("--output", default=os.path.join("runs", "evaluate.jsonl"),
                    help="JSON-lines file the results are appended to (default runs/evaluate.jsonl)")
     p.add_argument("--batch-size", type=_positive_int, default=256, help="images per call (default 256)")

@@ -5,31 +5,12 @@ import pytest
 from zoo import files, metrics, nets
 
 
-def test_inception_extractor_without_weights_on_tiny_images():
-    extractor = metrics.InceptionExtractor(weights=None)
-    assert extractor.name == "inception_v3" and extractor.num_classes == 1000
-    rng = np.random.default_rng(0)
-    grey = rng.uniform(-1, 1, (2, 16, 16, 1)).astype("float32")
-    features, probabilities = extractor.features_and_probabilities(grey, batch_size=2)
-    assert features.shape == (2, 2048) and features.dtype == np.float64
-    assert probabilities.shape == (2, 1000)
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
-    # Greyscale is repeated to RGB, so a grey image and its RGB copy embed identically.
-    np.testing.assert_allclose(extractor.features(np.repeat(grey, 3, axis=-1)), features, rtol=1e-4, atol=1e-5)
-    with pytest.raises(ValueError, match="1 or 3 channels"):
-        extractor.features(np.zeros((1, 16, 16, 2), "float32"))
-
-
 def test_weight_download_failures_say_what_to_use_offline(monkeypatch):
     """A failed download (Keras raises a bare Exception) becomes one message with the offline way."""
     def offline(*args, **kwargs):
         raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- no network")
 
-    monkeypatch.setattr(keras.applications, "InceptionV3", offline)
     monkeypatch.setattr(keras.applications, "VGG16", offline)
-    with pytest.raises(files.DownloadError, match=r"InceptionV3 weights 'imagenet' could not be loaded \(URL fetch "
-                       r"failure.*Offline, pass a domain classifier instead.*--extractor P"):
-        metrics.InceptionExtractor()
     with pytest.raises(files.DownloadError, match=r"VGG16 weights 'imagenet' could not be loaded.*Offline, use a "
                        "domain classifier's features instead"):
         metrics.ppl_features_vgg16()

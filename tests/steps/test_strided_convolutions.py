@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from tests.steps.step_harness import gradients
+from step_harness import gradients
 from zoo import engine
 from zoo.layers import Conv2D, Conv2DTranspose
 from zoo.layers.strided import conv_transpose_by_phases

@@ -1,93 +1,142 @@
-"""Feature extractors for the metrics: InceptionV3 and zoo's domain classifiers.
+"""Feature extractors for the metrics: the FID Inception and zoo's domain classifiers.
 
 Every extractor has the same small interface, so metrics take one as an argument and
 tests can pass a tiny one:
 
-- `features(images, batch_size=...)` -> float64 `(N, D)` embedding (FID, KID);
+- `features(images, batch_size=...)` -> float64 `(N, D)` embedding (FID, KID, P/R);
 - `probabilities(images, batch_size=...)` -> float64 `(N, K)` class probabilities
   (Inception Score, conditional accuracy);
-- `name`: str recorded with every result, e.g. `"inception_v3"` or
+- `name`: str recorded with every result, e.g. `"fid_inception:clean"` or
   `"classifier:mnist"` (numbers from different extractors do not compare);
 - `num_classes`: int K.
 
-Images are zoo images: float32 `(N, H, W, C)` in [-1, 1].
+Images are zoo images: float32 `(N, H, W, C)` in [-1, 1] (the Inception also takes
+uint8 images, as datasets store them).
 """
 
+import hashlib
 import os
 
 import keras
 import numpy as np
 
 from zoo import checks, files
-
-INCEPTION_SIZE = 299
+from zoo.metrics import fid_protocol
+from zoo.nets import fid_inception
 
 
 class InceptionExtractor:
-    """InceptionV3 pool features (2048-d) and ImageNet class probabilities.
+    """The FID Inception's pool features (2048-d) and class probabilities, under a protocol.
 
-    Images are resized to 299x299 (bilinear) and greyscale is repeated to three
-    channels; zoo's [-1, 1] range is already Inception's preprocessing. Features are
-    the `avg_pool` layer of `keras.applications.InceptionV3(include_top=True)`,
-    probabilities its `predictions`. FID computed with these is the usual FID, though
-    not bit-identical to the TF1 graph of Heusel et al. (other resize and weights).
+    The network is the 2015-12-05 TensorFlow Inception graph that published FIDs use
+    (`zoo.nets.fid_inception_v3`) with pytorch-fid's converted weights, and the images
+    reach it as a named reference implementation feeds them (`zoo.metrics.fid_protocol`:
+    `"clean"`, `"pytorch_fid"`, `"tf1"`), so a zoo FID compares with the numbers made the
+    same way. Probabilities are the softmax of the unbiased logits (pool features times
+    the classifier's weights, without its bias) over its 1008 classes: the Inception
+    Score as Salimans et al.'s code and torch-fidelity compute it.
 
     Args:
-        weights: "imagenet" (downloaded once by Keras to `~/.keras/models`), a path to
-            a weights file, or None (random weights: for tests only). Default "imagenet".
+        weights: "pt_inception" (pytorch-fid's file, downloaded once to
+            `~/.keras/models`), a path to that file (or torch-fidelity's copy of it), or
+            None (random weights: for tests only). Default "pt_inception".
+        protocol: "clean", "pytorch_fid" or "tf1". Default "clean" (clean-fid's).
 
     Raises:
-        RuntimeError: if the weights cannot be loaded (e.g. offline); the message says
-            to pass a domain classifier instead.
+        zoo.files.DownloadError: if the weights cannot be downloaded; the message gives
+            the URL to fetch by hand.
+        FileNotFoundError: if `weights` is a path that does not exist.
+        ValueError: on an unknown protocol, or a file that is not the FID Inception's.
 
     Example:
     ```python
-    extractor = zoo.metrics.InceptionExtractor()
+    extractor = zoo.metrics.InceptionExtractor(protocol="clean")  # name "fid_inception:clean"
     fid = zoo.metrics.frechet_distance(extractor.features(real), extractor.features(fake))
     ```
 
-    Reference: Szegedy et al., "Rethinking the Inception Architecture for Computer
-    Vision", CVPR 2016; Heusel et al., "GANs Trained by a Two Time-Scale Update Rule
-    Converge to a Local Nash Equilibrium", NeurIPS 2017.
+    Reference: Heusel et al., "GANs Trained by a Two Time-Scale Update Rule Converge
+    to a Local Nash Equilibrium", NeurIPS 2017; Parmar et al., "On Aliased Resizing
+    and Surprising Subtleties in GAN Evaluation", CVPR 2022; Salimans et al.,
+    "Improved Techniques for Training GANs", NeurIPS 2016.
     """
 
-    name = "inception_v3"
-    num_classes = 1000
+    num_classes = fid_inception.FID_INCEPTION_CLASSES
 
-    def __init__(self, weights="imagenet"):
+    def __init__(self, weights="pt_inception", protocol="clean"):
+        self.protocol = fid_protocol.check_protocol(protocol)
         self.weights = weights
-        def load():
-            return keras.applications.InceptionV3(include_top=True, weights=weights)
+        self.name = f"fid_inception{'_random' if weights is None else ''}:{protocol}"
+        self.net = fid_inception.fid_inception_v3()
+        if weights is not None:
+            from zoo.nets.torch_state_dict import read_state_dict
 
-        inception = load() if weights is None else files.fetch(
-            load, f"InceptionV3 weights {weights!r}", "pass a domain classifier instead: train one with "
-            "zoo.metrics.train_domain_classifier(..., save_path=P), then use ClassifierExtractor.from_path(P) "
-            "(`zoo evaluate --extractor P`)")
-        images = keras.Input((None, None, 3), name="images")
-        resized = keras.layers.Resizing(INCEPTION_SIZE, INCEPTION_SIZE, interpolation="bilinear")(images)
-        two_heads = keras.Model(
-            inception.inputs,
-            [inception.get_layer("avg_pool").output, inception.get_layer("predictions").output],
-        )
-        self._model = keras.Model(images, two_heads(resized), name="inception_extractor")
+            fid_inception.load_torch_state_dict(self.net, read_state_dict(fid_inception_weights(weights)))
+        self._classifier = np.asarray(keras.ops.convert_to_numpy(self.net.get_layer("fc").kernel), np.float64)
 
     def features(self, images, batch_size=64):
         """Pool features, float64 `(N, 2048)`."""
         return self.features_and_probabilities(images, batch_size)[0]
 
     def probabilities(self, images, batch_size=64):
-        """ImageNet class probabilities, float64 `(N, 1000)`."""
+        """Class probabilities (softmax of the unbiased logits), float64 `(N, 1008)`."""
         return self.features_and_probabilities(images, batch_size)[1]
 
     def features_and_probabilities(self, images, batch_size=64):
         """Both outputs from one pass over `images`: `(features, probabilities)`."""
-        images = _images(images)
-        if images.shape[-1] == 1:
-            images = np.repeat(images, 3, axis=-1)
-        if images.shape[-1] != 3:
+        images = _images(images, keep_uint8=True)
+        if images.shape[-1] not in (1, 3):
             raise ValueError(f"images must have 1 or 3 channels for Inception; got {images.shape[-1]}")
-        features, probabilities = self._model.predict(images, batch_size=_batch(batch_size), verbose=0)
-        return features.astype(np.float64), probabilities.astype(np.float64)
+        batch_size = _batch(batch_size)
+        pools = []
+        for start in range(0, len(images), batch_size):
+            batch = fid_protocol.inception_input(images[start : start + batch_size], self.protocol)
+            pools.append(keras.ops.convert_to_numpy(self.net.predict_on_batch(batch)["pool"]))
+        features = np.concatenate(pools).astype(np.float64)
+        logits = features @ self._classifier
+        logits -= logits.max(axis=1, keepdims=True)
+        probabilities = np.exp(logits)
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        return features, probabilities
+
+
+def fid_inception_weights(weights="pt_inception"):
+    """The path of the FID Inception's PyTorch weights: downloaded and checked, or given.
+
+    Args:
+        weights: "pt_inception" (download pytorch-fid's file once into
+            `~/.keras/models` and check its SHA-256 prefix) or a path to the file.
+
+    Returns:
+        str, a path to read with `zoo.nets.torch_state_dict.read_state_dict`.
+    """
+    if weights != "pt_inception":
+        path = os.fspath(weights)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f"no FID Inception weights file at {path!r}; download {fid_inception.FID_INCEPTION_URL} "
+                "or pass weights='pt_inception'"
+            )
+        return path
+
+    def load():
+        return keras.utils.get_file(
+            fid_inception.FID_INCEPTION_FILE, fid_inception.FID_INCEPTION_URL, cache_subdir="models"
+        )
+
+    path = files.fetch(
+        load, "the FID Inception weights (pytorch-fid's pt_inception-2015-12-05)",
+        f"download {fid_inception.FID_INCEPTION_URL} on a machine with internet and pass its path "
+        "(InceptionExtractor(weights=PATH), `zoo evaluate --inception-weights PATH`), or use a domain "
+        "classifier (`zoo evaluate --extractor model.keras`)",
+    )
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    if not digest.hexdigest().startswith(fid_inception.FID_INCEPTION_SHA256_PREFIX):
+        raise ValueError(f"{path} is not the FID Inception file (its SHA-256 does not start with "
+                         f"{fid_inception.FID_INCEPTION_SHA256_PREFIX}); delete it and download again")
+    return path
 
 
 class ClassifierExtractor:
@@ -172,8 +221,10 @@ def features_and_probabilities(extractor, images, batch_size):
     return extractor.features(images, batch_size=batch_size), extractor.probabilities(images, batch_size=batch_size)
 
 
-def _images(images):
-    images = np.asarray(images, dtype=np.float32)
+def _images(images, keep_uint8=False):
+    images = np.asarray(images)
+    if not (keep_uint8 and images.dtype == np.uint8):
+        images = images.astype(np.float32)
     if images.ndim != 4 or len(images) == 0:
         raise ValueError(f"images must be a non-empty batch (N, H, W, C); got shape {images.shape}")
     return images
