@@ -1,4 +1,4 @@
-"""StyleGAN2 on 32x32 MNIST in a CPU-minute budget: FID over time, PPL in W and Z, W / W+ projection.
+"""StyleGAN2 on 32x32 MNIST in a CPU-minute budget: FID over time, PPL and separability in W and Z, projection.
 
 Run from the repository root (needs the MNIST test split as IDX files, by default
 ../shared/data/mnist or $ZOO_SHARED_DATA/mnist; without them the script says so and exits):
@@ -30,6 +30,12 @@ Protocol (issue 7):
                           and in Z, sampling "end", epsilon 1e-4, --ppl-samples pairs, the
                           judge's normalised features (`ppl_features_classifier`). The
                           paper's finding: PPL_W < PPL_Z.
+                separability  `zoo.metrics.separability_of` of the trained EMA nets in W and
+                          in Z (Karras et al. 2019, sec. 4.2): --ls-samples codes, the
+                          judge's ten digits as ten one-vs-rest attributes, the more
+                          confident half kept per digit, a linear SVM per digit; the score
+                          is 2 ** (summed conditional entropy in bits), 1 at best, 1024 at
+                          worst. The paper's finding: separability in W < in Z.
                 projection  `zoo.projection.project` of --num-project held-out digits (the
                           first of the last 2,000) into W and into W+ from w_avg, the pixel
                           MSE loss, --project-steps steps; mean SSIM (`zoo.metrics.ssim`) of
@@ -66,7 +72,7 @@ NUM_CLASSES = 10
 RESOLUTION = 32
 SSIM_TARGET = 0.8
 QUICK = {
-    "minutes": 0.15, "slices": 2, "classifier_epochs": 1, "num_fid": 200, "ppl_samples": 64,
+    "minutes": 0.15, "slices": 2, "classifier_epochs": 1, "num_fid": 200, "ppl_samples": 64, "ls_samples": 200,
     "num_project": 4, "project_steps": 20, "fmap_max": 8, "latent_dim": 16, "batch_size": 8,
 }
 
@@ -140,6 +146,8 @@ def parse_args(argv):
     parser.add_argument("--classifier-epochs", type=int, default=8)
     parser.add_argument("--num-fid", type=int, default=2000)
     parser.add_argument("--ppl-samples", type=int, default=2000)
+    parser.add_argument("--ls-samples", type=int, default=10_000,
+                        help="codes for linear separability (the paper: 200,000)")
     parser.add_argument("--num-project", type=int, default=64)
     parser.add_argument("--project-steps", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
@@ -149,7 +157,7 @@ def parse_args(argv):
     if args.quick:  # quick sizes as defaults: explicit options still win
         parser.set_defaults(**QUICK)
         args = parser.parse_args(argv)
-    for name in ("slices", "batch_size", "latent_dim", "num_fid", "ppl_samples", "num_project", "project_steps"):
+    for name in ("slices", "batch_size", "latent_dim", "num_fid", "ppl_samples", "ls_samples", "num_project", "project_steps"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be a positive int, got {getattr(args, name)}")
     if args.minutes <= 0:
@@ -227,6 +235,20 @@ def main(argv=None):
     ppl["w_below_z"] = bool(ppl["ppl_w_end"] < ppl["ppl_z_end"])
     print(f"PPL (end, judge features): W {ppl['ppl_w_end']:.2f}, Z {ppl['ppl_z_end']:.2f}", flush=True)
 
+    separability = {}
+    for space in ("w", "z"):
+        begin = time.perf_counter()
+        scores, entropies = zoo.metrics.separability_of(
+            model.ema_mapping, model.ema_synthesis, extractor, space=space, num_samples=args.ls_samples,
+            seed=args.seed, return_entropies=True,
+        )
+        separability.update(scores)
+        separability[f"entropies_{space}"] = [round(float(h), 4) for h in entropies]
+        separability[f"seconds_{space}"] = round(time.perf_counter() - begin, 1)
+    separability["w_below_z"] = bool(separability["ls_w"] < separability["ls_z"])
+    print(f"linear separability (judge's digits, one vs rest): W {separability['ls_w']:.2f}, "
+          f"Z {separability['ls_z']:.2f}", flush=True)
+
     targets = test_images[: args.num_project]
     projection, reconstructions = {}, {}
     for space in ("w", "w+"):
@@ -264,7 +286,7 @@ def main(argv=None):
             "r1_gamma": args.r1_gamma, "ema_half_life_images": args.ema_half_life_images, "resolution": RESOLUTION,
             "train_images": len(train_images), "held_out_images": len(test_images),
             "classifier_epochs": args.classifier_epochs, "num_fid": args.num_fid, "ppl_samples": args.ppl_samples,
-            "num_project": args.num_project, "project_steps": args.project_steps, "projection_loss": "mse",
+            "ls_samples": args.ls_samples, "num_project": args.num_project, "project_steps": args.project_steps, "projection_loss": "mse",
             "seed": args.seed, "parameters": {
                 net.name: int(net.count_params()) for net in (model.mapping, model.synthesis, model.discriminator)
             },
@@ -274,8 +296,10 @@ def main(argv=None):
         "fid_improved": bool(timeline[-1]["fid"] < timeline[0]["fid"]),
         "fid_falls_every_slice": bool(all(b["fid"] < a["fid"] for a, b in zip(timeline, timeline[1:]))),
         "ppl": ppl,
+        "separability": separability,
         "projection": projection,
-        "targets": {"ppl": "ppl_w_end < ppl_z_end", "projection_w+_mean_ssim": SSIM_TARGET},
+        "targets": {"ppl": "ppl_w_end < ppl_z_end", "separability": "ls_w < ls_z",
+                    "projection_w+_mean_ssim": SSIM_TARGET},
         "figures": figures,
     }
     _shared.append_record(args.output, record, BENCHMARK)

@@ -615,11 +615,11 @@ def test_history_csv_widens_for_late_columns_and_appends_on_resume(tmp_path):
     log = HistoryCSV(path, append=True)
     log.on_train_begin()
     log.on_epoch_end(0, {"loss": 1.5})
-    log.on_epoch_end(1, {"loss": 1.25, "fid_40": 3.0})  # a metric scored every 2 epochs
+    log.on_epoch_end(1, {"loss": 1.25, "fid40_full": 3.0})  # a metric scored every 2 epochs
     log.on_epoch_end(2, {"loss": 1.0})
     HistoryCSV(path, append=True).on_epoch_end(3, {"loss": 0.5})  # a resumed run
     rows = list(csv.DictReader(open(path)))
-    assert [(r["epoch"], r["loss"], r["fid_40"]) for r in rows] == [
+    assert [(r["epoch"], r["loss"], r["fid40_full"]) for r in rows] == [
         ("0", "1.5", ""), ("1", "1.25", "3.0"), ("2", "1.0", ""), ("3", "0.5", "")]
     fresh = HistoryCSV(path)  # append=False starts over
     fresh.on_train_begin()

@@ -154,11 +154,12 @@ def test_evaluate_a_checkpoint_and_an_export(capsys, tiny_generators):
     code, out, err = run(capsys, "evaluate", str(root / "checkpoint"), "--metric", "fid", "--metric", "kid",
                          "--metric", "is", *common)
     assert code == 0, err
-    assert "fid_64" in out and "kid_64" in out and "is_64" in out and "appended 3 records" in out
+    # --limit 100 of digits' 1,797: a part of the reference, so no "_full"
+    assert "fid64 " in out and "kid64 " in out and "is64" in out and "appended 3 records" in out
     code, out, err = run(capsys, "evaluate", str(root / "models" / "tiny"), *common)
     assert code == 0, err
     records = [json.loads(line) for line in open(output)]
-    assert [r["metric"] for r in records] == ["fid_64", "kid_64", "is_64", "fid_64"]
+    assert [r["metric"] for r in records] == ["fid64", "kid64", "is64", "fid64"]
     assert records[0]["extractor"] == "classifier:digits16" and records[0]["reference"] == "digits"
     assert records[0]["num_samples"] == 64 and records[0]["reference_images"] == 100
     assert records[0]["reference_split"] is None  # digits has no splits: every image is read
@@ -183,7 +184,7 @@ def test_evaluate_against_mnist_idx_files(capsys, tiny_generators, tmp_path):
                          "--reference-split", "all", "--extractor", str(root / "digits16.keras"),
                          "--output", str(tmp_path / "r.jsonl"))
     assert code == 0, err
-    assert "fid_40" in out  # 40 reference images resized to the generator's 16x16, as many samples
+    assert "fid40_full" in out  # 40 reference images resized to the generator's 16x16, as many samples
 
 
 def test_evaluate_errors_are_one_line(capsys, tiny_generators, monkeypatch):
@@ -192,7 +193,7 @@ def test_evaluate_errors_are_one_line(capsys, tiny_generators, monkeypatch):
     root = tiny_generators
     clf = str(root / "digits16.keras")
     cases = [
-        (["--metric", "fidd", "--extractor", clf], "metrics must be a non-empty list of fid, kid, is, accuracy"),
+        (["--metric", "fidd", "--extractor", clf], "metrics must be a non-empty list of fid, kid, pr, dc, is, accuracy"),
         (["--metric", "accuracy", "--extractor", clf], "metric 'accuracy' needs a conditional model"),
         (["--extractor", str(root / "missing.keras")], "--extractor must be 'inception' or a .keras classifier"),
         (["--extractor", clf, "--reference", "imagenet"], "unknown reference 'imagenet'"),
@@ -210,6 +211,42 @@ def test_evaluate_errors_are_one_line(capsys, tiny_generators, monkeypatch):
         assert err.count("\n") == 1
     code, _, err = run(capsys, "evaluate", str(root / "nowhere"), "--reference", "digits", "--extractor", clf)
     assert code == 2 and "no checkpoint or export at" in err
+
+
+def test_stats_file_then_evaluate_against_it(capsys, tiny_generators, tmp_path):
+    """`zoo stats` once, then `zoo evaluate --reference stats.npz`: the FID of the images themselves."""
+    import json
+
+    from zoo import metrics
+
+    root, stats, output = tiny_generators, str(tmp_path / "digits16.npz"), str(tmp_path / "r.jsonl")
+    clf = ["--extractor", str(root / "digits16.keras")]
+    code, out, err = run(capsys, "stats", "digits", "--output", stats, "--image-size", "16", "16", *clf)
+    assert code == 0, err
+    assert "1797 images of digits (16x16), extractor classifier:digits16" in out and "wrote" in out
+    mu, sigma, info = metrics.load_statistics(stats)
+    assert info == {"extractor": "classifier:digits16", "reference": "digits", "num_images": "1797"}
+    assert mu.shape == (8,) and sigma.shape == (8, 8)
+    common = ["--num-samples", "64", "--output", output, *clf]
+    code, out, err = run(capsys, "evaluate", str(root / "checkpoint"), "--reference", stats, *common)
+    assert code == 0, err
+    code, out, err = run(capsys, "evaluate", str(root / "checkpoint"), "--reference", "digits", *common)
+    assert code == 0, err
+    from_stats, from_images = [json.loads(line) for line in open(output)]
+    assert from_stats["metric"] == from_images["metric"] == "fid64_full"
+    assert from_stats["value"] == pytest.approx(from_images["value"], rel=1e-6)
+    assert from_stats["reference"] == stats and from_stats["reference_of_statistics"] == "digits"
+    # Statistics of one extractor are not compared with another's features, and KID needs features.
+    from zoo import nets
+
+    metrics.save_domain_classifier(nets.domain_classifier((16, 16, 1), feature_dim=8, filters=(4,)),
+                                   tmp_path / "other16.keras")
+    code, _, err = run(capsys, "evaluate", str(root / "checkpoint"), "--reference", stats, "--extractor",
+                       str(tmp_path / "other16.keras"))
+    assert code == 2 and ("holds statistics of classifier:digits16 features; this evaluation uses "
+                          "classifier:other16") in err
+    code, _, err = run(capsys, "evaluate", str(root / "checkpoint"), "--reference", stats, "--metric", "kid", *clf)
+    assert code == 2 and "metrics kid need the reference images' features (a statistics file" in err
 
 
 def test_evaluate_help(capsys):
@@ -238,8 +275,8 @@ def test_evaluate_a_conditional_export_with_accuracy(capsys, tmp_path):
                          "--output", output)
     assert code == 0, err
     records = {r["metric"]: r for r in map(json.loads, open(output))}
-    assert sorted(records) == ["accuracy_50", "fid_50", "worst_label_accuracy_50"]
-    assert 0.0 <= records["worst_label_accuracy_50"]["value"] <= records["accuracy_50"]["value"] <= 1.0
+    assert sorted(records) == ["accuracy50", "fid50", "worst_label_accuracy50"]
+    assert 0.0 <= records["worst_label_accuracy50"]["value"] <= records["accuracy50"]["value"] <= 1.0
 
 
 def test_train_and_sample_a_conditional_model(capsys, tmp_path):
@@ -301,14 +338,21 @@ def test_evaluate_ppl_of_a_stylegan_checkpoint_and_refuses_an_export(capsys, tin
               "--extractor", clf, "--output", output, "--seed", "1"]
     code, out, err = run(capsys, "evaluate", str(tmp_path / "checkpoint"), *common)
     assert code == 0, err
-    assert "ppl_w_end_8" in out and "appended 1 records" in out
+    assert "ppl_w_end8" in out and "appended 1 records" in out
     [record] = [json.loads(line) for line in open(output)]
     extractor = metrics.ClassifierExtractor.from_path(clf)
-    expected = metrics.evaluate.ppl_of(style_gan, extractor, "w", 8, seed=1)["ppl_w_end_8"]
-    assert record["metric"] == "ppl_w_end_8" and record["value"] == pytest.approx(expected, rel=1e-5)
+    expected = metrics.evaluate.ppl_of(style_gan, extractor, "w", 8, seed=1)["ppl_w_end8"]
+    assert record["metric"] == "ppl_w_end8" and record["value"] == pytest.approx(expected, rel=1e-5)
+    # Linear separability of the classifier's 10 classes (each against the rest) in W and Z.
+    code, out, err = run(capsys, "evaluate", str(tmp_path / "checkpoint"), *common, "--metric", "ls_w",
+                         "--metric", "ls_z", "--num-samples", "40")
+    assert code == 0, err
+    separability = {r["metric"]: r["value"] for r in map(json.loads, open(output)) if r["metric"].startswith("ls_")}
+    assert sorted(separability) == ["ls_w40", "ls_z40"]
+    assert all(1.0 <= v <= 2.0 ** 10 for v in separability.values())
     # An export (or any generator without the mapping and synthesis nets) is refused in one line.
     code, _, err = run(capsys, "evaluate", str(root / "models" / "tiny"), *common)
-    assert code == 2 and "need a style-based generator with a mapping and a synthesis net" in err
+    assert code == 2 and "needs a style-based generator with a mapping and a synthesis net" in err
     assert "exports are not supported" in err and err.count("\n") == 1
 
 
@@ -329,15 +373,15 @@ def test_train_scores_during_training_and_logs_scalars_to_tensorboard(capsys, tm
     import json
 
     rows = list(csv.DictReader(open(run_dir / "history.csv")))
-    assert [row["fid_40"] != "" for row in rows] == [False, True]  # epoch 2 only
-    assert 0.0 <= float(rows[1]["accuracy_40"]) <= 1.0
+    assert [row["fid40"] != "" for row in rows] == [False, True]  # epoch 2 only (--reference-limit: no "_full")
+    assert 0.0 <= float(rows[1]["accuracy40"]) <= 1.0
     records = [json.loads(line) for line in open(run_dir / "metrics.jsonl")]
-    assert {r["metric"] for r in records} >= {"fid_40", "accuracy_40"}
+    assert {r["metric"] for r in records} >= {"fid40", "accuracy40"}
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     events = EventAccumulator(str(run_dir / "tensorboard" / "train"))
     events.Reload()
-    assert {"epoch_d_loss", "epoch_g_loss", "epoch_fid_40"} <= set(events.Tags()["scalars"]) | set(
+    assert {"epoch_d_loss", "epoch_g_loss", "epoch_fid40"} <= set(events.Tags()["scalars"]) | set(
         events.Tags().get("tensors", []))
     code, _, err = run(capsys, "train", "pix2pix", "--dataset", "digits", "--metric", "fid")
     assert code == 2 and "--metric scores sampled images; pix2pix serves images -> images" in err

@@ -371,6 +371,7 @@ def _evaluation_callbacks(args, preset, image_shape, run_dir):
     return [metrics.EvaluationCallback(
         extractor, images, every_n_epochs=args.every, metrics=names, reference_labels=labels,
         jsonl_path=os.path.join(run_dir, "metrics.jsonl"), seed=args.seed, reference_name=reference,
+        full_reference=args.reference_limit is None,
     )]
 
 
@@ -521,32 +522,78 @@ def cmd_evaluate(args):
     extractor = _extractor(args)
     if "accuracy" in names:
         metrics.evaluate.check_accuracy(metrics.evaluate.num_classes_of(generator), extractor)
-    if any(name.startswith("ppl_") for name in names):
-        metrics.evaluate.check_ppl(generator, extractor)
-    height, width, _ = loading.image_shape_of(generator)
+    for name in names:
+        if name in metrics.evaluate._STYLE_METRICS:
+            metrics.evaluate.check_style_metric(generator, extractor, name)
     conditional = metrics.evaluate.num_classes_of(generator) is not None
-    images, labels = loading.load_reference(
-        args.reference, args.reference_split, (height, width), args.limit, with_labels=conditional
-    )
-    num_samples = args.num_samples or len(images)
-    print(
-        f"evaluating {args.model}: {num_samples} samples against {args.reference} "
-        f"({len(images)} images), extractor {extractor.name}"
-    )
-    results = metrics.evaluate_generator(
-        generator, images, extractor, names, num_samples=num_samples,
-        batch_size=args.batch_size, seed=args.seed, reference_labels=labels,
-    )
+    if args.reference.endswith(".npz"):
+        results, num_samples, reference = _evaluate_against_statistics(args, generator, extractor, names)
+    else:
+        height, width, _ = loading.image_shape_of(generator)
+        images, labels = loading.load_reference(
+            args.reference, args.reference_split, (height, width), args.limit, with_labels=conditional
+        )
+        num_samples = args.num_samples or len(images)
+        print(
+            f"evaluating {args.model}: {num_samples} samples against {args.reference} "
+            f"({len(images)} images), extractor {extractor.name}"
+        )
+        results = metrics.evaluate_generator(
+            generator, images, extractor, names, num_samples=num_samples, batch_size=args.batch_size,
+            seed=args.seed, reference_labels=labels, full_reference=args.limit is None,
+        )
+        reference = {"reference": args.reference, "reference_images": len(images),
+                     "reference_split": args.reference_split if loading.has_splits(args.reference) else None}
     records = metrics.append_results(
-        args.output, results, num_samples=num_samples, reference=args.reference, extractor=extractor.name,
-        model=args.model, reference_split=args.reference_split if loading.has_splits(args.reference) else None,
-        reference_images=len(images), seed=args.seed,
+        args.output, results, num_samples=num_samples, extractor=extractor.name, model=args.model, seed=args.seed,
+        **reference,
     )
-    print(f"{'metric':24s} {'value':>12s} {'std':>10s}")
+    print(f"{'metric':28s} {'value':>12s} {'std':>10s}")
     for record in records:
         std = f"{record['std']:10.4g}" if "std" in record else ""
-        print(f"{record['metric']:24s} {record['value']:12.6g} {std}")
+        print(f"{record['metric']:28s} {record['value']:12.6g} {std}")
     print(f"appended {len(records)} records to {args.output}")
+    return 0
+
+
+def _evaluate_against_statistics(args, generator, extractor, names):
+    """`zoo evaluate --reference stats.npz`: FID (and the metrics without a reference) from a statistics file."""
+    from zoo import metrics
+
+    mu, sigma, metadata = metrics.load_statistics(args.reference)
+    made_with = metadata.get("extractor")
+    if made_with is not None and made_with != extractor.name:
+        raise ValueError(f"{args.reference} holds statistics of {made_with} features; this evaluation uses "
+                         f"{extractor.name} (pass the extractor and --protocol the file was made with)")
+    if args.limit is not None:
+        raise ValueError("--limit does not apply to a statistics file (it holds the whole reference)")
+    num_samples = args.num_samples or int(metadata.get("num_images", 0)) or 50_000
+    print(f"evaluating {args.model}: {num_samples} samples against the statistics {args.reference} "
+          f"({metadata.get('reference', 'reference of another tool')}), extractor {extractor.name}")
+    results = metrics.evaluate.evaluate_with_reference(
+        generator, None, None, extractor, names, num_samples=num_samples, batch_size=args.batch_size,
+        seed=args.seed, reference_statistics=(mu, sigma),
+    )
+    reference = {"reference": args.reference, "reference_images": metadata.get("num_images"),
+                 "reference_of_statistics": metadata.get("reference")}
+    return results, num_samples, reference
+
+
+def cmd_stats(args):
+    from zoo import metrics
+    from zoo.metrics import loading
+
+    extractor = _extractor(args)
+    size = None if args.image_size is None else tuple(args.image_size)
+    images, _ = loading.load_reference(args.reference, args.reference_split, size, args.limit)
+    print(f"{len(images)} images of {args.reference} ({images.shape[1]}x{images.shape[2]}), extractor {extractor.name}")
+    mu, sigma = metrics.gaussian_statistics(extractor.features(images, batch_size=args.batch_size))
+    split = args.reference_split if loading.has_splits(args.reference) else None
+    reference = args.reference + (f":{split}" if split else "") + (f" (first {args.limit})" if args.limit else "")
+    path = metrics.save_statistics(args.output, mu, sigma, extractor=extractor.name, reference=reference,
+                                   num_images=len(images))
+    print(f"wrote {path}: mu {mu.shape}, sigma {sigma.shape}; use it with "
+          f"`zoo evaluate MODEL --reference {path}`")
     return 0
 
 
@@ -732,7 +779,7 @@ def build_parser():
         "evaluate",
         help="score a checkpoint or an export against a dataset (FID, KID, IS, accuracy, PPL)",
         description="Generate images and score them against a reference dataset; results are printed "
-        "and appended to a JSON-lines file, named by protocol (fid_10k: 10,000 samples).",
+        "and appended to a JSON-lines file, named by protocol (fid10k_full: 10,000 samples).",
     )
     p.add_argument("model", metavar="MODEL_OR_EXPORT",
                    help="checkpoint directory, SavedModel folder or export base path (newest version)")
@@ -740,7 +787,8 @@ def build_parser():
                    help="fid, kid, is, accuracy (conditional models), ppl_w or ppl_z (StyleGAN checkpoints, "
                    "with a .keras --extractor: perceptual path length at path ends); repeat for several (default fid)")
     p.add_argument("--reference", required=True,
-                   help="dataset name (see `zoo list`), a folder of images, or mnist_idx:DIR")
+                   help="dataset name (see `zoo list`), a folder of images, mnist_idx:DIR, or a .npz of FID "
+                   "statistics (`zoo stats`, pytorch-fid's --save-stats)")
     p.add_argument("--reference-split", default="test",
                    help="split of the reference: train, test or all (mnist_idx, tfds); default test")
     p.add_argument("--num-samples", type=_positive_int, help="images to generate (default: as many as the reference)")
@@ -751,6 +799,24 @@ def build_parser():
     p.add_argument("--batch-size", type=_positive_int, default=256, help="images per call (default 256)")
     p.add_argument("--seed", type=int, default=0, help="seed of the noise, labels and KID subsets (default 0)")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "stats",
+        help="save the FID statistics (mean, covariance) of a dataset to a .npz for `zoo evaluate --reference`",
+        description="Embed a dataset once and save its feature mean and covariance (arrays mu and sigma, as "
+        "pytorch-fid's --save-stats, readable by pytorch-fid and clean-fid) with the extractor and reference "
+        "that made them.",
+    )
+    p.add_argument("reference", help="dataset name (see `zoo list`), a folder of images, or mnist_idx:DIR")
+    p.add_argument("--output", required=True, help="the .npz file to write")
+    p.add_argument("--reference-split", default="train",
+                   help="split where the dataset has splits (default train: StyleGAN's fid50k_full reference)")
+    p.add_argument("--image-size", type=_positive_int, nargs=2, metavar=("HEIGHT", "WIDTH"),
+                   help="resize the images first (default: the dataset's own size)")
+    p.add_argument("--limit", type=_positive_int, help="use only the first N images")
+    p.add_argument("--batch-size", type=_positive_int, default=64, help="images per extractor call (default 64)")
+    _extractor_arguments(p)
+    p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser(
         "classifier",

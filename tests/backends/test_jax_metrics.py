@@ -139,13 +139,13 @@ def test_metrics_on_jax_without_tensorflow_match_tensorflow(tmp_path):
     root_trace = np.sum(np.sqrt(np.clip(np.linalg.eigvals(s_real @ s_fake).real, 0, None)))
     fid = np.sum((real.mean(0) - fake.mean(0)) ** 2) + np.trace(s_real) + np.trace(s_fake) - 2 * root_trace
     results = out["results"]
-    assert sorted(results) == ["fid_297", "is_297", "is_297_std", "kid_297", "kid_297_std"]
-    np.testing.assert_allclose(results["fid_297"], fid, rtol=1e-3)
-    scores = [results["is_297"], results["is_297_std"]]
+    assert sorted(results) == ["fid297_full", "is297", "is297_std", "kid297_full", "kid297_full_std"]
+    np.testing.assert_allclose(results["fid297_full"], fid, rtol=1e-3)
+    scores = [results["is297"], results["is297_std"]]
     np.testing.assert_allclose(scores, _inception_score(logits), rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(out["is_reference"], _inception_score(real_logits), rtol=1e-4, atol=1e-6)
     assert out["is_reference"][0] > 1.5  # the classifier tells the digits apart
-    assert np.isfinite(results["kid_297"]) and results["kid_297_std"] >= 0
+    assert np.isfinite(results["kid297_full"]) and results["kid297_full_std"] >= 0
 
     load_reference_error, export_error = out["errors"]
     assert "load_reference('celeb_a')" in load_reference_error and "needs TensorFlow" in load_reference_error

@@ -42,6 +42,13 @@ def test_quick_run_records_fid_timeline_ppl_projection_and_figures(bench, shared
     ppl = record["ppl"]
     assert ppl["ppl_w_end"] > 0 and ppl["ppl_z_end"] > 0
     assert ppl["w_below_z"] == (ppl["ppl_w_end"] < ppl["ppl_z_end"])
+    separability = record["separability"]
+    assert record["settings"]["ls_samples"] == 200
+    for space in ("w", "z"):
+        entropies = separability[f"entropies_{space}"]
+        assert len(entropies) == 10 and all(0.0 <= h <= 1.0 for h in entropies)
+        assert separability[f"ls_{space}"] == pytest.approx(2.0 ** sum(entropies), rel=1e-3)
+    assert separability["w_below_z"] == (separability["ls_w"] < separability["ls_z"])
     for space in ("w", "w+"):
         result = record["projection"][space]
         assert -1.0 <= result["min_ssim"] <= result["mean_ssim"] <= 1.0 and result["mean_mse"] > 0

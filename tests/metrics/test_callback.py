@@ -32,12 +32,12 @@ def test_logs_fid_at_every_nth_and_the_last_epoch(tmp_path):
     )
     recorder = Recorder()
     history = gan.fit(data, epochs=3, steps_per_epoch=2, callbacks=[callback, recorder], verbose=0)
-    has_fid = ["fid_16" in keys for keys in recorder.keys]
+    has_fid = ["fid16_full" in keys for keys in recorder.keys]
     assert has_fid == [False, True, True]  # epoch 2 (every 2nd) and epoch 3 (the last)
-    assert len(history.history["fid_16"]) == 2 and len(history.history["d_loss"]) == 3
-    assert all(np.isfinite(history.history["kid_16_std"]))
+    assert len(history.history["fid16_full"]) == 2 and len(history.history["d_loss"]) == 3
+    assert all(np.isfinite(history.history["kid16_full_std"]))
     records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
-    assert [(r["metric"], r["epoch"]) for r in records] == [("fid_16", 2), ("kid_16", 2), ("fid_16", 3), ("kid_16", 3)]
+    assert [(r["metric"], r["epoch"]) for r in records] == [("fid16_full", 2), ("kid16_full", 2), ("fid16_full", 3), ("kid16_full", 3)]
     assert records[0]["extractor"] == "classifier:domain_classifier" and records[0]["model"] == gan.name
 
 
@@ -91,6 +91,6 @@ def test_ppl_is_logged_for_a_stylegan_and_refused_before_training_otherwise(tmp_
     logs = {}
     callback.on_epoch_end(0, logs)
     expected = metrics.evaluate.ppl_of(style_gan, extractor, "w", 8, seed=2)
-    assert logs == expected and logs["ppl_w_end_8"] > 0
+    assert logs == expected and logs["ppl_w_end8"] > 0
     record = json.loads(jsonl.read_text())
-    assert record["metric"] == "ppl_w_end_8" and record["value"] == logs["ppl_w_end_8"] and record["epoch"] == 1
+    assert record["metric"] == "ppl_w_end8" and record["value"] == logs["ppl_w_end8"] and record["epoch"] == 1

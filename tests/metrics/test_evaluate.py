@@ -45,9 +45,12 @@ def _reference(n=60, seed=0):
     return np.random.default_rng(seed).normal(scale=0.1, size=(n, 8, 8, 1)).astype(np.float32)
 
 
-@pytest.mark.parametrize("n,name", [(2000, "fid_2k"), (10_000, "fid_10k"), (1500, "fid_1500"), (64, "fid_64")])
+@pytest.mark.parametrize("n,name", [(2000, "fid2k_full"), (10_000, "fid10k_full"), (1500, "fid1500_full"), (64, "fid64_full")])
 def test_protocol_names(n, name):
-    assert metrics.metric_name("fid", n) == name
+    """StyleGAN's names: the count, and `_full` when the whole reference set was used."""
+    assert metrics.metric_name("fid", n, full_reference=True) == name
+    assert metrics.metric_name("fid", n, full_reference=False) == name[: -len("_full")]
+    assert metrics.metric_name("is", n) == "is" + name[len("fid"): -len("_full")]
 
 
 def test_a_callable_generator_scored_against_itself():
@@ -55,11 +58,37 @@ def test_a_callable_generator_scored_against_itself():
     results = metrics.evaluate_generator(
         lambda n: reference[:n], reference, PixelExtractor(), metrics=("fid", "kid", "is")
     )
-    assert list(results) == ["fid_60", "kid_60", "kid_60_std", "is_60", "is_60_std"]
-    assert results["fid_60"] == pytest.approx(0.0, abs=1e-9)
+    assert list(results) == ["fid60_full", "kid60_full", "kid60_full_std", "is60", "is60_std"]
+    assert results["fid60_full"] == pytest.approx(0.0, abs=1e-9)
     assert all(np.isfinite(v) for v in results.values())
     shifted = metrics.evaluate_generator(lambda n: reference[:n] + 0.5, reference, PixelExtractor())
-    assert shifted["fid_60"] == pytest.approx(8 * 0.25, rel=1e-6)  # 8 row means each moved by 0.5
+    assert shifted["fid60_full"] == pytest.approx(8 * 0.25, rel=1e-6)  # 8 row means each moved by 0.5
+
+
+def test_precision_recall_density_coverage_and_statistics_reference():
+    reference = _reference(80)
+    fake = reference[:40] * 1.5 + 0.05
+    extractor = PixelExtractor()
+    results = metrics.evaluate_generator(lambda n: fake[:n], reference, extractor, metrics=("fid", "pr", "dc"),
+                                         num_samples=40, full_reference=False)
+    real_f, fake_f = extractor.features(reference), extractor.features(fake)
+    assert list(results) == ["fid40", "pr40_3_precision", "pr40_3_recall", "dc40_5_density", "dc40_5_coverage"]
+    assert (results["pr40_3_precision"], results["pr40_3_recall"]) == metrics.precision_recall(real_f, fake_f, 3)
+    assert (results["dc40_5_density"], results["dc40_5_coverage"]) == metrics.density_coverage(real_f, fake_f, 5)
+    assert 0.0 < results["pr40_3_recall"] < 1.0
+    # FID against (mu, sigma) alone, as from a statistics file, is FID against the features.
+    from_statistics = metrics.evaluate.evaluate_with_reference(
+        lambda n: fake[:n], None, None, extractor, ("fid", "is"), num_samples=40,
+        reference_statistics=metrics.gaussian_statistics(real_f),
+    )
+    big = metrics.evaluate_generator(lambda n: np.resize(fake, (n, 8, 8, 1)), reference, extractor,
+                                     metrics=("pr",), num_samples=2000)
+    assert list(big) == ["pr2k3_full_precision", "pr2k3_full_recall"]  # StyleGAN2-ADA's pr50k3_full
+    assert from_statistics["fid40_full"] == pytest.approx(results["fid40"], rel=1e-12)
+    with pytest.raises(ValueError, match=r"metrics kid need the reference images' features \(a statistics file "
+                       "holds only the mean and covariance that FID needs\)"):
+        metrics.evaluate.evaluate_with_reference(lambda n: fake[:n], None, None, extractor, ("fid", "kid"),
+                                                 num_samples=40, reference_statistics=(np.zeros(8), np.eye(8)))
 
 
 def test_conditional_models_get_labels_and_accuracy():
@@ -68,7 +97,7 @@ def test_conditional_models_get_labels_and_accuracy():
     results = metrics.evaluate_generator(
         model, reference, PixelExtractor(), metrics=("accuracy",), num_samples=30
     )
-    assert results == {"accuracy_30": 1.0, "worst_label_accuracy_30": 1.0}
+    assert results == {"accuracy30": 1.0, "worst_label_accuracy30": 1.0}
     z, labels = model.calls[-1]
     assert z.shape == (30, 4)
     assert np.bincount(labels).tolist() == [10, 10, 10]  # balanced without reference labels
@@ -76,7 +105,7 @@ def test_conditional_models_get_labels_and_accuracy():
     ignoring = metrics.evaluate_generator(
         ConditionalModel(obey=False), reference, PixelExtractor(), metrics=("accuracy",), num_samples=30
     )
-    assert ignoring["accuracy_30"] == pytest.approx(1 / 3) and ignoring["worst_label_accuracy_30"] == 0.0
+    assert ignoring["accuracy30"] == pytest.approx(1 / 3) and ignoring["worst_label_accuracy30"] == 0.0
 
 
 def test_labels_follow_the_reference_frequencies():
@@ -97,7 +126,7 @@ def test_same_seed_same_samples():
 
 def test_errors():
     reference = _reference()
-    with pytest.raises(ValueError, match="metrics must be a non-empty list of fid, kid, is, accuracy"):
+    with pytest.raises(ValueError, match="metrics must be a non-empty list of fid, kid, pr, dc, is, accuracy, ppl_w, ppl_z, ls_w, ls_z"):
         metrics.evaluate_generator(lambda n: reference[:n], reference, PixelExtractor(), metrics=("fidd",))
     with pytest.raises(ValueError, match="needs a conditional model"):
         metrics.evaluate_generator(lambda n: reference[:n], reference, PixelExtractor(), metrics=("accuracy",))
@@ -111,9 +140,9 @@ def test_errors():
 
 def test_append_jsonl_and_results(tmp_path):
     path = tmp_path / "new" / "folder" / "results.jsonl"
-    metrics.append_jsonl(path, {"metric": "fid_2k", "value": np.float32(1.5)})
+    metrics.append_jsonl(path, {"metric": "fid2k_full", "value": np.float32(1.5)})
     records = metrics.append_results(
-        path, {"fid_60": 1.25, "kid_60": 0.5, "kid_60_std": 0.1}, num_samples=60,
+        path, {"fid60_full": 1.25, "kid60_full": 0.5, "kid60_full_std": 0.1}, num_samples=60,
         reference="digits", extractor="pixels", model="m", epoch=3,
     )
     lines = [json.loads(line) for line in path.read_text().splitlines()]
@@ -121,7 +150,7 @@ def test_append_jsonl_and_results(tmp_path):
     assert list(lines[0]) == ["time", "metric", "value"] and lines[0]["value"] == 1.5
     assert lines[0]["time"].endswith("+00:00")
     assert lines[2] == {
-        "time": lines[2]["time"], "metric": "kid_60", "value": 0.5, "std": 0.1, "num_samples": 60,
+        "time": lines[2]["time"], "metric": "kid60_full", "value": 0.5, "std": 0.1, "num_samples": 60,
         "reference": "digits", "extractor": "pixels", "model": "m", "epoch": 3,
     }
 
@@ -141,7 +170,7 @@ def test_a_conditional_gan_and_its_export_score_alike(tmp_path):
     direct = metrics.evaluate_generator(cgan, reference, extractor, **options)
     exported = metrics.load_generator(export.export_generator(cgan, "c", base_path=str(tmp_path)))
     served = metrics.evaluate_generator(exported, reference, extractor, **options)
-    assert list(direct) == ["fid_24", "kid_24", "kid_24_std", "accuracy_24", "worst_label_accuracy_24"]
+    assert list(direct) == ["fid24_full", "kid24_full", "kid24_full_std", "accuracy24", "worst_label_accuracy24"]
     assert served == pytest.approx(direct, rel=1e-4, abs=1e-6)
 
 
@@ -172,23 +201,23 @@ def test_ppl_metrics_are_the_perceptual_path_length_of_the_ema_nets():
     results = metrics.evaluate_generator(
         model, reference, extractor, ("fid", "ppl_w", "ppl_z"), num_samples=12, batch_size=8, seed=3
     )
-    assert list(results) == ["fid_12", "ppl_w_end_12", "ppl_z_end_12"]
+    assert list(results) == ["fid12_full", "ppl_w_end12", "ppl_z_end12"]
     direct = metrics.perceptual_path_length(
         model.ema_mapping, model.ema_synthesis, metrics.ppl_features_classifier(extractor), space="w",
         num_samples=12, batch_size=8, seed=3,
     )["ppl_w_end"]
-    assert results["ppl_w_end_12"] == pytest.approx(direct, rel=1e-6) and direct > 0
-    assert results["ppl_z_end_12"] > 0 and results["ppl_z_end_12"] != results["ppl_w_end_12"]
+    assert results["ppl_w_end12"] == pytest.approx(direct, rel=1e-6) and direct > 0
+    assert results["ppl_z_end12"] > 0 and results["ppl_z_end12"] != results["ppl_w_end12"]
     # PPL alone needs no reference features (nor images); the same seed gives the same value.
     alone = metrics.evaluate.evaluate_with_reference(
         model, (16, 16, 1), None, extractor, ("ppl_z",), num_samples=12, batch_size=8, seed=3
     )
-    assert alone == {"ppl_z_end_12": results["ppl_z_end_12"]}
+    assert alone == {"ppl_z_end12": results["ppl_z_end12"]}
 
 
 def test_ppl_needs_a_mapping_and_a_domain_classifier():
     reference = np.zeros((4, 8, 8, 1), np.float32)
-    with pytest.raises(ValueError, match="ppl_w'/'ppl_z' need a style-based generator.*ConditionalModel"):
+    with pytest.raises(ValueError, match="metric 'ppl_w' needs a style-based generator.*ConditionalModel"):
         metrics.evaluate_generator(ConditionalModel(), reference, tiny_classifier(), ("fid", "ppl_w"))
-    with pytest.raises(ValueError, match="need a domain classifier as extractor.*'pixels'"):
+    with pytest.raises(ValueError, match="needs a domain classifier as extractor.*'pixels'"):
         metrics.evaluate_generator(tiny_style_gan(), reference, PixelExtractor(), ("ppl_z",))

@@ -98,3 +98,58 @@ def test_bad_statistics_are_rejected():
         metrics.frechet_distance_from_statistics(np.zeros(2), np.eye(2), np.zeros(2), np.eye(3))
     with pytest.raises(ValueError, match="mu1 and mu2"):
         metrics.frechet_distance_from_statistics(np.zeros(2), np.eye(2), np.zeros(3), np.eye(3))
+
+
+def _two_feature_sets(dim=64):
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(500, dim)) @ rng.normal(scale=0.3, size=(dim, dim))
+    fake = 0.8 * rng.standard_t(5, size=(400, dim)) @ rng.normal(scale=0.3, size=(dim, dim)) + 0.2
+    return real, fake
+
+
+def test_fid_from_statistics_files_equals_pytorch_fid_and_clean_fid(torch_references, tmp_path):
+    """zoo's files read by pytorch-fid, and its symmetric-eigenvalue trace against their sqrtm."""
+    real, fake = _two_feature_sets()
+    stats = [str(tmp_path / "real.npz"), str(tmp_path / "fake.npz")]
+    for path, features in zip(stats, (real, fake)):
+        metrics.save_statistics(path, *metrics.gaussian_statistics(features), extractor="test", num_images=len(features))
+    mu1, sigma1, info = metrics.load_statistics(stats[0])
+    mu2, sigma2, _ = metrics.load_statistics(stats[1])
+    assert info == {"extractor": "test", "num_images": "500"}
+    ours = metrics.frechet_distance_from_statistics(mu1, sigma1, mu2, sigma2)
+    assert ours == pytest.approx(metrics.frechet_distance(real, fake), rel=1e-12)
+    reference = torch_references("frechet", mu1=mu1, sigma1=sigma1, mu2=mu2, sigma2=sigma2,
+                                 stats1=np.array(stats[0]), stats2=np.array(stats[1]))
+    assert ours > 1.0
+    for name in ("pytorch_fid", "clean_fid", "pytorch_fid_files"):
+        assert ours == pytest.approx(float(reference[name]), rel=1e-6), name
+
+
+def test_statistics_files_of_other_tools_load(tmp_path):
+    """pytorch-fid's --save-stats writes `np.savez_compressed(path, mu=..., sigma=...)`."""
+    mu, sigma = metrics.gaussian_statistics(_two_feature_sets(dim=8)[0])
+    np.savez_compressed(tmp_path / "pytorch_fid.npz", mu=mu.astype(np.float32), sigma=sigma)
+    loaded_mu, loaded_sigma, info = metrics.load_statistics(tmp_path / "pytorch_fid.npz")
+    np.testing.assert_allclose(loaded_mu, mu, rtol=1e-6)
+    np.testing.assert_array_equal(loaded_sigma, sigma)
+    assert loaded_mu.dtype == np.float64 and info == {}
+
+
+def test_statistics_file_errors(tmp_path):
+    mu, sigma = np.zeros(3), np.eye(3)
+    with pytest.raises(ValueError, match="statistics files end in .npz; got 'stats.npy'"):
+        metrics.save_statistics("stats.npy", mu, sigma)
+    with pytest.raises(ValueError, match=r"mu must be \(D,\) and sigma \(D, D\); got \(3,\) and \(2, 2\)"):
+        metrics.save_statistics(tmp_path / "s.npz", mu, np.eye(2))
+    with pytest.raises(ValueError, match="finite"):
+        metrics.save_statistics(tmp_path / "s.npz", mu, np.full((3, 3), np.nan))
+    assert not (tmp_path / "s.npz").exists()  # nothing half-written
+    with pytest.raises(FileNotFoundError, match="no statistics file at"):
+        metrics.load_statistics(tmp_path / "missing.npz")
+    np.savez(tmp_path / "features.npz", features=np.zeros((4, 3)))
+    with pytest.raises(ValueError, match=r"has no mu or sigma: a statistics file holds arrays mu and sigma \(it has "
+                       r"\['features'\]\)"):
+        metrics.load_statistics(tmp_path / "features.npz")
+    (tmp_path / "text.npz").write_text("not a zip")
+    with pytest.raises(ValueError, match="is not a .npz statistics file"):
+        metrics.load_statistics(tmp_path / "text.npz")

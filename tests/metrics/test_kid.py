@@ -73,3 +73,13 @@ def test_bad_arguments(kwargs, match):
         metrics.kernel_inception_distance(np.zeros((5, 2)), np.zeros((5, 2)), **kwargs)
     with pytest.raises(ValueError, match="same feature dimension"):
         metrics.kernel_inception_distance(np.zeros((5, 2)), np.zeros((5, 3)))
+
+
+def test_equals_torch_fidelity_on_the_same_features(torch_references):
+    """One subset of all rows: the subset draw cannot differ, only the estimator could."""
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(120, 32)), rng.normal(loc=0.3, scale=1.2, size=(120, 32))
+    reference = float(torch_references("kid", features1=a, features2=b)["kid"])
+    ours, std = metrics.kernel_inception_distance(a, b, num_subsets=3, subset_size=120)
+    assert ours > 0.01 and std == pytest.approx(0.0, abs=1e-12)
+    assert ours == pytest.approx(reference, rel=1e-6)

@@ -52,7 +52,7 @@ def test_a_conditional_export_is_evaluated_per_label(tmp_path):
     np.testing.assert_allclose(images[:, 0, 0, 0], [0, 0.1, 0.2, 0.2, 0.1], atol=1e-7)
     reference = np.zeros((30, 8, 8, 1), np.float32)
     results = metrics.evaluate_generator(generator, reference, CornerClassifier(), ("accuracy",), num_samples=30)
-    assert results == {"accuracy_30": 1.0, "worst_label_accuracy_30": 1.0}
+    assert results == {"accuracy30": 1.0, "worst_label_accuracy30": 1.0}
     with pytest.raises(ValueError, match="exactly when the export is conditional"):
         generator.generate(np.zeros((2, 4)))
 

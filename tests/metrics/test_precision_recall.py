@@ -1,8 +1,12 @@
+import importlib
+
 import numpy as np
 import pytest
 
-from zoo.metrics import precision_recall as module
 from zoo.metrics.precision_recall import density_coverage, precision_recall
+
+# The module: `zoo.metrics.precision_recall` is also the function's name in the package.
+module = importlib.import_module("zoo.metrics.precision_recall")
 
 SHAPES = [(200, 150, 16), (60, 90, 5), (40, 40, 2)]
 

@@ -25,8 +25,8 @@ def test_smoke_trains_draws_the_label_grid_evaluates_and_exports(tmp_path):
     meta = export.read_metadata(result["export"])
     assert meta["num_classes"] == 10 and meta["image_shape"] == [28, 28, 1]
     scores = result["evaluation"]
-    assert 0.0 <= scores["worst_label_accuracy_1797"] <= scores["accuracy_1797"] <= 1.0
-    assert scores["fid_1797"] > 0 and scores["fid_floor"] > 0
+    assert 0.0 <= scores["worst_label_accuracy1797"] <= scores["accuracy1797"] <= 1.0
+    assert scores["fid1797_full"] > 0 and scores["fid_floor"] > 0
 
 
 def test_full_scale_path_reads_mnist_through_tfds(tmp_path):

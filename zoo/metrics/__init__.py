@@ -1,10 +1,14 @@
 """Evaluation metrics for generative models, computed from activations.
 
-The feature extractor is passed in (TF-GAN's `classifier_fn` idea): InceptionV3 for the
-usual numbers, or a domain classifier trained by zoo for small greyscale data, so that
-FID means something offline. One metric per file:
+The feature extractor is passed in (TF-GAN's `classifier_fn` idea): the FID Inception
+under a named input protocol for numbers that compare with papers, or a domain
+classifier trained by zoo for small greyscale data, so that FID means something
+offline. One metric per file:
 
-- `frechet.py`: FID (Heusel et al. 2017);
+- `frechet.py`: FID (Heusel et al. 2017) and its statistics files;
+- `precision_recall.py`: precision and recall (Kynkaanniemi et al. 2019), density and
+  coverage (Naeem et al. 2020);
+- `separability.py`: linear separability of W and Z (Karras et al. 2019);
 - `kid.py`: KID (Binkowski et al. 2018);
 - `inception_score.py`: Inception / classifier score (Salimans et al. 2016);
 - `ssim.py`: SSIM and MS-SSIM (Wang et al. 2004, 2003);
@@ -15,7 +19,8 @@ FID means something offline. One metric per file:
 - `conditional.py`: accuracy of a held-out classifier on a conditional generator;
 - `pairing.py`: correspondence of generated pairs against shuffled ones (CoGAN);
 - `extractors.py`, `classifier.py`: the feature extractors and the domain classifier;
-- `evaluate.py`, `callback.py`: protocol-named results (`fid_10k`), JSON lines, and a
+- `fid_protocol.py`: how images reach the FID Inception (clean-fid's, pytorch-fid's, TF1's);
+- `evaluate.py`, `callback.py`: protocol-named results (`fid10k_full`), JSON lines, and a
   callback that logs them during `fit`;
 - `loading.py`: checkpoints, exports and reference datasets for `zoo evaluate`.
 """
@@ -35,13 +40,21 @@ from zoo.metrics.evaluate import (
     metric_name,
 )
 from zoo.metrics.extractors import ClassifierExtractor, InceptionExtractor
-from zoo.metrics.frechet import frechet_distance, frechet_distance_from_statistics, gaussian_statistics
+from zoo.metrics.frechet import (
+    frechet_distance,
+    frechet_distance_from_statistics,
+    gaussian_statistics,
+    load_statistics,
+    save_statistics,
+)
 from zoo.metrics.inception_score import inception_score
 from zoo.metrics.kid import kernel_inception_distance, polynomial_kernel
 from zoo.metrics.loading import ExportedGenerator, load_generator, load_reference
 from zoo.metrics.mode_coverage import mode_coverage, mode_coverage_for
 from zoo.metrics.pairing import pairing_error
+from zoo.metrics.precision_recall import density_coverage, precision_recall
 from zoo.metrics.ppl import perceptual_path_length, ppl_features_classifier, ppl_features_vgg16
+from zoo.metrics.separability import attributes_from_classifier, linear_separability, separability_of
 from zoo.metrics.ssim import cycle_scores, ms_ssim, ssim, translation_scores
 
 __all__ = [
@@ -51,6 +64,13 @@ __all__ = [
     "ExportedGenerator",
     "InceptionExtractor",
     "accuracy_from_scores",
+    "attributes_from_classifier",
+    "density_coverage",
+    "linear_separability",
+    "load_statistics",
+    "precision_recall",
+    "save_statistics",
+    "separability_of",
     "colourfulness",
     "colourisation_scores",
     "append_jsonl",

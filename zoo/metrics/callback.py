@@ -8,12 +8,12 @@ from zoo.metrics import evaluate
 
 
 class EvaluationCallback(keras.callbacks.Callback):
-    """Logs FID/KID/IS/accuracy/PPL of the model being trained every `every_n_epochs` epochs.
+    """Logs FID/KID/P&R/D&C/IS/accuracy/PPL/separability of the model being trained every `every_n_epochs` epochs.
 
     On every Nth epoch end, and on the last epoch of `fit`, it runs
     `zoo.metrics.evaluate_generator(self.model, ...)` with a fixed seed (the same noise
     and labels every time, so successive epochs compare) and writes the values, named
-    by protocol (`fid_2k`, ...), into the epoch's `logs`. Callbacks placed AFTER this
+    by protocol (`fid2k_full`, ...), into the epoch's `logs`. Callbacks placed AFTER this
     one in the `callbacks` list see them: put it before `CSVLogger` and `TensorBoard`
     (Keras adds `History` and the progress bar after every user callback). Keras'
     `CSVLogger` fixes its columns on the first epoch, so with `every_n_epochs > 1` its
@@ -37,6 +37,8 @@ class EvaluationCallback(keras.callbacks.Callback):
         batch_size: int, images per generator/extractor call. Default 256.
         reference_name: str, what the reference set is, for the JSON records.
             Default "reference".
+        full_reference: bool, whether `reference_images` is the whole reference set
+            (names get `_full`). Default True.
 
     Example:
     ```python
@@ -65,6 +67,7 @@ class EvaluationCallback(keras.callbacks.Callback):
         seed=0,
         batch_size=256,
         reference_name="reference",
+        full_reference=True,
     ):
         super().__init__()
         if isinstance(every_n_epochs, bool) or not isinstance(every_n_epochs, numbers.Integral) or every_n_epochs < 1:
@@ -81,6 +84,7 @@ class EvaluationCallback(keras.callbacks.Callback):
         self.seed = seed
         self.batch_size = batch_size
         self.reference_name = reference_name
+        self.full_reference = bool(full_reference)
         self._reference_features = None
 
     def on_train_begin(self, logs=None):
@@ -88,15 +92,16 @@ class EvaluationCallback(keras.callbacks.Callback):
         # model and a classifier of its classes.
         if "accuracy" in self.metrics:
             evaluate.check_accuracy(evaluate.num_classes_of(self.model), self.extractor)
-        # PPL needs a StyleGAN (mapping and synthesis) and a domain classifier.
-        if any(m.startswith("ppl_") for m in self.metrics):
-            evaluate.check_ppl(self.model, self.extractor)
+        # PPL and separability need a StyleGAN (mapping and synthesis) and a domain classifier.
+        for metric in self.metrics:
+            if metric in evaluate._STYLE_METRICS:
+                evaluate.check_style_metric(self.model, self.extractor, metric)
 
     def on_epoch_end(self, epoch, logs=None):
         done = epoch + 1
         if done % self.every_n_epochs and done != self.params.get("epochs"):
             return
-        if self._reference_features is None and any(m in ("fid", "kid") for m in self.metrics):
+        if self._reference_features is None and any(m in evaluate._FEATURE_METRICS for m in self.metrics):
             self._reference_features = self.extractor.features(self.reference_images, batch_size=self.batch_size)
         results = evaluate.evaluate_with_reference(
             self.model,
@@ -108,6 +113,7 @@ class EvaluationCallback(keras.callbacks.Callback):
             batch_size=self.batch_size,
             seed=self.seed,
             reference_labels=self.reference_labels,
+            full_reference=self.full_reference,
         )
         if logs is not None:
             logs.update(results)

@@ -1,11 +1,15 @@
 """Evaluate a generator against reference images under a named protocol; log to JSON lines.
 
-Result names carry the protocol, as in stylegan2-ada: `fid_2k` is FID between 2,000
-generated images and the reference set passed in (every reference image is used, so
-the reference set is part of the protocol and goes into each record), `kid_2k` and
-`kid_2k_std`, `is_2k` and `is_2k_std`, `accuracy_2k` and `worst_label_accuracy_2k`,
-`ppl_w_end_2k` and `ppl_z_end_2k` (perceptual path length of 2,000 path ends in W or Z,
-style-based generators only; it needs no reference images).
+Result names carry the protocol, as in stylegan2-ada: the metric, the number of
+generated images, and `_full` when the reference was the whole split or statistics
+file given (not a `--limit`ed part of it; which reference it was goes into each record
+with the extractor). `fid2k_full` is FID between 2,000 generated images and the full
+reference; `kid2k_full` and `kid2k_full_std`; `pr2k3_full_precision` and
+`pr2k3_full_recall` (k = 3 neighbours; `pr1500_3_full_precision` for 1,500 images),
+`dc2k5_full_density` and `dc2k5_full_coverage` (k = 5); without reference images: `is2k` and `is2k_std`, `accuracy2k` and
+`worst_label_accuracy2k`, `ppl_w_end2k` and `ppl_z_end2k` (perceptual path length of
+2,000 path ends in W or Z), `ls_w2k` and `ls_z2k` (linear separability of 2,000 codes),
+the last four for style-based generators only.
 """
 
 import datetime
@@ -17,38 +21,49 @@ import numpy as np
 
 from zoo.metrics.conditional import accuracy_from_scores
 from zoo.metrics.extractors import InceptionExtractor, features_and_probabilities
-from zoo.metrics.frechet import frechet_distance
+from zoo.metrics.frechet import frechet_distance, frechet_distance_from_statistics, gaussian_statistics
 from zoo.metrics.inception_score import inception_score
 from zoo.metrics.kid import kernel_inception_distance
+from zoo.metrics.precision_recall import density_coverage, precision_recall
 
-METRICS = ("fid", "kid", "is", "accuracy", "ppl_w", "ppl_z")
+METRICS = ("fid", "kid", "pr", "dc", "is", "accuracy", "ppl_w", "ppl_z", "ls_w", "ls_z")
 # Metrics computed from the extractor's features of both sets (the others need only
-# the generated images' probabilities).
-_FEATURE_METRICS = ("fid", "kid")
+# the generated images' probabilities, or the style-based nets).
+_FEATURE_METRICS = ("fid", "kid", "pr", "dc")
 IS_SPLITS = 10
+PR_NEAREST_K = 3  # StyleGAN2-ADA's pr50k3
+DC_NEAREST_K = 5  # Naeem et al.'s default
 # Perceptual path length: the space of each name; the paths are sampled at their ends ("end").
 _PPL_METRICS = {"ppl_w": "w", "ppl_z": "z"}
 PPL_SAMPLING = "end"
 PPL_BATCH_SIZE = 64
+# Linear separability: the space of each name.
+_LS_METRICS = {"ls_w": "w", "ls_z": "z"}
+_STYLE_METRICS = (*_PPL_METRICS, *_LS_METRICS)
 
 
-def metric_name(metric, num_samples):
-    """The protocol name of a result: `fid_2k` for 2,000 samples, `fid_1500` for 1,500.
+def metric_name(metric, num_samples, full_reference=None):
+    """The protocol name of a result: `fid2k_full` for 2,000 samples against a whole reference.
 
     Args:
-        metric: str, e.g. "fid".
+        metric: str, e.g. "fid", or "pr3" for precision/recall with k = 3.
         num_samples: int, generated images the value was computed from.
+        full_reference: None for metrics without reference images, True when every
+            image of the reference (or the whole statistics file) was used, False for a
+            part of it. Default None.
 
     Returns:
-        str, `f"{metric}_{n // 1000}k"` when n is a multiple of 1000, else `f"{metric}_{n}"`.
+        str, `metric + count + ("_full" if full_reference else "")`, the count being
+        `f"{n // 1000}k"` when n is a multiple of 1000, else `str(n)`.
 
     Example:
-        >>> metric_name("fid", 10_000)
-        'fid_10k'
+        >>> metric_name("fid", 50_000, full_reference=True)
+        'fid50k_full'
+        >>> metric_name("is", 1500)
+        'is1500'
     """
-    if num_samples % 1000 == 0:
-        return f"{metric}_{num_samples // 1000}k"
-    return f"{metric}_{num_samples}"
+    count = f"{num_samples // 1000}k" if num_samples % 1000 == 0 else str(num_samples)
+    return f"{metric}{count}{'_full' if full_reference else ''}"
 
 
 def check_metrics(metrics):
@@ -119,16 +134,21 @@ def evaluate_generator(
     batch_size=256,
     seed=0,
     reference_labels=None,
+    full_reference=True,
 ):
     """Generates `num_samples` images and scores them against `reference_images`.
 
     Metrics: `"fid"` (Frechet distance of features), `"kid"` (KID mean and std),
+    `"pr"` (precision and recall, k = 3), `"dc"` (density and coverage, k = 5),
     `"is"` (Inception Score, or classifier score with a domain classifier; mean and
     std over 10 splits) and `"accuracy"` (conditional models only: the extractor's
     classifier accuracy on the requested labels, overall and for the worst label),
     `"ppl_w"` and `"ppl_z"` (style-based models only, with a `ClassifierExtractor`:
     perceptual path length of `num_samples` path ends in W or Z, from the EMA mapping
-    and synthesis nets and the classifier's normalised features, see `ppl_of`).
+    and synthesis nets and the classifier's normalised features, see `ppl_of`),
+    `"ls_w"` and `"ls_z"` (style-based models only, with a `ClassifierExtractor`:
+    linear separability in W or Z of its classes, each class against the rest, from
+    `num_samples` codes, see `separability_of`).
 
     For a conditional model the requested labels follow the frequencies of
     `reference_labels` when given (so FID compares like with like), else they are
@@ -148,14 +168,16 @@ def evaluate_generator(
         batch_size: int, images per generator/extractor call. Default 256.
         seed: int, seed of the noise, labels and KID subsets. Default 0.
         reference_labels: None or int array `(N,)`, labels of the reference images.
+        full_reference: bool, whether `reference_images` is the whole reference set
+            (the names get `_full`) rather than a part of it. Default True.
 
     Returns:
-        dict `{protocol name: float}`, e.g. `{"fid_2k": 3.1, "kid_2k": 0.001,
-        "kid_2k_std": 0.0002}` (see `metric_name`).
+        dict `{protocol name: float}`, e.g. `{"fid2k_full": 3.1, "kid2k_full": 0.001,
+        "kid2k_full_std": 0.0002}` (see `metric_name`).
 
     Raises:
         ValueError: on an unknown metric, "accuracy" for an unconditional model or an
-            extractor whose classes are not the model's, "ppl_w"/"ppl_z" for a model
+            extractor whose classes are not the model's, "ppl_*"/"ls_*" for a model
             without a mapping and synthesis or an extractor that is not a domain
             classifier, or images of another shape.
 
@@ -174,8 +196,9 @@ def evaluate_generator(
     metrics = check_metrics(metrics)
     if "accuracy" in metrics:  # fail before the slow part
         check_accuracy(num_classes_of(model), extractor)
-    if any(m in _PPL_METRICS for m in metrics):
-        check_ppl(model, extractor)
+    for metric in metrics:
+        if metric in _STYLE_METRICS:
+            check_style_metric(model, extractor, metric)
     reference_images = _reference(reference_images)
     if reference_labels is not None and len(reference_labels) != len(reference_images):
         raise ValueError(
@@ -195,6 +218,7 @@ def evaluate_generator(
         batch_size=batch_size,
         seed=seed,
         reference_labels=reference_labels,
+        full_reference=full_reference,
     )
 
 
@@ -208,40 +232,54 @@ def evaluate_with_reference(
     batch_size=256,
     seed=0,
     reference_labels=None,
+    full_reference=True,
+    reference_statistics=None,
 ):
     """`evaluate_generator` with the reference features computed once beforehand.
 
     Used by `EvaluationCallback` to evaluate every few epochs without re-embedding the
-    reference set. `image_shape` is `(H, W, C)` of the reference images;
-    `reference_features` may be None when no metric in `metrics` needs it.
+    reference set, and by `zoo evaluate --reference stats.npz`. `image_shape` is
+    `(H, W, C)` of the reference images, or None to take any generated shape (the
+    Inception resizes; a statistics file has no images). `reference_features` may be
+    None when no metric in `metrics` needs it, or when `reference_statistics`
+    (`(mu, sigma)`, e.g. from `load_statistics`) gives FID its reference.
     """
     metrics = check_metrics(metrics)
     if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral) or num_samples < 2:
         raise ValueError(f"num_samples must be an int >= 2; got {num_samples!r}")
     num_samples = int(num_samples)
-    if reference_features is None and any(m in _FEATURE_METRICS for m in metrics):
-        raise ValueError("reference_features are needed for 'fid' and 'kid'")
+    needs_features = [m for m in metrics if m in _FEATURE_METRICS and not (m == "fid" and reference_statistics)]
+    if reference_features is None and needs_features:
+        raise ValueError(
+            f"metrics {', '.join(needs_features)} need the reference images' features"
+            + (" (a statistics file holds only the mean and covariance that FID needs)" if reference_statistics
+               else "")
+        )
     num_classes = num_classes_of(model)
     if "accuracy" in metrics:
         check_accuracy(num_classes, extractor)
-    ppl_metrics = [m for m in metrics if m in _PPL_METRICS]
-    if ppl_metrics:
-        check_ppl(model, extractor)
+    style_metrics = [m for m in metrics if m in _STYLE_METRICS]
+    for metric in style_metrics:
+        check_style_metric(model, extractor, metric)
     results = {}
-    image_metrics = [m for m in metrics if m not in _PPL_METRICS]
+    image_metrics = [m for m in metrics if m not in _STYLE_METRICS]
     if image_metrics:
         results.update(_image_metrics(
             model, image_shape, reference_features, extractor, image_metrics, num_samples, num_classes,
-            batch_size, seed, reference_labels,
+            batch_size, seed, reference_labels, full_reference, reference_statistics,
         ))
-    for metric in ppl_metrics:
-        results.update(ppl_of(model, extractor, _PPL_METRICS[metric], num_samples, batch_size=batch_size, seed=seed))
+    for metric in style_metrics:
+        if metric in _PPL_METRICS:
+            results.update(ppl_of(model, extractor, _PPL_METRICS[metric], num_samples, batch_size=batch_size,
+                                  seed=seed))
+        else:
+            results.update(separability_of_model(model, extractor, _LS_METRICS[metric], num_samples, seed=seed))
     return results
 
 
 def _image_metrics(
     model, image_shape, reference_features, extractor, metrics, num_samples, num_classes, batch_size, seed,
-    reference_labels,
+    reference_labels, full_reference, reference_statistics,
 ):
     labels = None
     if num_classes is not None:
@@ -249,7 +287,7 @@ def _image_metrics(
         rng = np.random.default_rng(None if seed is None else [seed, 1])
         labels = _sample_labels(rng, num_samples, num_classes, reference_labels)
     images = generate_samples(model, num_samples, labels=labels, seed=seed, batch_size=batch_size)
-    if tuple(images.shape[1:]) != tuple(image_shape):
+    if image_shape is not None and tuple(images.shape[1:]) != tuple(image_shape):
         raise ValueError(
             f"generated images are {tuple(images.shape[1:])} but the reference images are "
             f"{tuple(image_shape)}; load the reference at the generator's size"
@@ -258,48 +296,69 @@ def _image_metrics(
         raise ValueError("the generator returned NaN or infinite values")
 
     features, probabilities = features_and_probabilities(extractor, images, batch_size)
+    full = bool(full_reference)
     results = {}
     for metric in metrics:
-        name = metric_name(metric, num_samples)
         if metric == "fid":
-            results[name] = frechet_distance(reference_features, features)
+            name = metric_name(metric, num_samples, full)
+            if reference_statistics is not None:
+                results[name] = frechet_distance_from_statistics(*reference_statistics, *gaussian_statistics(features))
+            else:
+                results[name] = frechet_distance(reference_features, features)
         elif metric == "kid":
+            name = metric_name(metric, num_samples, full)
             results[name], results[f"{name}_std"] = kernel_inception_distance(reference_features, features, seed=seed)
+        elif metric == "pr":
+            name = _neighbours_name("pr", num_samples, PR_NEAREST_K, full)
+            results[f"{name}_precision"], results[f"{name}_recall"] = precision_recall(
+                reference_features, features, nearest_k=PR_NEAREST_K)
+        elif metric == "dc":
+            name = _neighbours_name("dc", num_samples, DC_NEAREST_K, full)
+            results[f"{name}_density"], results[f"{name}_coverage"] = density_coverage(
+                reference_features, features, nearest_k=DC_NEAREST_K)
         elif metric == "is":
+            name = metric_name(metric, num_samples)
             results[name], results[f"{name}_std"] = inception_score(probabilities, splits=min(IS_SPLITS, num_samples))
         else:
             accuracy = accuracy_from_scores(probabilities, labels)
-            results[name] = accuracy["accuracy"]
+            results[metric_name(metric, num_samples)] = accuracy["accuracy"]
             results[metric_name("worst_label_accuracy", num_samples)] = accuracy["worst_label_accuracy"]
     return results
 
 
-def check_ppl(model, extractor):
-    """Raises ValueError unless PPL can be measured: a style-based model and a domain classifier.
+def _neighbours_name(metric, num_samples, nearest_k, full_reference):
+    """StyleGAN2-ADA's `pr50k3_full`: the count, then k (after "_" when the count is a plain number)."""
+    count = metric_name("", num_samples)
+    return f"{metric}{count}{'' if count.endswith('k') else '_'}{nearest_k}{'_full' if full_reference else ''}"
 
-    PPL needs the model's mapping and synthesis nets apart (`ema_mapping` and
-    `ema_synthesis`, as a `zoo.models.StyleGAN` checkpoint has) and differentiable,
-    normalised features: a `ClassifierExtractor` (`--extractor model.keras`).
+
+def check_style_metric(model, extractor, metric="ppl_w"):
+    """Raises ValueError unless `metric` (ppl_* or ls_*) can be measured: a style-based model and a domain classifier.
+
+    PPL and linear separability need the model's mapping and synthesis nets apart
+    (`ema_mapping` and `ema_synthesis`, as a `zoo.models.StyleGAN` checkpoint has) and a
+    `ClassifierExtractor` (`--extractor model.keras`): its normalised features measure
+    PPL's distances, its classes (each against the rest) are separability's attributes.
     """
     from zoo.metrics.extractors import ClassifierExtractor
 
     missing = [a for a in ("ema_mapping", "ema_synthesis") if getattr(model, a, None) is None]
     if missing:
         raise ValueError(
-            "metrics 'ppl_w'/'ppl_z' need a style-based generator with a mapping and a synthesis net "
+            f"metric {metric!r} needs a style-based generator with a mapping and a synthesis net "
             f"(a zoo.models.StyleGAN checkpoint, with ema_mapping and ema_synthesis); "
             f"{type(model).__name__} has no {', '.join(missing)} (exports are not supported: evaluate "
             "the training checkpoint)"
         )
     if not isinstance(extractor, ClassifierExtractor):
         raise ValueError(
-            "metrics 'ppl_w'/'ppl_z' need a domain classifier as extractor (a ClassifierExtractor, "
+            f"metric {metric!r} needs a domain classifier as extractor (a ClassifierExtractor, "
             f"--extractor model.keras); got {getattr(extractor, 'name', type(extractor).__name__)!r}"
         )
 
 
 def ppl_of(model, extractor, space, num_samples, batch_size=PPL_BATCH_SIZE, seed=0):
-    """Perceptual path length of a StyleGAN's EMA nets, named by protocol (`ppl_w_end_2k`).
+    """Perceptual path length of a StyleGAN's EMA nets, named by protocol (`ppl_w_end2k`).
 
     Args:
         model: `zoo.models.StyleGAN` (`ema_mapping`, `ema_synthesis`).
@@ -318,13 +377,41 @@ def ppl_of(model, extractor, space, num_samples, batch_size=PPL_BATCH_SIZE, seed
     """
     from zoo.metrics.ppl import perceptual_path_length, ppl_features_classifier, ppl_name
 
-    check_ppl(model, extractor)
+    check_style_metric(model, extractor, f"ppl_{space}")
     result = perceptual_path_length(
         model.ema_mapping, model.ema_synthesis, ppl_features_classifier(extractor), space=space,
         num_samples=num_samples, sampling=PPL_SAMPLING, batch_size=min(int(batch_size), PPL_BATCH_SIZE),
         seed=0 if seed is None else seed,
     )
     return {metric_name(ppl_name(space, PPL_SAMPLING), num_samples): float(result[ppl_name(space, PPL_SAMPLING)])}
+
+
+def separability_of_model(model, extractor, space, num_samples, seed=0):
+    """Linear separability of a StyleGAN's EMA nets, named by protocol (`ls_w2k`).
+
+    The attributes are the classifier's classes, each against the rest ("digit k or
+    not" with an MNIST classifier), scored on `num_samples` codes of which the more
+    confident half is kept per attribute (`zoo.metrics.separability_of`).
+
+    Args:
+        model: `zoo.models.StyleGAN` (`ema_mapping`, `ema_synthesis`).
+        extractor: `ClassifierExtractor`.
+        space: "w" or "z".
+        num_samples: int >= 2, codes sampled.
+        seed: int, seed of the codes and noise.
+
+    Returns:
+        dict `{"ls_<space><n>": float}`.
+
+    Reference: Karras et al., "A Style-Based Generator Architecture for Generative
+    Adversarial Networks", CVPR 2019, sec. 4.2.
+    """
+    from zoo.metrics.separability import separability_name, separability_of
+
+    check_style_metric(model, extractor, f"ls_{space}")
+    result = separability_of(model.ema_mapping, model.ema_synthesis, extractor, space=space, num_samples=num_samples,
+                             seed=0 if seed is None else seed)
+    return {metric_name(separability_name(space), num_samples): float(result[separability_name(space)])}
 
 
 def append_jsonl(path, record):
@@ -339,7 +426,7 @@ def append_jsonl(path, record):
         dict, the record as written.
 
     Example:
-        >>> append_jsonl("runs/evaluate.jsonl", {"metric": "fid_2k", "value": 3.1})
+        >>> append_jsonl("runs/evaluate.jsonl", {"metric": "fid2k_full", "value": 3.1})
     """
     if "time" not in record:
         now = datetime.datetime.now(datetime.timezone.utc)

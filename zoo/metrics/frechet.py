@@ -5,7 +5,11 @@ Distance; with a domain classifier's `features` layer it is the same distance in
 classifier's embedding (report the extractor with the number, they do not compare).
 """
 
+import os
+
 import numpy as np
+
+from zoo import files
 
 
 def gaussian_statistics(features):
@@ -116,6 +120,81 @@ def frechet_distance(features_a, features_b):
     return frechet_distance_from_statistics(
         *gaussian_statistics(features_a), *gaussian_statistics(features_b)
     )
+
+
+def save_statistics(path, mu, sigma, **metadata):
+    """Writes FID reference statistics to a `.npz` file (atomically), with what made them.
+
+    The arrays are `mu` and `sigma`, the names pytorch-fid's `--save-stats` writes and
+    every FID tool reads (pytorch-fid, clean-fid, torch-fidelity's `fid_statistics_file`),
+    so files go both ways. `metadata` is stored as strings beside them: zoo writes the
+    extractor's name (with the protocol), the reference and its image count, so a
+    comparison with other features can be refused (`load_statistics`).
+
+    Args:
+        path: str or `Path` ending in `.npz`.
+        mu: array-like `(D,)`, the features' mean.
+        sigma: array-like `(D, D)`, their covariance.
+        **metadata: str-convertible values, e.g. `extractor="fid_inception:clean"`,
+            `reference="cifar10:train"`, `num_images=50000`.
+
+    Returns:
+        str, the path written.
+
+    Raises:
+        ValueError: if `path` does not end in `.npz`, or the shapes do not match.
+
+    Example:
+    ```python
+    mu, sigma = zoo.metrics.gaussian_statistics(extractor.features(real_images))
+    zoo.metrics.save_statistics("cifar10_train.npz", mu, sigma, extractor=extractor.name)
+    ```
+    """
+    path = os.fspath(path)
+    if not path.endswith(".npz"):
+        raise ValueError(f"statistics files end in .npz; got {path!r}")
+    mu, sigma = _statistics(np.asarray(mu, dtype=np.float64), np.asarray(sigma, dtype=np.float64), path)
+    with files.atomic_path(path, suffix=".npz") as tmp:
+        np.savez_compressed(tmp, mu=mu, sigma=sigma, **{k: np.array(str(v)) for k, v in metadata.items()})
+    return path
+
+
+def load_statistics(path):
+    """Reads FID reference statistics: zoo's `save_statistics` files, or pytorch-fid's / clean-fid's.
+
+    Args:
+        path: str or `Path` of a `.npz` with arrays `mu` `(D,)` and `sigma` `(D, D)`.
+
+    Returns:
+        `(mu, sigma, metadata)`: float64 arrays and a dict of the file's other entries
+        as str (empty for files from other tools).
+
+    Raises:
+        FileNotFoundError: if there is no such file.
+        ValueError: if it is not a `.npz` with `mu` and `sigma` of matching shapes.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no statistics file at {path!r}")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            entries = {k: f[k] for k in f.files}
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path} is not a .npz statistics file ({error})") from None
+    missing = [k for k in ("mu", "sigma") if k not in entries]
+    if missing:
+        raise ValueError(f"{path} has no {' or '.join(missing)}: a statistics file holds arrays mu and sigma "
+                         f"(it has {sorted(entries)})")
+    mu, sigma = _statistics(entries.pop("mu").astype(np.float64), entries.pop("sigma").astype(np.float64), path)
+    return mu, sigma, {k: str(v) for k, v in entries.items()}
+
+
+def _statistics(mu, sigma, path):
+    if mu.ndim != 1 or sigma.shape != (mu.shape[0], mu.shape[0]):
+        raise ValueError(f"{path}: mu must be (D,) and sigma (D, D); got {mu.shape} and {sigma.shape}")
+    if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(sigma))):
+        raise ValueError(f"{path}: mu and sigma must be finite")
+    return mu, sigma
 
 
 def _psd_sqrt(matrix):
