@@ -174,3 +174,41 @@ def test_weight_files_missing_or_offline(monkeypatch, tmp_path):
     monkeypatch.setattr(keras.utils, "get_file", lambda *a, **k: str(tmp_path / "pt_inception-2015-12-05-6726825d.pth"))
     with pytest.raises(ValueError, match="is not the FID Inception file .*delete it and download again"):
         extractors.fid_inception_weights()
+
+
+JAX_SCRIPT = """
+import sys
+
+class _WithoutTensorFlow:  # as on the accelerator machines: JAX, no TensorFlow
+    def find_spec(self, name, path=None, target=None):
+        if name == "tensorflow" or name.startswith("tensorflow."):
+            raise ImportError(f"No module named {name!r} (blocked by the test)")
+
+sys.meta_path.insert(0, _WithoutTensorFlow())
+import keras, numpy as np
+from zoo import metrics
+
+images, weights, target = np.load(sys.argv[1]), sys.argv[2], sys.argv[3]
+extractor = metrics.InceptionExtractor(weights=weights, protocol="pytorch_fid")
+features = extractor.features(images, batch_size=2)
+tf_loaded = sorted(m for m in sys.modules if m.split(".")[0] == "tensorflow")
+np.savez(target, features=features, backend=keras.backend.backend(), tf_loaded=np.array(tf_loaded, dtype=str))
+"""
+
+
+def test_on_jax_without_tensorflow(references, tmp_path):
+    """The accelerator machines run zoo on JAX without TensorFlow: same features as pytorch-fid there."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("jax")
+    images, out, weights = references
+    np.save(tmp_path / "images.npy", images["small"])
+    (tmp_path / "script.py").write_text(JAX_SCRIPT)
+    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, str(tmp_path / "script.py"), str(tmp_path / "images.npy"), weights,
+                           str(tmp_path / "out.npz")], capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = np.load(tmp_path / "out.npz")
+    assert str(result["backend"]) == "jax" and result["tf_loaded"].size == 0
+    assert _relative_error(result["features"], out["pytorch_fid_small"]) < 1e-4
