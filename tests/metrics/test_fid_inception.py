@@ -129,6 +129,8 @@ def test_quantize_writes_the_bytes_of_an_image_file():
     np.testing.assert_array_equal(fid_protocol.quantize(np.array([-1.0, 0.0, 1.0])), [0, 128, 255])
     u8 = np.arange(256, dtype=np.uint8)
     assert fid_protocol.quantize(u8) is u8
+    # zoo.data's uint8 -> [-1, 1] (x / 127.5 - 1 in float32) comes back to the same bytes.
+    np.testing.assert_array_equal(fid_protocol.quantize(u8.astype(np.float32) / np.float32(127.5) - 1), u8)
     with pytest.raises(ValueError, match="NaN or infinite"):
         fid_protocol.quantize(np.array([np.nan]))
 

@@ -370,7 +370,7 @@ def ppl_of(model, extractor, space, num_samples, batch_size=PPL_BATCH_SIZE, seed
         seed: int, seed of the codes and noise.
 
     Returns:
-        dict `{"ppl_<space>_end_<n>": float}`.
+        dict `{"ppl_<space>_end<n>": float}`.
 
     Reference: Karras et al., "A Style-Based Generator Architecture for Generative
     Adversarial Networks", CVPR 2019, sec. 4.2.
