@@ -1,4 +1,4 @@
-"""The `zoo` command: list, train, sample, export, serve-config, evaluate, classifier."""
+"""The `zoo` command: list, train, sample, export, serve-config, evaluate, stats, classifier."""
 
 import argparse
 import os
@@ -17,6 +17,7 @@ examples:
   zoo serve-config --root /models
   zoo classifier --dataset digits --output digits.keras
   zoo evaluate saved_models/digits_dcgan --metric fid --metric kid --reference digits --extractor digits.keras
+  zoo stats cifar10 --reference-split train --protocol tf1 --output cifar10_tf1.npz
 """
 
 
