@@ -217,6 +217,8 @@ def test_stats_file_then_evaluate_against_it(capsys, tiny_generators, tmp_path):
     """`zoo stats` once, then `zoo evaluate --reference stats.npz`: the FID of the images themselves."""
     import json
 
+    import numpy as np
+
     from zoo import metrics
 
     root, stats, output = tiny_generators, str(tmp_path / "digits16.npz"), str(tmp_path / "r.jsonl")
@@ -225,7 +227,8 @@ def test_stats_file_then_evaluate_against_it(capsys, tiny_generators, tmp_path):
     assert code == 0, err
     assert "1797 images of digits (16x16), extractor classifier:digits16" in out and "wrote" in out
     mu, sigma, info = metrics.load_statistics(stats)
-    assert info == {"extractor": "classifier:digits16", "reference": "digits", "num_images": "1797"}
+    assert info == {"extractor": "classifier:digits16", "reference": "digits", "num_images": "1797",
+                    "full_reference": "True", "image_size": "16x16"}
     assert mu.shape == (8,) and sigma.shape == (8, 8)
     common = ["--num-samples", "64", "--output", output, *clf]
     code, out, err = run(capsys, "evaluate", str(root / "checkpoint"), "--reference", stats, *common)
@@ -247,6 +250,21 @@ def test_stats_file_then_evaluate_against_it(capsys, tiny_generators, tmp_path):
                           "classifier:other16") in err
     code, _, err = run(capsys, "evaluate", str(root / "checkpoint"), "--reference", stats, "--metric", "kid", *clf)
     assert code == 2 and "metrics kid need the reference images' features (a statistics file" in err
+    # A part of the reference (--limit) is not "_full"; another tool's file (no metadata) is not either.
+    code, out, err = run(capsys, "stats", "digits", "--output", stats, "--image-size", "16", "16", "--limit", "500",
+                         *clf)
+    assert code == 0, err
+    code, out, err = run(capsys, "evaluate", str(root / "checkpoint"), "--reference", stats, *common)
+    assert code == 0 and "fid64 " in out and "fid64_full" not in out, err
+    np.savez(tmp_path / "other_tool.npz", mu=mu, sigma=sigma)
+    code, out, err = run(capsys, "evaluate", str(root / "checkpoint"), "--reference", str(tmp_path / "other_tool.npz"),
+                         *common)
+    assert code == 0 and "does not say how it was made" in out and "fid64 " in out, err
+    record = [json.loads(line) for line in open(output)][-1]
+    assert record["reference_extractor"] == "unknown (another tool's file)"
+    np.savez(tmp_path / "wide.npz", mu=np.zeros(2048), sigma=np.eye(2048))
+    code, _, err = run(capsys, "evaluate", str(root / "checkpoint"), "--reference", str(tmp_path / "wide.npz"), *clf)
+    assert code == 2 and "holds statistics of 2048-d features; classifier:digits16 gives 8-d ones" in err
 
 
 def test_evaluate_help(capsys):

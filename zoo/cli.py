@@ -521,11 +521,7 @@ def cmd_evaluate(args):
     names = metrics.evaluate.check_metrics(args.metric or ["fid"])  # fails fast on an unknown metric
     generator = loading.load_generator(args.model)
     extractor = _extractor(args)
-    if "accuracy" in names:
-        metrics.evaluate.check_accuracy(metrics.evaluate.num_classes_of(generator), extractor)
-    for name in names:
-        if name in metrics.evaluate._STYLE_METRICS:
-            metrics.evaluate.check_style_metric(generator, extractor, name)
+    metrics.evaluate.check_metric_requirements(generator, extractor, names)
     conditional = metrics.evaluate.num_classes_of(generator) is not None
     if args.reference.endswith(".npz"):
         results, num_samples, reference = _evaluate_against_statistics(args, generator, extractor, names)
@@ -566,6 +562,12 @@ def _evaluate_against_statistics(args, generator, extractor, names):
     if made_with is not None and made_with != extractor.name:
         raise ValueError(f"{args.reference} holds statistics of {made_with} features; this evaluation uses "
                          f"{extractor.name} (pass the extractor and --protocol the file was made with)")
+    if mu.shape[0] != extractor.feature_dim:
+        raise ValueError(f"{args.reference} holds statistics of {mu.shape[0]}-d features; {extractor.name} gives "
+                         f"{extractor.feature_dim}-d ones")
+    if made_with is None:
+        print(f"note: {args.reference} does not say how it was made (another tool's file): its protocol must be "
+              f"--protocol's ({extractor.name}), and the result is not named _full")
     if args.limit is not None:
         raise ValueError("--limit does not apply to a statistics file (it holds the whole reference)")
     num_samples = args.num_samples or int(metadata.get("num_images", 0)) or 50_000
@@ -573,10 +575,11 @@ def _evaluate_against_statistics(args, generator, extractor, names):
           f"({metadata.get('reference', 'reference of another tool')}), extractor {extractor.name}")
     results = metrics.evaluate.evaluate_with_reference(
         generator, None, None, extractor, names, num_samples=num_samples, batch_size=args.batch_size,
-        seed=args.seed, reference_statistics=(mu, sigma),
+        seed=args.seed, reference_statistics=(mu, sigma), full_reference=metadata.get("full_reference") == "True",
     )
     reference = {"reference": args.reference, "reference_images": metadata.get("num_images"),
-                 "reference_of_statistics": metadata.get("reference")}
+                 "reference_of_statistics": metadata.get("reference"),
+                 "reference_extractor": made_with or "unknown (another tool's file)"}
     return results, num_samples, reference
 
 
@@ -592,7 +595,8 @@ def cmd_stats(args):
     split = args.reference_split if loading.has_splits(args.reference) else None
     reference = args.reference + (f":{split}" if split else "") + (f" (first {args.limit})" if args.limit else "")
     path = metrics.save_statistics(args.output, mu, sigma, extractor=extractor.name, reference=reference,
-                                   num_images=len(images))
+                                   num_images=len(images), full_reference=args.limit is None,
+                                   image_size=f"{images.shape[1]}x{images.shape[2]}")
     print(f"wrote {path}: mu {mu.shape}, sigma {sigma.shape}; use it with "
           f"`zoo evaluate MODEL --reference {path}`")
     return 0
@@ -682,8 +686,9 @@ def _train_common_parser():
                    help="also log the losses, metrics and sample grids to RUN_DIR/tensorboard")
     g = p.add_argument_group("scoring during training (sampling models)")
     g.add_argument("--metric", action="append", metavar="NAME",
-                   help="fid, kid, is or accuracy (conditional models), scored every --every epochs into the logs "
-                   "and RUN_DIR/metrics.jsonl; repeatable")
+                   help="fid, kid, pr, dc, is, accuracy (conditional models), ppl_w, ppl_z, ls_w or ls_z (StyleGAN, "
+                   "with a .keras --extractor), scored every --every epochs into the logs and RUN_DIR/metrics.jsonl; "
+                   "repeatable")
     g.add_argument("--every", type=_positive_int, default=1, help="epochs between scorings (default 1)")
     _extractor_arguments(g)
     g.add_argument("--reference", help="dataset to score against (default: --dataset; its test split if it has one)")
@@ -778,15 +783,17 @@ def build_parser():
 
     p = sub.add_parser(
         "evaluate",
-        help="score a checkpoint or an export against a dataset (FID, KID, IS, accuracy, PPL)",
+        help="score a checkpoint or an export against a dataset or statistics file (FID, KID, P/R, D/C, IS, "
+        "accuracy, PPL, separability)",
         description="Generate images and score them against a reference dataset; results are printed "
         "and appended to a JSON-lines file, named by protocol (fid10k_full: 10,000 samples).",
     )
     p.add_argument("model", metavar="MODEL_OR_EXPORT",
                    help="checkpoint directory, SavedModel folder or export base path (newest version)")
     p.add_argument("--metric", action="append", metavar="NAME",
-                   help="fid, kid, is, accuracy (conditional models), ppl_w or ppl_z (StyleGAN checkpoints, "
-                   "with a .keras --extractor: perceptual path length at path ends); repeat for several (default fid)")
+                   help="fid, kid, pr (precision/recall), dc (density/coverage), is, accuracy (conditional models), "
+                   "ppl_w, ppl_z, ls_w or ls_z (StyleGAN checkpoints, with a .keras --extractor: perceptual path "
+                   "length at path ends, linear separability); repeat for several (default fid)")
     p.add_argument("--reference", required=True,
                    help="dataset name (see `zoo list`), a folder of images, mnist_idx:DIR, or a .npz of FID "
                    "statistics (`zoo stats`, pytorch-fid's --save-stats)")

@@ -49,16 +49,24 @@ def test_features_equal_the_references_under_their_protocol(references, protocol
         expected = out[f"{key}_{name}"]
         assert np.abs(expected).max() > 1e-2  # activations survived the 94 layers
         assert _relative_error(features, expected) < 1e-4, (name, _relative_error(features, expected))
+        # ... and not the other protocol's: the protocol is part of the number.
+        other = out[f"{'tf1' if key == 'pytorch_fid' else 'pytorch_fid'}_{name}"]
+        assert _relative_error(features, other) > 1e-3
         if protocol == "tf1":  # torch-fidelity's Inception Score input: the unbiased logits
             logits = out[f"tf1_logits_{name}"].astype(np.float64)
             softmax = np.exp(logits - logits.max(axis=1, keepdims=True))
             np.testing.assert_allclose(probabilities, softmax / softmax.sum(axis=1, keepdims=True), atol=1e-5)
 
 
-def test_protocols_differ_on_the_same_images(references):
-    """Which protocol made a number matters: the same images give other features."""
-    images, out, _ = references
-    assert _relative_error(out["pytorch_fid_small"], out["tf1_small"]) > 1e-3
+def test_network_is_float32_under_a_mixed_policy(references):
+    """`zoo train --precision auto` sets mixed_bfloat16 on these CPUs: the FID network stays float32."""
+    import keras
+
+    images, out, weights = references
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    extractor = metrics.InceptionExtractor(weights=weights, protocol="pytorch_fid")
+    assert {layer.compute_dtype for layer in extractor.net.layers[1:]} == {"float32"}  # all but the input
+    assert _relative_error(extractor.features(images["small"]), out["pytorch_fid_small"]) < 1e-4
 
 
 def test_clean_resize_equals_clean_fid(references):
@@ -72,9 +80,9 @@ def test_weight_conversion_from_the_state_dict(references):
     """Every layer takes its tensor by name; the fc kernel is the transposed torch weight."""
     _, out, weights = references
     net = nets.fid_inception_v3()
-    assert net.count_params() == 23_885_392  # 21,819,976 in the convolutions and batch norms + the fc
+    assert net.count_params() == 23_885_392  # 21,820,000 in the convolutions and batch norms + the fc's 2,065,392
     state = nets.read_state_dict(weights)
-    nets.load_torch_state_dict(net, state)
+    nets.load_fid_inception_state_dict(net, state)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(net.get_layer("fc").kernel), out["fc_weight"].T)
     conv = keras.ops.convert_to_numpy(net.get_layer("Mixed_6b_branch7x7_2_conv").kernel)
     np.testing.assert_array_equal(conv, state["Mixed_6b.branch7x7_2.conv.weight"].transpose(2, 3, 1, 0))
@@ -85,11 +93,11 @@ def test_weight_conversion_from_the_state_dict(references):
     missing = dict(state)
     missing.pop("Mixed_5b.branch1x1.conv.weight")
     with pytest.raises(ValueError, match="no 'Mixed_5b.branch1x1.conv.weight'"):
-        nets.load_torch_state_dict(net, missing)
+        nets.load_fid_inception_state_dict(net, missing)
     with pytest.raises(ValueError, match=r"'fc.bias' has shape \(1000,\); the FID Inception needs \(1008,\)"):
-        nets.load_torch_state_dict(net, {**state, "fc.bias": np.zeros(1000, np.float32)})
+        nets.load_fid_inception_state_dict(net, {**state, "fc.bias": np.zeros(1000, np.float32)})
     with pytest.raises(ValueError, match="1 weights the FID Inception does not use, e.g. 'AuxLogits.fc.weight'"):
-        nets.load_torch_state_dict(net, {**state, "AuxLogits.fc.weight": np.zeros(3, np.float32)})
+        nets.load_fid_inception_state_dict(net, {**state, "AuxLogits.fc.weight": np.zeros(3, np.float32)})
 
 
 def test_reads_both_torch_save_formats_without_torch(torch_references, tmp_path):
@@ -104,16 +112,37 @@ def test_reads_both_torch_save_formats_without_torch(torch_references, tmp_path)
     assert state["long"].dtype == np.int64 and state["flag"].dtype == np.bool_
 
 
-def test_read_state_dict_refuses_other_files(tmp_path):
-    (tmp_path / "noise.pth").write_bytes(os.urandom(64))
+class _MakesAFolder:
+    """Unpickling this calls os.makedirs: what a hostile weights file could do instead."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return os.makedirs, (self.path,)
+
+
+def test_read_state_dict_refuses_other_files(tmp_path, torch_references):
+    (tmp_path / "noise.pth").write_bytes(bytes(range(64)))
     with pytest.raises(ValueError, match="not a torch.save file"):
         nets.read_state_dict(tmp_path / "noise.pth")
+    # The legacy format starts with plain pickles: one that calls a function is not run.
+    (tmp_path / "hostile.pth").write_bytes(pickle.dumps(_MakesAFolder(str(tmp_path / "made"))))
+    with pytest.raises(ValueError, match="not a torch.save file"):
+        nets.read_state_dict(tmp_path / "hostile.pth")
+    assert not (tmp_path / "made").exists()
+    # A cut-off file is refused by name, not read past its end.
+    torch_references("state_dicts")
+    data = (tmp_path / "legacy.pth").read_bytes()
+    (tmp_path / "cut.pth").write_bytes(data[: len(data) - 40])
+    with pytest.raises(ValueError, match="cut.pth is not a plain, whole state_dict file: storage .* stops [0-9]+ bytes short"):
+        nets.read_state_dict(tmp_path / "cut.pth")
     # A pickle that would call a function when loaded is refused, not run.
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("archive/data.pkl", pickle.dumps(os.getcwd))
     (tmp_path / "code.pth").write_bytes(archive.getvalue())
-    with pytest.raises(ValueError, match=r"not a plain state_dict file: posix.getcwd is not part of a state_dict"):
+    with pytest.raises(ValueError, match=r"not a plain, whole state_dict file: posix.getcwd is not part of a state_dict"):
         nets.read_state_dict(tmp_path / "code.pth")
     with zipfile.ZipFile(tmp_path / "list.pth", "w") as z:
         z.writestr("archive/data.pkl", pickle.dumps([1, 2]))
@@ -133,6 +162,11 @@ def test_quantize_writes_the_bytes_of_an_image_file():
     np.testing.assert_array_equal(fid_protocol.quantize(u8.astype(np.float32) / np.float32(127.5) - 1), u8)
     with pytest.raises(ValueError, match="NaN or infinite"):
         fid_protocol.quantize(np.array([np.nan]))
+    with pytest.raises(ValueError, match=r"float images must be in \[-1, 1\].*got values in \[0, 255\] \(pass \[0, 255\] "
+                       "images as uint8"):
+        fid_protocol.quantize(np.array([0.0, 255.0]))
+    with pytest.raises(ValueError, match="images must be uint8 or floats in \\[-1, 1\\]; got int64"):
+        fid_protocol.quantize(np.array([0, 255]))
 
 
 def test_resize_matrices_are_identity_at_299_and_rows_sum_to_one():

@@ -88,20 +88,14 @@ class EvaluationCallback(keras.callbacks.Callback):
         self._reference_features = None
 
     def on_train_begin(self, logs=None):
-        # Fail before the first epoch, not after it: accuracy needs a conditional
-        # model and a classifier of its classes.
-        if "accuracy" in self.metrics:
-            evaluate.check_accuracy(evaluate.num_classes_of(self.model), self.extractor)
-        # PPL and separability need a StyleGAN (mapping and synthesis) and a domain classifier.
-        for metric in self.metrics:
-            if metric in evaluate._STYLE_METRICS:
-                evaluate.check_style_metric(self.model, self.extractor, metric)
+        # Fail before the first epoch, not after it.
+        evaluate.check_metric_requirements(self.model, self.extractor, self.metrics)
 
     def on_epoch_end(self, epoch, logs=None):
         done = epoch + 1
         if done % self.every_n_epochs and done != self.params.get("epochs"):
             return
-        if self._reference_features is None and any(m in evaluate._FEATURE_METRICS for m in self.metrics):
+        if self._reference_features is None and any(m in evaluate.FEATURE_METRICS for m in self.metrics):
             self._reference_features = self.extractor.features(self.reference_images, batch_size=self.batch_size)
         results = evaluate.evaluate_with_reference(
             self.model,

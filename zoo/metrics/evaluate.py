@@ -29,7 +29,7 @@ from zoo.metrics.precision_recall import density_coverage, precision_recall
 METRICS = ("fid", "kid", "pr", "dc", "is", "accuracy", "ppl_w", "ppl_z", "ls_w", "ls_z")
 # Metrics computed from the extractor's features of both sets (the others need only
 # the generated images' probabilities, or the style-based nets).
-_FEATURE_METRICS = ("fid", "kid", "pr", "dc")
+FEATURE_METRICS = ("fid", "kid", "pr", "dc")
 IS_SPLITS = 10
 PR_NEAREST_K = 3  # StyleGAN2-ADA's pr50k3
 DC_NEAREST_K = 5  # Naeem et al.'s default
@@ -193,12 +193,7 @@ def evaluate_generator(
     2016 (IS); Karras et al., "Training Generative Adversarial Networks with Limited
     Data", NeurIPS 2020 (protocol names, JSON-lines results).
     """
-    metrics = check_metrics(metrics)
-    if "accuracy" in metrics:  # fail before the slow part
-        check_accuracy(num_classes_of(model), extractor)
-    for metric in metrics:
-        if metric in _STYLE_METRICS:
-            check_style_metric(model, extractor, metric)
+    metrics = check_metric_requirements(model, extractor, metrics)  # before the slow part
     reference_images = _reference(reference_images)
     if reference_labels is not None and len(reference_labels) != len(reference_images):
         raise ValueError(
@@ -206,7 +201,7 @@ def evaluate_generator(
             f"got {len(reference_labels)}"
         )
     reference_features = None
-    if any(m in _FEATURE_METRICS for m in metrics):
+    if any(m in FEATURE_METRICS for m in metrics):
         reference_features = extractor.features(reference_images, batch_size=batch_size)
     return evaluate_with_reference(
         model,
@@ -248,19 +243,16 @@ def evaluate_with_reference(
     if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral) or num_samples < 2:
         raise ValueError(f"num_samples must be an int >= 2; got {num_samples!r}")
     num_samples = int(num_samples)
-    needs_features = [m for m in metrics if m in _FEATURE_METRICS and not (m == "fid" and reference_statistics)]
+    needs_features = [m for m in metrics if m in FEATURE_METRICS and not (m == "fid" and reference_statistics)]
     if reference_features is None and needs_features:
         raise ValueError(
             f"metrics {', '.join(needs_features)} need the reference images' features"
             + (" (a statistics file holds only the mean and covariance that FID needs)" if reference_statistics
                else "")
         )
+    check_metric_requirements(model, extractor, metrics)
     num_classes = num_classes_of(model)
-    if "accuracy" in metrics:
-        check_accuracy(num_classes, extractor)
     style_metrics = [m for m in metrics if m in _STYLE_METRICS]
-    for metric in style_metrics:
-        check_style_metric(model, extractor, metric)
     results = {}
     image_metrics = [m for m in metrics if m not in _STYLE_METRICS]
     if image_metrics:
@@ -273,7 +265,7 @@ def evaluate_with_reference(
             results.update(ppl_of(model, extractor, _PPL_METRICS[metric], num_samples, batch_size=batch_size,
                                   seed=seed))
         else:
-            results.update(separability_of_model(model, extractor, _LS_METRICS[metric], num_samples, seed=seed))
+            results.update(ls_of(model, extractor, _LS_METRICS[metric], num_samples, seed=seed))
     return results
 
 
@@ -332,7 +324,23 @@ def _neighbours_name(metric, num_samples, nearest_k, full_reference):
     return f"{metric}{count}{'' if count.endswith('k') else '_'}{nearest_k}{'_full' if full_reference else ''}"
 
 
-def check_style_metric(model, extractor, metric="ppl_w"):
+def check_metric_requirements(model, extractor, metrics):
+    """`metrics` checked (`check_metrics`), after checking each can be measured for `model` with `extractor`.
+
+    Raises ValueError before anything is generated: "accuracy" needs a conditional model
+    and a classifier of its classes (`check_accuracy`), PPL and separability a style-based
+    model and a domain classifier (`check_style_metric`).
+    """
+    metrics = check_metrics(metrics)
+    if "accuracy" in metrics:
+        check_accuracy(num_classes_of(model), extractor)
+    for metric in metrics:
+        if metric in _STYLE_METRICS:
+            check_style_metric(model, extractor, metric)
+    return metrics
+
+
+def check_style_metric(model, extractor, metric):
     """Raises ValueError unless `metric` (ppl_* or ls_*) can be measured: a style-based model and a domain classifier.
 
     PPL and linear separability need the model's mapping and synthesis nets apart
@@ -386,7 +394,7 @@ def ppl_of(model, extractor, space, num_samples, batch_size=PPL_BATCH_SIZE, seed
     return {metric_name(ppl_name(space, PPL_SAMPLING), num_samples): float(result[ppl_name(space, PPL_SAMPLING)])}
 
 
-def separability_of_model(model, extractor, space, num_samples, seed=0):
+def ls_of(model, extractor, space, num_samples, seed=0):
     """Linear separability of a StyleGAN's EMA nets, named by protocol (`ls_w2k`).
 
     The attributes are the classifier's classes, each against the rest ("digit k or

@@ -8,7 +8,7 @@ tests can pass a tiny one:
   (Inception Score, conditional accuracy);
 - `name`: str recorded with every result, e.g. `"fid_inception:clean"` or
   `"classifier:mnist"` (numbers from different extractors do not compare);
-- `num_classes`: int K.
+- `num_classes`: int K; `feature_dim`: int D.
 
 Images are zoo images: float32 `(N, H, W, C)` in [-1, 1] (the Inception also takes
 uint8 images, as datasets store them).
@@ -23,6 +23,7 @@ import numpy as np
 from zoo import checks, files
 from zoo.metrics import fid_protocol
 from zoo.nets import fid_inception
+from zoo.nets.torch_state_dict import read_state_dict
 
 
 class InceptionExtractor:
@@ -61,16 +62,17 @@ class InceptionExtractor:
     """
 
     num_classes = fid_inception.FID_INCEPTION_CLASSES
+    feature_dim = 2048
 
     def __init__(self, weights="pt_inception", protocol="clean"):
         self.protocol = fid_protocol.check_protocol(protocol)
         self.weights = weights
         self.name = f"fid_inception{'_random' if weights is None else ''}:{protocol}"
+        # The file first: offline, the error comes before the 24M-parameter build.
+        state = None if weights is None else read_state_dict(fid_inception_weights(weights))
         self.net = fid_inception.fid_inception_v3()
-        if weights is not None:
-            from zoo.nets.torch_state_dict import read_state_dict
-
-            fid_inception.load_torch_state_dict(self.net, read_state_dict(fid_inception_weights(weights)))
+        if state is not None:
+            fid_inception.load_fid_inception_state_dict(self.net, state)
         self._classifier = np.asarray(keras.ops.convert_to_numpy(self.net.get_layer("fc").kernel), np.float64)
 
     def features(self, images, batch_size=64):
@@ -178,6 +180,7 @@ class ClassifierExtractor:
         self.feature_layer = feature_layer
         self.name = name or f"classifier:{model.name}"
         self.num_classes = int(model.output_shape[-1])
+        self.feature_dim = int(np.prod(embedding.shape[1:]))
         self.image_shape = tuple(int(s) for s in model.input_shape[1:])
         self._model = keras.Model(model.inputs, [embedding, model.outputs[0]])
 
@@ -224,7 +227,7 @@ def features_and_probabilities(extractor, images, batch_size):
 def _images(images, keep_uint8=False):
     images = np.asarray(images)
     if not (keep_uint8 and images.dtype == np.uint8):
-        images = images.astype(np.float32)
+        images = np.asarray(images, dtype=np.float32)  # no copy of float32 arrays
     if images.ndim != 4 or len(images) == 0:
         raise ValueError(f"images must be a non-empty batch (N, H, W, C); got shape {images.shape}")
     return images

@@ -52,21 +52,27 @@ def quantize(images):
     round to nearest, as torchvision's `save_image` also writes [0, 1] images.
 
     Args:
-        images: float array-like in [-1, 1] (values outside are clipped), any shape;
-            a uint8 array is returned unchanged.
+        images: float array-like in [-1, 1] (values up to 1.5 outside are clipped: a
+            generator's overshoot), any shape; a uint8 array is returned unchanged.
 
     Returns:
         uint8 array of the same shape.
 
     Raises:
-        ValueError: on NaN or infinite values.
+        ValueError: on other integer dtypes, NaN or infinite values, or floats far
+            outside [-1, 1] (e.g. [0, 255] images as floats).
     """
     images = np.asarray(images)
     if images.dtype == np.uint8:
         return images
+    if not np.issubdtype(images.dtype, np.floating):
+        raise ValueError(f"images must be uint8 or floats in [-1, 1]; got {images.dtype}")
     images = images.astype(np.float64)
     if not np.all(np.isfinite(images)):
         raise ValueError("images have NaN or infinite values")
+    if images.size and (images.min() < -1.5 or images.max() > 1.5):
+        raise ValueError(f"float images must be in [-1, 1] (zoo's range); got values in [{images.min():.4g}, "
+                         f"{images.max():.4g}] (pass [0, 255] images as uint8)")
     return np.floor(np.clip(images * 127.5 + 128.0, 0.0, 255.0)).astype(np.uint8)
 
 

@@ -9,7 +9,7 @@ from zoo.nets.dcgan import (
     keras_dcgan_discriminator,
     keras_dcgan_generator,
 )
-from zoo.nets.fid_inception import fid_inception_v3, load_torch_state_dict
+from zoo.nets.fid_inception import fid_inception_v3, load_fid_inception_state_dict
 from zoo.nets.image_to_image import (
     colourisation_net,
     inception_resnet_fusion,
@@ -34,7 +34,7 @@ from zoo.nets.toy import toy_discriminator, toy_generator
 
 __all__ = [
     "fid_inception_v3",
-    "load_torch_state_dict",
+    "load_fid_inception_state_dict",
     "read_state_dict",
     "colourisation_net",
     "inception_resnet_fusion",

@@ -63,7 +63,9 @@ def read_state_dict(path):
         else:
             state = _read_legacy(data, path)
     except pickle.UnpicklingError as error:
-        raise ValueError(f"{path} is not a plain state_dict file: {error}") from None
+        raise ValueError(f"{path} is not a plain, whole state_dict file: {error}") from None
+    except (EOFError, KeyError, IndexError, TypeError, struct.error, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path} is a damaged or truncated torch.save file ({type(error).__name__}: {error})") from None
     if not isinstance(state, dict) or not all(isinstance(v, np.ndarray) for v in state.values()):
         raise ValueError(f"{path} does not hold a state_dict (a dict of tensors); got {type(state).__name__}")
     return dict(state)
@@ -94,6 +96,10 @@ def _flat(buffer, dtype, count=None):
 
 def _rebuild_tensor(storage, offset, size, stride, *unused):
     itemsize = 4 if storage.dtype == "bfloat16" else np.dtype(storage.dtype).itemsize
+    last = offset + sum((n - 1) * s for n, s in zip(size, stride)) if all(n > 0 for n in size) else offset - 1
+    if offset < 0 or min(stride, default=0) < 0 or last >= storage.data.size:
+        raise pickle.UnpicklingError(f"a tensor of shape {tuple(size)} reaches past its storage's "
+                                     f"{storage.data.size} elements (a truncated file?)")
     view = np.lib.stride_tricks.as_strided(
         storage.data[offset:], shape=tuple(size), strides=tuple(s * itemsize for s in stride), writeable=False
     )
@@ -129,6 +135,17 @@ class _Unpickler(pickle.Unpickler):
         return self._load_storage(_storage_dtype(pid[1]), str(pid[2]))
 
 
+class _PlainUnpickler(pickle.Unpickler):
+    """Numbers, strings and containers only: the legacy format's header and storage keys."""
+
+    def find_class(self, module, name):
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a torch.save header; refusing to load it")
+
+
+def _plain_load(f):
+    return _PlainUnpickler(f).load()
+
+
 def _read_zip(data, path):
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = archive.namelist()
@@ -146,26 +163,29 @@ def _read_zip(data, path):
 def _read_legacy(data, path):
     f = io.BytesIO(data)
     try:
-        magic = pickle.load(f)
+        magic = _plain_load(f)
     except Exception:
         magic = None
     if magic != _LEGACY_MAGIC:
         raise ValueError(f"{path} is not a torch.save file (neither a zip archive nor the legacy format)")
-    if pickle.load(f) != _LEGACY_PROTOCOL:
+    if _plain_load(f) != _LEGACY_PROTOCOL:
         raise ValueError(f"{path}: unsupported torch.save protocol version")
-    pickle.load(f)  # system info: byte order and type sizes (little-endian files only)
+    _plain_load(f)  # system info: byte order and type sizes (little-endian files only)
     storages = {}
 
     def load_storage(dtype, key):
         return storages.setdefault(key, _Storage(dtype))
 
     state = _Unpickler(f, load_storage).load()
-    keys = pickle.load(f)
+    keys = _plain_load(f)
     for key in keys:
         (count,) = struct.unpack("<q", f.read(8))
         storage = storages[str(key)]
         itemsize = 2 if storage.dtype == "bfloat16" else np.dtype(storage.dtype).itemsize
-        storage.data = _flat(f.read(count * itemsize), storage.dtype, count)
+        chunk = f.read(count * itemsize)
+        if len(chunk) != count * itemsize:
+            raise pickle.UnpicklingError(f"storage {key} stops {count * itemsize - len(chunk)} bytes short")
+        storage.data = _flat(chunk, storage.dtype, count)
     return _materialise(state)
 
 
