@@ -1,6 +1,7 @@
 """The `zoo` command: list, train, sample, export, serve-config, evaluate, stats, classifier."""
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -86,8 +87,12 @@ def _strategy(args):
 
 
 def cmd_train(args):
-    import contextlib
+    # The run directory's lock is held from when it is known until the export is written.
+    with contextlib.ExitStack() as held:
+        return _train(args, held)
 
+
+def _train(args, held):
     from zoo import data, device, presets, training
 
     if keras_backend() == "tensorflow":
@@ -143,6 +148,10 @@ def cmd_train(args):
             if not num_classes:
                 raise unlabelled
     run_dir = args.run_dir or os.path.join("runs", f"{args.model}-{os.path.basename(os.path.normpath(args.dataset))}")
+    if chief:
+        from zoo import locks
+
+        held.enter_context(locks.run_directory_lock(run_dir))
     if batch_size % replicas:
         raise ValueError(f"--batch-size {batch_size} (the global batch) must be divisible by the {replicas} replicas")
     if on_tensorflow and distributed.is_multi_worker(strategy):
@@ -846,12 +855,14 @@ def build_parser():
 
 
 def main(argv=None):
+    from zoo.locks import RunDirectoryBusy
+
     parser = build_parser()
     args = parser.parse_args(argv)
     _quiet_tensorflow()
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, NotADirectoryError, ImportError) as error:
+    except (ValueError, FileNotFoundError, NotADirectoryError, ImportError, RunDirectoryBusy) as error:
         print(f"zoo {args.command}: error: {error}", file=sys.stderr)
         return 2
 

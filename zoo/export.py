@@ -19,7 +19,8 @@ a colouriser's Lab conversion is part of the graph.
 
 Each version is written to a hidden temporary folder beside the final one and
 renamed into place, so a model server polling the base path never sees a
-half-written version (TF Serving only loads all-digit folder names). Every
+half-written version (TF Serving only loads all-digit folder names); concurrent
+exports of one name each claim their own version number at that rename. Every
 version holds `assets.extra/tf_serving_warmup_requests`, batch-1 requests TF
 Serving replays on load (`zoo.serving.write_warmup_requests`).
 """
@@ -27,12 +28,16 @@ Serving replays on load (`zoo.serving.write_warmup_requests`).
 import json
 import os
 import re
+import shutil
+import socket
+import sys
+import tempfile
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import checks, files
+from zoo import checks
 
 ZOO_METADATA = "zoo.json"
 
@@ -108,35 +113,95 @@ def versions(base_path, name):
 
 
 def _version_path(base_path, name, version):
-    """`base_path/name/<version>` after checking both; None takes the next free version."""
+    """What `_write_version` claims: `(base_path/name, version)` after checking both.
+
+    An explicit version that exists fails now, before the slow part; None claims the
+    next free version when the export is complete (`_write_version`).
+    """
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise ValueError(f"name must be a non-empty string of letters, digits, '_', '-', '.'; got {name!r}")
     checks.positive_int(version, "version", none=True)
-    existing = versions(base_path, name)
-    if version is None:
-        version = (existing[-1] + 1) if existing else 1
-    final = os.path.join(base_path, name, str(version))
-    if os.path.exists(final):
-        raise ValueError(f"{final} already exists; pass another version or remove it")
-    return final
+    folder = os.path.join(base_path, name)
+    if version is not None and os.path.exists(os.path.join(folder, str(version))):
+        raise ValueError(f"{os.path.join(folder, str(version))} already exists; pass another version or remove it")
+    return folder, version
 
 
-def _write_version(archive, info, final, warmup=None):
-    """Writes the archive, its zoo.json and TF Serving warm-up requests to a hidden
-    temporary folder, then renames it to `final` (`zoo.files.atomic_directory`).
+# A writing export's temporary folder in base_path/name, and its owner.
+_PARTIAL_PREFIX = ".export.tmp-"
+_OWNER = "owner.json"
+_CLAIM_TRIES = 1000
+
+
+def _write_version(archive, info, claim, warmup=None):
+    """Writes the archive, its zoo.json and TF Serving warm-up requests, then claims a version.
+
+    Everything is written into a hidden folder in `base_path/name` (`.export.tmp-*`, which
+    TF Serving and zoo's readers skip, since versions are all-digit names); the complete
+    export is then renamed to its version. Renaming onto an existing version fails, so
+    concurrent exports with no explicit version each take the next free number in turn:
+    none fails and none overwrites another. A folder left by a killed export (its owner
+    process no longer runs) is removed by the next export of the name, with a message.
 
     `warmup`: None or {signature: {input: array}} for signatures whose batch-1
     inputs `zoo.serving.default_warmup_inputs` cannot guess (unknown image sizes).
     """
     from zoo import serving
 
-    with files.atomic_directory(final, replace=False) as target:
+    folder, version = claim
+    os.makedirs(folder, exist_ok=True)
+    _remove_abandoned(folder)
+    holder = tempfile.mkdtemp(prefix=_PARTIAL_PREFIX, dir=folder)
+    try:
+        with open(os.path.join(holder, _OWNER), "w") as f:
+            json.dump({"pid": os.getpid(), "host": socket.gethostname()}, f)
+        target = os.path.join(holder, "export")
         archive.write_out(target, verbose=False)
-        serving.write_warmup_requests(target, os.path.basename(os.path.dirname(final)), warmup)
+        serving.write_warmup_requests(target, os.path.basename(folder), warmup)
         os.makedirs(os.path.join(target, "assets.extra"), exist_ok=True)
         with open(os.path.join(target, "assets.extra", ZOO_METADATA), "w") as f:
             json.dump(info, f, indent=1)
-    return final
+        return _claim(target, folder, version)
+    finally:
+        shutil.rmtree(holder, ignore_errors=True)
+
+
+def _claim(target, folder, version):
+    """Renames the finished export `target` to `folder/<version>`, the next free one when None."""
+    for _ in range(_CLAIM_TRIES if version is None else 1):
+        number = version if version is not None else max(versions(*os.path.split(folder)), default=0) + 1
+        final = os.path.join(folder, str(number))
+        if os.path.exists(final):  # rename would replace an empty folder: never take an existing name
+            if version is not None:
+                raise FileExistsError(f"{final} already exists; pass another version or remove it")
+            continue
+        try:
+            os.rename(target, final)
+            return final
+        except OSError as error:
+            if not os.path.exists(final):
+                raise  # not a race for the name (a full disk, permissions)
+            if version is not None:
+                raise FileExistsError(f"{final} appeared while exporting; pass another version") from error
+    raise RuntimeError(f"could not claim a version in {folder} after {_CLAIM_TRIES} tries")
+
+
+def _remove_abandoned(folder):
+    """Removes the temporary folders of exports whose process has ended (killed mid-export)."""
+    from zoo.locks import _pid_alive
+
+    for entry in os.scandir(folder):
+        if not (entry.is_dir(follow_symlinks=False) and entry.name.startswith(_PARTIAL_PREFIX)):
+            continue
+        try:
+            with open(os.path.join(entry.path, _OWNER)) as f:
+                owner = json.load(f)
+        except (OSError, ValueError):
+            continue  # being created this instant, or not zoo's
+        if owner.get("host") == socket.gethostname() and not _pid_alive(owner.get("pid")):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            print(f"zoo: removed {entry.path}, left by an export (pid {owner.get('pid')}) that did not finish",
+                  file=sys.stderr, flush=True)
 
 
 def export_generator(model, name, base_path="saved_models", version=None, metadata=None):
@@ -160,7 +225,7 @@ def export_generator(model, name, base_path="saved_models", version=None, metada
     """
     if hasattr(model, "ema_synthesis") and hasattr(model, "w_avg"):  # StyleGAN: mapping + synthesis
         return export_style_generator(model, name, base_path=base_path, version=version, metadata=metadata)
-    final = _version_path(base_path, name, version)
+    claim = _version_path(base_path, name, version)
 
     generator = _generator_of(model)
     latent_dim = int(generator.inputs[0].shape[-1])
@@ -226,7 +291,7 @@ def export_generator(model, name, base_path="saved_models", version=None, metada
         **({"num_classes": int(num_classes)} if num_classes else {}),
         **(metadata or {}),
     }
-    return _write_version(archive, info, final)
+    return _write_version(archive, info, claim)
 
 
 EXPORTS = ("generator", "classifier", "translator", "translator_pair", "generator_pair")
@@ -322,7 +387,7 @@ def export_classifier(model, name, base_path="saved_models", version=None, metad
         ValueError: bad name or version, the version already exists, or no
             classifier in `model`.
     """
-    final = _version_path(base_path, name, version)
+    claim = _version_path(base_path, name, version)
 
     classifier = getattr(model, "classifier", model)
     if not isinstance(classifier, keras.Model) or len(classifier.inputs or []) != 1:
@@ -350,7 +415,7 @@ def export_classifier(model, name, base_path="saved_models", version=None, metad
         "signatures": ["serving_default"],
         **(metadata or {}),
     }
-    return _write_version(archive, info, final)
+    return _write_version(archive, info, claim)
 
 
 def _translator_of(model, direction):
@@ -404,7 +469,7 @@ def export_translator(
     from zoo.data import colour
     from zoo.nets import net_stride
 
-    final = _version_path(base_path, name, version)
+    claim = _version_path(base_path, name, version)
     net = _translator_of(model, direction)
     in_channels, out_channels = int(net.input_shape[-1]), int(net.output_shape[-1])
     if colour_space is None:
@@ -493,7 +558,7 @@ def export_translator(
     # TF Serving warm-up: one image of the smallest size the net takes.
     warm = {"images": np.zeros((1, stride, stride, accepted[-1]), np.float32)}
     warmup = {"serving_default": warm, "uint8": {"images": warm["images"].astype(np.uint8)}}
-    return _write_version(archive, info, final, warmup=warmup)
+    return _write_version(archive, info, claim, warmup=warmup)
 
 
 def export_style_generator(model, name, base_path="saved_models", version=None, metadata=None, noise_mode="const"):
@@ -550,7 +615,7 @@ def export_style_generator(model, name, base_path="saved_models", version=None, 
         )
     if noise_mode not in NOISE_MODES:
         raise ValueError(f"noise_mode must be 'const' or 'random', got {noise_mode!r}")
-    final = _version_path(base_path, name, version)
+    claim = _version_path(base_path, name, version)
 
     mapping, synthesis = model.ema_mapping, model.ema_synthesis
     latent_dim = int(mapping.inputs[0].shape[-1])
@@ -639,7 +704,7 @@ def export_style_generator(model, name, base_path="saved_models", version=None, 
         # Written while the noise layers are in `noise_mode`: the saved noise_mode variables keep it.
         # TF Serving warm-up: from_w's input has an unknown rank, so its request is given here.
         warmup = {"from_w": {"w": np.zeros((1, w_dim), np.float32)}}
-        return _write_version(archive, info, final, warmup=warmup)
+        return _write_version(archive, info, claim, warmup=warmup)
 
 
 def check_style_export(model, export_path, truncation_psi=0.7, seed=0, num_images=4, atol=1e-4):

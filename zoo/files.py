@@ -2,8 +2,9 @@
 
 Every file zoo writes in place (classifier `.keras` files, PNG figures, TF Serving's model
 config, benchmark results) goes through `atomic_path`: the data is written to a temporary
-file in the same folder, then renamed over the target with `os.replace`. Every folder
-(checkpoints, export versions) goes through `atomic_directory`, the same idea for a folder.
+file in the same folder, then renamed over the target with `os.replace`. Checkpoints go
+through `atomic_directory`, the same idea for a folder; export versions are written the
+same way and claim their number at the rename (`zoo.export`).
 A failed write removes the temporary file or folder and leaves the old target as it was.
 
 What zoo downloads (pretrained weights, the pix2pix datasets) goes through `fetch`, so a

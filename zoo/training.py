@@ -1,14 +1,17 @@
 """`train()`: fit with zoo's standard callbacks in a run directory.
 
 A run directory holds `checkpoint/` (resumable state), `samples/` (a PNG grid
-per epoch), `history.csv`, and optionally `tensorboard/`.
+per epoch), `history.csv`, and optionally `tensorboard/`, and has one writer: `train`
+holds its lock (`zoo.locks`) while it runs.
 """
 
+import contextlib
 import os
 
 import keras
 
 from zoo import callbacks as zoo_callbacks
+from zoo import locks
 
 
 def standard_callbacks(
@@ -80,6 +83,9 @@ def train(
 
     Returns:
         The `keras.callbacks.History` of this call.
+
+    Raises:
+        zoo.locks.RunDirectoryBusy: if another live process trains in `run_dir`.
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
@@ -88,6 +94,20 @@ def train(
 
         distributed.check_model(model, strategy)
     os.makedirs(run_dir, exist_ok=True)
+    multi_worker = False
+    if strategy is not None or keras.backend.backend() == "tensorflow":
+        from zoo import distributed
+
+        multi_worker = distributed.is_multi_worker(strategy or model.distribute_strategy)
+    # One writer per run directory; of a multi-worker run's processes, the chief writes.
+    writes = not multi_worker or distributed.is_chief(strategy or model.distribute_strategy)
+    with locks.run_directory_lock(run_dir) if writes else contextlib.nullcontext():
+        return _fit(model, dataset, epochs, run_dir, steps_per_epoch, callbacks, verbose, strategy, minutes,
+                    multi_worker, options)
+
+
+def _fit(model, dataset, epochs, run_dir, steps_per_epoch, callbacks, verbose, strategy, minutes, multi_worker,
+         options):
     # User callbacks (e.g. zoo.metrics.EvaluationCallback) run before the CSV
     # and TensorBoard logs and after the checkpoint, so values they add to the
     # epoch logs reach both while TimeLimit-style stops still leave a saved state.
@@ -100,12 +120,9 @@ def train(
         budget = [TimeLimit(minutes * 60)]
     all_callbacks = [c for c in standard if not isinstance(c, _LOGGERS)] + list(callbacks) + budget + loggers
     # tf.distribute's multi-worker loop; on JAX, keras.distribution shards inside fit.
-    multi_worker = False
-    if strategy is not None or keras.backend.backend() == "tensorflow":
+    if multi_worker:
         from zoo import distributed
 
-        multi_worker = distributed.is_multi_worker(strategy or model.distribute_strategy)
-    if multi_worker:
         history = distributed.distributed_fit(
             model, dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=all_callbacks,
             strategy=strategy, verbose=verbose,

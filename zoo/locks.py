@@ -1,0 +1,168 @@
+"""One writer per run directory: a lock file that names its holder and dies with it.
+
+`zoo.training.train` (and so `zoo train`) holds `RUN_DIR/.zoo-lock` while it trains.
+A second writer stops at once with `RunDirectoryBusy`, whose message names the holder
+(pid, host, start time, command) and what to do. The lock is an advisory `fcntl.flock`
+on that file, which the operating system releases when its process ends however it
+ends (kill -9 included), so a crashed run's lock is recognised as stale and taken over
+with a message: resuming after a crash needs no flag. Where `flock` is unavailable
+(Windows), the file's pid is checked instead on the same host.
+
+Locks are re-entrant within one process: `zoo.training.train_phases` holds the run
+directory while each phase's `train` takes it (or a subfolder) again.
+"""
+
+import contextlib
+import datetime
+import json
+import os
+import socket
+import sys
+import threading
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
+LOCK_FILE = ".zoo-lock"
+
+_held = {}  # real path of a lock file -> [open file, depth]
+_guard = threading.Lock()
+
+
+class RunDirectoryBusy(RuntimeError):
+    """Another live process is writing to this run directory."""
+
+
+def _holder_text(holder):
+    if not holder:
+        return "another process (its lock file names no holder)"
+    return (f"pid {holder.get('pid')} on {holder.get('host')}, started {holder.get('started')}"
+            + (f" ({holder['command']})" if holder.get("command") else ""))
+
+
+def _read_holder(f):
+    try:
+        f.seek(0)
+        return json.loads(f.read() or "{}")
+    except (OSError, ValueError):
+        return {}
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, TypeError, ValueError):
+        return True  # someone else's live process, or nothing we can tell
+    return True
+
+
+@contextlib.contextmanager
+def run_directory_lock(run_dir, what="training"):
+    """Holds `run_dir`'s lock for the block; raises `RunDirectoryBusy` if a live process holds it.
+
+    Args:
+        run_dir: str or `Path` of the run directory (created if missing).
+        what: str, what the holder is doing, written into the lock for the message
+            another writer gets. Default "training".
+
+    Raises:
+        RunDirectoryBusy: if another live process holds the lock; the message names it
+            and says to wait for it, stop it, or use another run directory.
+
+    Example:
+    ```python
+    with zoo.locks.run_directory_lock("runs/dcgan"):
+        model.fit(...)
+    ```
+    """
+    run_dir = os.fspath(run_dir)
+    os.makedirs(run_dir, exist_ok=True)
+    path = os.path.realpath(os.path.join(run_dir, LOCK_FILE))
+    with _guard:
+        if path in _held:
+            _held[path][1] += 1
+            reentered = True
+        else:
+            reentered = False
+    if reentered:
+        try:
+            yield path
+        finally:
+            with _guard:
+                _held[path][1] -= 1
+        return
+
+    f = open(path, "a+")
+    try:
+        previous = _acquire(f, path, run_dir)
+        if previous:
+            print(f"zoo: took over the lock of {run_dir}, left by {_holder_text(previous)}, which is no longer "
+                  "running", file=sys.stderr, flush=True)
+        holder = {
+            "pid": os.getpid(), "host": socket.gethostname(),
+            "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "command": " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv))[:300],
+            "doing": what,
+        }
+        f.seek(0)
+        f.truncate()
+        f.write(json.dumps(holder))
+        f.flush()
+        with _guard:
+            _held[path] = [f, 1]
+        try:
+            yield path
+        finally:
+            with _guard:
+                del _held[path]
+            # Emptied, not removed: removing would let a waiting process lock a file
+            # no longer in the folder while a third creates a new one.
+            f.seek(0)
+            f.truncate()
+            f.flush()
+            if fcntl is not None:
+                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    finally:
+        f.close()
+
+
+def _acquire(f, path, run_dir):
+    """Locks `f`; returns the stale holder it replaces (a dict), or None."""
+    holder = _read_holder(f)
+    busy = RunDirectoryBusy(
+        f"{run_dir} is in use by {_holder_text(holder)}: one run directory has one writer. Wait for it to "
+        f"finish, stop it (its checkpoint resumes), or pass another --run-dir. A lock left by a process that "
+        f"no longer runs is taken over by itself; this one's process is alive."
+    )
+    if fcntl is not None:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise busy from None
+        # Locked: whoever wrote the file before (if anyone) has ended.
+        return holder or None
+    if holder and holder.get("host") == socket.gethostname() and _pid_alive(holder.get("pid")):
+        raise busy
+    return holder or None
+
+
+def holder(run_dir):
+    """The holder recorded in `run_dir`'s lock (a dict), or None when no live process holds it."""
+    path = os.path.join(os.fspath(run_dir), LOCK_FILE)
+    if not os.path.exists(path):
+        return None
+    with open(path, "a+") as f:
+        recorded = _read_holder(f)
+        if fcntl is None:
+            alive = recorded and recorded.get("host") == socket.gethostname() and _pid_alive(recorded.get("pid"))
+            return recorded if alive else None
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return recorded or {}
+        fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+        return None
