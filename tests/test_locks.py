@@ -150,3 +150,42 @@ def test_the_lock_is_released_when_the_block_fails(tmp_path):
             raise RuntimeError("boom")
     assert locks.holder(tmp_path) is None
     assert (tmp_path / locks.LOCK_FILE).read_text() == ""  # emptied: no stale holder to report
+
+
+def _disk_full(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+
+def test_a_full_disk_keeps_the_last_checkpoint_and_export_and_says_so(tmp_path, monkeypatch, capsys):
+    import keras
+    import numpy as np
+
+    from zoo import checkpoint, files, models, nets
+
+    keras.utils.set_random_seed(0)
+    gan = models.GAN(nets.mlp_generator(4, (8, 8, 1), hidden_units=(8,)), nets.mlp_discriminator((8, 8, 1),
+                                                                                                  hidden_units=(8,)))
+    gan.compile()
+    path = str(tmp_path / "checkpoint")
+    checkpoint.save(gan, path, epoch=1)
+    export.export_generator(gan, "tiny", base_path=str(tmp_path / "models"))
+    before = sorted(os.listdir(tmp_path)), sorted(os.listdir(tmp_path / "models" / "tiny"))
+    with monkeypatch.context() as patch:
+        patch.setattr(np, "savez", _disk_full)
+        with pytest.raises(files.WriteError, match=rf"could not write the checkpoint to {path}: the disk is full "
+                           rf"\(No space left on device\); the previous checkpoint in {path} is intact"):
+            checkpoint.save(gan, path, epoch=2)
+    with monkeypatch.context() as patch:
+        patch.setattr(export._Archive, "write_out", _disk_full)
+        with pytest.raises(files.WriteError, match="could not write the export to .*tiny: the disk is full .*no "
+                           "version was added and the others are intact"):
+            export.export_generator(gan, "tiny", base_path=str(tmp_path / "models"))
+    assert (sorted(os.listdir(tmp_path)), sorted(os.listdir(tmp_path / "models" / "tiny"))) == before
+    assert checkpoint.read_progress(path)["epoch"] == 1 and export.versions(str(tmp_path / "models"), "tiny") == [1]
+    # zoo train says it in one line.
+    monkeypatch.setattr(np, "savez", _disk_full)
+    code = cli.main(["train", "dcgan", "--dataset", "digits", "--epochs", "1", "--limit", "16", "--batch-size", "8",
+                     "--steps-per-epoch", "1", "--run-dir", str(tmp_path / "run"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "could not write the checkpoint to" in err and "the disk is full" in err
+    assert err.strip().count("\n") == 0, err

@@ -101,7 +101,8 @@ def save(model, path, epoch=0, step=0, extra=None):
     }
     config = keras.saving.serialize_keras_object(model)
 
-    with files.atomic_directory(path) as tmp:
+    kept = f"the previous checkpoint in {path} is intact" if exists(path) else "nothing was written"
+    with files.explained_write_failures("the checkpoint", path, kept), files.atomic_directory(path) as tmp:
         os.makedirs(tmp)
         with open(os.path.join(tmp, "state.npz"), "wb") as f:
             np.savez(f, **arrays)

@@ -855,6 +855,7 @@ def build_parser():
 
 
 def main(argv=None):
+    from zoo.files import WriteError
     from zoo.locks import RunDirectoryBusy
 
     parser = build_parser()
@@ -862,7 +863,7 @@ def main(argv=None):
     _quiet_tensorflow()
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, NotADirectoryError, ImportError, RunDirectoryBusy) as error:
+    except (ValueError, FileNotFoundError, NotADirectoryError, ImportError, RunDirectoryBusy, WriteError) as error:
         print(f"zoo {args.command}: error: {error}", file=sys.stderr)
         return 2
 

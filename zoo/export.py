@@ -37,7 +37,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import checks
+from zoo import checks, files
 
 ZOO_METADATA = "zoo.json"
 
@@ -146,9 +146,14 @@ def _write_version(archive, info, claim, warmup=None):
     `warmup`: None or {signature: {input: array}} for signatures whose batch-1
     inputs `zoo.serving.default_warmup_inputs` cannot guess (unknown image sizes).
     """
+    folder, version = claim
+    with files.explained_write_failures("the export", folder, "no version was added and the others are intact"):
+        return _write_and_claim(archive, info, folder, version, warmup)
+
+
+def _write_and_claim(archive, info, folder, version, warmup):
     from zoo import serving
 
-    folder, version = claim
     os.makedirs(folder, exist_ok=True)
     _remove_abandoned(folder)
     holder = tempfile.mkdtemp(prefix=_PARTIAL_PREFIX, dir=folder)

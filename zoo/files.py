@@ -13,6 +13,7 @@ works offline, not a traceback from deep inside Keras.
 """
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -45,6 +46,37 @@ def fetch(load, what, offline):
     except Exception as error:
         raise DownloadError(f"{what} could not be loaded ({error}); it downloads from the internet once. "
                             f"Offline, {offline}") from error
+
+
+# A write that fails for want of room or rights, not for a bug: said in one line.
+_WRITE_FAILURES = {errno.ENOSPC: "the disk is full", getattr(errno, "EDQUOT", -1): "the disk quota is used up",
+                   errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+                   errno.EPERM: "permission denied"}
+
+
+class WriteError(OSError):
+    """A write that failed for want of room or rights; what was there before is intact."""
+
+
+@contextlib.contextmanager
+def explained_write_failures(what, path, kept):
+    """Turns a full disk or a read-only folder during the block into a `WriteError` that says so.
+
+    Args:
+        what: what was being written, e.g. "the checkpoint".
+        path: where.
+        kept: what is intact, e.g. "the previous checkpoint is intact".
+    """
+    try:
+        yield
+    except WriteError:
+        raise
+    except OSError as error:
+        reason = _WRITE_FAILURES.get(error.errno)
+        if reason is None:
+            raise
+        raise WriteError(error.errno, f"could not write {what} to {path}: {reason} ({error.strerror}); {kept}. "
+                         "Free space, or pick a folder you can write to, and run again") from error
 
 
 @contextlib.contextmanager

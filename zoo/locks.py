@@ -79,8 +79,12 @@ def run_directory_lock(run_dir, what="training"):
         model.fit(...)
     ```
     """
+    from zoo import files
+
     run_dir = os.fspath(run_dir)
-    os.makedirs(run_dir, exist_ok=True)
+    with files.explained_write_failures("the run directory's lock", run_dir, "nothing was written"):
+        os.makedirs(run_dir, exist_ok=True)
+        open(os.path.join(run_dir, LOCK_FILE), "a").close()
     path = os.path.realpath(os.path.join(run_dir, LOCK_FILE))
     with _guard:
         if path in _held:

@@ -213,7 +213,9 @@ def separability_of(
         keep_fraction: float in (0, 1], the share of most confident samples kept
             per attribute. Default 0.5 (the paper's).
         batch_size: int >= 1, codes per synthesis and `attribute_fn` call. Default 64.
-        seed: int >= 0, seeds the codes, the noise and the SVM. Default 0.
+        seed: int >= 0, seeds the codes, the noise and the SVM (one stream, drawn
+            batch by batch as `perceptual_path_length` does: the same seed and
+            `batch_size` give the same result). Default 0.
         return_entropies: bool; also return the per-attribute conditional
             entropies (float64 `(A,)`, bits). Default False.
 
