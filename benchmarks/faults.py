@@ -1,0 +1,318 @@
+"""Fault injection: kill -9 at random moments, a second writer, concurrent exports (issue 24).
+
+Run from the repository root:
+
+    PYTHONPATH=. .venv/bin/python benchmarks/faults.py                 # 20 kills, 10 writers, 10 exports
+    PYTHONPATH=. .venv/bin/python benchmarks/faults.py --quick         # smoke check
+
+Protocol:
+    kills       A worker process (KERAS_BACKEND=jax, whose CPU kernels repeat bit for bit)
+                trains a tiny DCGAN-style GAN with `zoo.training.train` (checkpoint after every
+                batch, a sample grid every epoch, EMA generator), then exports it with
+                `zoo.export.export_model`, then writes its final state. An uninterrupted
+                run gives the reference state and its duration. The faulty run is started,
+                killed with SIGKILL at a uniformly random moment of the work after its
+                start-up (the worker says when start-up ends; the moment is drawn from the
+                uninterrupted run's duration, so a resumed run, with less left to do,
+                sometimes finishes first), restarted, killed again ... until it finishes;
+                fresh runs follow until --kills kills are done. Survived: each run's final weights (model
+                variables, EMA and noise seed states included) and every optimizer variable
+                equal the reference's exactly, and every numbered export folder is whole
+                (saved_model.pb, variables, zoo.json, warm-up records). What each kill left
+                is counted: a checkpoint's or an export's temporary folder (a kill during
+                that write), a sample grid's temporary file.
+    writers     A `zoo train` runs in a run directory; --writers more `zoo train` commands
+                on that directory, two at a time, must each stop with exit status 2 naming
+                the holder's pid.
+    exports     --exports `zoo export` commands of one checkpoint and name at once must give
+                as many distinct, complete versions, each exit status 0.
+    output      a JSON record appended to benchmarks/results/faults.json.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+BENCHMARK = "faults"
+RESULTS = Path(__file__).resolve().parent / "results" / "faults.json"
+ROOT = Path(__file__).resolve().parents[1]
+
+WORKER = textwrap.dedent(
+    """
+    import json, os, sys
+    import numpy as np, keras
+    from zoo import export, nets, training
+    from zoo.models import GAN
+
+    run_dir, base_path, out, epochs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    keras.utils.set_random_seed(0)
+    gan = GAN(nets.dcgan_generator(8, (16, 16, 1), base_filters=4), nets.dcgan_discriminator((16, 16, 1), base_filters=4),
+              seed=1, ema_momentum=0.9)
+    gan.compile()
+    data = np.random.default_rng(0).uniform(-1, 1, (96, 16, 16, 1)).astype("float32")
+    print("ready", flush=True)
+    training.train(gan, data, epochs=epochs, run_dir=run_dir, save_freq=1, verbose=0, num_samples=16)
+    if not export.versions(base_path, "faulty"):
+        export.export_model(gan, "faulty", base_path=base_path)
+    state = {"variables": [np.asarray(keras.ops.convert_to_numpy(v.value)).tolist() for v in gan.variables],
+             "optimizers": [np.asarray(keras.ops.convert_to_numpy(v.value)).tolist()
+                            for v in gan.d_optimizer.variables + gan.g_optimizer.variables]}
+    with open(out, "w") as f:
+        json.dump(state, f)
+    print("done", flush=True)
+    """
+)
+
+
+def _env(backend):
+    return {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
+
+
+def _start_worker(script, folder, epochs):
+    # stderr to a file: a pipe nobody reads while the worker runs could fill and stall it.
+    with open(folder / "worker.log", "a") as log:
+        return subprocess.Popen(
+            [sys.executable, str(script), str(folder / "run"), str(folder / "models"), str(folder / "state.json"),
+             str(epochs)],
+            stdout=subprocess.PIPE, stderr=log, text=True, env=_env("jax"),
+        )
+
+
+def _log(folder):
+    return (folder / "worker.log").read_text()[-3000:]
+
+
+def _wait_ready(process, folder):
+    line = process.stdout.readline().strip()
+    if line != "ready":
+        process.wait()
+        raise RuntimeError(f"the worker did not start: {line!r} {_log(folder)}")
+    return time.perf_counter()
+
+
+def _leftovers(folder):
+    """What a kill left behind: temporary folders and files of zoo's atomic writes."""
+    found = {"checkpoint_tmp": 0, "export_tmp": 0, "other_tmp": 0}  # other: files of atomic_path
+    for path in folder.rglob("*"):
+        name = path.name
+        if name.startswith(".checkpoint.tmp-") or name == "checkpoint.old":
+            found["checkpoint_tmp"] += 1
+        elif name.startswith(".export.tmp-"):
+            found["export_tmp"] += 1
+        elif name.startswith(".") and ".tmp-" in name:  # a sample grid, history.csv, ...
+            found["other_tmp"] += 1
+    return found
+
+
+def _export_complete(version):
+    needed = ["saved_model.pb", "variables/variables.index", "assets.extra/zoo.json",
+              "assets.extra/tf_serving_warmup_requests"]
+    return all((version / part).exists() for part in needed)
+
+
+def _states_equal(a, b):
+    if len(a["variables"]) != len(b["variables"]) or len(a["optimizers"]) != len(b["optimizers"]):
+        return False
+    return all(np.array_equal(np.array(x), np.array(y)) for group in ("variables", "optimizers")
+               for x, y in zip(a[group], b[group]))
+
+
+def kills(args, work):
+    script = work / "worker.py"
+    script.write_text(WORKER)
+    reference = work / "reference"
+    reference.mkdir()
+    process = _start_worker(script, reference, args.epochs)
+    ready = _wait_ready(process, reference)
+    process.communicate(timeout=3600)
+    duration = time.perf_counter() - ready
+    if process.returncode != 0:
+        raise RuntimeError(f"the uninterrupted run failed: {_log(reference)}")
+    expected = json.loads((reference / "state.json").read_text())
+
+    rng = random.Random(args.seed)
+    cycles, tried, starts = [], 0, 0
+    while tried < args.kills:
+        faulty = work / f"faulty-{len(cycles)}"
+        faulty.mkdir()
+        records = []
+        while True:  # one run, killed at random moments until it finishes
+            process = _start_worker(script, faulty, args.epochs)
+            starts += 1
+            ready = _wait_ready(process, faulty)
+            # A moment of an uninterrupted run's work; a resumed run has less left, so
+            # it sometimes finishes first, which ends this run. Past --kills, no more kills.
+            delay = rng.uniform(0.0, duration) if tried < args.kills else None
+            try:
+                process.wait(timeout=delay)
+                break  # finished first: the run is complete
+            except subprocess.TimeoutExpired:
+                pass
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            tried += 1
+            progress = faulty / "run" / "checkpoint" / "progress.json"
+            step = json.loads(progress.read_text()) if progress.exists() else None
+            records.append({"after_s": round(time.perf_counter() - ready, 2),
+                            "checkpoint": step and {"epoch": step["epoch"], "step": step["step"]},
+                            "left": _leftovers(faulty), "versions": _versions(faulty / "models")})
+            print(f"kill {tried} (run {len(cycles) + 1}) after {records[-1]['after_s']:.1f} s: checkpoint "
+                  f"{records[-1]['checkpoint']}, left {records[-1]['left']}", flush=True)
+        if process.returncode != 0:
+            raise RuntimeError(f"a resumed run failed: {_log(faulty)}")
+        final = json.loads((faulty / "state.json").read_text())
+        folder = faulty / "models" / "faulty"
+        numbered = [v for v in folder.iterdir() if v.name.isdigit()] if folder.exists() else []
+        cycles.append({
+            "kills": len(records),
+            "survived": bool(_states_equal(expected, final)),
+            "numbered_exports": sorted(v.name for v in numbered),
+            "exports_complete": bool(numbered) and all(_export_complete(v) for v in numbered),
+            "left_at_the_end": _leftovers(faulty),
+            "records": records,
+        })
+        print(f"run {len(cycles)}: {len(records)} kills, survived {cycles[-1]['survived']}", flush=True)
+        shutil.rmtree(faulty, ignore_errors=True)
+    killed_runs = [c for c in cycles if c["kills"]]
+    every = [r for c in cycles for r in c["records"]]
+    return {
+        "uninterrupted_seconds": round(duration, 1),
+        "kills_tried": tried,
+        "kills_survived": sum(c["kills"] for c in killed_runs if c["survived"] and c["exports_complete"]),
+        "runs": len(cycles),
+        "starts": starts,
+        "survived": all(c["survived"] and c["exports_complete"] for c in killed_runs),
+        "kills_during_checkpoint_write": sum(1 for r in every if r["left"]["checkpoint_tmp"]),
+        "kills_during_export": sum(1 for r in every if r["left"]["export_tmp"]),
+        "kills_during_other_writes": sum(1 for r in every if r["left"]["other_tmp"]),
+        "cycles": cycles,
+    }
+
+
+def _versions(folder):
+    path = folder / "faulty"
+    return sorted(p.name for p in path.iterdir()) if path.exists() else []
+
+
+def writers(args, work):
+    run_dir = work / "busy"
+    train = [sys.executable, "-m", "zoo.cli", "train", "dcgan", "--dataset", "digits", "--image-size", "16",
+             "--base-filters", "4", "--batch-size", "16", "--epochs", "1000", "--run-dir", str(run_dir), "--quiet"]
+    with open(work / "holder.log", "w") as log:
+        holder = subprocess.Popen(train, stdout=subprocess.DEVNULL, stderr=log, env=_env("tensorflow"))
+    deadline = time.time() + 300
+    while not (run_dir / "checkpoint").exists():  # training has begun
+        if holder.poll() is not None or time.time() > deadline:
+            raise RuntimeError(f"the holder did not start training: {(work / 'holder.log').read_text()[-2000:]}")
+        time.sleep(1)
+    refused, outcomes = 0, []
+    try:
+        for start in range(0, args.writers, 2):
+            batch = [subprocess.Popen(train, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                      env=_env("tensorflow")) for _ in range(min(2, args.writers - start))]
+            for process in batch:
+                _, err = process.communicate(timeout=600)
+                ok = process.returncode == 2 and f"is in use by pid {holder.pid}" in err
+                refused += ok
+                outcomes.append({"exit": process.returncode, "message": err.strip().splitlines()[-1][:300]})
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    return {"writers_tried": args.writers, "refused": refused, "holder_still_training": True,
+            "outcomes": outcomes[:3]}
+
+
+def exports(args, work):
+    setup = textwrap.dedent(
+        """
+        import sys, keras
+        from zoo import checkpoint, models, nets
+        keras.utils.set_random_seed(0)
+        gan = models.GAN(nets.dcgan_generator(8, (16, 16, 1), base_filters=4),
+                         nets.dcgan_discriminator((16, 16, 1), base_filters=4))
+        gan.compile()
+        checkpoint.save(gan, sys.argv[1])
+        """
+    )
+    subprocess.run([sys.executable, "-c", setup, str(work / "ckpt")], check=True, env=_env("tensorflow"),
+                   capture_output=True)
+    command = [sys.executable, "-m", "zoo.cli", "export", "--checkpoint", str(work / "ckpt"), "--name", "race",
+               "--base-path", str(work / "models")]
+    began = time.perf_counter()
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=_env("tensorflow")) for _ in range(args.exports)]
+    codes = []
+    for process in processes:
+        process.communicate(timeout=1200)
+        codes.append(process.returncode)
+    folder = work / "models" / "race"
+    numbered = sorted((v for v in folder.iterdir() if v.name.isdigit()), key=lambda v: int(v.name))
+    return {"exports_tried": args.exports, "exit_codes": codes, "versions": [v.name for v in numbered],
+            "distinct_complete_versions": sum(_export_complete(v) for v in numbered),
+            "hidden_left": sorted(v.name for v in folder.iterdir() if v.name.startswith(".")),
+            "seconds": round(time.perf_counter() - began, 1)}
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=4, help="epochs of the killed run (3 batches of 32 each)")
+    parser.add_argument("--writers", type=int, default=10)
+    parser.add_argument("--exports", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="2 kills, 2 writers, 3 exports, 1 epoch")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.kills, args.writers, args.exports, args.epochs = 2, 2, 3, 1
+    return args
+
+
+def main(argv=None):
+    import _shared
+
+    args = parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="zoo-faults-"))
+    try:
+        began = time.perf_counter()
+        results = {"kills": kills(args, work)}
+        print(f"kills: survived {results['kills']['survived']} after {results['kills']['kills_tried']} kills",
+              flush=True)
+        results["writers"] = writers(args, work)
+        print(f"writers: {results['writers']['refused']}/{args.writers} refused", flush=True)
+        results["exports"] = exports(args, work)
+        print(f"exports: {results['exports']['distinct_complete_versions']}/{args.exports} distinct complete "
+              "versions", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    record = {
+        "benchmark": BENCHMARK,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": "PYTHONPATH=. .venv/bin/python benchmarks/faults.py " + " ".join(
+            sys.argv[1:] if argv is None else argv),
+        "machine": _shared.machine_info(),
+        "settings": {k: getattr(args, k) for k in ("kills", "epochs", "writers", "exports", "seed", "quick")},
+        "seconds": round(time.perf_counter() - began, 1),
+        **results,
+    }
+    _shared.append_record(args.output, record, BENCHMARK)
+    print(f"results appended to {args.output}", flush=True)
+    return record
+
+
+if __name__ == "__main__":
+    main()
