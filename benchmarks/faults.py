@@ -20,7 +20,10 @@ Protocol:
                 equal the reference's exactly, and every numbered export folder is whole
                 (saved_model.pb, variables, zoo.json, warm-up records). What each kill left
                 is counted: a checkpoint's or an export's temporary folder (a kill during
-                that write), a sample grid's temporary file.
+                that write), a sample grid's or history's temporary file. --epochs of
+                --batches batches of 32, so that the steps and checkpoint writes are a fair
+                share of the run (the start-up, JAX's compiles and the export's TensorFlow
+                import take the rest).
     writers     A `zoo train` runs in a run directory; --writers more `zoo train` commands
                 on that directory, two at a time, must each stop with exit status 2 naming
                 the holder's pid.
@@ -63,7 +66,7 @@ WORKER = textwrap.dedent(
     gan = GAN(nets.dcgan_generator(8, (16, 16, 1), base_filters=4), nets.dcgan_discriminator((16, 16, 1), base_filters=4),
               seed=1, ema_momentum=0.9)
     gan.compile()
-    data = np.random.default_rng(0).uniform(-1, 1, (96, 16, 16, 1)).astype("float32")
+    data = np.random.default_rng(0).uniform(-1, 1, (32 * int(sys.argv[5]), 16, 16, 1)).astype("float32")
     print("ready", flush=True)
     training.train(gan, data, epochs=epochs, run_dir=run_dir, save_freq=1, verbose=0, num_samples=16)
     if not export.versions(base_path, "faulty"):
@@ -82,12 +85,12 @@ def _env(backend):
     return {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
 
 
-def _start_worker(script, folder, epochs):
+def _start_worker(script, folder, epochs, batches):
     # stderr to a file: a pipe nobody reads while the worker runs could fill and stall it.
     with open(folder / "worker.log", "a") as log:
         return subprocess.Popen(
             [sys.executable, str(script), str(folder / "run"), str(folder / "models"), str(folder / "state.json"),
-             str(epochs)],
+             str(epochs), str(batches)],
             stdout=subprocess.PIPE, stderr=log, text=True, env=_env("jax"),
         )
 
@@ -136,7 +139,7 @@ def kills(args, work):
     script.write_text(WORKER)
     reference = work / "reference"
     reference.mkdir()
-    process = _start_worker(script, reference, args.epochs)
+    process = _start_worker(script, reference, args.epochs, args.batches)
     ready = _wait_ready(process, reference)
     process.communicate(timeout=3600)
     duration = time.perf_counter() - ready
@@ -151,7 +154,7 @@ def kills(args, work):
         faulty.mkdir()
         records = []
         while True:  # one run, killed at random moments until it finishes
-            process = _start_worker(script, faulty, args.epochs)
+            process = _start_worker(script, faulty, args.epochs, args.batches)
             starts += 1
             ready = _wait_ready(process, faulty)
             # A moment of an uninterrupted run's work; a resumed run has less left, so
@@ -162,6 +165,7 @@ def kills(args, work):
                 break  # finished first: the run is complete
             except subprocess.TimeoutExpired:
                 pass
+            before = _leftovers(faulty)
             process.send_signal(signal.SIGKILL)
             process.wait()
             tried += 1
@@ -169,7 +173,8 @@ def kills(args, work):
             step = json.loads(progress.read_text()) if progress.exists() else None
             records.append({"after_s": round(time.perf_counter() - ready, 2),
                             "checkpoint": step and {"epoch": step["epoch"], "step": step["step"]},
-                            "left": _leftovers(faulty), "versions": _versions(faulty / "models")})
+                            "left": {k: v - before[k] for k, v in _leftovers(faulty).items()},
+                            "versions": _versions(faulty / "models")})
             print(f"kill {tried} (run {len(cycles) + 1}) after {records[-1]['after_s']:.1f} s: checkpoint "
                   f"{records[-1]['checkpoint']}, left {records[-1]['left']}", flush=True)
         if process.returncode != 0:
@@ -270,7 +275,8 @@ def exports(args, work):
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=20)
-    parser.add_argument("--epochs", type=int, default=4, help="epochs of the killed run (3 batches of 32 each)")
+    parser.add_argument("--epochs", type=int, default=4, help="epochs of the killed run")
+    parser.add_argument("--batches", type=int, default=15, help="batches of 32 per epoch, each followed by a checkpoint")
     parser.add_argument("--writers", type=int, default=10)
     parser.add_argument("--exports", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
@@ -278,7 +284,7 @@ def parse_args(argv):
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.quick:
-        args.kills, args.writers, args.exports, args.epochs = 2, 2, 3, 1
+        args.kills, args.writers, args.exports, args.epochs, args.batches = 2, 2, 3, 1, 3
     return args
 
 
@@ -305,7 +311,7 @@ def main(argv=None):
         "command": "PYTHONPATH=. .venv/bin/python benchmarks/faults.py " + " ".join(
             sys.argv[1:] if argv is None else argv),
         "machine": _shared.machine_info(),
-        "settings": {k: getattr(args, k) for k in ("kills", "epochs", "writers", "exports", "seed", "quick")},
+        "settings": {k: getattr(args, k) for k in ("kills", "epochs", "batches", "writers", "exports", "seed", "quick")},
         "seconds": round(time.perf_counter() - began, 1),
         **results,
     }

@@ -80,3 +80,18 @@ def test_fetch_returns_what_loads_and_names_what_failed_to_download():
                        r"downloads from the internet once. Offline, use the other thing$") as raised:
         files.fetch(offline, "the thing", "use the other thing")
     assert isinstance(raised.value, RuntimeError) and str(raised.value.__cause__) == "URL fetch failure"
+
+
+def test_remove_abandoned_clears_what_killed_writes_left(tmp_path):
+    target = tmp_path / "checkpoint"
+    (tmp_path / ".checkpoint.tmp-abc" / "contents").mkdir(parents=True)  # killed inside atomic_directory
+    (tmp_path / ".checkpoint.tmp-def.png").write_bytes(b"")  # killed inside atomic_path
+    (tmp_path / "checkpoint.old").mkdir()  # killed between the two renames...
+    (tmp_path / ".other.tmp-1").mkdir()  # another target's: not touched
+    # ... while the new one is not in place yet: .old is the checkpoint, kept.
+    assert [os.path.basename(p) for p in sorted(files.remove_abandoned(target))] == [
+        ".checkpoint.tmp-abc", ".checkpoint.tmp-def.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.tmp-1", "checkpoint.old"]
+    target.mkdir()  # once the checkpoint is whole, .old is left over
+    assert [os.path.basename(p) for p in files.remove_abandoned(target)] == ["checkpoint.old"]
+    assert files.remove_abandoned(tmp_path / "missing" / "checkpoint") == []

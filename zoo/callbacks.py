@@ -9,7 +9,7 @@ import warnings
 import keras
 import numpy as np
 
-from zoo import checks
+from zoo import checks, files
 from zoo import checkpoint as ckpt
 from zoo.plotting import save_grid, side_by_side
 
@@ -314,6 +314,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.restored = None
+        # What a kill during a save left (a run directory has one writer: these are no one's).
+        for path in files.remove_abandoned(self.directory):
+            print(f"removed {path}, left by a checkpoint write that did not finish")
         if not (self.resume and ckpt.exists(self.directory)):
             return
         progress = ckpt.restore(self.model, self.directory)

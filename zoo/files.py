@@ -124,6 +124,29 @@ def write_text(path, text):
     return write_bytes(path, text.encode("utf-8"))
 
 
+def remove_abandoned(path):
+    """Removes what atomic writes of `path` killed mid-write left beside it; returns the removed paths.
+
+    That is the hidden `.NAME.tmp-*` files and folders of `atomic_path` / `atomic_directory`,
+    and `NAME.old` when `NAME` itself is whole. Call it only where no other process writes
+    `path` (a run directory whose lock this process holds): a live writer's temporary
+    folder looks the same.
+    """
+    path = os.path.abspath(os.fspath(path))
+    parent, name = os.path.split(path)
+    if not os.path.isdir(parent):
+        return []
+    removed = []
+    for entry in os.scandir(parent):
+        if entry.name.startswith(f".{name}.tmp-") or (entry.name == f"{name}.old" and os.path.exists(path)):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.remove(entry.path)
+            removed.append(entry.path)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_directory(path, replace=True):
     """Yields a fresh folder path beside `path`; when the block ends without error, it becomes `path`.
