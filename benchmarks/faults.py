@@ -23,7 +23,11 @@ Protocol:
                 that write), a sample grid's or history's temporary file. --epochs of
                 --batches batches of 32, so that the steps and checkpoint writes are a fair
                 share of the run (the start-up, JAX's compiles and the export's TensorFlow
-                import take the rest).
+                import take the rest). Random moments rarely fall inside a write, so
+                --targeted more runs each die (os._exit(9), as kill -9) right after the data
+                of a chosen checkpoint, sample grid or export write is written and before
+                its rename, then resume: the same checks, and nothing of the dead write
+                may be left at the end.
     writers     A `zoo train` runs in a run directory; --writers more `zoo train` commands
                 on that directory, two at a time, must each stop with exit status 2 naming
                 the holder's pid.
@@ -62,6 +66,25 @@ WORKER = textwrap.dedent(
     from zoo.models import GAN
 
     run_dir, base_path, out, epochs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    fault = os.environ.get("ZOO_FAULT")  # "checkpoint:N", "grid:N", "export:1": die inside the Nth such write
+    if fault:
+        import matplotlib.figure
+        where, nth = fault.split(":")
+        calls = [0]
+        def dying(write):
+            def wrapped(*args, **kwargs):
+                calls[0] += 1
+                result = write(*args, **kwargs)  # the data written, the rename to its place not done
+                if calls[0] >= int(nth):
+                    os._exit(9)
+                return result
+            return wrapped
+        if where == "checkpoint":
+            np.savez = dying(np.savez)
+        elif where == "grid":
+            matplotlib.figure.Figure.savefig = dying(matplotlib.figure.Figure.savefig)
+        else:
+            export._Archive.write_out = dying(export._Archive.write_out)
     keras.utils.set_random_seed(0)
     gan = GAN(nets.dcgan_generator(8, (16, 16, 1), base_filters=4), nets.dcgan_discriminator((16, 16, 1), base_filters=4),
               seed=1, ema_momentum=0.9)
@@ -85,13 +108,14 @@ def _env(backend):
     return {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
 
 
-def _start_worker(script, folder, epochs, batches):
+def _start_worker(script, folder, epochs, batches, fault=None):
     # stderr to a file: a pipe nobody reads while the worker runs could fill and stall it.
+    env = {**_env("jax"), **({"ZOO_FAULT": fault} if fault else {})}
     with open(folder / "worker.log", "a") as log:
         return subprocess.Popen(
             [sys.executable, str(script), str(folder / "run"), str(folder / "models"), str(folder / "state.json"),
              str(epochs), str(batches)],
-            stdout=subprocess.PIPE, stderr=log, text=True, env=_env("jax"),
+            stdout=subprocess.PIPE, stderr=log, text=True, env=env,
         )
 
 
@@ -107,18 +131,22 @@ def _wait_ready(process, folder):
     return time.perf_counter()
 
 
-def _leftovers(folder):
-    """What a kill left behind: temporary folders and files of zoo's atomic writes."""
-    found = {"checkpoint_tmp": 0, "export_tmp": 0, "other_tmp": 0}  # other: files of atomic_path
+def _leftover_paths(folder):
+    """Temporary folders and files of zoo's atomic writes under `folder`, by kind."""
+    found = {"checkpoint_tmp": set(), "export_tmp": set(), "other_tmp": set()}  # other: files of atomic_path
     for path in folder.rglob("*"):
         name = path.name
         if name.startswith(".checkpoint.tmp-") or name == "checkpoint.old":
-            found["checkpoint_tmp"] += 1
+            found["checkpoint_tmp"].add(path)
         elif name.startswith(".export.tmp-"):
-            found["export_tmp"] += 1
+            found["export_tmp"].add(path)
         elif name.startswith(".") and ".tmp-" in name:  # a sample grid, history.csv, ...
-            found["other_tmp"] += 1
+            found["other_tmp"].add(path)
     return found
+
+
+def _leftovers(folder):
+    return {kind: len(paths) for kind, paths in _leftover_paths(folder).items()}
 
 
 def _export_complete(version):
@@ -152,7 +180,7 @@ def kills(args, work):
     while tried < args.kills:
         faulty = work / f"faulty-{len(cycles)}"
         faulty.mkdir()
-        records = []
+        records, previous = [], _leftover_paths(faulty)
         while True:  # one run, killed at random moments until it finishes
             process = _start_worker(script, faulty, args.epochs, args.batches)
             starts += 1
@@ -165,16 +193,18 @@ def kills(args, work):
                 break  # finished first: the run is complete
             except subprocess.TimeoutExpired:
                 pass
-            before = _leftovers(faulty)
             process.send_signal(signal.SIGKILL)
             process.wait()
             tried += 1
             progress = faulty / "run" / "checkpoint" / "progress.json"
             step = json.loads(progress.read_text()) if progress.exists() else None
+            now = _leftover_paths(faulty)
+            # This kill's own: what is there now and was not after the last kill.
             records.append({"after_s": round(time.perf_counter() - ready, 2),
                             "checkpoint": step and {"epoch": step["epoch"], "step": step["step"]},
-                            "left": {k: v - before[k] for k, v in _leftovers(faulty).items()},
+                            "left": {kind: len(now[kind] - previous[kind]) for kind in now},
                             "versions": _versions(faulty / "models")})
+            previous = now
             print(f"kill {tried} (run {len(cycles) + 1}) after {records[-1]['after_s']:.1f} s: checkpoint "
                   f"{records[-1]['checkpoint']}, left {records[-1]['left']}", flush=True)
         if process.returncode != 0:
@@ -192,6 +222,33 @@ def kills(args, work):
         })
         print(f"run {len(cycles)}: {len(records)} kills, survived {cycles[-1]['survived']}", flush=True)
         shutil.rmtree(faulty, ignore_errors=True)
+    targeted = []
+    for where, count in (("checkpoint", args.batches * args.epochs), ("grid", args.epochs), ("export", 1)):
+        for repeat in range(args.targeted):
+            faulty = work / f"targeted-{where}-{repeat}"
+            faulty.mkdir()
+            nth = rng.randint(1, count)
+            process = _start_worker(script, faulty, args.epochs, args.batches, fault=f"{where}:{nth}")
+            _wait_ready(process, faulty)
+            process.wait(timeout=3600)
+            left = _leftovers(faulty)
+            process = _start_worker(script, faulty, args.epochs, args.batches)
+            _wait_ready(process, faulty)
+            process.wait(timeout=3600)
+            if process.returncode != 0:
+                raise RuntimeError(f"the resume after a kill in a {where} write failed: {_log(faulty)}")
+            final = json.loads((faulty / "state.json").read_text())
+            folder = faulty / "models" / "faulty"
+            numbered = [v for v in folder.iterdir() if v.name.isdigit()]
+            targeted.append({
+                "in": where, "nth_write": nth, "exit": -9 if process.returncode == 0 else process.returncode,
+                "left": left, "survived": bool(_states_equal(expected, final)),
+                "exports_complete": bool(numbered) and all(_export_complete(v) for v in numbered),
+                "left_at_the_end": _leftovers(faulty),
+            })
+            print(f"targeted kill in the {where} write {nth}: left {left}, survived {targeted[-1]['survived']}, "
+                  f"left at the end {targeted[-1]['left_at_the_end']}", flush=True)
+            shutil.rmtree(faulty, ignore_errors=True)
     killed_runs = [c for c in cycles if c["kills"]]
     every = [r for c in cycles for r in c["records"]]
     return {
@@ -204,6 +261,9 @@ def kills(args, work):
         "kills_during_checkpoint_write": sum(1 for r in every if r["left"]["checkpoint_tmp"]),
         "kills_during_export": sum(1 for r in every if r["left"]["export_tmp"]),
         "kills_during_other_writes": sum(1 for r in every if r["left"]["other_tmp"]),
+        "targeted_survived": sum(t["survived"] and t["exports_complete"] and not any(t["left_at_the_end"].values())
+                                 for t in targeted),
+        "targeted": targeted,
         "cycles": cycles,
     }
 
@@ -277,6 +337,8 @@ def parse_args(argv):
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=4, help="epochs of the killed run")
     parser.add_argument("--batches", type=int, default=15, help="batches of 32 per epoch, each followed by a checkpoint")
+    parser.add_argument("--targeted", type=int, default=3,
+                        help="kills inside a checkpoint, a sample grid and an export write, each")
     parser.add_argument("--writers", type=int, default=10)
     parser.add_argument("--exports", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
@@ -284,7 +346,7 @@ def parse_args(argv):
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.quick:
-        args.kills, args.writers, args.exports, args.epochs, args.batches = 2, 2, 3, 1, 3
+        args.kills, args.writers, args.exports, args.epochs, args.batches, args.targeted = 2, 2, 3, 1, 3, 1
     return args
 
 
@@ -311,7 +373,8 @@ def main(argv=None):
         "command": "PYTHONPATH=. .venv/bin/python benchmarks/faults.py " + " ".join(
             sys.argv[1:] if argv is None else argv),
         "machine": _shared.machine_info(),
-        "settings": {k: getattr(args, k) for k in ("kills", "epochs", "batches", "writers", "exports", "seed", "quick")},
+        "settings": {k: getattr(args, k) for k in ("kills", "targeted", "epochs", "batches", "writers", "exports", "seed",
+                                                  "quick")},
         "seconds": round(time.perf_counter() - began, 1),
         **results,
     }

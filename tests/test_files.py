@@ -95,3 +95,14 @@ def test_remove_abandoned_clears_what_killed_writes_left(tmp_path):
     target.mkdir()  # once the checkpoint is whole, .old is left over
     assert [os.path.basename(p) for p in files.remove_abandoned(target)] == ["checkpoint.old"]
     assert files.remove_abandoned(tmp_path / "missing" / "checkpoint") == []
+
+
+def test_remove_abandoned_in_clears_a_folder_of_temporaries(tmp_path):
+    (tmp_path / ".epoch_0003.png.tmp-x1.png").write_bytes(b"")
+    (tmp_path / ".history.csv.tmp-y2").write_bytes(b"")
+    (tmp_path / ".checkpoint.tmp-z3").mkdir()
+    (tmp_path / "epoch_0003.png").write_bytes(b"png")
+    (tmp_path / ".zoo-lock").write_text("")
+    removed = files.remove_abandoned_in(tmp_path)
+    assert len(removed) == 3 and sorted(p.name for p in tmp_path.iterdir()) == [".zoo-lock", "epoch_0003.png"]
+    assert files.remove_abandoned_in(tmp_path / "missing") == []

@@ -147,6 +147,26 @@ def remove_abandoned(path):
     return removed
 
 
+def remove_abandoned_in(folder):
+    """`remove_abandoned` for every file of `folder`: removes all its `.NAME.tmp-*` entries.
+
+    For a folder of a run directory whose lock this process holds (the run directory
+    itself, its `samples/`); returns the removed paths.
+    """
+    folder = os.fspath(folder)
+    if not os.path.isdir(folder):
+        return []
+    removed = []
+    for entry in os.scandir(folder):
+        if entry.name.startswith(".") and ".tmp-" in entry.name:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.remove(entry.path)
+            removed.append(entry.path)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_directory(path, replace=True):
     """Yields a fresh folder path beside `path`; when the block ends without error, it becomes `path`.

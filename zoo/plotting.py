@@ -85,7 +85,7 @@ def save_rows(path, *columns, title=None):
 
 
 def save_grid(images, path, num_rows=None, title=None):
-    """Writes a grid of images in [-1, 1] to a PNG with matplotlib; returns `path`."""
+    """Writes a grid of images in [-1, 1] to a PNG with matplotlib, atomically; returns `path`."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -103,9 +103,15 @@ def save_grid(images, path, num_rows=None, title=None):
         axes.imshow(grid, interpolation="nearest")
     if title:
         figure.suptitle(title, fontsize=10, y=1.0, va="top")
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    figure.savefig(path)
-    plt.close(figure)
+    from zoo import files
+
+    # Atomic like every file zoo writes: a kill mid-write (found by benchmarks/faults.py)
+    # left a truncated latest.png.
+    try:
+        with files.atomic_path(path, suffix=os.path.splitext(os.fspath(path))[1] or ".png") as tmp:
+            figure.savefig(tmp)
+    finally:
+        plt.close(figure)
     return path
 
 

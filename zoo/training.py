@@ -11,7 +11,7 @@ import os
 import keras
 
 from zoo import callbacks as zoo_callbacks
-from zoo import locks
+from zoo import files, locks
 
 
 def standard_callbacks(
@@ -102,6 +102,10 @@ def train(
     # One writer per run directory; of a multi-worker run's processes, the chief writes.
     writes = not multi_worker or distributed.is_chief(strategy or model.distribute_strategy)
     with locks.run_directory_lock(run_dir) if writes else contextlib.nullcontext():
+        if writes:  # what writes killed mid-way left (history.csv, sample grids); the checkpoint's own
+            for path in files.remove_abandoned_in(run_dir) + files.remove_abandoned_in(
+                    os.path.join(run_dir, "samples")):
+                print(f"removed {path}, left by a write that did not finish")
         return _fit(model, dataset, epochs, run_dir, steps_per_epoch, callbacks, verbose, strategy, minutes,
                     multi_worker, options)
 

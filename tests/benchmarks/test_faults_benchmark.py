@@ -26,6 +26,10 @@ def test_quick_run_survives_its_kills_refuses_writers_and_versions_exports(bench
     kills = record["kills"]
     assert kills["kills_tried"] == 2 and kills["survived"] is True and kills["kills_survived"] == 2
     assert all(run["numbered_exports"] == ["1"] and run["exports_complete"] for run in kills["cycles"])
+    # One death inside each kind of write; each left its temporary, and the resume cleared it.
+    assert [t["in"] for t in kills["targeted"]] == ["checkpoint", "grid", "export"]
+    assert [sum(t["left"].values()) for t in kills["targeted"]] == [1, 1, 1]
+    assert kills["targeted_survived"] == 3
     assert record["writers"]["refused"] == record["writers"]["writers_tried"] == 2
     exports = record["exports"]
     assert exports["exit_codes"] == [0, 0, 0] and exports["versions"] == ["1", "2", "3"]
