@@ -129,6 +129,7 @@ def _version_path(base_path, name, version):
 
 # A writing export's temporary folder in base_path/name, and its owner.
 _PARTIAL_PREFIX = ".export.tmp-"
+_REMOVING_PREFIX = ".export.removing-"
 _OWNER = "owner.json"
 _CLAIM_TRIES = 1000
 
@@ -196,6 +197,9 @@ def _remove_abandoned(folder):
     from zoo.locks import _pid_alive
 
     for entry in os.scandir(folder):
+        if entry.name.startswith(_REMOVING_PREFIX):  # a removal cut short by a kill
+            shutil.rmtree(entry.path, ignore_errors=True)
+            continue
         if not (entry.is_dir(follow_symlinks=False) and entry.name.startswith(_PARTIAL_PREFIX)):
             continue
         try:
@@ -204,7 +208,13 @@ def _remove_abandoned(folder):
         except (OSError, ValueError):
             continue  # being created this instant, or not zoo's
         if owner.get("host") == socket.gethostname() and not _pid_alive(owner.get("pid")):
-            shutil.rmtree(entry.path, ignore_errors=True)
+            # Renamed first: of several exports that find it at once, one takes it and says so.
+            trash = os.path.join(folder, f"{_REMOVING_PREFIX}{os.getpid()}-{entry.name[len(_PARTIAL_PREFIX):]}")
+            try:
+                os.rename(entry.path, trash)
+            except OSError:
+                continue
+            shutil.rmtree(trash, ignore_errors=True)
             print(f"zoo: removed {entry.path}, left by an export (pid {owner.get('pid')}) that did not finish",
                   file=sys.stderr, flush=True)
 
