@@ -139,12 +139,17 @@ def remove_abandoned(path):
     removed = []
     for entry in os.scandir(parent):
         if entry.name.startswith(f".{name}.tmp-") or (entry.name == f"{name}.old" and os.path.exists(path)):
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, ignore_errors=True)
-            else:
-                os.remove(entry.path)
-            removed.append(entry.path)
+            removed.append(_remove(entry))
     return removed
+
+
+def _remove(entry):
+    """Removes a `os.DirEntry` (a folder with its contents); returns its path."""
+    if entry.is_dir(follow_symlinks=False):
+        shutil.rmtree(entry.path, ignore_errors=True)
+    else:
+        os.remove(entry.path)
+    return entry.path
 
 
 def remove_abandoned_in(folder):
@@ -159,11 +164,7 @@ def remove_abandoned_in(folder):
     removed = []
     for entry in os.scandir(folder):
         if entry.name.startswith(".") and ".tmp-" in entry.name:
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, ignore_errors=True)
-            else:
-                os.remove(entry.path)
-            removed.append(entry.path)
+            removed.append(_remove(entry))
     return removed
 
 
