@@ -374,6 +374,28 @@ def test_evaluate_ppl_of_a_stylegan_checkpoint_and_refuses_an_export(capsys, tin
     assert "exports are not supported" in err and err.count("\n") == 1
 
 
+def test_train_snapshot_flags(capsys, tmp_path):
+    run_dir = tmp_path / "run"
+    common = ["train", "gan", "--dataset", "digits", "--batch-size", "8", "--steps-per-epoch", "4", "--limit", "64",
+              "--image-size", "16", "--run-dir", str(run_dir), "--quiet", "--epochs", "2"]
+    # 24 images = 3 batches between snapshots, across the epoch end; the last epoch is always saved.
+    code, out, err = run(capsys, *common, "--snapshot-every", "24img", "--keep-snapshots", "2")
+    assert code == 0, err
+    assert sorted(os.listdir(run_dir / "checkpoint")) == ["epoch-000001-batch-000002", "epoch-000002"]
+    for flags, message in [
+        (["--snapshot-every", "2kimg", "--save-freq", "5"], "drop --save-freq"),
+        (["--best", "fid"], "the --metric flags score nothing"),
+        (["--best", "recall", "--metric", "fid"], "the --metric flags score fid"),
+    ]:
+        code, _, err = run(capsys, *common, *flags)
+        assert code == 2 and message in err, (flags, err)
+    for bad in ("0", "5 images", "kimg", "-3"):
+        with pytest.raises(SystemExit):
+            cli.main([*common, "--snapshot-every", bad])
+        assert "expected epochs (5), images (20000img)" in capsys.readouterr().err
+    assert cli._snapshot_every("20kimg") == ("images", 20000) and cli._snapshot_every("3 epochs") == ("epochs", 3)
+
+
 def test_train_scores_during_training_and_logs_scalars_to_tensorboard(capsys, tmp_path):
     judge, run_dir = str(tmp_path / "judge.keras"), tmp_path / "run"
     code, _, err = run(capsys, "classifier", "--dataset", "digits", "--image-size", "16", "--epochs", "1",
@@ -383,10 +405,12 @@ def test_train_scores_during_training_and_logs_scalars_to_tensorboard(capsys, tm
         capsys, "train", "cgan", "--dataset", "digits", "--image-size", "16", "--limit", "64", "--batch-size", "8",
         "--steps-per-epoch", "2", "--epochs", "2", "--base-filters", "4", "--latent-dim", "8", "--quiet",
         "--run-dir", str(run_dir), "--metric", "fid", "--metric", "accuracy", "--every", "2", "--extractor", judge,
-        "--reference-limit", "40", "--tensorboard",
+        "--reference-limit", "40", "--tensorboard", "--best", "accuracy",
     )
     assert code == 0, err
     assert "scoring fid, accuracy every 2 epoch(s) against 40 images of digits" in out
+    best = checkpoint.read_progress(str(run_dir / "checkpoint" / "best"))
+    assert best["epoch"] == 2 and best["extra"]["best"]["mode"] == "max"  # scored at epoch 2 only
     import csv
     import json
 

@@ -225,7 +225,7 @@ def test_non_chief_worker_writes_only_to_a_temporary_folder(tmp_path, monkeypatc
     distributed.distributed_fit(
         chief_model, mlp_data(), epochs=1, verbose=0, callbacks=[zoo_callbacks.TrainingCheckpoint(directory)]
     )
-    saved_state = os.path.getmtime(os.path.join(directory, "state.npz"))
+    saved_state = os.path.getmtime(os.path.join(directory, checkpoint.snapshot_name(1), "state.npz"))
 
     monkeypatch.setattr(distributed, "is_chief", lambda strategy=None: False)
     made = []
@@ -240,7 +240,7 @@ def test_non_chief_worker_writes_only_to_a_temporary_folder(tmp_path, monkeypatc
 
     assert resume.restored["epoch"] == 1  # resumed from the chief's checkpoint ...
     assert history.epoch == [1]
-    assert os.path.getmtime(os.path.join(directory, "state.npz")) == saved_state  # ... without writing it
+    assert os.path.getmtime(os.path.join(directory, checkpoint.snapshot_name(1), "state.npz")) == saved_state  # ... without writing it
     assert checkpoint.read_progress(directory)["epoch"] == 1
     assert not os.path.exists(csv_path) and not os.path.exists(samples)
     made = [path for path in made if os.path.basename(path).startswith("zoo-worker")]

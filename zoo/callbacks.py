@@ -3,6 +3,7 @@
 import functools
 import math
 import os
+import re
 import time
 import warnings
 
@@ -275,7 +276,7 @@ class StopOnNaN(keras.callbacks.Callback):
 
 
 class TrainingCheckpoint(keras.callbacks.Callback):
-    """Saves the whole training state and resumes from it after a kill.
+    """Saves the whole training state as snapshots and resumes from the newest whole one.
 
     Unlike `keras.callbacks.BackupAndRestore`, it restores every optimizer of
     a multi-player model (building them first), the noise `SeedGenerator`s,
@@ -287,47 +288,71 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     logged means cover only the batches trained after the resume, since
     Keras resets the metric trackers at every epoch start.)
 
-    A save is skipped, with a warning, when a logged value is NaN or
-    infinite, so a diverged run never overwrites a good checkpoint. Writes
-    are atomic (see `zoo.checkpoint`).
+    Each save is a snapshot in `directory` (`epoch-000012`, see `zoo.checkpoint`),
+    written atomically; the newest `keep` are kept. A resume reads the newest
+    snapshot that verifies (every file's size and SHA-256); a damaged newer one is
+    renamed `NAME.damaged-<time>` with a message, and training goes on from the one
+    before it. A save is skipped, with a warning, when a logged value is NaN or
+    infinite, so a diverged run never replaces good snapshots.
 
     Args:
-        directory: str, checkpoint directory.
-        save_freq: "epoch" (default) or an int: also save every that many batches.
+        directory: str, the snapshot folder.
+        save_freq: "epoch" (default) or an int: also save after every that many
+            trained batches (counted across epoch ends).
         resume: bool, restore from `directory` at the start of `fit` if a
             checkpoint is there. Default True.
+        keep: int >= 1, snapshots kept, or None for all. Default 3.
+        every: int >= 1, save at the end of every that many epochs, or None for
+            no epoch-end saves (with an int `save_freq`: snapshots every so many
+            images, as stylegan2-ada's `--snap`). Default 1. The last epoch, and an
+            epoch after which training stops early, are always saved.
+
+    Attributes:
+        tidy: bool, at the start of `fit` remove what killed writes left in `directory`
+            and set damaged snapshots aside. True; `zoo.distributed` sets it False for
+            the workers that read the chief's snapshots beside it.
     """
 
-    def __init__(self, directory, save_freq="epoch", resume=True):
+    def __init__(self, directory, save_freq="epoch", resume=True, keep=3, every=1):
         super().__init__()
-        if save_freq != "epoch" and (
-            isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1
-        ):
+        if save_freq != "epoch" and not _positive_int(save_freq):
             raise ValueError(f"save_freq must be 'epoch' or a positive int, got {save_freq!r}")
+        if keep is not None and not _positive_int(keep):
+            raise ValueError(f"keep must be a positive int (snapshots to keep) or None (all), got {keep!r}")
+        if every is not None and not _positive_int(every):
+            raise ValueError(f"every must be a positive int (epochs between snapshots) or None, got {every!r}")
         self.directory = directory
         self.save_freq = save_freq
         self.resume = resume
+        self.keep = keep
+        self.every = every
+        self.tidy = True
         self.restored = None
         self._epoch = 0
         self._skip = 0
-        self._last_saved_batch = 0
+        self._counted = 0
+        self._unsaved = 0
 
     def on_train_begin(self, logs=None):
         self.restored = None
+        self._unsaved = 0
         # What a kill during a save left (a run directory has one writer: these are no one's).
-        for path in files.remove_abandoned(self.directory):
-            print(f"removed {path}, left by a checkpoint write that did not finish")
+        if self.tidy:
+            for path in files.remove_abandoned(self.directory) + files.remove_abandoned_in(self.directory):
+                print(f"removed {path}, left by a checkpoint write that did not finish")
         if not (self.resume and ckpt.exists(self.directory)):
             return
         progress = ckpt.restore(self.model, self.directory)
+        for folder, _ in progress["damaged"] if self.tidy else ():  # passed over (and reported) by restore
+            print(f"set the damaged {folder} aside as {ckpt.set_aside(folder)}")
         self.restored = progress
         epoch, step = progress["epoch"], progress["step"]
         self.model._initial_epoch = epoch
         total = self.params.get("epochs")
         if total is not None and epoch >= total:
-            print(f"{self.directory} holds {epoch} finished epochs (asked for {total}): nothing to train")
+            print(f"{progress['read_from']} holds {epoch} finished epochs (asked for {total}): nothing to train")
         else:
-            print(f"Resuming from {self.directory}: epoch {epoch + 1}, batch {step + 1}")
+            print(f"Resuming from {progress['read_from']}: epoch {epoch + 1}, batch {step + 1}")
         if step:
             self._skip = step
             self._wrap_train_function()
@@ -355,31 +380,40 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
-        self._last_saved_batch = max(self._skip, 0)
+        self._counted = max(self._skip, 0)  # batches before it were trained by an earlier run
         self._batches_done = 0
 
     def on_train_batch_end(self, batch, logs=None):
         # `batch` is the last batch of the call (steps_per_execution may be > 1).
         self._batches_done = batch + 1
-        if self.save_freq == "epoch" or self._skip > 0:
+        if self._skip > 0:
             return
-        if batch + 1 - self._last_saved_batch >= self.save_freq:
-            self._last_saved_batch = batch + 1
+        self._unsaved += batch + 1 - self._counted
+        self._counted = batch + 1
+        # The epoch's last batch is saved by on_epoch_end, as the state after the epoch.
+        if self._due() and batch + 1 != self.params.get("steps"):
             self._save(self._epoch, batch + 1, logs)
+
+    def _due(self):
+        return self.save_freq != "epoch" and self._unsaved >= self.save_freq
 
     def on_epoch_end(self, epoch, logs=None):
         steps = self.params.get("steps")
-        if self.model.stop_training and steps and 0 < self._batches_done < steps:
+        total = self.params.get("epochs")
+        stopped = self.model.stop_training
+        if stopped and steps and 0 < self._batches_done < steps:
             # Stopped mid-epoch (TimeLimit, StopOnNaN, ...): Keras still ends the
             # epoch, but a resume must continue inside it.
             self._save(epoch, self._batches_done, logs)
-        else:
+        elif (stopped or (total is not None and epoch + 1 >= total) or self._due()
+              or (self.every and (epoch + 1) % self.every == 0)):
             self._save(epoch + 1, 0, logs)
 
     def on_train_end(self, logs=None):
         self.model._initial_epoch = None
 
     def _save(self, epoch, step, logs):
+        self._unsaved = 0
         bad = _non_finite(logs)
         if bad:
             warnings.warn(
@@ -387,13 +421,90 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                 f"{self.directory} keeps the last good state"
             )
             return
-        sync = getattr(self.model, "jax_state_sync", None)
-        if sync is not None:  # JAX's fit keeps the state outside the variables mid-epoch
-            sync()
+        _sync_state(self.model)
         try:
-            ckpt.save(self.model, self.directory, epoch=epoch, step=step)
+            ckpt.save_snapshot(self.model, self.directory, epoch=epoch, step=step, keep=self.keep)
         except ValueError as error:  # non-finite weights: keep the last good state
             warnings.warn(str(error))
+
+
+# Metrics where a higher value is better; for every other logged value (losses, FID, KID, PPL,
+# separability) lower is better.
+_HIGHER_IS_BETTER = ("is", "accuracy", "precision", "recall", "density", "coverage")
+
+
+class BestCheckpoint(keras.callbacks.Callback):
+    """Keeps `directory/best`: the training state with the best value of a logged metric so far.
+
+    Place it after the callback that logs the metric (a `zoo.metrics.EvaluationCallback`);
+    `zoo.training.train(best=...)` does. Epochs whose logs lack the metric are passed
+    over. A resumed run continues from the value `best` recorded.
+
+    Args:
+        directory: str, the snapshot folder (`RUN_DIR/checkpoint`).
+        monitor: a logged key, or a metric that names one: `fid` for `fid2k_full`,
+            `precision` for `pr2k3_full_precision`, `ppl_w` for `ppl_w_end2k`.
+        mode: "min", "max" or "auto" (max for IS, accuracy, precision, recall, density and
+            coverage; min for the rest). Default "auto".
+    """
+
+    def __init__(self, directory, monitor, mode="auto"):
+        super().__init__()
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+        self.directory = directory
+        self.monitor = monitor
+        self.mode = mode
+        self.best = None
+
+    def on_train_begin(self, logs=None):
+        self.best = ckpt.best_value(self.directory, self.monitor)
+        self._seen = set()
+
+    def on_epoch_end(self, epoch, logs=None):
+        key = self._key(logs or {})
+        self._seen.update(logs or {})
+        if key is None:
+            return
+        value = float(logs[key])
+        higher = self.mode == "max" or (self.mode == "auto" and _higher_is_better(self.monitor))
+        worse = self.best is not None and (value <= self.best if higher else value >= self.best)
+        if worse or not math.isfinite(value):
+            return
+        _sync_state(self.model)
+        ckpt.save_best(self.model, self.directory, epoch + 1, 0, self.monitor, value, "max" if higher else "min")
+        self.best = value
+        print(f"{key} {value:.4g} is the best so far: saved to {os.path.join(self.directory, ckpt.BEST)}")
+
+    def on_train_end(self, logs=None):
+        if self._seen and self._key(dict.fromkeys(self._seen)) is None:
+            warnings.warn(f"BestCheckpoint: no epoch logged {self.monitor!r} (logged: "
+                          f"{', '.join(sorted(self._seen))}); nothing was saved as best")
+
+    def _key(self, logs):
+        if self.monitor in logs:
+            return self.monitor
+        found = [k for k in logs
+                 if not k.endswith("_std") and (k.startswith(self.monitor) or k.endswith("_" + self.monitor))]
+        if len(found) > 1:
+            raise ValueError(f"BestCheckpoint: monitor {self.monitor!r} matches several logged values "
+                             f"({', '.join(sorted(found))}); pass one of them")
+        return found[0] if found else None
+
+
+def _higher_is_better(monitor):
+    return any(monitor == name or monitor.endswith("_" + name) or re.match(rf"^{name}\d", monitor)
+               for name in _HIGHER_IS_BETTER)
+
+
+def _sync_state(model):
+    sync = getattr(model, "jax_state_sync", None)
+    if sync is not None:  # JAX's fit keeps the state outside the variables mid-epoch
+        sync()
+
+
+def _positive_int(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _mean_pairwise_distance(samples):

@@ -3,6 +3,7 @@
 import argparse
 import contextlib
 import os
+import re
 import sys
 
 MAIN_HELP = """zoo: generative models trained with keras.Model.fit.
@@ -101,6 +102,12 @@ def _train(args, held):
     import keras
 
     preset = presets.get(args.model)  # fails fast on an unknown model
+    if args.best:
+        scored = [name for metric in args.metric or () for name in _BEST_NAMES.get(metric, (metric,))]
+        if args.best not in scored:
+            raise ValueError(f"--best {args.best} keeps the state with the best value of a metric scored during "
+                             f"training; the --metric flags score {', '.join(scored) or 'nothing'} "
+                             "(e.g. --metric fid --best fid)")
     if args.metric and preset.serves not in SAMPLERS:
         raise ValueError(f"--metric scores sampled images; {args.model} serves {presets.SERVES[preset.serves]}: "
                          "score its outputs with zoo.metrics instead")
@@ -185,7 +192,8 @@ def _train(args, held):
         epochs=epochs,
         run_dir=run_dir,
         steps_per_epoch=args.steps_per_epoch,
-        save_freq=args.save_freq,
+        **_snapshot_options(args, batch_size),
+        best=args.best,
         tensorboard=args.tensorboard,
         resume=not args.no_resume,
         verbose=2 if args.quiet else "auto",
@@ -358,6 +366,8 @@ def _colour_data(args, hparams, batch_size):
 
 
 SAMPLERS = ("noise", "noise_and_labels", "codes", "codes_and_labels")
+# What --best may name for a --metric that logs several values.
+_BEST_NAMES = {"pr": ("precision", "recall"), "dc": ("density", "coverage")}
 
 
 def _evaluation_callbacks(args, preset, image_shape, run_dir):
@@ -676,6 +686,27 @@ def _save_freq(text):
     return text if text == "epoch" else _positive_int(text)
 
 
+def _snapshot_every(text):
+    """`5` (epochs), `20000img` or `20kimg` (images, as stylegan2-ada's --snap in kimg): ("epochs" | "images", n)."""
+    match = re.fullmatch(r"(\d+)\s*(epochs?|img|kimg)?", text.strip().lower())
+    if not match or int(match.group(1)) < 1:
+        raise argparse.ArgumentTypeError(f"expected epochs (5), images (20000img) or thousands of images (20kimg), "
+                                         f"got {text!r}")
+    count, unit = int(match.group(1)), match.group(2) or "epochs"
+    return ("images", count * (1000 if unit == "kimg" else 1)) if "img" in unit else ("epochs", count)
+
+
+def _snapshot_options(args, batch_size):
+    """`save_freq`, `snapshot_every` and `keep` for `zoo.training.train` from the snapshot flags."""
+    unit, count = args.snapshot_every or ("epochs", 1)
+    if unit == "epochs":
+        return {"save_freq": args.save_freq, "snapshot_every": count, "keep": args.keep_snapshots}
+    if args.save_freq != "epoch":
+        raise ValueError("--snapshot-every in images already sets how many batches there are between saves; "
+                         "drop --save-freq")
+    return {"save_freq": max(1, round(count / batch_size)), "snapshot_every": None, "keep": args.keep_snapshots}
+
+
 def _train_common_parser():
     """The options every `zoo train NAME` takes: data, run directory, precision, devices, export."""
     p = argparse.ArgumentParser(add_help=False)
@@ -689,7 +720,16 @@ def _train_common_parser():
     g.add_argument("--run-dir", help="checkpoint/samples/log folder (default runs/MODEL-DATASET)")
     g.add_argument("--precision", default="auto", choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"],
                    help="dtype policy; auto: float16 on GPUs, bfloat16 on CPUs with bf16 units, else float32")
-    g.add_argument("--save-freq", type=_save_freq, default="epoch", help="'epoch' or a number of batches")
+    g.add_argument("--save-freq", type=_save_freq, default="epoch",
+                   help="'epoch' or a number of batches: also snapshot after every that many batches")
+    g.add_argument("--snapshot-every", type=_snapshot_every, metavar="N|Nimg|Nkimg",
+                   help="snapshot the training state every N epochs (default 1), or every N (thousand) images")
+    g.add_argument("--keep-snapshots", type=_positive_int, default=3, metavar="N",
+                   help="snapshots kept in RUN_DIR/checkpoint, newest first (default 3); a resume reads the newest "
+                   "that verifies")
+    g.add_argument("--best", metavar="METRIC",
+                   help="also keep RUN_DIR/checkpoint/best, the state with the best value of a --metric (fid, kid, "
+                   "is, precision, ...)")
     g.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     g.add_argument("--tensorboard", action="store_true",
                    help="also log the losses, metrics and sample grids to RUN_DIR/tensorboard")

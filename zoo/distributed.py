@@ -199,6 +199,7 @@ def shard_by_data(dataset):
 # chief's state) and only its writes are redirected.
 _WRITERS = (
     ("zoo.callbacks.TrainingCheckpoint", "directory", False),
+    ("zoo.callbacks.BestCheckpoint", "directory", False),
     ("zoo.callbacks.SampleGrid", "directory", True),
     ("zoo.callbacks.SampleGrid", "tensorboard_dir", True),
     ("zoo.callbacks.TranslationGrid", "directory", True),
@@ -249,6 +250,9 @@ class _WorkerFiles:
         if self.directory is None:
             self.directory = tempfile.mkdtemp(prefix=f"zoo-{self.task_name}-")
         for i, callback in enumerate(self.callbacks):
+            if before_begin and hasattr(callback, "tidy"):  # reads the chief's checkpoint, leaves it as it is
+                self._saved.append((callback, "tidy", callback.tidy))
+                callback.tidy = False
             for attribute in _writer_attributes(callback, before_begin):
                 original = getattr(callback, attribute)
                 self._saved.append((callback, attribute, original))

@@ -1,8 +1,8 @@
 """`train()`: fit with zoo's standard callbacks in a run directory.
 
-A run directory holds `checkpoint/` (resumable state), `samples/` (a PNG grid
-per epoch), `history.csv`, and optionally `tensorboard/`, and has one writer: `train`
-holds its lock (`zoo.locks`) while it runs.
+A run directory holds `checkpoint/` (snapshots of the resumable state, see
+`zoo.checkpoint`), `samples/` (a PNG grid per epoch), `history.csv`, and optionally
+`tensorboard/`, and has one writer: `train` holds its lock (`zoo.locks`) while it runs.
 """
 
 import contextlib
@@ -23,8 +23,17 @@ def standard_callbacks(
     resume=True,
     diagnostics=False,
     samples=True,
+    keep=3,
+    snapshot_every=1,
+    best=None,
 ):
-    """The callbacks `train` uses: NaN stop, checkpoint/resume, sample grid, CSV log (and TensorBoard).
+    """The callbacks `train` uses: NaN stop, snapshots/resume, sample grid, CSV log (and TensorBoard).
+
+    `run_dir/checkpoint` gets a snapshot every `snapshot_every` epochs (None: only every
+    `save_freq` batches, and at the end) of which the newest `keep` are kept
+    (`zoo.callbacks.TrainingCheckpoint`); with `best` (a logged metric such as "fid"),
+    also `run_dir/checkpoint/best` (`zoo.callbacks.BestCheckpoint`), which `train`
+    places after the callbacks that log the metric.
 
     With `diagnostics=True` the NaN stop is `zoo.callbacks.GANDiagnostics()`,
     which also stops on NaN (naming GAN remedies) and adds its `diag_*` values
@@ -41,16 +50,20 @@ def standard_callbacks(
     )
     # Scalars: every epoch's logs (losses, and metrics that callbacks before it add) as TensorBoard curves.
     scalars = [keras.callbacks.TensorBoard(tensorboard_dir, write_graph=False, profile_batch=0)] if tensorboard else []
+    snapshots = os.path.join(run_dir, "checkpoint")
     return [
         zoo_callbacks.GANDiagnostics() if diagnostics else zoo_callbacks.StopOnNaN(),
-        zoo_callbacks.TrainingCheckpoint(os.path.join(run_dir, "checkpoint"), save_freq=save_freq, resume=resume),
+        zoo_callbacks.TrainingCheckpoint(snapshots, save_freq=save_freq, resume=resume, keep=keep,
+                                         every=snapshot_every),
         *([grid] if samples else []),
+        *([zoo_callbacks.BestCheckpoint(snapshots, best)] if best else []),
         zoo_callbacks.HistoryCSV(os.path.join(run_dir, "history.csv"), append=True),
         *scalars,
     ]
 
 
-_LOGGERS = (zoo_callbacks.HistoryCSV, keras.callbacks.TensorBoard)
+# Callbacks that read what the user's callbacks add to the epoch logs: `train` runs them last.
+_LOGGERS = (zoo_callbacks.BestCheckpoint, zoo_callbacks.HistoryCSV, keras.callbacks.TensorBoard)
 
 
 def train(
@@ -79,7 +92,8 @@ def train(
             training when it is spent (the history's `train_seconds` then holds
             the seconds trained).
         **options: `save_freq`, `sample_every`, `num_samples`, `tensorboard`,
-            `resume`, `diagnostics`, `samples` for `standard_callbacks`.
+            `resume`, `diagnostics`, `samples`, `keep`, `snapshot_every`, `best`
+            for `standard_callbacks`.
 
     Returns:
         The `keras.callbacks.History` of this call.
