@@ -8,7 +8,6 @@ The tfds CycleGAN sets are loaded by :func:`zoo.data.tfds_loaders.cycle_gan`.
 """
 
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -109,9 +108,11 @@ def paired_folder(
     This is the layout of the pix2pix datasets (``facades/train/1.jpg`` is 512x256: the
     photo on the left, the label map on the right). Files are found recursively under
     ``directory`` in sorted path order (pass ``facades/train`` for one split); every
-    file is decoded once up front, as in :func:`zoo.data.image_folder`. The halves are
-    resized to ``image_size`` (to :func:`jitter_size` with ``jitter``) and cached as
-    uint8; the random crop and flip run after the cache, anew every epoch.
+    file is checked once up front, as in :func:`zoo.data.image_folder`: unreadable files
+    are skipped with a warning, unusual ones (16-bit, CMYK, palette) converted. The halves
+    are resized to ``image_size`` (to :func:`jitter_size` with ``jitter``) and cached as
+    uint8 during the first epoch; the random crop and flip run after the cache, anew
+    every epoch.
 
     Args:
         directory: str or ``Path`` of the folder.
@@ -171,21 +172,13 @@ def paired_folder(
     if options["limit"] is not None:
         paths = paths[: options["limit"]]
 
-    shapes, bad = folder._probe(paths)
-    if bad:
-        listing = _listing([f"{path} ({reason})" for path, reason in bad])
-        if on_error == "raise":
-            raise ValueError(f"{len(bad)} unreadable image file(s) in {directory}: {listing}")
-        warnings.warn(f"skipping {len(bad)} unreadable image file(s) in {directory}: {listing}", stacklevel=2)
-        keep = [i for i, shape in enumerate(shapes) if shape is not None]
-        if not keep:
-            raise ValueError(f"none of the {len(paths)} image files in {directory} is readable")
-        paths, shapes = [paths[i] for i in keep], [shapes[i] for i in keep]
+    keep, shapes, converted = folder._readable(paths, directory, on_error)
+    paths = [paths[i] for i in keep]
     odd = [f"{path} ({w}x{h})" for path, (h, w, _) in zip(paths, shapes) if w % 2]
     if odd:
         raise ValueError(
             f"paired images hold A and B side by side, so their width must be even; "
-            f"{len(odd)} file(s) in {directory} have an odd width (width x height): {_listing(odd)}"
+            f"{len(odd)} file(s) in {directory} have an odd width (width x height): {folder._listing(odd)}"
         )
     if channels is None:
         channels = 1 if shapes[0][2] <= 2 else 3
@@ -202,15 +195,15 @@ def paired_folder(
     half_shape = (*halves[0], channels) if len(halves) == 1 else (None, None, channels)
     swap = direction == "BtoA"
 
-    def decode(path):
-        image = tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
-        image = folder._to_channels(image, channels)
+    def decode(source):
+        image = folder._decode(source, channels)
         half = tf.shape(image)[1] // 2
         left = tf.ensure_shape(image[:, :half], half_shape)
         right = tf.ensure_shape(image[:, half:], half_shape)
         return (right, left) if swap else (left, right)
 
-    ds = tf.data.Dataset.from_tensor_slices([str(p) for p in paths]).map(decode, num_parallel_calls=pipeline.AUTOTUNE)
+    ds = tf.data.Dataset.from_tensor_slices(folder._sources(paths, converted))
+    ds = ds.map(decode, num_parallel_calls=pipeline.AUTOTUNE)
     return finalize_jittered(ds, image_size=size, jitter=jitter, **options)
 
 
@@ -481,11 +474,6 @@ def _jitter(images, size, seed):
     crop = tf.where(mirror, tf.reverse(crop, axis=[1]), crop)
     crop = tf.ensure_shape(crop, (height, width, sum(depths)))
     return tf.split(crop, depths, axis=-1)
-
-
-def _listing(items):
-    more = f" and {len(items) - folder._SHOW} more" if len(items) > folder._SHOW else ""
-    return ", ".join(str(item) for item in items[: folder._SHOW]) + more
 
 
 def edge_photos(split="train", num_crops=16, *, image_size=64, seed=0):
