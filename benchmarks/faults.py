@@ -136,7 +136,7 @@ def _leftover_paths(folder):
     found = {"checkpoint_tmp": set(), "export_tmp": set(), "other_tmp": set()}  # other: files of atomic_path
     for path in folder.rglob("*"):
         name = path.name
-        if name.startswith(".checkpoint.tmp-") or name == "checkpoint.old":
+        if name.startswith((".checkpoint.tmp-", ".epoch-")) or name.endswith(".old"):  # a snapshot's
             found["checkpoint_tmp"].add(path)
         elif name.startswith(".export.tmp-"):
             found["export_tmp"].add(path)
@@ -162,19 +162,95 @@ def _states_equal(a, b):
                for x, y in zip(a[group], b[group]))
 
 
-def kills(args, work):
+def _snapshots(folder):
+    """The whole snapshot folders of a run's checkpoint folder, newest first."""
+    if not folder.exists():
+        return []
+    return sorted((p for p in folder.iterdir() if p.name.startswith("epoch-") and p.name.replace("-", "").isalnum()
+                   and (p / "progress.json").exists()), key=lambda p: p.name, reverse=True)
+
+
+def _newest_progress(folder):
+    found = _snapshots(folder)
+    return json.loads((found[0] / "progress.json").read_text()) if found else None
+
+
+def reference(args, work):
+    """The worker script, and the state and duration of an uninterrupted run."""
     script = work / "worker.py"
     script.write_text(WORKER)
-    reference = work / "reference"
-    reference.mkdir()
-    process = _start_worker(script, reference, args.epochs, args.batches)
-    ready = _wait_ready(process, reference)
+    folder = work / "reference"
+    folder.mkdir()
+    process = _start_worker(script, folder, args.epochs, args.batches)
+    ready = _wait_ready(process, folder)
     process.communicate(timeout=3600)
     duration = time.perf_counter() - ready
     if process.returncode != 0:
-        raise RuntimeError(f"the uninterrupted run failed: {_log(reference)}")
-    expected = json.loads((reference / "state.json").read_text())
+        raise RuntimeError(f"the uninterrupted run failed: {_log(folder)}")
+    return script, json.loads((folder / "state.json").read_text()), duration
 
+
+def _corrupt(snapshot, kind):
+    """Damages a snapshot folder as a disk error or a copy cut short would."""
+    state = snapshot / "state.npz"
+    if kind == "truncated_state":
+        os.truncate(state, state.stat().st_size // 2)
+    elif kind == "flipped_byte":  # same size: only the checksum sees it
+        with open(state, "r+b") as f:
+            f.seek(state.stat().st_size // 2)
+            byte = f.read(1)
+            f.seek(-1, os.SEEK_CUR)
+            f.write(bytes([byte[0] ^ 0xFF]))
+    elif kind == "truncated_progress":
+        os.truncate(snapshot / "progress.json", 20)
+    elif kind == "missing_config":
+        os.remove(snapshot / "config.json")
+    else:
+        raise ValueError(kind)
+
+
+CORRUPTIONS = ("truncated_state", "flipped_byte", "truncated_progress", "missing_config")
+
+
+def corrupted(args, work, script, expected):
+    """Kill a run once it has 2 snapshots, damage the newest, resume: it must fall back and end as the reference."""
+    results = []
+    for index in range(args.corrupt):
+        kind = CORRUPTIONS[index % len(CORRUPTIONS)]
+        faulty = work / f"corrupt-{index}"
+        faulty.mkdir()
+        process = _start_worker(script, faulty, args.epochs, args.batches)
+        _wait_ready(process, faulty)
+        while len(_snapshots(faulty / "run" / "checkpoint")) < 2:
+            if process.poll() is not None:
+                raise RuntimeError(f"the run ended before it had snapshots to damage: {_log(faulty)}")
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        snapshots = _snapshots(faulty / "run" / "checkpoint")
+        newest, previous = snapshots[0], snapshots[1]
+        _corrupt(newest, kind)
+        process = _start_worker(script, faulty, args.epochs, args.batches)
+        _wait_ready(process, faulty)
+        process.wait(timeout=3600)
+        log = _log(faulty)
+        if process.returncode != 0:
+            raise RuntimeError(f"the resume from a damaged snapshot failed: {log}")
+        final = json.loads((faulty / "state.json").read_text())
+        set_aside = [p.name for p in newest.parent.iterdir() if p.name.startswith(newest.name + ".damaged-")]
+        results.append({
+            "damage": kind, "damaged": newest.name, "fell_back_to": previous.name,
+            "said_so": f"skipping the damaged checkpoint {newest}" in log and f"reading {previous}" in log,
+            "set_aside": bool(set_aside), "survived": bool(_states_equal(expected, final)),
+        })
+        print(f"damaged {newest.name} ({kind}): fell back to {previous.name}, said so {results[-1]['said_so']}, "
+              f"survived {results[-1]['survived']}", flush=True)
+        shutil.rmtree(faulty, ignore_errors=True)
+    return {"tried": len(results), "survived": sum(r["survived"] and r["said_so"] and r["set_aside"] for r in results),
+            "kinds": sorted({r["damage"] for r in results}), "runs": results}
+
+
+def kills(args, work, script, expected, duration):
     rng = random.Random(args.seed)
     cycles, tried, starts = [], 0, 0
     while tried < args.kills:
@@ -196,8 +272,7 @@ def kills(args, work):
             process.send_signal(signal.SIGKILL)
             process.wait()
             tried += 1
-            progress = faulty / "run" / "checkpoint" / "progress.json"
-            step = json.loads(progress.read_text()) if progress.exists() else None
+            step = _newest_progress(faulty / "run" / "checkpoint")
             now = _leftover_paths(faulty)
             # This kill's own: what is there now and was not after the last kill.
             records.append({"after_s": round(time.perf_counter() - ready, 2),
@@ -339,6 +414,8 @@ def parse_args(argv):
     parser.add_argument("--batches", type=int, default=15, help="batches of 32 per epoch, each followed by a checkpoint")
     parser.add_argument("--targeted", type=int, default=3,
                         help="kills inside a checkpoint, a sample grid and an export write, each")
+    parser.add_argument("--corrupt", type=int, default=4,
+                        help="runs whose newest snapshot is damaged before the resume (each kind in turn)")
     parser.add_argument("--writers", type=int, default=10)
     parser.add_argument("--exports", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
@@ -347,6 +424,7 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if args.quick:
         args.kills, args.writers, args.exports, args.epochs, args.batches, args.targeted = 2, 2, 3, 1, 3, 1
+        args.corrupt = 2
     return args
 
 
@@ -357,9 +435,13 @@ def main(argv=None):
     work = Path(tempfile.mkdtemp(prefix="zoo-faults-"))
     try:
         began = time.perf_counter()
-        results = {"kills": kills(args, work)}
+        script, expected, duration = reference(args, work)
+        results = {"kills": kills(args, work, script, expected, duration)}
         print(f"kills: survived {results['kills']['survived']} after {results['kills']['kills_tried']} kills",
               flush=True)
+        results["corrupted_snapshots"] = corrupted(args, work, script, expected)
+        print(f"corrupted newest snapshots: {results['corrupted_snapshots']['survived']}/"
+              f"{results['corrupted_snapshots']['tried']} fell back and ended with the expected weights", flush=True)
         results["writers"] = writers(args, work)
         print(f"writers: {results['writers']['refused']}/{args.writers} refused", flush=True)
         results["exports"] = exports(args, work)
@@ -373,8 +455,8 @@ def main(argv=None):
         "command": "PYTHONPATH=. .venv/bin/python benchmarks/faults.py " + " ".join(
             sys.argv[1:] if argv is None else argv),
         "machine": _shared.machine_info(),
-        "settings": {k: getattr(args, k) for k in ("kills", "targeted", "epochs", "batches", "writers", "exports", "seed",
-                                                  "quick")},
+        "settings": {k: getattr(args, k) for k in ("kills", "targeted", "corrupt", "epochs", "batches", "writers",
+                                                  "exports", "seed", "quick")},
         "seconds": round(time.perf_counter() - began, 1),
         **results,
     }

@@ -1,4 +1,4 @@
-"""Quick run of benchmarks/faults.py: kills and resumes on JAX, a refused writer, concurrent exports."""
+"""Quick run of benchmarks/faults.py: kills and resumes on JAX, damaged snapshots, a refused writer, concurrent exports."""
 
 import importlib.util
 import json
@@ -30,6 +30,9 @@ def test_quick_run_survives_its_kills_refuses_writers_and_versions_exports(bench
     assert [t["in"] for t in kills["targeted"]] == ["checkpoint", "grid", "export"]
     assert [sum(t["left"].values()) for t in kills["targeted"]] == [1, 1, 1]
     assert kills["targeted_survived"] == 3
+    # The newest snapshot damaged after a kill: the resume falls back, says so, and ends as the reference.
+    damaged = record["corrupted_snapshots"]
+    assert damaged["tried"] == damaged["survived"] == 2 and damaged["kinds"] == ["flipped_byte", "truncated_state"]
     assert record["writers"]["refused"] == record["writers"]["writers_tried"] == 2
     exports = record["exports"]
     assert exports["exit_codes"] == [0, 0, 0] and exports["versions"] == ["1", "2", "3"]
