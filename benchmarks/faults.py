@@ -1,4 +1,4 @@
-"""Fault injection: kill -9 at random moments, a second writer, concurrent exports (issue 24).
+"""Fault injection: kill -9 at random moments, damaged snapshots, bad images, a second writer, concurrent exports.
 
 Run from the repository root:
 
@@ -28,6 +28,18 @@ Protocol:
                 of a chosen checkpoint, sample grid or export write is written and before
                 its rename, then resume: the same checks, and nothing of the dead write
                 may be left at the end.
+    corrupt     --corrupt runs are killed once they have two snapshots; the newest is damaged
+                (half its state.npz cut off, one byte of it flipped, its progress.json cut
+                short, its config.json removed, in turn) and the run resumed: it must say
+                which snapshot it passed over, set it aside, and end with the reference state.
+    bad inputs  tests/data/bad_image_kinds.py writes each kind of bad image file (readable but
+                unusual: 16-bit, CMYK, grey+alpha, palette; unreadable: truncated PNG and JPEG,
+                text named .png, a header claiming 20000x20000, empty, a symlink loop) beside
+                three good ones, in a folder per kind, plus a file deleted after
+                `image_folder` returned, and every kind at once. Each folder is read for two
+                epochs: a crash is an exception or a dead process; the images per epoch must be
+                the good ones plus the readable kinds. Then `zoo train dcgan` on the folder of
+                every kind.
     writers     A `zoo train` runs in a run directory; --writers more `zoo train` commands
                 on that directory, two at a time, must each stop with exit status 2 naming
                 the holder's pid.
@@ -407,6 +419,71 @@ def exports(args, work):
             "seconds": round(time.perf_counter() - began, 1)}
 
 
+BAD_INPUTS = textwrap.dedent(
+    """
+    import importlib.util, json, sys, traceback, warnings
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location("bad_image_kinds", sys.argv[1])
+    kinds = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(kinds)
+    from zoo.data import image_folder
+
+    work, results = Path(sys.argv[2]), []
+    cases = [(kind, [kind]) for kind in kinds.READABLE + kinds.UNREADABLE]
+    cases += [("vanishing_file", []), ("every_kind_at_once", list(kinds.READABLE + kinds.UNREADABLE))]
+    for name, bad in cases:
+        folder = work / name
+        folder.mkdir()
+        written = kinds.make_bad_images(folder, kinds=list(kinds.GOOD) + bad)
+        expected = len(kinds.GOOD) + sum(kind in kinds.READABLE for kind in bad)
+        record = {"case": name, "expected_images": expected}
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                ds = image_folder(folder, batch_size=1, shuffle=False)
+            if name == "vanishing_file":
+                kinds.make_vanish(written[kinds.GOOD[0]])  # gone after image_folder returned
+            counts = [sum(int(batch.shape[0]) for batch in ds) for _ in range(2)]  # two epochs
+            skipped = [str(w.message) for w in caught if "unreadable" in str(w.message)]
+            record.update(images_per_epoch=counts, crashed=False,
+                          shape_kept=counts == [expected, expected],
+                          skipped_said=(not any(k in kinds.UNREADABLE for k in bad)) or bool(skipped),
+                          message=skipped[0][:300] if skipped else None)
+        except Exception as error:
+            record.update(crashed=True, error=f"{type(error).__name__}: {str(error)[:300]}",
+                          trace=traceback.format_exc()[-1500:])
+        results.append(record)
+        print(json.dumps(record), flush=True)
+    """
+)
+
+
+def bad_inputs(args, work):
+    """Every kind of bad image file, alone and all at once, and a file that vanishes: 0 crashes."""
+    folder = work / "bad_inputs"
+    folder.mkdir()
+    script = work / "bad_inputs.py"
+    script.write_text(BAD_INPUTS)
+    kinds = ROOT / "tests" / "data" / "bad_image_kinds.py"
+    process = subprocess.run([sys.executable, str(script), str(kinds), str(folder)], capture_output=True, text=True,
+                             env=_env("tensorflow"), timeout=1800)
+    cases = [json.loads(line) for line in process.stdout.splitlines() if line.startswith("{")]
+    # And through the command line: zoo train on the folder of every kind.
+    train = subprocess.run(
+        [sys.executable, "-m", "zoo.cli", "train", "dcgan", "--dataset", str(folder / "every_kind_at_once"),
+         "--base-filters", "4", "--batch-size", "3", "--epochs", "1", "--run-dir", str(work / "bad_inputs_run"),
+         "--quiet"], capture_output=True, text=True, env=_env("tensorflow"), timeout=1800)
+    kinds_tried = [case["case"] for case in cases if case["case"] != "every_kind_at_once"]
+    return {
+        "kinds_tried": len(kinds_tried), "kinds": kinds_tried, "process_exit": process.returncode,
+        "crashes": sum(case["crashed"] for case in cases) + (process.returncode != 0),
+        "shape_kept": sum(case.get("shape_kept", False) for case in cases), "cases": cases,
+        "zoo_train_exit": train.returncode,
+        "zoo_train_said": next((line.strip()[:400] for line in train.stderr.splitlines() if "unreadable" in line),
+                               None),
+    }
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=20)
@@ -442,6 +519,9 @@ def main(argv=None):
         results["corrupted_snapshots"] = corrupted(args, work, script, expected)
         print(f"corrupted newest snapshots: {results['corrupted_snapshots']['survived']}/"
               f"{results['corrupted_snapshots']['tried']} fell back and ended with the expected weights", flush=True)
+        results["bad_inputs"] = bad_inputs(args, work)
+        print(f"bad inputs: {results['bad_inputs']['kinds_tried']} kinds, {results['bad_inputs']['crashes']} crashes, "
+              f"zoo train exit {results['bad_inputs']['zoo_train_exit']}", flush=True)
         results["writers"] = writers(args, work)
         print(f"writers: {results['writers']['refused']}/{args.writers} refused", flush=True)
         results["exports"] = exports(args, work)

@@ -33,6 +33,9 @@ def test_quick_run_survives_its_kills_refuses_writers_and_versions_exports(bench
     # The newest snapshot damaged after a kill: the resume falls back, says so, and ends as the reference.
     damaged = record["corrupted_snapshots"]
     assert damaged["tried"] == damaged["survived"] == 2 and damaged["kinds"] == ["flipped_byte", "truncated_state"]
+    bad = record["bad_inputs"]  # 12 kinds of bad image and a vanishing file, each alone, then all at once
+    assert bad["kinds_tried"] == 13 and bad["crashes"] == 0 and bad["shape_kept"] == 14
+    assert bad["zoo_train_exit"] == 0 and "skipping 6 unreadable image file(s)" in bad["zoo_train_said"]
     assert record["writers"]["refused"] == record["writers"]["writers_tried"] == 2
     exports = record["exports"]
     assert exports["exit_codes"] == [0, 0, 0] and exports["versions"] == ["1", "2", "3"]
