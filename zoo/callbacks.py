@@ -102,7 +102,7 @@ class SampleGrid(_EveryEpochs):
             self._num_rows = num_classes
         rng = np.random.default_rng(self.seed)
         self._noise = rng.standard_normal((num_images, self.model.latent_dim)).astype("float32")
-        os.makedirs(self.directory, exist_ok=True)
+        files.makedirs(self.directory)
         if self.tensorboard_dir and self._writer is None:
             import importlib.util
 
@@ -202,7 +202,7 @@ class TranslationGrid(_EveryEpochs):
                 columns = [np.repeat(c, 3, axis=-1) if c.shape[-1] == 1 else c for c in columns]
         images = np.stack([np.asarray(c, dtype="float32") for c in columns], axis=1)
         images = images.reshape((-1, *images.shape[2:]))
-        os.makedirs(self.directory, exist_ok=True)
+        files.makedirs(self.directory)
         path = os.path.join(self.directory, f"epoch_{epoch:04d}.png")
         for target in (path, os.path.join(self.directory, "latest.png")):
             save_grid(images, target, num_rows=len(self.sources), title=f"epoch {epoch}")
@@ -703,16 +703,17 @@ class HistoryCSV(keras.callbacks.Callback):
         self.filename, self.append = os.fspath(filename), append
 
     def on_train_begin(self, logs=None):
-        if not self.append and os.path.exists(self.filename):
-            os.remove(self.filename)
+        if not self.append and files.exists(self.filename):
+            files.remove(self.filename)
 
     def _read(self):
         import csv
+        import io
 
-        if not os.path.exists(self.filename):
+        if not files.exists(self.filename):
             return [], []
-        with open(self.filename, newline="") as f:
-            reader = csv.DictReader(f)
+        with files.open_file(self.filename) as f:
+            reader = csv.DictReader(io.StringIO(f.read(), newline=""))
             return list(reader.fieldnames or []), list(reader)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -722,9 +723,8 @@ class HistoryCSV(keras.callbacks.Callback):
         row = {"epoch": str(epoch), **{key: _csv_value(value) for key, value in (logs or {}).items()}}
         header, rows = self._read()
         new = [key for key in row if key not in header]
-        if new or not header:  # (re)write the whole file with the wider header
-            from zoo import files
-
+        # (Re)write the whole file with the wider header; object stores (a remote path) cannot append.
+        if new or not header or files.is_remote(self.filename):
             text = io.StringIO()
             writer = csv.DictWriter(text, fieldnames=header + new, restval="", lineterminator="\n")
             writer.writeheader()

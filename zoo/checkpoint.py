@@ -76,24 +76,24 @@ def _fingerprint(groups):
 def _describe(path):
     """`{"bytes": size, "sha256": hex digest}` of a file, read in 1 MiB chunks."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with files.open_file(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
-    return {"bytes": os.path.getsize(path), "sha256": digest.hexdigest()}
+    return {"bytes": files.getsize(path), "sha256": digest.hexdigest()}
 
 
 def _single(path):
     """The folder of the single checkpoint `path`: itself, or `path.old` if a swap was interrupted."""
     for folder in (path, path + ".old"):
-        if os.path.isfile(os.path.join(folder, "progress.json")):
+        if files.isfile(os.path.join(folder, "progress.json")):
             return folder
     return None
 
 
 def _read_progress_file(folder):
     try:
-        with open(os.path.join(folder, "progress.json")) as f:
-            progress = json.load(f)
+        with files.open_file(os.path.join(folder, "progress.json")) as f:
+            progress = json.loads(f.read())
     except (OSError, ValueError) as error:
         raise CorruptCheckpoint(f"{folder}/progress.json cannot be read ({error})") from error
     if not isinstance(progress, dict) or "epoch" not in progress or "fingerprint" not in progress:
@@ -117,11 +117,11 @@ def verify(folder, checksums=True):
     recorded = progress.get("files") or {name: None for name in _FILES}
     for name, expected in recorded.items():
         path = os.path.join(folder, name)
-        if not os.path.isfile(path):
+        if not files.isfile(path):
             raise CorruptCheckpoint(f"{path} is missing")
         if expected is None:
             continue
-        size = os.path.getsize(path)
+        size = files.getsize(path)
         if size != expected["bytes"]:
             raise CorruptCheckpoint(f"{path} has {size} bytes, {expected['bytes']} were written")
         if checksums and _describe(path)["sha256"] != expected["sha256"]:
@@ -136,13 +136,11 @@ def snapshot_name(epoch, step=0):
 
 def snapshots(directory):
     """The snapshot folders in `directory`, newest first (by their names' progress)."""
-    if not os.path.isdir(directory):
-        return []
     found = []
-    for entry in os.scandir(directory):
-        match = _SNAPSHOT.match(entry.name)
-        if match and entry.is_dir():
-            found.append(((int(match.group(1)), int(match.group(2) or 0)), entry.path))
+    for name in files.listdir(directory):
+        match = _SNAPSHOT.match(name)
+        if match and files.isdir(os.path.join(directory, name)):
+            found.append(((int(match.group(1)), int(match.group(2) or 0)), os.path.join(directory, name)))
     return [path for _, path in sorted(found, reverse=True)]
 
 
@@ -247,8 +245,8 @@ def save(model, path, epoch=0, step=0, extra=None):
 
     if exists(path):
         kept = f"the previous checkpoint in {path} is intact"
-    elif exists(os.path.dirname(os.path.abspath(path))):
-        kept = f"the earlier snapshots in {os.path.dirname(os.path.abspath(path))} are intact"
+    elif exists(os.path.dirname(files.absolute(path))):
+        kept = f"the earlier snapshots in {os.path.dirname(files.absolute(path))} are intact"
     else:
         kept = "nothing was written"
     with files.explained_write_failures("the checkpoint", path, kept), files.atomic_directory(path) as tmp:
@@ -316,7 +314,7 @@ def _assign(model, folder, progress, include_optimizers):
                 f"{len(saved[group])} variables saved and {len(expected[group])} here, or "
                 "their shapes differ; was it written by another architecture?"
             )
-    with np.load(os.path.join(folder, "state.npz")) as arrays:
+    with files.open_file(os.path.join(folder, "state.npz"), "rb") as f, np.load(f) as arrays:
         for group in wanted:
             for i, variable in enumerate(groups[group]):
                 variable.assign(arrays[f"{group}/{i:05d}"])
@@ -331,8 +329,8 @@ def load_model(path, compile=True):
             optimizers' state too. Default True.
     """
     folder, progress, _ = _find(path)
-    with open(os.path.join(folder, "config.json")) as f:
-        config = json.load(f)
+    with files.open_file(os.path.join(folder, "config.json")) as f:
+        config = json.loads(f.read())
     import zoo.models  # noqa: F401  (registers zoo's serializable classes)
 
     # A compiled model's config carries its optimizers (`get_compile_config`).
@@ -379,7 +377,7 @@ def best_value(directory, monitor):
 def set_aside(folder):
     """Renames a damaged checkpoint to `NAME.damaged-<time>` (no reader takes it); returns the new path."""
     target = f"{folder}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
-    os.rename(folder, target)
+    files.rename(folder, target)
     return target
 
 
@@ -387,6 +385,6 @@ def _discard(folder):
     """Removes a snapshot: renamed to a hidden temporary first, so a kill mid-way leaves no half snapshot."""
     parent, name = os.path.split(folder)
     files.remove_abandoned(folder)  # an earlier removal killed mid-way
-    os.rename(folder, os.path.join(parent, f".{name}.tmp-removed"))
+    files.rename(folder, os.path.join(parent, f".{name}.tmp-removed"))
     files.remove_abandoned(folder)
     return folder

@@ -6,6 +6,8 @@ import os
 import re
 import sys
 
+from zoo import files
+
 MAIN_HELP = """zoo: generative models trained with keras.Model.fit.
 
 examples:
@@ -500,7 +502,7 @@ def cmd_export(args):
     if args.pretrained:
         from zoo import pretrained
 
-        facts = {"checkpoint": os.path.abspath(args.checkpoint), "command": ["zoo", *sys.argv[1:]], "exports": paths}
+        facts = {"checkpoint": files.absolute(args.checkpoint), "command": ["zoo", *sys.argv[1:]], "exports": paths}
         print(f"pretrained preset: {pretrained.save(model, os.path.join(args.base_path, args.name), facts)}")
     return 0
 
@@ -529,7 +531,8 @@ def cmd_serve_config(args):
     if args.root == "/models":
         print(f"  {serving.docker_command(args.base_path)}")
     else:
-        print(f"  tensorflow_model_server --port=8500 --rest_api_port=8501 --model_config_file={os.path.abspath(path)}")
+        print("  tensorflow_model_server --port=8500 --rest_api_port=8501 "
+              f"--model_config_file={files.absolute(path)}")
     return 0
 
 

@@ -32,6 +32,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import uuid
 
 import keras
 import numpy as np
@@ -106,10 +107,7 @@ def _generator_of(model):
 
 def versions(base_path, name):
     """Sorted integer versions already exported under `base_path/name`."""
-    folder = os.path.join(base_path, name)
-    if not os.path.isdir(folder):
-        return []
-    return sorted(int(d) for d in os.listdir(folder) if re.fullmatch(r"\d+", d))
+    return sorted(int(d) for d in files.listdir(os.path.join(base_path, name)) if re.fullmatch(r"\d+", d))
 
 
 def _version_path(base_path, name, version):
@@ -122,7 +120,7 @@ def _version_path(base_path, name, version):
         raise ValueError(f"name must be a non-empty string of letters, digits, '_', '-', '.'; got {name!r}")
     checks.positive_int(version, "version", none=True)
     folder = os.path.join(base_path, name)
-    if version is not None and os.path.exists(os.path.join(folder, str(version))):
+    if version is not None and files.exists(os.path.join(folder, str(version))):
         raise ValueError(f"{os.path.join(folder, str(version))} already exists; pass another version or remove it")
     return folder, version
 
@@ -155,21 +153,30 @@ def _write_version(archive, info, claim, warmup=None):
 def _write_and_claim(archive, info, folder, version, warmup):
     from zoo import serving
 
-    os.makedirs(folder, exist_ok=True)
+    files.makedirs(folder)
     _remove_abandoned(folder)
-    holder = tempfile.mkdtemp(prefix=_PARTIAL_PREFIX, dir=folder)
+    owner = json.dumps({"pid": os.getpid(), "host": socket.gethostname()})
+    # A remote base path (gs://...): the export is written in a local folder, then uploaded
+    # into the hidden folder beside the versions, and claimed there.
+    remote = files.is_remote(folder)
+    local = tempfile.mkdtemp(prefix="zoo-export-" if remote else _PARTIAL_PREFIX, dir=None if remote else folder)
+    holder = f"{folder}/{_PARTIAL_PREFIX}{uuid.uuid4().hex[:12]}" if remote else local
     try:
-        with open(os.path.join(holder, _OWNER), "w") as f:
-            json.dump({"pid": os.getpid(), "host": socket.gethostname()}, f)
-        target = os.path.join(holder, "export")
+        files.write_text(os.path.join(holder, _OWNER), owner)
+        target = os.path.join(local, "export")
         archive.write_out(target, verbose=False)
         serving.write_warmup_requests(target, os.path.basename(folder), warmup)
         os.makedirs(os.path.join(target, "assets.extra"), exist_ok=True)
         with open(os.path.join(target, "assets.extra", ZOO_METADATA), "w") as f:
             json.dump(info, f, indent=1)
+        if remote:
+            files.upload(target, f"{holder}/export")
+            target = f"{holder}/export"
         return _claim(target, folder, version)
     finally:
-        shutil.rmtree(holder, ignore_errors=True)
+        shutil.rmtree(local, ignore_errors=True)
+        if remote:
+            files.rmtree(holder)
 
 
 def _claim(target, folder, version):
@@ -177,15 +184,15 @@ def _claim(target, folder, version):
     for _ in range(_CLAIM_TRIES if version is None else 1):
         number = version if version is not None else max(versions(*os.path.split(folder)), default=0) + 1
         final = os.path.join(folder, str(number))
-        if os.path.exists(final):  # rename would replace an empty folder: never take an existing name
+        if files.exists(final):  # rename would replace an empty folder: never take an existing name
             if version is not None:
                 raise FileExistsError(f"{final} already exists; pass another version or remove it")
             continue
         try:
-            os.rename(target, final)
+            files.rename(target, final)
             return final
         except OSError as error:
-            if not os.path.exists(final):
+            if not files.exists(final):
                 raise  # not a race for the name (a full disk, permissions)
             if version is not None:
                 raise FileExistsError(f"{final} appeared while exporting; pass another version") from error
@@ -196,26 +203,27 @@ def _remove_abandoned(folder):
     """Removes the temporary folders of exports whose process has ended (killed mid-export)."""
     from zoo.locks import _pid_alive
 
-    for entry in os.scandir(folder):
-        if entry.name.startswith(_REMOVING_PREFIX):  # a removal cut short by a kill
-            shutil.rmtree(entry.path, ignore_errors=True)
+    for name in files.listdir(folder):
+        path = os.path.join(folder, name)
+        if name.startswith(_REMOVING_PREFIX):  # a removal cut short by a kill
+            files.rmtree(path)
             continue
-        if not (entry.is_dir(follow_symlinks=False) and entry.name.startswith(_PARTIAL_PREFIX)):
+        if not name.startswith(_PARTIAL_PREFIX) or os.path.islink(path) or not files.isdir(path):
             continue
         try:
-            with open(os.path.join(entry.path, _OWNER)) as f:
-                owner = json.load(f)
-        except (OSError, ValueError):
-            continue  # being created this instant, or not zoo's
+            with files.open_file(os.path.join(path, _OWNER)) as f:
+                owner = json.loads(f.read())
+        except Exception:  # being created this instant, or not zoo's
+            continue
         if owner.get("host") == socket.gethostname() and not _pid_alive(owner.get("pid")):
             # Renamed first: of several exports that find it at once, one takes it and says so.
-            trash = os.path.join(folder, f"{_REMOVING_PREFIX}{os.getpid()}-{entry.name[len(_PARTIAL_PREFIX):]}")
+            trash = os.path.join(folder, f"{_REMOVING_PREFIX}{os.getpid()}-{name[len(_PARTIAL_PREFIX):]}")
             try:
-                os.rename(entry.path, trash)
+                files.rename(path, trash)
             except OSError:
                 continue
-            shutil.rmtree(trash, ignore_errors=True)
-            print(f"zoo: removed {entry.path}, left by an export (pid {owner.get('pid')}) that did not finish",
+            files.rmtree(trash)
+            print(f"zoo: removed {path}, left by an export (pid {owner.get('pid')}) that did not finish",
                   file=sys.stderr, flush=True)
 
 
@@ -360,17 +368,17 @@ def translate_with_export(export_path, images):
 def read_metadata(export_path):
     """The `zoo.json` dict written beside an export (empty if absent)."""
     path = os.path.join(export_path, "assets.extra", ZOO_METADATA)
-    if not os.path.isfile(path):
+    if not files.isfile(path):
         return {}
-    with open(path) as f:
-        return json.load(f)
+    with files.open_file(path) as f:
+        return json.loads(f.read())
 
 
 def resolve_export(path):
     """`path` itself if it is a SavedModel, else its highest numbered version."""
-    if os.path.isfile(os.path.join(path, "saved_model.pb")):
+    if files.isfile(os.path.join(path, "saved_model.pb")):
         return path
-    numbered = [d for d in (os.listdir(path) if os.path.isdir(path) else []) if re.fullmatch(r"\d+", d)]
+    numbered = [d for d in files.listdir(path) if re.fullmatch(r"\d+", d)]
     if numbered:
         return os.path.join(path, max(numbered, key=int))
     raise FileNotFoundError(

@@ -10,13 +10,162 @@ A failed write removes the temporary file or folder and leaves the old target as
 What zoo downloads (pretrained weights, the pix2pix datasets) goes through `fetch`, so a
 machine without internet gets one message that says what needed the download and what
 works offline, not a traceback from deep inside Keras.
+
+**Remote paths.** A path with a scheme (`gs://bucket/runs/x`, `s3://...`, `hdfs://...`,
+and `file:///...` or TensorFlow's in-memory `ram://...`, through which the tests take the
+same code path) is read and written through TensorFlow's `tf.io.gfile`, so run
+directories and export base paths may live in object stores. The functions below
+(`exists`, `listdir`, `rename`, `open_file`, ...) take either kind of path. Atomic writes
+to a remote path are prepared locally, uploaded to a hidden temporary name beside the
+target and renamed into place; on object stores a rename copies, so the hidden name is
+what keeps readers (TF Serving, zoo) from seeing half a write. Without TensorFlow a
+remote path is a `RemotePathError` that says so.
 """
 
 import contextlib
 import errno
 import os
+import re
 import shutil
 import tempfile
+import uuid
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+class RemotePathError(ValueError):
+    """A remote path (`gs://...`) where TensorFlow's `tf.io.gfile`, which zoo reads them through, is missing."""
+
+
+def is_remote(path):
+    """Whether `path` has a scheme (`gs://`, `s3://`, `file://`, `ram://`): read and written through tf.io.gfile."""
+    return bool(_SCHEME.match(os.fspath(path)))
+
+
+def _gfile(path):
+    try:
+        import tensorflow as tf
+    except ImportError:
+        scheme = _SCHEME.match(os.fspath(path)).group(1)
+        raise RemotePathError(
+            f"{path} is a {scheme}:// path: zoo reads and writes those through TensorFlow's tf.io.gfile, and "
+            "TensorFlow is not installed here. Install it (pip install tensorflow), or use a local folder and "
+            "copy it there afterwards (gsutil cp -r, aws s3 cp --recursive)") from None
+    return tf.io.gfile
+
+
+def exists(path):
+    return _gfile(path).exists(path) if is_remote(path) else os.path.exists(path)
+
+
+def isdir(path):
+    return _gfile(path).isdir(path) if is_remote(path) else os.path.isdir(path)
+
+
+def isfile(path):
+    if is_remote(path):
+        gfile = _gfile(path)
+        return gfile.exists(path) and not gfile.isdir(path)
+    return os.path.isfile(path)
+
+
+def listdir(path):
+    """The names in folder `path` (no trailing slashes); [] if it does not exist."""
+    if is_remote(path):
+        gfile = _gfile(path)
+        return [name.rstrip("/") for name in gfile.listdir(path)] if gfile.isdir(path) else []
+    return os.listdir(path) if os.path.isdir(path) else []
+
+
+def makedirs(path):
+    _gfile(path).makedirs(path) if is_remote(path) else os.makedirs(path, exist_ok=True)
+
+
+def getsize(path):
+    return _gfile(path).stat(path).length if is_remote(path) else os.path.getsize(path)
+
+
+def remove(path):
+    _gfile(path).remove(path) if is_remote(path) else os.remove(path)
+
+
+def rmtree(path):
+    """Removes folder `path` and what is in it; nothing if it is gone."""
+    if not is_remote(path):
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    gfile = _gfile(path)
+    with contextlib.suppress(Exception):  # gone already, or removed by someone else meanwhile
+        gfile.rmtree(path)
+
+
+def rename(source, target, overwrite=False):
+    """Renames a file or folder; raises `FileExistsError` if `target` exists and not `overwrite`.
+
+    Locally an `os.rename`/`os.replace` (atomic); remotely `tf.io.gfile.rename`, which object
+    stores carry out as a copy and a delete.
+    """
+    if is_remote(source):
+        _remote_rename(source.rstrip("/"), target.rstrip("/"), overwrite)
+        return
+    if overwrite:
+        os.replace(source, target)
+        return
+    if os.path.exists(target):  # os.rename would replace an empty folder
+        raise FileExistsError(errno.EEXIST, f"{target} already exists")
+    try:
+        os.rename(source, target)
+    except OSError as error:
+        if error.errno in (errno.EEXIST, errno.ENOTEMPTY):
+            raise FileExistsError(errno.EEXIST, f"{target} already exists") from error
+        raise
+
+
+def _remote_rename(source, target, overwrite):
+    """A folder is moved file by file (object stores have no folders to rename; some of
+    tf.io.gfile's file systems rename a folder's name alone), then removed."""
+    import tensorflow as tf
+
+    gfile = _gfile(source)
+    if not gfile.isdir(source):
+        try:
+            gfile.rename(source, target, overwrite=overwrite)
+        except tf.errors.AlreadyExistsError as error:
+            raise FileExistsError(errno.EEXIST, f"{target} already exists") from error
+        return
+    if gfile.exists(target):
+        if not overwrite:
+            raise FileExistsError(errno.EEXIST, f"{target} already exists")
+        gfile.rmtree(target)
+    for root, _, names in gfile.walk(source):
+        folder = target + root.rstrip("/")[len(source):]
+        gfile.makedirs(folder)
+        for name in names:
+            gfile.rename(f"{root.rstrip('/')}/{name}", f"{folder}/{name}", overwrite=False)
+    rmtree(source)
+
+
+def open_file(path, mode="r"):
+    """`open(path, mode)`, or a `tf.io.gfile.GFile` for a remote path."""
+    return _gfile(path).GFile(path, mode) if is_remote(path) else open(path, mode)
+
+
+def absolute(path):
+    """`os.path.abspath` for a local path; a remote one as it is."""
+    return os.fspath(path) if is_remote(path) else os.path.abspath(os.fspath(path))
+
+
+def upload(local, remote):
+    """Copies the local file or folder `local` to `remote` (which must not exist)."""
+    gfile = _gfile(remote)
+    if os.path.isfile(local):
+        gfile.copy(local, remote, overwrite=False)
+        return
+    for root, _, names in os.walk(local):
+        folder = remote + ("/" + os.path.relpath(root, local).replace(os.sep, "/") if root != local else "")
+        gfile.makedirs(folder)
+        for name in names:
+            gfile.copy(os.path.join(root, name), f"{folder}/{name}", overwrite=False)
 
 
 def _file_mode():
@@ -95,6 +244,10 @@ def atomic_path(path, suffix=".tmp"):
     ```
     """
     path = os.fspath(path)
+    if is_remote(path):
+        with _remote_atomic_path(path, suffix) as tmp:
+            yield tmp
+        return
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.tmp-", suffix=suffix, dir=folder)
@@ -109,8 +262,31 @@ def atomic_path(path, suffix=".tmp"):
         raise
 
 
+def _hidden_beside(path):
+    """A fresh hidden temporary name beside remote `path`: `.NAME.tmp-<random>` (what remove_abandoned takes)."""
+    parent, name = path.rstrip("/").rsplit("/", 1)
+    return f"{parent}/.{name}.tmp-{uuid.uuid4().hex[:12]}"
+
+
+@contextlib.contextmanager
+def _remote_atomic_path(path, suffix):
+    """`atomic_path` for a remote `path`: written locally, uploaded to a hidden name, renamed into place."""
+    makedirs(path.rstrip("/").rsplit("/", 1)[0])
+    with tempfile.TemporaryDirectory(prefix="zoo-upload-") as local:
+        tmp = os.path.join(local, "file" + suffix)
+        yield tmp
+        hidden = _hidden_beside(path)
+        try:
+            upload(tmp, hidden)
+            rename(hidden, path, overwrite=True)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                remove(hidden)
+            raise
+
+
 def write_bytes(path, data):
-    """Writes `data` (bytes) to `path` atomically, flushed to disk; returns `path`."""
+    """Writes `data` (bytes) to `path` (local or remote) atomically, flushed to disk; returns `path`."""
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             f.write(data)
@@ -132,24 +308,24 @@ def remove_abandoned(path):
     `path` (a run directory whose lock this process holds): a live writer's temporary
     folder looks the same.
     """
-    path = os.path.abspath(os.fspath(path))
+    path = absolute(path).rstrip("/")
     parent, name = os.path.split(path)
-    if not os.path.isdir(parent):
-        return []
     removed = []
-    for entry in os.scandir(parent):
-        if entry.name.startswith(f".{name}.tmp-") or (entry.name == f"{name}.old" and os.path.exists(path)):
-            removed.append(_remove(entry))
+    for entry in listdir(parent):
+        if entry.startswith(f".{name}.tmp-") or (entry == f"{name}.old" and exists(path)):
+            removed.append(_remove(os.path.join(parent, entry)))
     return removed
 
 
-def _remove(entry):
-    """Removes a `os.DirEntry` (a folder with its contents); returns its path."""
-    if entry.is_dir(follow_symlinks=False):
-        shutil.rmtree(entry.path, ignore_errors=True)
+def _remove(path):
+    """Removes a file or a folder with its contents (a symlink itself, not its target); returns `path`."""
+    if not is_remote(path) and os.path.islink(path):
+        os.remove(path)
+    elif isdir(path):
+        rmtree(path)
     else:
-        os.remove(entry.path)
-    return entry.path
+        remove(path)
+    return path
 
 
 def remove_abandoned_in(folder):
@@ -159,13 +335,7 @@ def remove_abandoned_in(folder):
     itself, its `samples/`); returns the removed paths.
     """
     folder = os.fspath(folder)
-    if not os.path.isdir(folder):
-        return []
-    removed = []
-    for entry in os.scandir(folder):
-        if entry.name.startswith(".") and ".tmp-" in entry.name:
-            removed.append(_remove(entry))
-    return removed
+    return [_remove(os.path.join(folder, name)) for name in listdir(folder) if name.startswith(".") and ".tmp-" in name]
 
 
 @contextlib.contextmanager
@@ -184,7 +354,12 @@ def atomic_directory(path, replace=True):
         replace: bool, replace an existing `path` (default); False raises
             `FileExistsError` instead, for folders that must never be overwritten.
     """
-    path = os.path.abspath(os.fspath(path))
+    path = os.fspath(path)
+    if is_remote(path):
+        with _remote_atomic_directory(path.rstrip("/"), replace) as tmp:
+            yield tmp
+        return
+    path = os.path.abspath(path)
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)
     holder = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.tmp-", dir=parent)
@@ -203,3 +378,25 @@ def atomic_directory(path, replace=True):
             os.rename(os.path.join(holder, "contents"), path)
     finally:
         shutil.rmtree(holder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _remote_atomic_directory(path, replace):
+    """`atomic_directory` for a remote `path`: written locally, uploaded to a hidden folder, renamed into place."""
+    with tempfile.TemporaryDirectory(prefix="zoo-upload-") as local:
+        yield os.path.join(local, "contents")
+        holder = _hidden_beside(path)
+        try:
+            upload(os.path.join(local, "contents"), f"{holder}/contents")
+            if exists(path):
+                if not replace:
+                    raise FileExistsError(f"{path} already exists; not replaced")
+                old = path + ".old"
+                rmtree(old)
+                rename(path, old)
+                rename(f"{holder}/contents", path)
+                rmtree(old)
+            else:
+                rename(f"{holder}/contents", path)
+        finally:
+            rmtree(holder)

@@ -107,7 +107,7 @@ def train(
         from zoo import distributed  # tf.distribute: imported only when a strategy is given
 
         distributed.check_model(model, strategy)
-    os.makedirs(run_dir, exist_ok=True)
+    files.makedirs(run_dir)
     multi_worker = False
     if strategy is not None or keras.backend.backend() == "tensorflow":
         from zoo import distributed

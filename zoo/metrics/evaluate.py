@@ -19,6 +19,7 @@ import os
 
 import numpy as np
 
+from zoo import files
 from zoo.metrics.conditional import accuracy_from_scores
 from zoo.metrics.extractors import InceptionExtractor, features_and_probabilities
 from zoo.metrics.frechet import frechet_distance, frechet_distance_from_statistics, gaussian_statistics
@@ -440,6 +441,13 @@ def append_jsonl(path, record):
         now = datetime.datetime.now(datetime.timezone.utc)
         record = {"time": now.isoformat(timespec="seconds"), **record}
     line = json.dumps(record, default=_jsonable)
+    if files.is_remote(path):  # object stores cannot append: the file is rewritten with the line added
+        before = ""
+        if files.exists(path):
+            with files.open_file(path) as f:
+                before = f.read()
+        files.write_text(path, before + line + "\n")
+        return record
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     with open(path, "a") as f:

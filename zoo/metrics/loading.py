@@ -93,9 +93,9 @@ def load_generator(path):
         FileNotFoundError: if `path` holds neither.
         ImportError: for an export when TensorFlow is not installed.
     """
-    from zoo import checkpoint
+    from zoo import checkpoint, files
 
-    if not os.path.exists(path):
+    if not files.exists(path):
         raise FileNotFoundError(f"no checkpoint or export at {path!r}")
     if checkpoint.exists(path):
         model = checkpoint.load_model(path, compile=False)

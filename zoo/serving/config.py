@@ -47,17 +47,17 @@ def find_models(base_path="saved_models"):
     Raises:
         FileNotFoundError: if `base_path` is not a folder.
     """
-    if not os.path.isdir(base_path):
+    if not files.isdir(base_path):
         raise FileNotFoundError(f"base_path {base_path!r} is not a folder")
     models = {}
-    for name in sorted(os.listdir(base_path)):
+    for name in sorted(files.listdir(base_path)):
         folder = os.path.join(base_path, name)
-        if name.startswith(".") or not _NAME.fullmatch(name) or not os.path.isdir(folder):
+        if name.startswith(".") or not _NAME.fullmatch(name) or not files.isdir(folder):
             continue
         found = sorted(
             int(v)
-            for v in os.listdir(folder)
-            if re.fullmatch(r"\d+", v) and os.path.isfile(os.path.join(folder, v, "saved_model.pb"))
+            for v in files.listdir(folder)
+            if re.fullmatch(r"\d+", v) and files.isfile(os.path.join(folder, v, "saved_model.pb"))
         )
         if found:
             models[name] = found

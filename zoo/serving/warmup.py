@@ -205,7 +205,9 @@ def read_warmup_requests(export_dir):
     """The warm-up requests of an export as `[(model_name, signature_name, {input: array})]`."""
     import tensorflow as tf
 
+    from zoo import files
+
     path = os.path.join(export_dir, "assets.extra", WARMUP_FILE)
-    if not os.path.isfile(path):
+    if not files.isfile(path):
         raise FileNotFoundError(f"no warm-up requests at {path}")
     return [parse_prediction_log(record.numpy()) for record in tf.data.TFRecordDataset(path)]
