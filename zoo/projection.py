@@ -673,7 +673,7 @@ def project(generator, target_images, space=None, steps=None, learning_rate=None
         distance: "l2" (default: mean squared error per image), "l1", or a callable
             `(target, images) -> (n,)` on float32 tensors, differentiable in `images`.
         features: None, or a feature function `images -> (n, D)` (e.g.
-            `zoo.metrics.ppl_features_vgg16()`, the paper's perceptual distance, or
+            `zoo.metrics.ppl_features_lpips()`, the paper's perceptual distance, or
             `zoo.metrics.ppl_features_classifier(judge)`): the distance is then the
             squared L2 between features, the target's computed once.
         pixel_weight: float >= 0, with `features`: weight of an added "l2" term. Default 0.

@@ -215,9 +215,19 @@ def test_ppl_metrics_are_the_perceptual_path_length_of_the_ema_nets():
     assert alone == {"ppl_z_end12": results["ppl_z_end12"]}
 
 
-def test_ppl_needs_a_mapping_and_a_domain_classifier():
+def test_ppl_needs_a_mapping_and_measures_with_lpips_without_a_domain_classifier(monkeypatch):
     reference = np.zeros((4, 8, 8, 1), np.float32)
     with pytest.raises(ValueError, match="metric 'ppl_w' needs a style-based generator.*ConditionalModel"):
         metrics.evaluate_generator(ConditionalModel(), reference, tiny_classifier(), ("fid", "ppl_w"))
-    with pytest.raises(ValueError, match="needs a domain classifier as extractor.*'pixels'"):
-        metrics.evaluate_generator(tiny_style_gan(), reference, PixelExtractor(), ("ppl_z",))
+    with pytest.raises(ValueError, match="metric 'ls_z' needs a domain classifier as extractor.*'pixels'"):
+        metrics.evaluate_generator(tiny_style_gan(), reference, PixelExtractor(), ("ls_z",))
+    # Another extractor: PPL's distances are LPIPS's, the paper's (here a stand-in: no VGG16 download offline).
+    chosen = []
+
+    def lpips_stand_in():
+        chosen.append("lpips")
+        return metrics.ppl_features_classifier(tiny_classifier())
+
+    monkeypatch.setattr(metrics.ppl, "ppl_features_lpips", lpips_stand_in)
+    results = metrics.evaluate_generator(tiny_style_gan(), reference, PixelExtractor(), ("ppl_z",), num_samples=4)
+    assert chosen == ["lpips"] and results["ppl_z_end4"] > 0

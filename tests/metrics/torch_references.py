@@ -1,13 +1,13 @@
-"""The PyTorch reference implementations of FID and KID, run in a process of their own.
+"""The PyTorch reference implementations of FID, KID and LPIPS, run in a process of their own.
 
     python torch_references.py TASK INPUT.npz OUTPUT.npz
 
-The tests of zoo's FID Inception and metrics compare with pytorch-fid, clean-fid and
-torch-fidelity. Those import torchvision, whose `torch._dynamo` loads triton, and that
+The tests of zoo's FID Inception and metrics compare with pytorch-fid, clean-fid,
+torch-fidelity and lpips. Those import torchvision, whose `torch._dynamo` loads triton, and that
 crashes a process where TensorFlow is already loaded (a segmentation fault seen with
 torch 2.14.1). So the references run here, without TensorFlow or zoo, and exchange
-numpy arrays through `.npz` files. Exit status 3 means a reference package is missing
-(the caller skips).
+numpy arrays through `.npz` files. Exit status 3 means a reference package the task
+needs is missing (the caller skips).
 
 Tasks:
 - `inception`: INPUT holds uint8 image sets `images_*` (N, H, W, 3). Writes a random
@@ -24,24 +24,23 @@ Tasks:
   OUTPUT gets its tensors as float64/int64 arrays under their names.
 - `kid`: INPUT holds `features1 features2` (N, D) with N = M: torch-fidelity's KID with
   one subset of all N rows.
+- `lpips`: INPUT holds image pairs `x_*`, `y_*` (N, H, W, 3) float32 in [-1, 1]. Builds
+  `lpips.LPIPS(net="vgg", version="0.1")` with the package's linear weights and a random
+  VGG16 trunk (`pnet_rand=True`, torchvision's initialisation), writes the trunk as a
+  torchvision VGG16 state dict (`features.N.*`, legacy format, as `vgg16-397923af.pth`
+  is) to OUTPUT's folder as `vgg16_random.pth`; OUTPUT gets the distances `lpips_*` (N,)
+  and the linear weights `lin0` ... `lin4` (C,) the package loaded.
 """
 
+import os
 import sys
 
 try:
     import torchvision  # noqa: F401  (first: see above)
     import torch
-    import cleanfid.fid
-    import cleanfid.resize
-    import pytorch_fid.fid_score
-    import pytorch_fid.inception
-    import torch_fidelity.feature_extractor_inceptionv3
-    import torch_fidelity.metric_kid
 except ImportError as error:
     print(f"reference packages missing: {error}")
     sys.exit(3)
-
-import os  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -76,6 +75,10 @@ def random_state_dict(seed=0):
 
 
 def inception(inputs, folder):
+    import cleanfid.resize
+    import pytorch_fid.inception
+    import torch_fidelity.feature_extractor_inceptionv3
+
     state = random_state_dict()
     weights = os.path.join(folder, "fid_inception.pth")
     torch.save(state, weights, _use_new_zipfile_serialization=False)
@@ -98,6 +101,9 @@ def inception(inputs, folder):
 
 
 def frechet(inputs, folder):
+    import cleanfid.fid
+    import pytorch_fid.fid_score
+
     mu1, sigma1, mu2, sigma2 = (inputs[k] for k in ("mu1", "sigma1", "mu2", "sigma2"))
     from_files = [pytorch_fid.fid_score.compute_statistics_of_path(str(inputs[k]), None, 1, 2048, "cpu")
                   for k in ("stats1", "stats2")]
@@ -109,6 +115,8 @@ def frechet(inputs, folder):
 
 
 def kid(inputs, folder):
+    import torch_fidelity.metric_kid
+
     features1, features2 = inputs["features1"], inputs["features2"]
     result = torch_fidelity.metric_kid.kid_features_to_metric(
         torch.from_numpy(features1), torch.from_numpy(features2),
@@ -130,11 +138,36 @@ def state_dicts(inputs, folder):
     return {k: v.detach().double().numpy() if v.is_floating_point() else v.numpy() for k, v in state.items()}
 
 
+def lpips_distances(inputs, folder):
+    import lpips
+
+    torch.manual_seed(0)
+    reference = lpips.LPIPS(net="vgg", version="0.1", pretrained=True, pnet_rand=True, verbose=False).eval()
+    trunk = {}
+    for key, value in reference.net.state_dict().items():  # "slice1.0.weight": features[0]'s weight
+        trunk[f"features.{key.split('.', 1)[1]}"] = value
+    torch.save(trunk, os.path.join(folder, "vgg16_random.pth"), _use_new_zipfile_serialization=False)
+    out = {f"lin{i}": layer.model[-1].weight.detach().numpy().reshape(-1) for i, layer in enumerate(reference.lins)}
+    for key in inputs:
+        if key.startswith("x_"):
+            name = key[len("x_"):]
+            x, y = (torch.from_numpy(inputs[f"{side}_{name}"]).permute(0, 3, 1, 2) for side in ("x", "y"))
+            with torch.no_grad():
+                out[f"lpips_{name}"] = reference(x, y).reshape(-1).numpy()
+    return out
+
+
 def main(argv):
     task, source, target = argv
     with np.load(source) as f:
         inputs = {k: f[k] for k in f.files}
-    out = {"inception": inception, "frechet": frechet, "kid": kid, "state_dicts": state_dicts}[task](inputs, os.path.dirname(target))
+    tasks = {"inception": inception, "frechet": frechet, "kid": kid, "state_dicts": state_dicts,
+             "lpips": lpips_distances}
+    try:  # each task imports the reference packages it needs first
+        out = tasks[task](inputs, os.path.dirname(target))
+    except ModuleNotFoundError as error:
+        print(f"reference packages missing: {error}")
+        sys.exit(3)
     np.savez(target, **out)
 
 

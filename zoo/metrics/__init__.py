@@ -14,6 +14,7 @@ offline. One metric per file:
 - `ssim.py`: SSIM and MS-SSIM (Wang et al. 2004, 2003);
 - `colour.py`: PSNR and colourfulness (Hasler & Suesstrunk 2003) for colourisation;
 - `ppl.py`: perceptual path length (Karras et al. 2019) and its feature functions;
+- `lpips.py`: LPIPS (Zhang et al. 2018, VGG16 v0.1), PPL's published perceptual distance;
 - `mode_coverage.py`: modes covered, high-quality samples and reverse KL on 2-D
   Gaussian mixtures (PacGAN, Lin et al. 2018);
 - `conditional.py`: accuracy of a held-out classifier on a conditional generator;
@@ -50,10 +51,16 @@ from zoo.metrics.frechet import (
 from zoo.metrics.inception_score import inception_score
 from zoo.metrics.kid import kernel_inception_distance, polynomial_kernel
 from zoo.metrics.loading import ExportedGenerator, load_generator, load_reference
+from zoo.metrics.lpips import LPIPS
 from zoo.metrics.mode_coverage import mode_coverage, mode_coverage_for
 from zoo.metrics.pairing import pairing_error
 from zoo.metrics.precision_recall import density_coverage, precision_recall
-from zoo.metrics.ppl import perceptual_path_length, ppl_features_classifier, ppl_features_vgg16
+from zoo.metrics.ppl import (
+    perceptual_path_length,
+    ppl_features_classifier,
+    ppl_features_lpips,
+    ppl_features_vgg16,
+)
 from zoo.metrics.separability import attributes_from_classifier, linear_separability, separability_of
 from zoo.metrics.ssim import cycle_scores, ms_ssim, ssim, translation_scores
 
@@ -63,6 +70,7 @@ __all__ = [
     "EvaluationCallback",
     "ExportedGenerator",
     "InceptionExtractor",
+    "LPIPS",
     "accuracy_from_scores",
     "attributes_from_classifier",
     "density_coverage",
@@ -98,6 +106,7 @@ __all__ = [
     "perceptual_path_length",
     "polynomial_kernel",
     "ppl_features_classifier",
+    "ppl_features_lpips",
     "ppl_features_vgg16",
     "save_domain_classifier",
     "translation_scores",

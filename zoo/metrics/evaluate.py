@@ -342,12 +342,13 @@ def check_metric_requirements(model, extractor, metrics):
 
 
 def check_style_metric(model, extractor, metric):
-    """Raises ValueError unless `metric` (ppl_* or ls_*) can be measured: a style-based model and a domain classifier.
+    """Raises ValueError unless `metric` (ppl_* or ls_*) can be measured: a style-based model (and a classifier).
 
     PPL and linear separability need the model's mapping and synthesis nets apart
-    (`ema_mapping` and `ema_synthesis`, as a `zoo.models.StyleGAN` checkpoint has) and a
-    `ClassifierExtractor` (`--extractor model.keras`): its normalised features measure
-    PPL's distances, its classes (each against the rest) are separability's attributes.
+    (`ema_mapping` and `ema_synthesis`, as a `zoo.models.StyleGAN` checkpoint has).
+    Separability also needs a `ClassifierExtractor` (`--extractor model.keras`), whose
+    classes (each against the rest) are its attributes; PPL measures its distances with
+    a classifier's normalised features when given one, else with LPIPS as the paper.
     """
     from zoo.metrics.extractors import ClassifierExtractor
 
@@ -359,7 +360,7 @@ def check_style_metric(model, extractor, metric):
             f"{type(model).__name__} has no {', '.join(missing)} (exports are not supported: evaluate "
             "the training checkpoint)"
         )
-    if not isinstance(extractor, ClassifierExtractor):
+    if metric.startswith("ls_") and not isinstance(extractor, ClassifierExtractor):
         raise ValueError(
             f"metric {metric!r} needs a domain classifier as extractor (a ClassifierExtractor, "
             f"--extractor model.keras); got {getattr(extractor, 'name', type(extractor).__name__)!r}"
@@ -371,8 +372,10 @@ def ppl_of(model, extractor, space, num_samples, batch_size=PPL_BATCH_SIZE, seed
 
     Args:
         model: `zoo.models.StyleGAN` (`ema_mapping`, `ema_synthesis`).
-        extractor: `ClassifierExtractor`, whose normalised features measure the distance
-            (`zoo.metrics.ppl_features_classifier`).
+        extractor: a `ClassifierExtractor`, whose normalised features measure the distance
+            (`zoo.metrics.ppl_features_classifier`: for data far from photos, such as digits),
+            or any other extractor: then LPIPS measures it, as in the paper
+            (`zoo.metrics.ppl_features_lpips`: torchvision's VGG16 weights, downloaded once).
         space: "w" or "z".
         num_samples: int >= 1, path ends measured.
         batch_size: int, at most this many pairs (capped at 64) per synthesis call.
@@ -384,11 +387,14 @@ def ppl_of(model, extractor, space, num_samples, batch_size=PPL_BATCH_SIZE, seed
     Reference: Karras et al., "A Style-Based Generator Architecture for Generative
     Adversarial Networks", CVPR 2019, sec. 4.2.
     """
-    from zoo.metrics.ppl import perceptual_path_length, ppl_features_classifier, ppl_name
+    from zoo.metrics.extractors import ClassifierExtractor
+    from zoo.metrics.ppl import perceptual_path_length, ppl_features_classifier, ppl_features_lpips, ppl_name
 
     check_style_metric(model, extractor, f"ppl_{space}")
+    classifier = isinstance(extractor, ClassifierExtractor)
+    features = ppl_features_classifier(extractor) if classifier else ppl_features_lpips()
     result = perceptual_path_length(
-        model.ema_mapping, model.ema_synthesis, ppl_features_classifier(extractor), space=space,
+        model.ema_mapping, model.ema_synthesis, features, space=space,
         num_samples=num_samples, sampling=PPL_SAMPLING, batch_size=min(int(batch_size), PPL_BATCH_SIZE),
         seed=0 if seed is None else seed,
     )

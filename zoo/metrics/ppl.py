@@ -17,11 +17,18 @@ path. The protocol follows StyleGAN2's `metrics/perceptual_path_length.py`:
 
 The perceptual distance is the squared L2 distance between the outputs of an
 injected `feature_fn(images) -> (batch, D)`, which should normalise them as
-LPIPS does: `ppl_features_vgg16` (the paper's VGG16, ImageNet weights) or, for
-data far from ImageNet such as digits, `ppl_features_classifier` on zoo's
-domain classifier. Results are named by protocol, `ppl_w_end`, `ppl_z_full`
-(stylegan2-ada's `ppl_wend`, `ppl_zfull`); numbers from different feature
-functions do not compare.
+LPIPS does:
+
+- `ppl_features_lpips`: the paper's distance, LPIPS (VGG16, v0.1) with its
+  learned linear weights on torchvision's VGG16, after StyleGAN's downsampling to
+  256 px; the only one whose numbers sit beside a paper's;
+- `ppl_features_vgg16`: Keras' VGG16 (ImageNet weights, Caffe's) with equal
+  weights over LPIPS' layers, a close stand-in that needs only Keras' download;
+- `ppl_features_classifier` on zoo's domain classifier, for data far from
+  ImageNet such as digits, offline.
+
+Results are named by protocol, `ppl_w_end`, `ppl_z_full` (stylegan2-ada's
+`ppl_wend`, `ppl_zfull`); numbers from different feature functions do not compare.
 """
 
 
@@ -297,7 +304,8 @@ def perceptual_path_length(
         synthesis: `keras.Model`, `ws (batch, num_ws, w_dim) -> images (batch,
             H, W, C)` in about [-1, 1].
         feature_fn: callable, images -> normalised features `(batch, D)`, e.g.
-            `ppl_features_vgg16()` or `ppl_features_classifier(classifier)`; a
+            `ppl_features_lpips()` (the paper's), `ppl_features_vgg16()` or
+            `ppl_features_classifier(classifier)`; a
             `zoo.metrics.ClassifierExtractor` is wrapped by
             `ppl_features_classifier`.
         space: "w" (default) or "z".
@@ -402,29 +410,33 @@ def normalize_features(outputs):
 
 
 class _FeatureFunction:
-    """images in [-1, 1] -> `normalize_features(model(prepare(images)))`, with a name."""
+    """images in [-1, 1] -> `features(prepare(images))`, with a name.
 
-    def __init__(self, model, prepare, name):
+    `features` defaults to `normalize_features(model(...))`; `model` holds the
+    variables (`zoo.projection` passes them in afresh on JAX).
+    """
+
+    def __init__(self, model, prepare, name, features=None):
         self.model = model
         self.prepare = prepare
         self.name = name
+        self.features = features or (lambda images: normalize_features(self.model(images, training=False)))
 
     def __call__(self, images):
-        return normalize_features(self.model(self.prepare(ops.convert_to_tensor(images, "float32")), training=False))
+        return self.features(self.prepare(ops.convert_to_tensor(images, "float32")))
 
     def __repr__(self):
         return f"<feature function {self.name}>"
 
 
 def ppl_features_vgg16(weights="imagenet", image_size=None, layers=VGG16_LAYERS):
-    """The LPIPS-like VGG16 feature function of StyleGAN's PPL and projector.
+    """An LPIPS-like VGG16 feature function on Keras' VGG16: equal weights, not the published PPL's.
 
     Images in [-1, 1] are resized to `image_size` (if given), repeated to RGB
     when greyscale, and preprocessed as `keras.applications.vgg16` expects; the
     rectified maps of `layers` are normalised by `normalize_features`. This is
-    LPIPS' VGG16 with unit layer weights (stylegan2's pickle holds LPIPS' learnt
-    weights, which Keras does not ship), so values are close to, not equal to,
-    the published ones.
+    LPIPS' VGG16 with unit layer weights on Keras' (Caffe's) VGG16 weights, so
+    numbers differ from the published ones: `ppl_features_lpips` is LPIPS itself.
 
     Args:
         weights: "imagenet" (default, downloaded once by Keras), a weights file,
@@ -478,6 +490,91 @@ def ppl_features_vgg16(weights="imagenet", image_size=None, layers=VGG16_LAYERS)
         return (images[..., ::-1] + 1.0) * 127.5 - mean
 
     return _FeatureFunction(model, prepare, "vgg16")
+
+
+def stylegan_downsample(images, size=256):
+    """StyleGAN's PPL downsampling: the mean over `factor x factor` blocks, `factor = height // size`.
+
+    As `metrics/perceptual_path_length.py` of StyleGAN and StyleGAN2 does after its
+    crop: images at least twice `size` high are box-filtered by that integer factor in
+    both directions (1024 -> 256, 512 -> 256, 600 -> 300); smaller ones are left as
+    they are, never upsampled (a 128 px image stays 128 px).
+
+    Args:
+        images: tensor `(batch, H, W, C)`.
+        size: int >= 1, the target side. Default 256.
+
+    Returns:
+        float32 tensor `(batch, H // factor, W // factor, C)`.
+
+    Raises:
+        ValueError: if the factor does not divide the height and the width (StyleGAN's
+            reshape fails there too).
+
+    Reference: Karras et al., "A Style-Based Generator Architecture for Generative
+    Adversarial Networks", CVPR 2019, sec. 4.2 and its code.
+    """
+    images = ops.convert_to_tensor(images, "float32")
+    height, width, channels = images.shape[1], images.shape[2], images.shape[3]
+    factor = height // size
+    if factor <= 1:
+        return images
+    if height % factor or width % factor:
+        raise ValueError(f"images of {height}x{width} do not split into {factor}x{factor} blocks (StyleGAN's "
+                         f"downsampling to {size}): crop them to a multiple of {factor} first")
+    blocks = ops.reshape(images, (-1, height // factor, factor, width // factor, factor, channels))
+    return ops.mean(blocks, axis=(2, 4))
+
+
+def ppl_features_lpips(trunk_weights="torchvision", linear_weights="lpips", downsample_to=256):
+    """The feature function of StyleGAN's PPL: LPIPS (VGG16, v0.1), after downsampling to 256.
+
+    Images in [-1, 1] (after `perceptual_path_length`'s crop) are box-downsampled by
+    StyleGAN's integer factor (`stylegan_downsample`), repeated to RGB when grey, and
+    mapped to `zoo.metrics.LPIPS.features`, whose squared L2 distance is the LPIPS
+    distance: the published PPL's perceptual distance, with LPIPS' learned weights on
+    torchvision's VGG16 (as stylegan2-ada's `vgg16.pt` with `return_lpips=True`).
+
+    Args:
+        trunk_weights: "torchvision" (default: `vgg16-397923af.pth`, downloaded once to
+            `~/.keras/models`), a path to that file, or None (random: tests only).
+        linear_weights: "lpips" (default: the installed `lpips` package's file) or a path
+            to its `weights/v0.1/vgg.pth`.
+        downsample_to: int >= 1 or None. Default 256 (the paper's): images at least
+            twice as high are averaged over `factor x factor` blocks, `factor = height //
+            downsample_to`; smaller images are not resized. None: never resized.
+
+    Returns:
+        callable, images `(batch, H, W, 1 or 3)` -> float32 `(batch, D)`,
+        differentiable (usable as `zoo.projection.project(..., features=...)`);
+        `.name` is "lpips_vgg16" ("lpips_vgg16_random" without trunk weights),
+        `.lpips` the `zoo.metrics.LPIPS` behind it.
+
+    Raises:
+        zoo.files.DownloadError, FileNotFoundError, ValueError: as `zoo.metrics.LPIPS`.
+
+    Example:
+    ```python
+    features = zoo.metrics.ppl_features_lpips()  # offline: trunk_weights="vgg16-397923af.pth"
+    zoo.metrics.perceptual_path_length(gan.ema_mapping, gan.ema_synthesis, features, crop="face")
+    ```
+
+    Reference: Karras et al., "A Style-Based Generator Architecture for Generative
+    Adversarial Networks", CVPR 2019, sec. 4.2; Zhang et al., "The Unreasonable
+    Effectiveness of Deep Features as a Perceptual Metric", CVPR 2018.
+    """
+    from zoo.metrics.lpips import LPIPS
+
+    if downsample_to is not None:
+        downsample_to = checks.integer(downsample_to, "downsample_to", at_least=1)
+    lpips = LPIPS(trunk_weights=trunk_weights, linear_weights=linear_weights)
+
+    def prepare(images):
+        return images if downsample_to is None else stylegan_downsample(images, downsample_to)
+
+    features = _FeatureFunction(lpips.model, prepare, lpips.name, features=lpips.features)
+    features.lpips = lpips
+    return features
 
 
 def ppl_features_classifier(classifier, layers=None):

@@ -31,11 +31,14 @@ from zoo.nets.style_gan import (
 )
 from zoo.nets.torch_state_dict import read_state_dict
 from zoo.nets.toy import toy_discriminator, toy_generator
+from zoo.nets.vgg16 import load_lpips_vgg16_state_dict, lpips_vgg16
 
 __all__ = [
     "fid_inception_v3",
     "load_fid_inception_state_dict",
     "read_state_dict",
+    "lpips_vgg16",
+    "load_lpips_vgg16_state_dict",
     "colourisation_net",
     "inception_resnet_fusion",
     "cogan_discriminators",
