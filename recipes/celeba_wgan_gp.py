@@ -9,6 +9,9 @@ Smoke run (CPU, seconds, scikit-image's embedded LFW faces at 32x32):
 
     python recipes/celeba_wgan_gp.py --smoke
 
+The `wgan_gp` preset: 5 critic updates per generator update, each on its own batch of
+--batch-size (64) real faces, as in the paper's Algorithm 1, so a step takes 5 x 64.
+
 Writes sample grids to RUN_DIR/samples, `diag_*` diagnostics (sample
 diversity, critic gap `d_real - d_fake`, mode collapse flag) to
 RUN_DIR/history.csv, resumes from RUN_DIR/checkpoint, and exports the EMA
@@ -48,7 +51,9 @@ def main(argv=None):
     zoo.device.set_precision(args.precision)
     keras.utils.set_random_seed(args.seed)
     source = {"data_dir": args.data_dir} if not args.smoke else {}
-    dataset = zoo.data.load("lfw_faces" if args.smoke else "celeb_a", batch_size=args.batch_size,
+    # A step takes a critic batch (--batch-size) for each of its d_steps critic updates.
+    dataset = zoo.data.load("lfw_faces" if args.smoke else "celeb_a",
+                            batch_size=presets.images_per_step(args.batch_size, args.options),
                             image_size=args.image_size, seed=args.seed, **source)
     gan = PRESET.build(zoo.data.image_shape(dataset), **args.options)
     budget = [zoo.callbacks.TimeLimit(args.minutes * 60)] if args.minutes else []

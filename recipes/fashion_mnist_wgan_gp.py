@@ -4,8 +4,9 @@
     python recipes/fashion_mnist_wgan_gp.py --data ../shared/data/mnist --minutes 10 --evaluate
     python recipes/fashion_mnist_wgan_gp.py --smoke                    # seconds on a CPU, embedded digits
 
-The `wgan_gp` preset (latent 128, batch 64, Adam(1e-4, 0, 0.9), lambda 10, 5 critic updates per
-generator update, EMA generator). Writes RUN_DIR/wgan_gp_grid.png (100 samples), per-epoch grids,
+The `wgan_gp` preset (latent 128, Adam(1e-4, 0, 0.9), lambda 10, 5 critic updates per generator
+update, each on its own batch of 64 real images as in the paper's Algorithm 1, so a step takes 320;
+EMA generator). Writes RUN_DIR/wgan_gp_grid.png (100 samples), per-epoch grids,
 `diag_*` diagnostics in history.csv, and exports to BASE_PATH/fashion_mnist_wgan_gp/<version>. With
 --evaluate (IDX files: the first 8,000 train, the last 2,000 are held out): classifier-feature FID
 against the held-out images, beside the floor of real training images.
@@ -35,8 +36,10 @@ def main(argv=None):
     args = parse_args(argv)
     zoo.device.prepare(args.precision, args.seed)
     source = "digits" if args.smoke else "fashion_mnist" if args.data == "tfds" else args.data
+    # A step takes a critic batch (--batch-size, the paper's m = 64) for each of its d_steps critic updates.
     train, test_images, _ = zoo.data.train_and_test(
-        source, args.batch_size, args.seed, with_labels=True, image_size=28 if args.smoke else None,
+        source, presets.images_per_step(args.batch_size, args.options), args.seed, with_labels=True,
+        image_size=28 if args.smoke else None,
         limit=96 if args.smoke else None, data_dir=args.data_dir,
     )
     gan = PRESET.build(zoo.data.image_shape(train), **args.options)  # labels in the batches are ignored

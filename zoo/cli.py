@@ -134,6 +134,8 @@ def _train(args, held):
     if preset.conditional and args.dataset in data.DATASETS and not data.num_classes(args.dataset):
         raise unlabelled
     hparams = preset.hparams(**_model_options(preset, args))
+    # WGAN, WGAN-GP: --batch-size is a critic batch, and a step takes one for each of its d_steps updates.
+    step_batch = presets.images_per_step(batch_size, hparams)
     prepare_images, source_channels, grid = None, None, None
     if args.dataset_b and preset.data not in ("unpaired", "two_domains"):
         raise ValueError(f"--dataset-b is for models that train on two unpaired domains; {args.model} trains on "
@@ -148,7 +150,7 @@ def _train(args, held):
         dataset, image_shape, num_classes, prepare_images = _few_labels_data(args, hparams, batch_size, unlabelled)
     else:
         dataset = _dataset(
-            args.dataset, batch_size, args.image_size, args.seed, args.limit, with_labels=preset.conditional
+            args.dataset, step_batch, args.image_size, args.seed, args.limit, with_labels=preset.conditional
         )
         image_shape = data.image_shape(dataset)
         num_classes = None
@@ -163,6 +165,7 @@ def _train(args, held):
         held.enter_context(locks.run_directory_lock(run_dir))
     if batch_size % replicas:
         raise ValueError(f"--batch-size {batch_size} (the global batch) must be divisible by the {replicas} replicas")
+    critic = f" per critic update ({step_batch} real images per step)" if step_batch != batch_size else ""
     if on_tensorflow and distributed.is_multi_worker(strategy):
         dataset = distributed.shard_by_data(dataset)
     # Variables, optimizers included, are made under the strategy.
@@ -186,7 +189,7 @@ def _train(args, held):
         print(
             f"training {args.model} on {args.dataset} {image_shape} for "
             f"{''.join(f'{p.epochs} epochs of {p.name}, then ' for p in phases[:-1])}{epochs} epochs, "
-            f"batch {batch_size}{placement}, {policy}; run directory {run_dir}"
+            f"batch {batch_size}{critic}{placement}, {policy}; run directory {run_dir}"
         )
     training.train_phases(
         phases,
@@ -194,7 +197,7 @@ def _train(args, held):
         epochs=epochs,
         run_dir=run_dir,
         steps_per_epoch=args.steps_per_epoch,
-        **_snapshot_options(args, batch_size),
+        **_snapshot_options(args, step_batch),
         best=args.best,
         tensorboard=args.tensorboard,
         resume=not args.no_resume,
@@ -738,9 +741,9 @@ def _train_common_parser():
                    help="also log the losses, metrics and sample grids to RUN_DIR/tensorboard")
     g = p.add_argument_group("scoring during training (sampling models)")
     g.add_argument("--metric", action="append", metavar="NAME",
-                   help="fid, kid, pr, dc, is, accuracy (conditional models), ppl_w, ppl_z, ls_w or ls_z (StyleGAN, "
-                   "with a .keras --extractor), scored every --every epochs into the logs and RUN_DIR/metrics.jsonl; "
-                   "repeatable")
+                   help="fid, kid, pr, dc, is, accuracy (conditional models), ppl_w, ppl_z (StyleGAN: LPIPS, or a "
+                   ".keras --extractor's features), ls_w or ls_z (StyleGAN, with a .keras --extractor), scored every "
+                   "--every epochs into the logs and RUN_DIR/metrics.jsonl; repeatable")
     g.add_argument("--every", type=_positive_int, default=1, help="epochs between scorings (default 1)")
     _extractor_arguments(g)
     g.add_argument("--reference", help="dataset to score against (default: --dataset; its test split if it has one)")
@@ -844,8 +847,9 @@ def build_parser():
                    help="checkpoint directory, SavedModel folder or export base path (newest version)")
     p.add_argument("--metric", action="append", metavar="NAME",
                    help="fid, kid, pr (precision/recall), dc (density/coverage), is, accuracy (conditional models), "
-                   "ppl_w, ppl_z, ls_w or ls_z (StyleGAN checkpoints, with a .keras --extractor: perceptual path "
-                   "length at path ends, linear separability); repeat for several (default fid)")
+                   "ppl_w, ppl_z (StyleGAN checkpoints: perceptual path length at path ends, in LPIPS as the paper, "
+                   "or in a .keras --extractor's features), ls_w or ls_z (StyleGAN checkpoints, with a .keras "
+                   "--extractor: linear separability); repeat for several (default fid)")
     p.add_argument("--reference", required=True,
                    help="dataset name (see `zoo list`), a folder of images, mnist_idx:DIR, or a .npz of FID "
                    "statistics (`zoo stats`, pytorch-fid's --save-stats)")

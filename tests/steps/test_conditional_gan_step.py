@@ -173,13 +173,18 @@ def test_each_form_updates_both_players_by_its_papers_gradient(form, one_hot):
     assert len(zs) == d_steps + 1, "one noise batch per critic update, one for the generator's"
     assert len(seen) == 2 * d_steps + 1, "real and fake per critic update, then the generator's fakes"
     assert not np.allclose(zs[0], zs[1]), "every critic update draws fresh noise"
-    for labels in g_labels:  # each fake is drawn for the label of a real image of the batch
-        np.testing.assert_array_equal(labels, y)
+    # Each critic update takes its own real images and labels (the step's batch holds d_steps of them),
+    # and its fakes are drawn for those labels; the generator's, for the last critic batch's.
+    per = len(y) // d_steps
+    xs = [x[k * per:(k + 1) * per] for k in range(d_steps)]
+    ys = [y[k * per:(k + 1) * per] for k in range(d_steps)]
+    for labels, expected in zip(g_labels, [*ys, ys[-1]]):
+        np.testing.assert_array_equal(labels, expected)
     if form != "auxiliary":
         d_labels = records(model.discriminator, 1)
         assert len(d_labels) == len(seen)
-        for labels in d_labels:  # real and fake images are judged with the real batch's labels
-            np.testing.assert_array_equal(labels, y)
+        for labels, expected in zip(d_labels, [a for k in range(d_steps) for a in (ys[k], ys[k])] + [ys[-1]]):
+            np.testing.assert_array_equal(labels, expected)  # real and fake judged with the critic batch's labels
 
     def offset(observed, clean):
         """Instance noise (Sonderby 2017) where the case has it; none otherwise."""
@@ -194,21 +199,21 @@ def test_each_form_updates_both_players_by_its_papers_gradient(form, one_hot):
     assign(generator.trainable_variables, g0)
     weights = d0
     for k in range(d_steps):
-        real_in, fake_in = seen[2 * k], seen[2 * k + 1]
-        offset(real_in, x)
-        offset(fake_in, ops.convert_to_numpy(generator([zs[k], y])))
+        real_in, fake_in, yk = seen[2 * k], seen[2 * k + 1], ys[k]
+        offset(real_in, xs[k])
+        offset(fake_in, ops.convert_to_numpy(generator([zs[k], yk])))
         assign(discriminator.trainable_variables, weights)
 
         def d_loss_fn():
-            real, real_classes = judge(form, discriminator, real_in, y)
-            fake, fake_classes = judge(form, discriminator, fake_in, y)
+            real, real_classes = judge(form, discriminator, real_in, yk)
+            fake, fake_classes = judge(form, discriminator, fake_in, yk)
             total = d_adversarial(loss, real, fake, smoothing)
             if form == "auxiliary":  # Odena 2017, eq. 2-3: D maximises L_S + L_C (L_C on real and fake)
-                total = total + weight * (class_nll(real_classes, y) + class_nll(fake_classes, y))
+                total = total + weight * (class_nll(real_classes, yk) + class_nll(fake_classes, yk))
             return total
 
-        real, real_classes = judge(form, discriminator, real_in, y)
-        fake, _ = judge(form, discriminator, fake_in, y)
+        real, real_classes = judge(form, discriminator, real_in, yk)
+        fake, _ = judge(form, discriminator, fake_in, yk)
         last = dict(
             real=ops.convert_to_numpy(real),
             fake=ops.convert_to_numpy(fake),
@@ -221,6 +226,7 @@ def test_each_form_updates_both_players_by_its_papers_gradient(form, one_hot):
 
     # G's update on D at its new weights: the adversarial loss (+ w CE(class | fake) for AC-GAN).
     assign(discriminator.trainable_variables, d1)
+    y = ys[-1]  # the generator's labels, and the last critic batch's (the logs' aux values)
     g_noise = offset(seen[-1], ops.convert_to_numpy(generator([zs[-1], y])))
 
     def g_loss_fn(adversarial_only=False):

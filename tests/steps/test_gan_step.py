@@ -106,7 +106,7 @@ def test_each_loss_updates_both_players_by_its_papers_gradient(loss):
     assert len(zs) == d_steps + 1, "one noise batch per critic update, one for the generator's"
     assert len(seen) == 2 * d_steps + 1
     for z in zs:
-        assert z.shape == (BATCH, LATENT)
+        assert z.shape == (BATCH // d_steps, LATENT)  # a critic batch: the step's batch holds d_steps of them
     assert not np.allclose(zs[0], zs[1]), "every critic update draws fresh noise"
 
     # The discriminator's updates, in order, from its pre-step weights; the fakes come
@@ -115,7 +115,9 @@ def test_each_loss_updates_both_players_by_its_papers_gradient(loss):
     assign(generator.trainable_variables, g0)
     for k in range(d_steps):
         real_in, fake_in = seen[2 * k], seen[2 * k + 1]
-        np.testing.assert_allclose(real_in, x, atol=1e-6)  # the same real batch each critic step (issue 25)
+        # Its own real batch for each critic update, as in Algorithm 1 of WGAN and WGAN-GP (issue 25).
+        per = BATCH // d_steps
+        np.testing.assert_allclose(real_in, x[k * per:(k + 1) * per], atol=1e-6)
         np.testing.assert_allclose(fake_in, ops.convert_to_numpy(generator(zs[k])), atol=1e-5)
         assign(discriminator.trainable_variables, weights)
 
@@ -281,12 +283,25 @@ def test_wgan_and_wgan_gp_default_to_their_papers():
         assert (optimizer.beta_1, optimizer.beta_2) == (0.0, 0.9)
 
 
-def test_wgan_gp_runs_five_critic_updates_per_generator_update():
+def test_wgan_gp_runs_five_critic_updates_per_generator_update_each_on_its_own_real_batch():
+    """Gulrajani et al.'s Algorithm 1 (and Arjovsky et al.'s): a fresh real batch for every critic update."""
     model, generator, discriminator = make(WGANGP)
-    train_once(model, real_batch())
-    assert len(records(model.generator)) == 6
-    assert len(records(model.discriminator)) == 5 * 3 + 1  # real, fake, interpolates; then G's fakes
+    x = real_batch(5 * 2)  # five critic batches of 2
+    train_once(model, x)
+    zs, seen = records(model.generator), records(model.discriminator)
+    assert len(zs) == 6 and all(z.shape == (2, LATENT) for z in zs)
+    assert len(seen) == 5 * 3 + 1  # real, fake, interpolates; then G's fakes
+    for k in range(5):
+        np.testing.assert_allclose(seen[3 * k], x[2 * k:2 * k + 2], atol=1e-6)
     assert int(model.d_optimizer.iterations) == 5 and int(model.g_optimizer.iterations) == 1
+
+    # keras.io's variant, on request: every critic update sees the whole batch.
+    model, _, _ = make(WGANGP, fresh_real_batches=False)
+    train_once(model, x)
+    assert all(np.allclose(records(model.discriminator)[3 * k], x, atol=1e-6) for k in range(5))
+    assert records(model.generator)[0].shape == (10, LATENT)
+    with pytest.raises(ValueError, match="a step's batch of 4 must be a multiple of 5: batch the data by"):
+        train_once(make(WGANGP)[0], real_batch(4))
 
 
 def test_pacgan_packs_neighbouring_samples_along_channels():

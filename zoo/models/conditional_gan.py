@@ -54,8 +54,9 @@ class ConditionalGAN(GAN):
             "non_saturating".
         auxiliary_weight: float >= 0, weight of AC-GAN's class losses.
             Default 1.0. Ignored for label-input discriminators.
-        d_steps, label_smoothing, instance_noise, instance_noise_decay_steps,
-            seed: as for `zoo.models.GAN`.
+        d_steps, fresh_real_batches, label_smoothing, instance_noise,
+            instance_noise_decay_steps, seed: as for `zoo.models.GAN` (each
+            critic update takes its own real images and their labels).
 
     Logged: `d_loss`, `g_loss`, `d_real`, `d_fake`, and for AC-GAN also
     `aux_loss` (class cross-entropy on real images) and `aux_accuracy`.
@@ -216,10 +217,11 @@ class ConditionalGAN(GAN):
 
     def train_step(self, data):
         real_images, labels = self._unpack(data)
-        for _ in range(self.d_steps):
-            d_loss, real_logits, fake_logits, aux, penalties = self.discriminator_step(real_images, labels)
-        g_loss = self.generator_step(labels)
-        return self._track_conditional(d_loss, g_loss, real_logits, fake_logits, aux, labels, penalties)
+        for real, real_labels in self.real_batches(real_images, labels):
+            d_loss, real_logits, fake_logits, aux, penalties = self.discriminator_step(real, real_labels)
+        # The generator draws as many images as a critic batch, for the last critic batch's labels.
+        g_loss = self.generator_step(real_labels)
+        return self._track_conditional(d_loss, g_loss, real_logits, fake_logits, aux, real_labels, penalties)
 
     def test_step(self, data):
         real_images, labels = self._unpack(data)

@@ -13,8 +13,11 @@ class GAN(NoiseInput, MultiOptimizerModel):
 
     The nets are built outside and injected (see `zoo.nets`); this class holds
     only the training algorithm. Each `train_step` runs `d_steps`
-    discriminator updates (fresh noise each, the same real batch) and one
-    generator update.
+    discriminator updates and one generator update. With `d_steps=k` a
+    step's batch holds `k` real batches, one for each discriminator update
+    (fresh noise each too), as in WGAN's and WGAN-GP's Algorithm 1: batch
+    the data by `k * m` for critic batches of `m`. The generator update
+    draws `m` noise vectors.
 
     Args:
         generator: `keras.Model` mapping noise `(batch, latent_dim)` to images.
@@ -24,6 +27,12 @@ class GAN(NoiseInput, MultiOptimizerModel):
         loss: str, adversarial loss: "non_saturating" (default), "minimax",
             "least_squares" or "hinge" (see `zoo.losses`).
         d_steps: int, discriminator updates per generator update. Default 1.
+            A step's batch is split into `d_steps` equal real batches, one per
+            update (its size must be a multiple of `d_steps`).
+        fresh_real_batches: bool, give each discriminator update its own real
+            batch (True, the papers) or all of them the whole step's batch
+            (False: keras.io's WGAN-GP, and zoo before 2026-12; then an epoch makes
+            `d_steps` times more generator updates). Default True.
         label_smoothing: float in [0, 1), one-sided smoothing: real targets
             become `1 - label_smoothing` (Salimans et al. 2016). Default 0.
         instance_noise: float >= 0, stddev of Gaussian noise added to every
@@ -93,6 +102,7 @@ class GAN(NoiseInput, MultiOptimizerModel):
         ema_momentum=None,
         pack=1,
         seed=None,
+        fresh_real_batches=True,
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
@@ -110,6 +120,7 @@ class GAN(NoiseInput, MultiOptimizerModel):
         self.loss_name = loss
         self.d_loss_fn, self.g_loss_fn = losses.get_adversarial_loss(loss)
         self.d_steps = checks.positive_int(d_steps, "d_steps")
+        self.fresh_real_batches = checks.boolean(fresh_real_batches, "fresh_real_batches")
         self.label_smoothing = checks.number(label_smoothing, "label_smoothing", at_least=0, below=1)
         self.instance_noise = checks.number(instance_noise, "instance_noise", at_least=0)
         self.instance_noise_decay_steps = checks.positive_int(
@@ -346,11 +357,31 @@ class GAN(NoiseInput, MultiOptimizerModel):
         self.update_ema()
         return g_loss
 
+    def real_batches(self, *tensors):
+        """The real batches of a step's `d_steps` discriminator updates, each a tuple of `tensors`' slices.
+
+        With `fresh_real_batches`, the step's batch split into `d_steps` equal parts (a rest
+        of a batch whose size is unknown until run time is dropped); otherwise the whole
+        batch `d_steps` times.
+        """
+        if self.d_steps == 1 or not self.fresh_real_batches:
+            return [tensors] * self.d_steps
+        total = tensors[0].shape[0]
+        if total is not None and total % self.d_steps:
+            raise ValueError(
+                f"{type(self).__name__} with d_steps={self.d_steps} gives each critic update its own real batch "
+                f"(the paper's Algorithm 1), so a step's batch of {total} must be a multiple of {self.d_steps}: "
+                f"batch the data by d_steps x the critic's batch (e.g. {self.d_steps * max(1, total // self.d_steps)}"
+                "), or pass fresh_real_batches=False to reuse one batch for every critic update"
+            )
+        size = ops.shape(tensors[0])[0] // self.d_steps
+        return [tuple(t[i * size:(i + 1) * size] for t in tensors) for i in range(self.d_steps)]
+
     def train_step(self, data):
         real_images = data[0] if isinstance(data, (tuple, list)) else data
-        for _ in range(self.d_steps):
-            d_loss, real_logits, fake_logits, penalties = self.discriminator_step(real_images)
-        g_loss = self.generator_step(ops.shape(real_images)[0])
+        for (real,) in self.real_batches(real_images):
+            d_loss, real_logits, fake_logits, penalties = self.discriminator_step(real)
+        g_loss = self.generator_step(ops.shape(real)[0])
         return self._track(d_loss, g_loss, real_logits, fake_logits, penalties)
 
     def test_step(self, data):
@@ -391,6 +422,7 @@ class GAN(NoiseInput, MultiOptimizerModel):
                 "ema_momentum": self.ema_momentum,
                 "pack": self.pack,
                 "seed": self.seed,
+                "fresh_real_batches": self.fresh_real_batches,
             }
         )
         return config

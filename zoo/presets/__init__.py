@@ -221,12 +221,31 @@ def int_list_option(name, default, help):
     return Option(name, default, help, validate=lambda text: int_list(text, name))
 
 
-def training(batch_size, epochs):
+def training(batch_size, epochs, batch_help="images per step"):
     """The options the training driver reads (`TRAINING_KEYS`), with a preset's defaults."""
     return (
-        Option("batch_size", batch_size, "images per step", minimum=1),
+        Option("batch_size", batch_size, batch_help, minimum=1),
         Option("epochs", epochs, "passes over the data", minimum=1),
     )
+
+
+# WGAN and WGAN-GP presets: `batch_size` is a critic batch, the papers' m.
+CRITIC_BATCH = "real images per critic update (the papers' m); a step takes d_steps of these batches"
+
+
+def images_per_step(batch_size, options):
+    """Real images a training step takes: `batch_size`, times `d_steps` where a preset has it.
+
+    A model with `d_steps` critic updates per generator update gives each its own real batch
+    (`zoo.models.GAN.real_batches`, the papers' Algorithm 1), so its data is batched by
+    `d_steps * batch_size`.
+
+    Args:
+        batch_size: int, the preset's `batch_size` (a critic batch where it has `d_steps`).
+        options: mapping of the preset's options (hparams), or a namespace with them.
+    """
+    d_steps = options.get("d_steps", 1) if hasattr(options, "get") else getattr(options, "d_steps", 1)
+    return batch_size * d_steps
 
 
 SEED = Option("seed", None, "seed of the model's noise (None: random; `zoo train` passes --seed)", type=int)

@@ -1,6 +1,6 @@
 """Presets of the adversarial family: GAN, DCGAN, the lecture's DCGAN, conditional GANs, WGAN, WGAN-GP."""
 
-from zoo.presets import SEED, Option, Preset, register, training
+from zoo.presets import CRITIC_BATCH, SEED, Option, Preset, register, training
 
 ADVERSARIAL_LOSSES = ("non_saturating", "minimax", "least_squares", "hinge")
 
@@ -177,7 +177,7 @@ for _preset in (
             Option("clip_value", 0.01, "critic weights are clipped to [-c, c]", minimum=0.0),
             _d_steps(),
             _ema(None),
-            *training(64, 25),
+            *training(64, 25, CRITIC_BATCH),
             SEED,
         ),
     ),
@@ -192,7 +192,7 @@ for _preset in (
             Option("gradient_penalty", 10.0, "weight lambda of the gradient penalty", minimum=0.0),
             _d_steps(),
             _ema(0.999),
-            *training(64, 25),
+            *training(64, 25, CRITIC_BATCH),
             SEED,
         ),
     ),
