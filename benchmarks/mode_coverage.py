@@ -10,7 +10,8 @@ Protocol (issue text):
     data        ring: 8 Gaussians evenly spaced on the unit circle, sigma 0.01;
                 grid: 25 Gaussians at {-4, -2, 0, 2, 4}^2, sigma 0.05
                 (`zoo.data.toy_dataset`: 100,000 points drawn once per seed,
-                reshuffled every pass, batches of 100).
+                reshuffled every pass, batches of 100; WGAN and WGAN-GP take 5 x 100
+                per step, 100 for each critic update, except the `*_reuse` variants).
     nets        PacGAN's sizes: generator 2-D N(0, I) noise -> 4 x 400 Dense-ReLU -> 2
                 (`zoo.nets.toy_generator`; batch norm only in `pacgan4_paper`, as
                 PacGAN's); discriminator 3 x 200 Dense-LeakyReLU -> 1 logit
@@ -137,6 +138,9 @@ class Variant:
     final_lr_fraction: float = 0.0  # None: constant; else linear decay to lr * this
     d_steps: int = 1
     steps: int = 10_000  # generator updates
+    # Each critic update on its own real batch (the papers'); False: the step's one batch for all
+    # of them (keras.io's WGAN-GP, zoo before issue 25).
+    fresh_real_batches: bool = True
 
     def config(self):
         return dataclasses.asdict(self)
@@ -156,6 +160,18 @@ VARIANTS = {
         "WGAN-GP: lambda 10, 5 critic steps, Adam(1e-4, 0, 0.9) constant (Gulrajani 2017)", model="wgan_gp",
         learning_rate=1e-4, d_lr_multiplier=1.0, beta_1=0.0, beta_2=0.9, final_lr_fraction=None, d_steps=5,
         steps=5_000,
+    ),
+    # Issue 25's before and after: the same WGAN and WGAN-GP with one real batch reused by the
+    # 5 critic updates of a step (each update then sees batches of 100, as in the variants above).
+    "wgan_reuse": Variant(
+        "WGAN with the step's one real batch reused by its 5 critic updates (keras.io; zoo before issue 25)",
+        model="wgan", learning_rate=5e-5, d_lr_multiplier=1.0, final_lr_fraction=None, d_steps=5, steps=5_000,
+        fresh_real_batches=False,
+    ),
+    "wgan_gp_reuse": Variant(
+        "WGAN-GP with the step's one real batch reused by its 5 critic updates (keras.io; zoo before issue 25)",
+        model="wgan_gp", learning_rate=1e-4, d_lr_multiplier=1.0, beta_1=0.0, beta_2=0.9, final_lr_fraction=None,
+        d_steps=5, steps=5_000, fresh_real_batches=False,
     ),
     "ns_r1": Variant("non-saturating + R1 on D, gamma 0.1 (Mescheder 2018)", r1_gamma=0.1),
     "ns_sn": Variant("non-saturating + spectral norm on D (Miyato 2018)", spectral_norm=True),
@@ -199,7 +215,8 @@ def build_model(variant, seed):
     discriminator = zoo.nets.toy_discriminator(
         pack=variant.pack, hidden_units=tuple(variant.discriminator_units), spectral_norm=variant.spectral_norm
     )
-    common = dict(pack=variant.pack, ema_momentum=variant.ema_momentum, r1_gamma=variant.r1_gamma, seed=seed)
+    common = dict(pack=variant.pack, ema_momentum=variant.ema_momentum, r1_gamma=variant.r1_gamma, seed=seed,
+                  fresh_real_batches=variant.fresh_real_batches)
     # Several steps per tf.function call: the same updates with less Python overhead.
     execution = dict(steps_per_execution=math.gcd(variant.steps, STEPS_PER_EXECUTION))
     if variant.model == "wgan":
@@ -229,8 +246,9 @@ def build_model(variant, seed):
     return model
 
 
-def training_data(dataset, seed):
-    ds = zoo.data.toy_dataset(dataset, batch_size=BATCH_SIZE, seed=seed)
+def training_data(dataset, seed, critic_batches=1):
+    """Batches of `critic_batches` x BATCH_SIZE points: a step's real batch for each critic update."""
+    ds = zoo.data.toy_dataset(dataset, batch_size=BATCH_SIZE * critic_batches, seed=seed)
     options = tf.data.Options()
     options.threading.private_threadpool_size = 1
     options.threading.max_intra_op_parallelism = 1
@@ -244,7 +262,7 @@ def run_one(name, variant, dataset, seed, steps, figure_dir):
     keras.backend.clear_session()
     cpu_start = time.process_time()
     model = build_model(variant, seed)
-    data = training_data(dataset, seed)
+    data = training_data(dataset, seed, variant.d_steps if variant.fresh_real_batches else 1)
     wall_start = time.perf_counter()
     history = model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
     train_cpu = time.process_time() - cpu_start
@@ -431,14 +449,19 @@ def parse_args(argv):
 
 
 def plan(args):
-    """The list of runs: (variant name, dataset, seed, steps), best first."""
+    """The list of runs: (variant name, dataset, seed, steps), best first, the others interleaved.
+
+    After `best`, runs go seed by seed and dataset by dataset, every variant in turn, so
+    competing variants run side by side under the same load.
+    """
     runs = []
-    for name in sorted(args.variants, key=lambda n: n != "best"):
+    for name in args.variants:
         variant = VARIANTS[name]
         seeds = args.seeds if name == "best" or args.other_seeds is None else args.seeds[: args.other_seeds]
         steps = args.steps or variant.steps
         runs += [(name, d, s, steps) for s in seeds for d in args.datasets]
-    return runs
+    order = {name: i for i, name in enumerate(args.variants)}
+    return sorted(runs, key=lambda run: (run[0] != "best", run[2], args.datasets.index(run[1]), order[run[0]]))
 
 
 def main(argv=None):

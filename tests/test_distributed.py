@@ -120,6 +120,19 @@ def test_matches_fit_under_mirrored_strategy(two_replicas):
         np.testing.assert_allclose(history.history[key], expected[key], rtol=1e-6)
 
 
+def test_critic_updates_take_fresh_real_batches_under_mirrored_strategy(two_replicas):
+    """Each replica splits its share of the step's batch into d_steps critic batches (issue 25)."""
+    with two_replicas.scope():
+        keras.utils.set_random_seed(7)
+        generator = nets.mlp_generator(LATENT, (8, 8, 1), hidden_units=(16,))
+        critic = nets.mlp_discriminator((8, 8, 1), hidden_units=(16,), dropout=0.0)
+        gan = GAN(generator, critic, loss="wasserstein", clip_value=0.05, d_steps=2, seed=3)
+        gan.compile()
+    history = distributed.distributed_fit(gan, mlp_data(n=32, batch=8), epochs=1, verbose=0)
+    assert int(gan.d_optimizer.iterations.numpy()) == 2 * 4 and int(gan.g_optimizer.iterations.numpy()) == 4
+    assert all(np.isfinite(values).all() for values in history.history.values())
+
+
 class BatchMean(keras.Model):
     """Learns nothing; logs its batch's mean through a tracker ("tracked") and raw ("batch_mean")."""
 

@@ -59,6 +59,10 @@ def test_target_check_and_plan(bench):
     args = bench.parse_args(["--variants", "ns", "best", "--seeds", "0", "1", "2", "--other-seeds", "1"])
     planned = bench.plan(args)
     assert [(n, s) for n, d, s, _ in planned if d == "ring"] == [("best", 0), ("best", 1), ("best", 2), ("ns", 0)]
+    # Competing variants run in turn, seed by seed and dataset by dataset (the same load for both).
+    args = bench.parse_args(["--variants", "wgan_gp", "wgan_gp_reuse", "--seeds", "0", "1"])
+    assert [(n, d, s) for n, d, s, _ in bench.plan(args)][:4] == [
+        ("wgan_gp", "ring", 0), ("wgan_gp_reuse", "ring", 0), ("wgan_gp", "grid", 0), ("wgan_gp_reuse", "grid", 0)]
 
 
 def test_unknown_variant_is_refused(bench):
