@@ -11,6 +11,10 @@ preset builds each variant: `encoder_decoder` (a), Deep Koalarization (Baldassar
 `regression`, the U-Net by L2, the washed-out baseline. Writes RUN_DIR (checkpoint, grey | prediction |
 truth grids; the pre-training's in RUN_DIR/pretrain/) and RUN_DIR/test_grid.png, prints PSNR, SSIM and colourfulness on held-out
 photos, exports the colouriser (RGB or grey in, colour out) to BASE_PATH/colourisation_<variant>/.
+The U-Net colourises as the paper tests (`--inference paper`, the default: dropout on, each image's own
+batch-norm statistics) or with `--inference deterministic`; held-out photos are scored in both modes, and the
+export serves `--inference` by default and both modes by name (`paper`, `deterministic`). The encoder-decoder
+has no batch norm and no dropout: its two modes are the same.
 """
 
 import argparse
@@ -56,11 +60,15 @@ def main(argv=None):
             os.path.join(folder, "samples"), grid_l, grid_ab, render=zoo.plotting.lab_columns)])
     result = {"variant": variant, "history": {name: h.history for name, h in histories.items()},
               **({"fusion": model.fusion} if hasattr(model, "fusion") else {})}
-    scores, lightness, predicted, truth = zoo.metrics.colourisation_scores(model.generator, test_rgb)
+    scores, lightness, predicted, truth = zoo.metrics.colourisation_scores(model.inference_net(), test_rgb)
+    other = next(mode for mode in zoo.models.pix2pix.INFERENCE if mode != model.inference)
+    scores = {"inference": model.inference, **scores,
+              other: zoo.metrics.colourisation_scores(model.inference_net(other), test_rgb)[0]}
     grid_path = zoo.plotting.save_rows(os.path.join(args.run_dir, "test_grid.png"), np.repeat(lightness[:8], 3, axis=-1),
                                        predicted[:8], truth[:8], title=f"{variant}: grey | colourised | truth")
-    print("held-out:", {k: round(v, 3) if isinstance(v, float) else v for k, v in scores.items()}, flush=True)
-    export_path = zoo.export.export_translator(model.generator, f"colourisation_{variant}", base_path=args.base_path,
+    print("held-out:", {k: round(v, 3) if isinstance(v, float) else v for k, v in scores.items() if k != other},
+          f"| {other}:", {k: round(v, 3) for k, v in scores[other].items() if isinstance(v, float)}, flush=True)
+    export_path = zoo.export.export_translator(model, f"colourisation_{variant}", base_path=args.base_path,
                                                metadata={"variant": variant, "data": args.data, "image_size": args.image_size})
     print(f"grid: {grid_path}\nexport: {export_path}")
     if args.pretrained and variant != "encoder_decoder":

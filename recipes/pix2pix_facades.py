@@ -7,9 +7,11 @@
 The `pix2pix` preset holds the paper's settings (256x256, batch 1, 200 epochs, U-Net-256, 70x70
 PatchGAN, L1 weight 100, Adam 2e-4 beta_1 0.5). Facades files are photo | labels, so labels -> photo
 is BtoA, as in the reference code (`train.py --model pix2pix --direction BtoA`). Writes per-epoch
-source | output | target grids, scores the held-out split (mean L1, PSNR, SSIM),
-writes its first rows to RUN_DIR/pix2pix_grid.png, exports the generator to BASE_PATH/pix2pix_facades/<version>
-and checks that the export serves held-out images at twice the training size.
+source | output | target grids, scores the held-out split (mean L1, PSNR, SSIM) in both inference modes
+(`--inference paper`, the default: dropout on and each image's own batch-norm statistics, as the paper tests;
+`deterministic`: no dropout, moving averages), writes source | paper | deterministic | target rows to
+RUN_DIR/pix2pix_grid.png, exports the generator to BASE_PATH/pix2pix_facades/<version> (serving `--inference`
+by default, both modes by name) and checks that the export serves held-out images at twice the training size.
 """
 
 import argparse
@@ -56,11 +58,13 @@ def main(argv=None):
     grids = zoo.callbacks.TranslationGrid(os.path.join(args.run_dir, "samples"), sources[:ROWS], targets[:ROWS])
     history = zoo.training.train(model, train, epochs=args.epochs, run_dir=args.run_dir, minutes=args.minutes,
                                  steps_per_epoch=args.steps_per_epoch, callbacks=[grids], samples=False, verbose=2)
-    outputs = model.translate(sources)
-    scores = {"split": os.path.basename(split), **zoo.metrics.translation_scores(outputs, targets)}
-    print("evaluation:", scores)
-    grid_path = zoo.plotting.save_rows(os.path.join(args.run_dir, "pix2pix_grid.png"),
-                                       sources[:ROWS], outputs[:ROWS], targets[:ROWS])
+    outputs = {mode: model.translate(sources, inference=mode) for mode in zoo.models.pix2pix.INFERENCE}
+    by_mode = {mode: zoo.metrics.translation_scores(made, targets) for mode, made in outputs.items()}
+    scores = {"split": os.path.basename(split), "inference": model.inference, **by_mode[model.inference]}
+    print("evaluation:", scores, "| other mode:", {m: s for m, s in by_mode.items() if m != model.inference})
+    grid_path = zoo.plotting.save_rows(os.path.join(args.run_dir, "pix2pix_grid.png"), sources[:ROWS],
+                                       outputs["paper"][:ROWS], outputs["deterministic"][:ROWS], targets[:ROWS],
+                                       title="source | paper (dropout, own statistics) | deterministic | target")
     dataset = "smoke_edges2photos" if args.smoke else os.path.basename(os.path.normpath(root))
     export_path = zoo.export.export_translator(model, "pix2pix_facades", base_path=args.base_path, metadata={
         "dataset": dataset, "pix2pix_direction": args.direction, "train_image_size": args.image_size})
@@ -68,7 +72,8 @@ def main(argv=None):
     large = held_out(split, args, 2 * args.image_size, limit=ROWS)[0]
     served = zoo.export.translate_with_export(export_path, large)
     print(f"grid: {grid_path}\nexport: {export_path} (serves {large.shape} -> {served.shape})")
-    result = {"history": history.history, "grid": grid_path, "evaluation": scores, "export": export_path,
+    result = {"history": history.history, "grid": grid_path, "evaluation": scores, "evaluation_by_mode": by_mode,
+              "export": export_path,
               "served_shape": served.shape, "run_dir": args.run_dir}
     if args.minutes:
         result["train_seconds"] = history.train_seconds

@@ -21,9 +21,9 @@ print(json.dumps({"signatures": sorted(model.signatures), "keys": sorted(out)}))
 """
 
 
-def rgb_translator():
-    generator = nets.unet_generator(num_downsamples=3, base_filters=4)
-    return Pix2Pix(generator, nets.patch_discriminator(source_channels=3, base_filters=4, num_layers=1))
+def rgb_translator(**kwargs):
+    generator = nets.unet_generator(num_downsamples=3, base_filters=4, **kwargs.pop("net", {}))
+    return Pix2Pix(generator, nets.patch_discriminator(source_channels=3, base_filters=4, num_layers=1), **kwargs)
 
 
 def colouriser():
@@ -41,20 +41,90 @@ def error_line(call):
     return next(line for line in str(info.value).splitlines() if "assertion failed" in line)
 
 
+MODES = ["serving_default", "uint8", "deterministic", "deterministic_uint8", "paper", "paper_uint8"]
+
+
 def test_rgb_translator_serves_any_multiple_of_its_stride(tmp_path):
     model = rgb_translator()
     path = export.export_translator(model, "facades", base_path=str(tmp_path))
-    assert export.read_metadata(path)["stride"] == 8
-    _, serve, serve_uint8 = signatures(path)
+    info = export.read_metadata(path)
+    assert info["stride"] == 8 and info["inference"] == "paper" and info["signatures"] == MODES
+    loaded, serve, serve_uint8 = signatures(path)
+    assert sorted(loaded.signatures) == sorted(MODES)
     rng = np.random.default_rng(0)
     for height, width in ((16, 16), (24, 40)):
         pixels = rng.integers(0, 256, (2, height, width, 3)).astype("uint8")
         images = pixels.astype("float32") / 127.5 - 1.0
-        expected = model.translate(images)
-        out = serve(images=tf.constant(images))
-        np.testing.assert_allclose(out["images"].numpy(), expected, atol=1e-5)
-        assert out["images_uint8"].dtype == tf.uint8
-        np.testing.assert_allclose(serve_uint8(images=tf.constant(pixels))["images"].numpy(), expected, atol=1e-5)
+        expected = model.translate(images, inference="deterministic")
+        np.testing.assert_allclose(expected, model.generator(images, training=False), atol=1e-6)
+        fixed = loaded.signatures["deterministic"](images=tf.constant(images))
+        np.testing.assert_allclose(fixed["images"].numpy(), expected, atol=1e-5)
+        assert fixed["images_uint8"].dtype == tf.uint8
+        fixed_uint8 = loaded.signatures["deterministic_uint8"](images=tf.constant(pixels))["images"].numpy()
+        np.testing.assert_allclose(fixed_uint8, expected, atol=1e-5)
+        # The default is the paper's test mode: dropout noise, so two calls (and the two kinds of input) differ.
+        first, second = (serve(images=tf.constant(images))["images"].numpy() for _ in range(2))
+        from_uint8 = serve_uint8(images=tf.constant(pixels))["images"].numpy()
+        assert first.shape == from_uint8.shape == expected.shape and np.all(np.abs(first) <= 1)
+        assert np.abs(first - second).mean() > 1e-3 and np.abs(first - from_uint8).mean() > 1e-3
+        assert np.abs(first - expected).mean() > 1e-3
+
+
+def test_paper_signature_normalises_each_image_alone_and_leaves_the_statistics(tmp_path):
+    # No dropout: the paper mode is then noise-free, and what is left is batch norm on each image's statistics.
+    model = rgb_translator(net={"dropout": 0.0})
+    loaded = tf.saved_model.load(export.export_translator(model, "bn", base_path=str(tmp_path)))
+    paper, fixed = loaded.signatures["paper"], loaded.signatures["deterministic"]
+    images = np.random.default_rng(3).uniform(-1, 1, (3, 16, 16, 3)).astype("float32")
+    served = paper(images=tf.constant(images))["images"].numpy()
+    np.testing.assert_allclose(served, model.translate(images, inference="paper"), atol=1e-5)
+    # An image's output does not depend on the rest of its request, and is not the moving averages' one.
+    alone = np.concatenate([paper(images=tf.constant(images[i : i + 1]))["images"].numpy() for i in range(3)])
+    np.testing.assert_allclose(served, alone, atol=1e-5)
+    before = fixed(images=tf.constant(images))["images"].numpy()
+    assert np.abs(served - before).mean() > 1e-3
+    # Serving the paper mode never updates the moving averages the deterministic signature uses.
+    for _ in range(3):
+        paper(images=tf.constant(images))
+    np.testing.assert_allclose(fixed(images=tf.constant(images))["images"].numpy(), before, atol=1e-6)
+
+
+def test_a_deterministic_model_serves_deterministically_by_default_and_names_the_paper_mode(tmp_path):
+    model = rgb_translator(inference="deterministic")
+    path = export.export_translator(model, "fixed", base_path=str(tmp_path))
+    assert export.read_metadata(path)["inference"] == "deterministic"
+    loaded, serve, serve_uint8 = signatures(path)
+    images = np.random.default_rng(4).uniform(-1, 1, (2, 16, 16, 3)).astype("float32")
+    expected = model.generator(images, training=False).numpy()
+    np.testing.assert_allclose(serve(images=tf.constant(images))["images"].numpy(), expected, atol=1e-5)
+    np.testing.assert_allclose(serve(images=tf.constant(images))["images"].numpy(), expected, atol=1e-5)
+    pixels = np.round((images + 1) * 127.5).astype("uint8")
+    np.testing.assert_allclose(serve_uint8(images=tf.constant(pixels))["images"].numpy(),
+                               loaded.signatures["deterministic_uint8"](images=tf.constant(pixels))["images"].numpy(),
+                               atol=1e-6)
+    paper = [loaded.signatures["paper"](images=tf.constant(images))["images"].numpy() for _ in range(2)]
+    assert np.abs(paper[0] - paper[1]).mean() > 1e-3 and np.abs(paper[0] - expected).mean() > 1e-3
+
+
+def test_every_signature_has_a_warmup_request_that_runs(tmp_path):
+    from zoo import serving
+
+    path = export.export_translator(rgb_translator(), "warm", base_path=str(tmp_path))
+    requests = serving.read_warmup_requests(path)
+    assert [r[1] for r in requests] == ["serving_default", *sorted(set(MODES) - {"serving_default"})]
+    loaded = tf.saved_model.load(path)
+    for _, signature, inputs in requests:
+        assert inputs["images"].shape == (1, 8, 8, 3)
+        assert inputs["images"].dtype == (np.uint8 if signature.endswith("uint8") else np.float32)
+        out = loaded.signatures[signature](images=tf.constant(inputs["images"]))
+        assert np.all(np.isfinite(out["images"].numpy()))
+
+
+def test_a_net_without_modes_keeps_two_signatures(tmp_path):
+    path = export.export_translator(rgb_translator().generator, "net", base_path=str(tmp_path))
+    info = export.read_metadata(path)
+    assert info["signatures"] == ["serving_default", "uint8"] and "inference" not in info
+    assert sorted(tf.saved_model.load(path).signatures) == ["serving_default", "uint8"]
 
 
 def test_rgb_translator_errors_name_the_problem(tmp_path):
@@ -103,6 +173,25 @@ def test_colouriser_export_loads_in_a_process_without_zoo(tmp_path, run_without_
     lightness, _ = colour.rgb_to_model_lab(pixels.astype("float32") / 127.5 - 1.0)
     expected = colour.model_lab_to_rgb(lightness, net(lightness)).numpy()
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expected, atol=1e-4)
+
+
+def test_a_pix2pix_colouriser_serves_both_modes_in_lab(tmp_path):
+    generator = nets.unet_generator(input_channels=1, output_channels=2, num_downsamples=3, base_filters=4)
+    model = Pix2Pix(generator, None, reconstruction="l2", reconstruction_weight=1.0, adversarial_weight=0.0)
+    path = export.export_translator(model, "colour", base_path=str(tmp_path))
+    info = export.read_metadata(path)
+    assert info["colour_space"] == "lab" and info["inference"] == "paper" and info["signatures"] == MODES
+    loaded = tf.saved_model.load(path)
+    rgb = np.random.default_rng(5).uniform(-1, 1, (2, 16, 24, 3)).astype("float32")
+    lightness, _ = colour.rgb_to_model_lab(rgb)
+    fixed = loaded.signatures["deterministic"](images=tf.constant(rgb))
+    np.testing.assert_allclose(fixed["ab"].numpy(), generator(lightness, training=False).numpy(), atol=1e-5)
+    first, second = (loaded.signatures["serving_default"](images=tf.constant(rgb)) for _ in range(2))
+    assert np.abs(first["ab"].numpy() - second["ab"].numpy()).mean() > 1e-3
+    # Either way the served image keeps the input's lightness.
+    for out in (fixed, first):
+        served_l, _ = colour.rgb_to_model_lab(out["images"].numpy())
+        assert np.abs(served_l.numpy() - lightness.numpy()).mean() < 0.02
 
 
 def test_bad_export_arguments(tmp_path):

@@ -181,8 +181,10 @@ def exports(tmp_path_factory):
     )  # fmt: skip
     export.export_generator(cgan, "cgan", base_path=str(base))
     models[("cgan", 1)] = cgan
+    # Deterministic by default, so the REST client's answers can be compared with the model's.
     pix2pix = Pix2Pix(nets.unet_generator(num_downsamples=3, base_filters=4),
-                      nets.patch_discriminator(source_channels=3, base_filters=4, num_layers=1))  # fmt: skip
+                      nets.patch_discriminator(source_channels=3, base_filters=4, num_layers=1),
+                      inference="deterministic")  # fmt: skip
     export.export_translator(pix2pix, "facades", base_path=str(base))
     models[("facades", 1)] = pix2pix
     serving.write_model_config(str(base), labels={"digits": {"stable": 1, "canary": 2}})
@@ -195,7 +197,10 @@ EXPECTED_WARMUP = {
         "serving_default": {"noise": (np.float32, (1, LATENT)), "labels": (np.int32, (1,))},
         "sample": {"labels": (np.int32, (1,))},
     },
-    "facades": {"serving_default": {"images": (np.float32, (1, 8, 8, 3))}, "uint8": {"images": (np.uint8, (1, 8, 8, 3))}},
+    "facades": {
+        signature: {"images": (np.uint8 if signature.endswith("uint8") else np.float32, (1, 8, 8, 3))}
+        for signature in ("serving_default", "uint8", "deterministic", "deterministic_uint8", "paper", "paper_uint8")
+    },
 }
 
 
@@ -258,7 +263,8 @@ def test_warmup_replays_in_a_process_without_zoo(exports, run_without_zoo):
         pytest.skip("tensorflow-serving-api is not installed")
     base, _ = exports
     shapes = run_without_zoo(REPLAY, export.resolve_export(str(base / "facades")))
-    assert shapes == [["serving_default", [1, 8, 8, 3]], ["uint8", [1, 8, 8, 3]]]
+    assert shapes == [[signature, [1, 8, 8, 3]] for signature in
+                      ("serving_default", "deterministic", "deterministic_uint8", "paper", "paper_uint8", "uint8")]
 
 
 # -- a fake TF Serving -----------------------------------------------------------------

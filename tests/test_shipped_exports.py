@@ -244,7 +244,10 @@ def test_pretrained_preset_beside_the_export_is_the_model_it_was_exported_from(n
     built = presets.get(entry.preset).build(tuple(metadata["image_shape"]), num_classes=metadata["num_classes"],
                                             **{k: v for k, v in metadata["hparams"].items() if k != "num_classes"})
     assert type(model) is type(built)
-    served = loaded(name).signatures["serving_default"]
+    signatures = loaded(name).signatures
+    # A pix2pix export serves the paper's noisy inference by default; its `deterministic` signature
+    # (exports made since issue 25) is what `generator.predict` computes.
+    served = signatures["deterministic"] if "deterministic" in signatures else signatures["serving_default"]
     kind = maker().SHIPPED[name]["kind"]
     if kind == "colouriser":
         photos = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3)).astype("float32")

@@ -15,7 +15,9 @@ takes `labels` alone (one image per label); `num_classes` is in the metadata.
 Image-to-image nets (pix2pix, CycleGAN, colourisers) go through
 `export_translator`: `serving_default` takes float32 images in [-1, 1] and
 `uint8` takes uint8 pixels, both of any size divisible by the net's stride;
-a colouriser's Lab conversion is part of the graph.
+a colouriser's Lab conversion is part of the graph. A pix2pix model serves in
+its inference mode by default and adds `paper`, `deterministic` and their
+`*_uint8` signatures.
 
 Each version is written to a hidden temporary folder beside the final one and
 renamed into place, so a model server polling the base path never sees a
@@ -456,6 +458,17 @@ def _translator_of(model, direction):
     return net
 
 
+def _inference_modes(model, net):
+    """`(default mode or None, {mode: net})`: a Pix2Pix's nets for its inference modes, else just `net`.
+
+    The paper twin holds the generator (`zoo.nets.paper_inference_net`), so tracking it alone
+    tracks every variable either mode reads, each once.
+    """
+    if not callable(getattr(model, "inference_net", None)):
+        return None, {None: net}
+    return model.inference, {mode: model.inference_net(mode) for mode in ("paper", "deterministic")}
+
+
 def export_translator(
     model, name, base_path="saved_models", version=None, metadata=None, direction="ab", colour_space=None
 ):
@@ -470,6 +483,14 @@ def export_translator(
     both returning `images` float32 in [-1, 1] and `images_uint8`. Bad input
     (wrong channels, a size not divisible by the stride, floats outside
     [-1, 1]) fails with a message that names the problem.
+
+    A `zoo.models.Pix2Pix` (colourisers included) serves in its `inference`
+    mode by default and names both modes, so a server can choose:
+    `paper` / `paper_uint8` (the paper's test mode: dropout on, so two calls
+    differ, and each image normalised with its own statistics, so an image's
+    output does not depend on the rest of its request) and `deterministic` /
+    `deterministic_uint8` (`generator(x, training=False)`). The paper mode's
+    dropout seeds are variables of the export, advanced by every call.
 
     A colouriser (`colour_space="lab"`, or None with a net mapping 1 channel to
     2) takes RGB or grey images, keeps their Lab lightness L, predicts ab from
@@ -518,55 +539,64 @@ def export_translator(
         with tf.control_dependencies(checks):
             return tf.identity(images)
 
+    default_mode, mode_nets = _inference_modes(model, net)
     channels_spec = None if colour_space == "lab" else in_channels
-    archive = _Archive(net)
-    # On JAX the net is converted for any size divisible by its stride (jax2tf shape polymorphism).
-    translate = archive.net_fn(
-        net,
-        [tf.TensorSpec([None, None, None, in_channels], tf.float32)],
-        polymorphic_shapes=[f"(batch, {stride}*h, {stride}*w, {in_channels})"],
-    )
+    archive = _Archive(mode_nets.get("paper", net))
 
-    def run(images):
-        if colour_space == "rgb":
-            out = tf.cast(translate(images), tf.float32)
-            extra = {}
-        else:
-            rgb = tf.cond(
-                tf.equal(tf.shape(images)[3], 1),
-                lambda: tf.tile(images[..., :1], [1, 1, 1, 3]),
-                lambda: images,
-            )
-            rgb = tf.ensure_shape(rgb, [None, None, None, 3])
-            lightness, _ = colour.rgb_to_model_lab(rgb)
-            ab = tf.cast(translate(lightness), tf.float32)
-            out = colour.model_lab_to_rgb(lightness, ab)
-            extra = {"ab": ab}
-        out_uint8 = tf.cast(tf.round(tf.clip_by_value((out + 1.0) * 127.5, 0.0, 255.0)), tf.uint8)
-        return {"images": out, "images_uint8": out_uint8, **extra}
-
-    def from_float(images):
-        images = checked(images)
-        in_range = tf.reduce_all(tf.abs(images) <= 1.0 + 1e-3)
-        check = tf.debugging.Assert(
-            in_range, ["float images must be in [-1, 1]; send 0-255 pixels to the 'uint8' signature"]
+    def endpoints(mode_net):
+        """The float and the uint8 endpoint around one net."""
+        # On JAX the net is converted for any size divisible by its stride (jax2tf shape polymorphism).
+        translate = archive.net_fn(
+            mode_net,
+            [tf.TensorSpec([None, None, None, in_channels], tf.float32)],
+            polymorphic_shapes=[f"(batch, {stride}*h, {stride}*w, {in_channels})"],
         )
-        with tf.control_dependencies([check]):
-            return run(tf.identity(images))
 
-    def from_uint8(images):
-        return run(tf.cast(checked(images), tf.float32) / 127.5 - 1.0)
+        def run(images):
+            if colour_space == "rgb":
+                out = tf.cast(translate(images), tf.float32)
+                extra = {}
+            else:
+                rgb = tf.cond(
+                    tf.equal(tf.shape(images)[3], 1),
+                    lambda: tf.tile(images[..., :1], [1, 1, 1, 3]),
+                    lambda: images,
+                )
+                rgb = tf.ensure_shape(rgb, [None, None, None, 3])
+                lightness, _ = colour.rgb_to_model_lab(rgb)
+                ab = tf.cast(translate(lightness), tf.float32)
+                out = colour.model_lab_to_rgb(lightness, ab)
+                extra = {"ab": ab}
+            out_uint8 = tf.cast(tf.round(tf.clip_by_value((out + 1.0) * 127.5, 0.0, 255.0)), tf.uint8)
+            return {"images": out, "images_uint8": out_uint8, **extra}
 
-    archive.add_endpoint(
-        "serving_default",
-        from_float,
-        input_signature=[tf.TensorSpec([None, None, None, channels_spec], tf.float32, name="images")],
-    )
-    archive.add_endpoint(
-        "uint8",
-        from_uint8,
-        input_signature=[tf.TensorSpec([None, None, None, channels_spec], tf.uint8, name="images")],
-    )
+        def from_float(images):
+            images = checked(images)
+            in_range = tf.reduce_all(tf.abs(images) <= 1.0 + 1e-3)
+            check = tf.debugging.Assert(
+                in_range, ["float images must be in [-1, 1]; send 0-255 pixels to the 'uint8' signature"]
+            )
+            with tf.control_dependencies([check]):
+                return run(tf.identity(images))
+
+        def from_uint8(images):
+            return run(tf.cast(checked(images), tf.float32) / 127.5 - 1.0)
+
+        return from_float, from_uint8
+
+    specs = {
+        dtype: [tf.TensorSpec([None, None, None, channels_spec], dtype, name="images")]
+        for dtype in (tf.float32, tf.uint8)
+    }
+    signatures = {}  # name -> (function, input dtype)
+    for mode, mode_net in mode_nets.items():
+        from_float, from_uint8 = endpoints(mode_net)
+        if mode == default_mode:
+            signatures.update(serving_default=(from_float, tf.float32), uint8=(from_uint8, tf.uint8))
+        if mode is not None:
+            signatures.update({mode: (from_float, tf.float32), f"{mode}_uint8": (from_uint8, tf.uint8)})
+    for signature, (function, dtype) in signatures.items():
+        archive.add_endpoint(signature, function, input_signature=specs[dtype])
     info = {
         "model": type(model).__name__,
         "translator": net.name,
@@ -574,13 +604,17 @@ def export_translator(
         "input_channels": list(accepted),
         "output_channels": 3 if colour_space == "lab" else out_channels,
         "stride": stride,
-        "signatures": ["serving_default", "uint8"],
+        "signatures": ["serving_default", "uint8", *sorted(set(signatures) - {"serving_default", "uint8"})],
+        **({"inference": default_mode} if default_mode else {}),
         **({"direction": direction} if hasattr(model, "generator_ab") else {}),
         **(metadata or {}),
     }
-    # TF Serving warm-up: one image of the smallest size the net takes.
-    warm = {"images": np.zeros((1, stride, stride, accepted[-1]), np.float32)}
-    warmup = {"serving_default": warm, "uint8": {"images": warm["images"].astype(np.uint8)}}
+    # TF Serving warm-up: one image of the smallest size the net takes, for every signature.
+    warm = np.zeros((1, stride, stride, accepted[-1]), np.float32)
+    warmup = {
+        signature: {"images": warm if signatures[signature][1] == tf.float32 else warm.astype(np.uint8)}
+        for signature in sorted(signatures, key=lambda s: (s != "serving_default", s))
+    }
     return _write_version(archive, info, claim, warmup=warmup)
 
 

@@ -11,8 +11,9 @@ from zoo.models import Pix2Pix
 SIZE = 16
 
 
-def make(**kwargs):
-    generator = nets.unet_generator(input_channels=1, output_channels=2, num_downsamples=3, base_filters=4)
+def make(net_kwargs=None, **kwargs):
+    generator = nets.unet_generator(input_channels=1, output_channels=2, num_downsamples=3, base_filters=4,
+                                    **(net_kwargs or {}))
     discriminator = nets.patch_discriminator(input_channels=2, source_channels=1, base_filters=4, num_layers=1)
     return Pix2Pix(generator, discriminator, seed=1, **kwargs)
 
@@ -129,3 +130,171 @@ def test_discriminator_must_judge_pairs_of_the_right_channels():
         model = make()
         model.compile(run_eagerly=True)
         model.fit(tf.data.Dataset.from_tensor_slices(pairs(2)[0]).batch(2), verbose=0)
+
+
+# -- inference: the paper's test mode (dropout on, each image's own statistics) or deterministic ---------
+
+
+def images(n=3, seed=5):
+    return np.random.default_rng(seed).uniform(-1, 1, (n, SIZE, SIZE, 1)).astype("float32")
+
+
+def statistics(net):
+    return snapshot(net.non_trainable_variables)
+
+
+def test_paper_twin_shares_every_weight_and_follows_training():
+    model = make(net_kwargs={"dropout": 0.0})
+    twin = model.inference_net("paper")
+    assert twin is model.inference_net() and twin.name == "unet_generator_paper"
+    assert {id(v) for v in model.generator.trainable_variables} <= {id(v) for v in twin.trainable_variables}
+    assert model.inference_net("deterministic") is model.generator
+    x = images()
+    before = model.translate(x)
+    model.compile()
+    model.fit(dataset(4, 2), epochs=1, verbose=0)  # trains the generator, not the twin
+    after = model.translate(x)
+    assert np.abs(after - before).mean() > 1e-4
+    # Without dropout the paper mode is a function of the weights: a fresh twin gives the same output.
+    from zoo.nets import paper_inference_net
+
+    np.testing.assert_allclose(after, paper_inference_net(model.generator)(x), atol=1e-6)
+
+
+def test_paper_mode_uses_each_images_own_statistics_and_leaves_the_moving_averages():
+    model = make(net_kwargs={"dropout": 0.0})
+    model.compile()
+    model.fit(dataset(4, 2), epochs=1, verbose=0)  # moving averages away from their initial values
+    x = images(4)
+    moving = statistics(model.generator)
+    paper = model.translate(x)
+    model.predict(x, verbose=0)
+    model(x)
+    model.inference_net()(x, training=True)
+    assert all(np.array_equal(a, b) for a, b in zip(moving, statistics(model.generator)))
+    # Each image alone gives the same output: nothing depends on the rest of the batch...
+    alone = np.concatenate([model.translate(x[i : i + 1]) for i in range(4)])
+    np.testing.assert_allclose(paper, alone, atol=1e-5)
+    np.testing.assert_allclose(paper, model.translate(x, batch_size=3), atol=1e-5)
+    # ...and it is the reference's test mode: the generator in training mode on a batch of one image.
+    reference = np.concatenate([np.array(model.generator(x[i : i + 1], training=True)) for i in range(4)])
+    for variable, value in zip(model.generator.non_trainable_variables, moving):
+        variable.assign(value)  # what training=True changed, put back
+    np.testing.assert_allclose(paper, reference, atol=1e-5)
+    # The deterministic mode normalises with the moving averages instead.
+    deterministic = model.translate(x, inference="deterministic")
+    assert np.abs(paper - deterministic).mean() > 1e-3
+
+
+def test_deterministic_batch_norm_does_not_depend_on_the_batch_either_but_training_mode_would():
+    model = make(net_kwargs={"dropout": 0.0})
+    x = images(4)
+    fixed = model.translate(x, inference="deterministic")
+    np.testing.assert_allclose(fixed[:1], model.translate(x[:1], inference="deterministic"), atol=1e-6)
+    moving = statistics(model.generator)
+    batch_stats = np.array(model.generator(x, training=True))  # Keras' batch statistics over all four
+    for variable, value in zip(model.generator.non_trainable_variables, moving):
+        variable.assign(value)
+    assert np.abs(batch_stats - model.translate(x)).mean() > 1e-3
+
+
+def test_paper_mode_draws_dropout_noise_and_deterministic_mode_equals_keras_inference():
+    model = make()
+    x = images()
+    first, second = model.translate(x), model.translate(x)
+    assert np.abs(first - second).mean() > 1e-3
+    assert np.abs(np.array(model(x)) - np.array(model(x))).mean() > 1e-3
+    fixed = model.translate(x, inference="deterministic")
+    np.testing.assert_allclose(fixed, model.generator(x, training=False), atol=1e-6)
+    np.testing.assert_allclose(fixed, model.translate(x, inference="deterministic"), atol=1e-6)
+    deterministic = make(inference="deterministic")
+    deterministic.generator.set_weights(model.generator.get_weights())
+    for run in (deterministic.translate, lambda v: deterministic.predict(v, verbose=0), deterministic):
+        np.testing.assert_allclose(np.array(run(x)), fixed, atol=1e-5)
+    # The paper mode's noise is seeded by the model's seed: the same seed draws the same sequence.
+    again = make()
+    again.generator.set_weights(model.generator.get_weights())
+    np.testing.assert_allclose(again.translate(x), first, atol=1e-6)
+    with pytest.raises(ValueError, match="inference"):
+        model.translate(x, inference="eval")
+
+
+def test_inference_is_in_the_config_and_old_configs_load_in_the_paper_mode(tmp_path):
+    model = make(inference="deterministic")
+    config = model.get_config()
+    assert config["inference"] == "deterministic"
+    assert Pix2Pix.from_config(config).inference == "deterministic"
+    del config["inference"]  # a model saved before the option existed
+    assert Pix2Pix.from_config(config).inference == "paper"
+    with pytest.raises(ValueError, match="inference"):
+        make(inference="eval")
+    # A .keras file holds the model's state, not the twin's: the reloaded model draws the same noise.
+    paper = make()
+    x = images()
+    expected = paper.translate(x)
+    path = str(tmp_path / "pix2pix.keras")
+    paper.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.inference == "paper" and len(loaded.weights) == len(paper.weights)
+    np.testing.assert_allclose(loaded.translate(x), expected, atol=1e-6)
+
+
+def test_paper_twin_of_other_nets():
+    from zoo.layers import ImageStatisticsNormalization, NoiseDropout
+    from zoo.nets import paper_inference_net
+
+    # Instance norm already uses each image's statistics: only the dropout changes.
+    unet = nets.unet_generator(1, 2, num_downsamples=3, base_filters=4, norm="instance")
+    twin = paper_inference_net(unet, seed=0)
+    assert [type(l) for l in twin.layers if isinstance(l, (NoiseDropout, keras.layers.Dropout))] == [NoiseDropout] * 2
+    assert not any(isinstance(l, ImageStatisticsNormalization) for l in twin.layers)
+    # Nothing to change: the net itself (CycleGAN's generator, the Deep Koalarization colouriser).
+    assert paper_inference_net(nets.unet_generator(1, 2, num_downsamples=3, base_filters=4, norm="instance",
+                                                   dropout=0.0)).name == "unet_generator"
+    colouriser = nets.colourisation_net(base_filters=4)
+    assert paper_inference_net(colouriser) is colouriser
+    # A nested model (a frozen feature extractor) is shared as it is, its batch norm on the moving averages.
+    inner_in = keras.Input((4, 4, 2))
+    inner = keras.Model(inner_in, keras.layers.BatchNormalization(name="inner_bn")(inner_in), name="inner")
+    outer_in = keras.Input((4, 4, 2))
+    outer = keras.Model(outer_in, keras.layers.BatchNormalization(name="outer_bn")(inner(outer_in, training=False)))
+    twin = paper_inference_net(outer)
+    assert twin.get_layer("inner") is inner and isinstance(twin.get_layer("outer_bn"), ImageStatisticsNormalization)
+    with pytest.raises(ValueError, match="functional"):
+        paper_inference_net(keras.layers.Dense(2))
+
+
+def test_image_statistics_normalization_under_mixed_precision_and_from_its_config():
+    from zoo.layers import ImageStatisticsNormalization
+
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        bn = keras.layers.BatchNormalization(epsilon=1e-5)
+        x = images(2)
+        bn(x)
+        layer = ImageStatisticsNormalization.sharing(bn)
+        out = layer(x)
+        assert out.dtype == "bfloat16" and layer.gamma is bn.gamma and layer.epsilon == 1e-5
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    x = images(2)
+    expected = (x - x.mean(axis=(1, 2), keepdims=True)) / np.sqrt(x.var(axis=(1, 2), keepdims=True) + 1e-5)
+    np.testing.assert_allclose(np.array(out, "float32"), expected, atol=0.05)
+    fresh = ImageStatisticsNormalization.from_config({**layer.get_config(), "dtype": "float32"})
+    np.testing.assert_allclose(np.array(fresh(x)), expected, atol=1e-4)  # its own gamma 1, beta 0
+    with pytest.raises(ValueError, match="epsilon"):
+        ImageStatisticsNormalization(epsilon=0)
+    with pytest.raises(ValueError, match="BatchNormalization"):
+        ImageStatisticsNormalization.sharing(keras.layers.BatchNormalization())
+
+
+def test_presets_pass_the_inference_mode():
+    from zoo import presets
+
+    tiny = {"base_filters": 4, "num_downsamples": 3, "patch_layers": 1}
+    assert presets.get("pix2pix").build((16, 16, 3), **tiny).inference == "paper"
+    assert presets.get("pix2pix").build((16, 16, 3), inference="deterministic", **tiny).inference == "deterministic"
+    for variant in ("gan", "regression"):
+        phases = presets.get("colourisation").build_phases((16, 16, 2), variant=variant, inference="deterministic",
+                                                            pretrain_epochs=1, **tiny)
+        assert all(phase.model.inference == "deterministic" for phase in phases)

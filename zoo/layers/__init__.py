@@ -3,6 +3,7 @@
 from zoo.layers.augment import RandomShift
 from zoo.layers.equalized import EqualizedConv2D, EqualizedDense, PixelNormalization
 from zoo.layers.fusion import GlobalFusion, NoiseDropout
+from zoo.layers.normalization import ImageStatisticsNormalization
 from zoo.layers.minibatch import MinibatchDiscrimination, MinibatchStdDev
 from zoo.layers.padding import ReflectionPadding2D
 from zoo.layers.progressive import FadeIn, LevelOfDetail, LodGate, images_at_lod
@@ -25,4 +26,5 @@ __all__ = [
     "images_at_lod",
     "GlobalFusion",
     "NoiseDropout",
+    "ImageStatisticsNormalization",
     "MinibatchDiscrimination", "MinibatchStdDev", "ReflectionPadding2D", "WeightNormDense", "initialize_weight_norm"]

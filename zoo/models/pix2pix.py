@@ -1,6 +1,7 @@
 """Paired image-to-image translation: pix2pix, and colourisation as pix2pix on L -> ab."""
 
 import copy
+import types
 
 import keras
 import numpy as np
@@ -10,6 +11,7 @@ from zoo import checks, engine, losses
 from zoo.models.base import MultiOptimizerModel, batch_parts, dcgan_adam
 
 RECONSTRUCTIONS = ("l1", "l2")
+INFERENCE = ("paper", "deterministic")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -28,6 +30,23 @@ class Pix2Pix(MultiOptimizerModel):
     baseline. Sharing one generator between such a model and a full `Pix2Pix`
     gives the two-phase training.
 
+    Inference runs as the paper's test mode by default (`inference="paper"`,
+    section 3.3): dropout stays on, the model's only noise, so one source
+    gives varied translations, and batch norm normalises each image with its
+    own statistics (the reference's `test.py`, batch size 1, no `--eval`)
+    rather than the moving averages. That net is a weight-sharing twin of the
+    generator (`zoo.nets.paper_inference_net`): it never updates the moving
+    averages, and an image's output does not depend on the rest of its batch.
+    With instance norm only dropout changes; a net with neither (the Deep
+    Koalarization colouriser) gives the same output in both modes.
+    `inference="deterministic"` is Keras' inference, `generator(x,
+    training=False)`: no dropout, moving averages. `translate`, `predict` and
+    `call(training=False)` follow `inference` (`translate(x,
+    inference=...)` overrides it per call); `evaluate` scores the
+    deterministic output, a noise-free validation loss; an export
+    (`zoo.export.export_translator`) serves the model's mode by default and
+    has a signature for each mode.
+
     Args:
         generator: `keras.Model`, source `(batch, h, w, cs)` -> target
             `(batch, h, w, ct)` in [-1, 1] (e.g. `zoo.nets.unet_generator`).
@@ -41,7 +60,11 @@ class Pix2Pix(MultiOptimizerModel):
         reconstruction_weight: float >= 0, lambda of the paper. Default 100.
         adversarial_weight: float >= 0, weight of the generator's adversarial
             loss. Default 1; 0 trains the generator by regression alone.
-        seed: int or None.
+        inference: "paper" (default) or "deterministic", how the generator
+            runs at inference (above). A config saved before this option
+            existed loads with the default, "paper".
+        seed: int or None; also seeds the paper mode's dropout noise (a
+            reloaded model draws the same noise sequence again).
 
     Example:
     ```python
@@ -50,7 +73,8 @@ class Pix2Pix(MultiOptimizerModel):
     model = zoo.models.Pix2Pix(generator, discriminator)
     model.compile()  # Adam(2e-4, beta_1=0.5) for both, as in the paper
     model.fit(zoo.data.paired_folder("facades/train", batch_size=1), epochs=200)
-    translated = model.translate(sources)
+    translated = model.translate(sources)  # the paper's test mode: dropout noise, per-image statistics
+    same_every_time = model.translate(sources, inference="deterministic")
     ```
 
     Reference: Isola, Zhu, Zhou & Efros, "Image-to-Image Translation with
@@ -69,11 +93,13 @@ class Pix2Pix(MultiOptimizerModel):
         reconstruction="l1",
         reconstruction_weight=100.0,
         adversarial_weight=1.0,
+        inference="paper",
         seed=None,
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
         self.reconstruction = checks.choice(reconstruction, "reconstruction", RECONSTRUCTIONS)
+        self.inference = checks.choice(inference, "inference", INFERENCE)
         self.reconstruction_weight = checks.number(reconstruction_weight, "reconstruction_weight", at_least=0)
         self.adversarial_weight = checks.number(adversarial_weight, "adversarial_weight", at_least=0)
         if not isinstance(generator, keras.Model) or len(generator.inputs) != 1:
@@ -87,6 +113,9 @@ class Pix2Pix(MultiOptimizerModel):
         self.loss_name = loss
         self.d_loss_fn, self.g_loss_fn = losses.get_adversarial_loss(loss)
         self.track("g_loss", "recon_loss", *(("d_loss", "d_real", "d_fake") if discriminator is not None else ()))
+        # The paper twin, built on first use, in a namespace that Keras neither tracks nor saves: the twin
+        # shares the generator's weights and owns only its dropout seeds, no part of the model's state.
+        self._paper = types.SimpleNamespace(generator=None, net=None)
         self.built = True
 
     @staticmethod
@@ -116,6 +145,7 @@ class Pix2Pix(MultiOptimizerModel):
             "reconstruction": self.reconstruction,
             "reconstruction_weight": self.reconstruction_weight,
             "adversarial_weight": self.adversarial_weight,
+            "inference": self.inference,
             "seed": self.seed,
         }
 
@@ -141,11 +171,46 @@ class Pix2Pix(MultiOptimizerModel):
             "g_optimizer": self.generator.trainable_variables,
         }
 
-    def call(self, source, training=False):
-        return self.generator(source, training=training)
+    def inference_net(self, inference=None):
+        """The net that runs inference in mode `inference` (None: the model's `inference`).
 
-    def translate(self, sources, *, batch_size=16):
+        "deterministic" is the generator itself (called with `training=False`);
+        "paper" is its weight-sharing twin `zoo.nets.paper_inference_net`, made
+        once and rebuilt if the generator is replaced.
+        """
+        inference = self.inference if inference is None else checks.choice(inference, "inference", INFERENCE)
+        if inference == "deterministic":
+            return self.generator
+        if self._paper.generator is not self.generator:
+            from zoo.nets import paper_inference_net
+
+            self._paper.net = paper_inference_net(self.generator, seed=self.seed)
+            self._paper.generator = self.generator
+        return self._paper.net
+
+    def call(self, source, training=False):
+        if training:
+            return self.generator(source, training=True)
+        return self.inference_net()(source, training=False)
+
+    def predict(self, x, *args, **kwargs):
+        """`keras.Model.predict` through `inference_net()`.
+
+        The paper twin's dropout seeds are its own variables, not this model's:
+        run by the twin's own `predict`, they advance on every backend (a JAX
+        step compiled for this model would read them as constants).
+        """
+        return self.inference_net().predict(x, *args, **kwargs)
+
+    def translate(self, sources, *, batch_size=16, inference=None):
         """Translates source images (numpy or tensor, [-1, 1]) into a numpy array.
+
+        Args:
+            sources: images `(batch, height, width, channels)`, height and width
+                divisible by the generator's stride.
+            batch_size: int, images per call. Default 16 (in either mode an image's
+                output does not depend on the others in its call).
+            inference: None (the model's `inference`), "paper" or "deterministic".
 
         Raises:
             ValueError: the images' rank, channels or size do not fit the generator.
@@ -163,7 +228,7 @@ class Pix2Pix(MultiOptimizerModel):
             raise ValueError(
                 f"the generator needs a height and width divisible by {stride}, got {sources.shape[1:3]}"
             )
-        return self.generator.predict(sources, batch_size=batch_size, verbose=0)
+        return self.inference_net(inference).predict(sources, batch_size=batch_size, verbose=0)
 
     @staticmethod
     def _pair(data):

@@ -20,6 +20,7 @@ from zoo.nets.image_to_image import (
     unet_generator,
 )
 from zoo.nets.mlp import mlp_discriminator, mlp_generator
+from zoo.nets.paper_inference import paper_inference_net
 from zoo.nets.progressive_gan import get_lod, progan_discriminator, progan_generator, set_lod
 from zoo.nets.semi_supervised_gan import sgan_discriminator, sgan_generator
 from zoo.nets.style_gan import (
@@ -48,6 +49,7 @@ __all__ = [
     "patch_discriminator",
     "resnet_generator",
     "unet_generator",
+    "paper_inference_net",
     "conv_decoder",
     "conv_encoder",
     "mlp_decoder",

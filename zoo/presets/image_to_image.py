@@ -32,7 +32,8 @@ def _build_pix2pix(image_shape, hparams):
         target_channels, source_channels=source_channels, base_filters=hparams["base_filters"],
         num_layers=hparams["patch_layers"],
     )
-    model = models.Pix2Pix(generator, discriminator, reconstruction_weight=hparams["l1_weight"], seed=hparams["seed"])
+    model = models.Pix2Pix(generator, discriminator, reconstruction_weight=hparams["l1_weight"],
+                           inference=hparams["inference"], seed=hparams["seed"])
     model.compile(d_optimizer=_adam(hparams), g_optimizer=_adam(hparams))
     return model
 
@@ -74,7 +75,9 @@ def _build_colourisation(image_shape, hparams):
     if hparams["variant"] == "encoder_decoder":  # Deep Koalarization, trained by MSE
         extractor, message = nets.inception_resnet_fusion(hparams["fusion"])
         net = nets.colourisation_net(base_filters=hparams["base_filters"], fusion_extractor=extractor)
-        model = models.Pix2Pix(net, None, reconstruction="l2", reconstruction_weight=1.0, adversarial_weight=0.0)
+        # No batch norm and no dropout: both inference modes give the same colours.
+        model = models.Pix2Pix(net, None, reconstruction="l2", reconstruction_weight=1.0, adversarial_weight=0.0,
+                               inference=hparams["inference"])
         model.compile(d_optimizer=_adam(hparams), g_optimizer=_adam(hparams))
         model.fusion = message  # whether Inception-ResNet-v2 feeds the fusion layer, and if not, why
         return model
@@ -83,17 +86,20 @@ def _build_colourisation(image_shape, hparams):
         dropout=hparams["dropout"],
     )
     if hparams["variant"] == "regression":  # L2 to the true colours: the grey-brown average the lecture shows
-        model = models.Pix2Pix(generator, None, reconstruction="l2", reconstruction_weight=1.0, adversarial_weight=0.0)
+        model = models.Pix2Pix(generator, None, reconstruction="l2", reconstruction_weight=1.0, adversarial_weight=0.0,
+                               inference=hparams["inference"])
         model.compile(d_optimizer=_adam(hparams), g_optimizer=_adam(hparams))
         return model
     _check_patch_size(image_shape, hparams, "colourisation")
     # The shipped colouriser's order (U-Net, pre-training model, PatchGAN) fixes the nets' initial weights:
     # built in another order, the same command gave 18.7 dB on held-out photos instead of 21.1.
-    pretrain = models.Pix2Pix(generator, None, reconstruction="l1", reconstruction_weight=1.0, adversarial_weight=0.0)
+    pretrain = models.Pix2Pix(generator, None, reconstruction="l1", reconstruction_weight=1.0, adversarial_weight=0.0,
+                              inference=hparams["inference"])
     discriminator = nets.patch_discriminator(
         2, source_channels=1, base_filters=hparams["base_filters"], num_layers=hparams["patch_layers"]
     )
-    model = models.Pix2Pix(generator, discriminator, reconstruction_weight=hparams["l1_weight"], seed=hparams["seed"])
+    model = models.Pix2Pix(generator, discriminator, reconstruction_weight=hparams["l1_weight"],
+                           inference=hparams["inference"], seed=hparams["seed"])
     for compiled in (pretrain, model):
         compiled.compile(d_optimizer=_adam(hparams), g_optimizer=_adam(hparams))
     adversarial = Phase("adversarial", model, None)
@@ -111,6 +117,11 @@ _PATCH = Option("patch_layers", 3, "stride-2 layers of the PatchGAN: 3 is the 70
                 minimum=1)
 _UNET_DEPTH = Option("num_downsamples", None, "U-Net depth (default: down to 1x1, at most 8: U-Net-256 at 256)",
                      type=int, minimum=1)
+# Isola et al. 2017, sec. 3.3: at test time dropout stays on and batch norm uses the test images' own statistics.
+_INFERENCE = Option("inference", "paper", "how the generator runs at inference and in the export's default "
+                    "signature: paper (dropout on, each image's own batch-norm statistics, as the paper tests) or "
+                    "deterministic (no dropout, moving averages); the export serves both",
+                    choices=("paper", "deterministic"))
 _ADAM = (
     Option("learning_rate", 2e-4, "Adam learning rate of every net", minimum=0.0),
     Option("beta_1", 0.5, "Adam beta_1 of every net", minimum=0.0),
@@ -129,6 +140,7 @@ for _preset in (
             _PATCH,
             Option("dropout", 0.5, "dropout of the U-Net's innermost decoder layers (its noise)", minimum=0.0),
             Option("l1_weight", 100.0, "weight lambda of the L1 reconstruction", minimum=0.0),
+            _INFERENCE,
             *_ADAM,
             *training(1, 200),
             SEED,
@@ -177,6 +189,7 @@ for _preset in (
             Option("l1_weight", 100.0, "weight lambda of the L1 reconstruction (variant gan)", minimum=0.0),
             Option("pretrain_epochs", 5, "variant gan: epochs of L1-only pre-training of the U-Net before the "
                    "PatchGAN joins (DeOldify's \"NoGAN\"; 0: none)", minimum=0),
+            _INFERENCE,
             *_ADAM,
             *training(16, 20),
             SEED,
