@@ -197,6 +197,38 @@ def fetch(load, what, offline):
                             f"Offline, {offline}") from error
 
 
+def fetch_checked(file_name, url, sha256_prefix, what, offline):
+    """Downloads `url` once into `~/.keras/models/file_name` and checks its SHA-256; returns its path.
+
+    For published weights read by name and checksum (the FID Inception, LPIPS' VGG16): a
+    file already in `~/.keras/models` is not downloaded again.
+
+    Args:
+        file_name: str, the cached file's name.
+        url: str, where to download it from.
+        sha256_prefix: str, the start of its SHA-256 hex digest.
+        what: what the file is, e.g. "torchvision's VGG16 weights for LPIPS", for messages.
+        offline: what to do without internet (see `fetch`).
+
+    Raises:
+        DownloadError: it could not be downloaded.
+        ValueError: the file's digest is another's (a partial or replaced file).
+    """
+    import hashlib
+
+    import keras
+
+    path = fetch(lambda: keras.utils.get_file(file_name, url, cache_subdir="models"), what, offline)
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    if not digest.hexdigest().startswith(sha256_prefix):
+        raise ValueError(f"{path} is not {what} (its SHA-256 does not start with {sha256_prefix}); "
+                         "delete it and download again")
+    return path
+
+
 # A write that fails for want of room or rights, not for a bug: said in one line.
 _WRITE_FAILURES = {errno.ENOSPC: "the disk is full", getattr(errno, "EDQUOT", -1): "the disk quota is used up",
                    errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",

@@ -208,7 +208,7 @@ def test_weight_files_missing_or_offline(monkeypatch, tmp_path):
         metrics.InceptionExtractor()
     (tmp_path / "pt_inception-2015-12-05-6726825d.pth").write_bytes(b"not the weights")
     monkeypatch.setattr(keras.utils, "get_file", lambda *a, **k: str(tmp_path / "pt_inception-2015-12-05-6726825d.pth"))
-    with pytest.raises(ValueError, match="is not the FID Inception file .*delete it and download again"):
+    with pytest.raises(ValueError, match="is not the FID Inception weights .*delete it and download again"):
         extractors.fid_inception_weights()
 
 

@@ -140,7 +140,7 @@ def test_weight_files_missing_or_offline(monkeypatch, tmp_path):
         zoo_lpips.lpips_trunk_weights()
     (tmp_path / "vgg16-397923af.pth").write_bytes(b"not the weights")
     monkeypatch.setattr(keras.utils, "get_file", lambda *a, **k: str(tmp_path / "vgg16-397923af.pth"))
-    with pytest.raises(ValueError, match="is not torchvision's VGG16 file .*delete it and download again"):
+    with pytest.raises(ValueError, match="is not torchvision's VGG16 weights .*delete it and download again"):
         zoo_lpips.lpips_trunk_weights()
     with pytest.raises(ValueError, match="'imagenet' .* is not the network LPIPS' linear weights were fitted to"):
         metrics.LPIPS(trunk_weights="imagenet")

@@ -14,7 +14,6 @@ Images are zoo images: float32 `(N, H, W, C)` in [-1, 1] (the Inception also tak
 uint8 images, as datasets store them).
 """
 
-import hashlib
 import os
 
 import keras
@@ -120,25 +119,13 @@ def fid_inception_weights(weights="pt_inception"):
             )
         return path
 
-    def load():
-        return keras.utils.get_file(
-            fid_inception.FID_INCEPTION_FILE, fid_inception.FID_INCEPTION_URL, cache_subdir="models"
-        )
-
-    path = files.fetch(
-        load, "the FID Inception weights (pytorch-fid's pt_inception-2015-12-05)",
+    return files.fetch_checked(
+        fid_inception.FID_INCEPTION_FILE, fid_inception.FID_INCEPTION_URL, fid_inception.FID_INCEPTION_SHA256_PREFIX,
+        "the FID Inception weights (pytorch-fid's pt_inception-2015-12-05)",
         f"download {fid_inception.FID_INCEPTION_URL} on a machine with internet and pass its path "
         "(InceptionExtractor(weights=PATH), `zoo evaluate --inception-weights PATH`), or use a domain "
         "classifier (`zoo evaluate --extractor model.keras`)",
     )
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    if not digest.hexdigest().startswith(fid_inception.FID_INCEPTION_SHA256_PREFIX):
-        raise ValueError(f"{path} is not the FID Inception file (its SHA-256 does not start with "
-                         f"{fid_inception.FID_INCEPTION_SHA256_PREFIX}); delete it and download again")
-    return path
 
 
 class ClassifierExtractor:

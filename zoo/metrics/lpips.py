@@ -30,11 +30,9 @@ Two files hold the weights, both PyTorch state dicts that zoo reads without PyTo
   here; `zoo.metrics.ppl_features_vgg16` keeps using them.
 """
 
-import hashlib
 import importlib.util
 import os
 
-import keras
 import numpy as np
 from keras import ops
 
@@ -224,20 +222,10 @@ def lpips_trunk_weights(weights="torchvision"):
                                     "or pass trunk_weights='torchvision'")
         return path
 
-    def load():
-        return keras.utils.get_file(trunk.VGG16_FILE, trunk.VGG16_URL, cache_subdir="models")
-
-    path = files.fetch(
-        load, "torchvision's VGG16 weights for LPIPS (vgg16-397923af.pth, 528 MB)",
+    return files.fetch_checked(
+        trunk.VGG16_FILE, trunk.VGG16_URL, trunk.VGG16_SHA256_PREFIX,
+        "torchvision's VGG16 weights for LPIPS (vgg16-397923af.pth, 528 MB)",
         f"download {trunk.VGG16_URL} on a machine with internet and put it in ~/.keras/models/, or pass its path "
         "(zoo.metrics.LPIPS(trunk_weights=PATH), zoo.metrics.ppl_features_lpips(trunk_weights=PATH)), or "
         "use a domain classifier's features (zoo.metrics.ppl_features_classifier)",
     )
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    if not digest.hexdigest().startswith(trunk.VGG16_SHA256_PREFIX):
-        raise ValueError(f"{path} is not torchvision's VGG16 file (its SHA-256 does not start with "
-                         f"{trunk.VGG16_SHA256_PREFIX}); delete it and download again")
-    return path

@@ -16,6 +16,8 @@ The net maps images already resized to 299x299 and normalised (see
 import keras
 import numpy as np
 
+from zoo.nets.torch_state_dict import StateDictWeights
+
 FID_INCEPTION_SIZE = 299
 FID_INCEPTION_CLASSES = 1008
 # pytorch-fid's release of the converted TF graph weights; torch-fidelity's file
@@ -90,18 +92,8 @@ def load_fid_inception_state_dict(model, state_dict):
         ValueError: if a weight the model needs is missing or has another shape, or the
             state dict has weights the model does not use (another network's file).
     """
-    state = {k: np.asarray(v) for k, v in state_dict.items() if not k.endswith("num_batches_tracked")}
-    used = set()
-
-    def take(key, shape):
-        if key not in state:
-            raise ValueError(f"the state dict has no {key!r}: it is not the FID Inception's")
-        value = state[key]
-        if value.shape != shape:
-            raise ValueError(f"state dict {key!r} has shape {value.shape}; the FID Inception needs {shape}")
-        used.add(key)
-        return value
-
+    weights = StateDictWeights(state_dict, "the FID Inception", ignore=lambda k: k.endswith("num_batches_tracked"))
+    take = weights.take
     for layer in model.layers:
         if isinstance(layer, keras.layers.Conv2D):
             prefix = _torch_prefix(layer.name, "_conv")
@@ -118,10 +110,7 @@ def load_fid_inception_state_dict(model, state_dict):
             units, inputs = layer.kernel.shape[1], layer.kernel.shape[0]
             layer.kernel.assign(take(f"{layer.name}.weight", (units, inputs)).T)
             layer.bias.assign(take(f"{layer.name}.bias", (units,)))
-    unused = sorted(set(state) - used)
-    if unused:
-        raise ValueError(f"the state dict has {len(unused)} weights the FID Inception does not use, e.g. "
-                         f"{unused[0]!r}: it is another network's")
+    weights.check_all_taken()
     return model
 
 

@@ -71,6 +71,41 @@ def read_state_dict(path):
     return dict(state)
 
 
+class StateDictWeights:
+    """Takes a PyTorch state dict's tensors by name and shape, and checks that every one was taken.
+
+    What the loaders of reference networks (`load_fid_inception_state_dict`,
+    `load_lpips_vgg16_state_dict`) share: a missing or misshapen tensor, or one left
+    over, means the file is another network's, and says so by name.
+
+    Args:
+        state_dict: dict `{name: array}`: numpy arrays (`read_state_dict`) or CPU tensors.
+        network: str, what the file should hold, for messages ("torchvision's VGG16").
+        ignore: callable `name -> bool`, tensors that are neither taken nor left over.
+    """
+
+    def __init__(self, state_dict, network, ignore=lambda name: False):
+        self.state = {k: np.asarray(v) for k, v in state_dict.items() if not ignore(k)}
+        self.network = network
+        self.used = set()
+
+    def take(self, key, shape):
+        """The tensor `key`, which must have `shape`."""
+        if key not in self.state:
+            raise ValueError(f"the state dict has no {key!r}: it is not {self.network}'s")
+        value = self.state[key]
+        if value.shape != tuple(shape):
+            raise ValueError(f"state dict {key!r} has shape {value.shape}; {self.network} needs {tuple(shape)}")
+        self.used.add(key)
+        return value
+
+    def check_all_taken(self):
+        unused = sorted(set(self.state) - self.used)
+        if unused:
+            raise ValueError(f"the state dict has {len(unused)} weights {self.network} does not use, e.g. "
+                             f"{unused[0]!r}: it is another network's")
+
+
 class _Storage:
     """A storage's dtype and its flat data once read."""
 

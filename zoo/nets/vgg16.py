@@ -17,6 +17,8 @@ does that from [-1, 1]; see `zoo.metrics.lpips`) to the five taps.
 import keras
 import numpy as np
 
+from zoo.nets.torch_state_dict import StateDictWeights
+
 # torchvision's published VGG16 (`torchvision.models.VGG16_Weights.IMAGENET1K_V1`); the
 # 8 hex digits in its name start its SHA-256.
 VGG16_URL = "https://download.pytorch.org/models/vgg16-397923af.pth"
@@ -93,26 +95,13 @@ def load_lpips_vgg16_state_dict(model, state_dict):
         ValueError: if a weight the trunk needs is missing or has another shape, or the
             state dict has other weights than VGG16's (another network's file).
     """
-    state = {k: np.asarray(v) for k, v in state_dict.items() if not k.startswith("classifier.")}
-    used = set()
-
-    def take(key, shape):
-        if key not in state:
-            raise ValueError(f"the state dict has no {key!r}: it is not torchvision's VGG16")
-        value = state[key]
-        if value.shape != shape:
-            raise ValueError(f"state dict {key!r} has shape {value.shape}; VGG16 needs {shape}")
-        used.add(key)
-        return value
-
+    weights = StateDictWeights(state_dict, "torchvision's VGG16", ignore=lambda k: k.startswith("classifier."))
+    take = weights.take
     for conv, index in _torch_indices().items():
         layer = model.get_layer(conv)
         height, width, inputs, outputs = layer.kernel.shape  # torch keeps (out, in, h, w)
         weight = take(f"features.{index}.weight", (outputs, inputs, height, width))
         layer.kernel.assign(np.transpose(weight, (2, 3, 1, 0)))
         layer.bias.assign(take(f"features.{index}.bias", (outputs,)))
-    unused = sorted(set(state) - used)
-    if unused:
-        raise ValueError(f"the state dict has {len(unused)} weights LPIPS' VGG16 trunk does not use, e.g. "
-                         f"{unused[0]!r}: it is another network's")
+    weights.check_all_taken()
     return model
