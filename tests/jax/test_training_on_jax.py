@@ -1,7 +1,8 @@
-"""Training on JAX beyond the model harness (the JAX pass): loss scaling with a gradient penalty."""
+"""Training on JAX beyond the model harness (the JAX pass): loss scaling with a gradient penalty, fresh critic batches."""
 
 import keras
 import numpy as np
+import pytest
 
 from zoo import nets
 from zoo.models import GAN
@@ -26,3 +27,18 @@ def test_a_wgan_gp_fits_and_evaluates_under_mixed_float16():
     evaluated = model.evaluate(data, batch_size=16, verbose=0, return_dict=True)
     assert evaluated and all(np.isfinite(v) for v in evaluated.values())
     assert model.generate(3).shape == (3, 16, 16, 1)
+
+
+def test_critic_updates_take_fresh_real_batches_on_jax():
+    """d_steps=2: a step's batch of 16 gives each critic update its own 8 images (issue 25), under JAX's jit."""
+    model = GAN(nets.dcgan_generator(8, (16, 16, 1), base_filters=4),
+                nets.dcgan_discriminator((16, 16, 1), base_filters=4, normalization="layer"),
+                loss="wasserstein", gradient_penalty=10.0, d_steps=2, seed=2)
+    model.compile()
+    data = np.random.default_rng(0).uniform(-1, 1, (64, 16, 16, 1)).astype("float32")
+    history = model.fit(data, batch_size=16, epochs=1, verbose=0)
+    assert int(model.d_optimizer.iterations) == 2 * 4 and int(model.g_optimizer.iterations) == 4
+    assert all(np.isfinite(v[-1]) for v in history.history.values())
+    assert [batch[0].shape[0] for batch in model.real_batches(data[:16])] == [8, 8]
+    with pytest.raises(ValueError, match="a step's batch of 9 must be a multiple of 2"):
+        model.fit(data[:9], batch_size=9, epochs=1, verbose=0)
