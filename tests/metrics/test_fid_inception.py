@@ -135,7 +135,9 @@ def test_read_state_dict_refuses_other_files(tmp_path, torch_references):
     torch_references("state_dicts")
     data = (tmp_path / "legacy.pth").read_bytes()
     (tmp_path / "cut.pth").write_bytes(data[: len(data) - 40])
-    with pytest.raises(ValueError, match="cut.pth is not a plain, whole state_dict file: storage .* stops [0-9]+ bytes short"):
+    # Where the cut lands (a storage's data or the header of the last) depends on the file: both are refused by name.
+    with pytest.raises(ValueError, match="cut.pth is (not a plain, whole state_dict file: storage .* stops [0-9]+ bytes "
+                                         r"short|a damaged or truncated torch.save file \(error: unpack requires)"):
         nets.read_state_dict(tmp_path / "cut.pth")
     # A pickle that would call a function when loaded is refused, not run.
     archive = io.BytesIO()
