@@ -30,7 +30,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo import checks, engine
+from zoo import checks, engine, smoke
 from zoo.nets.style_gan import noise_layers as find_noise_layers
 
 SPACES = ("z", "w", "w+")
@@ -712,7 +712,7 @@ def project(generator, target_images, space=None, steps=None, learning_rate=None
     unknown = sorted(set(options) - set(_OPTIONS[family]))
     if unknown:
         raise ValueError(f'space "{space}" takes no {", ".join(unknown)}; its options: {", ".join(_OPTIONS[family])}')
-    steps = checks.integer(_DEFAULTS[family]["steps"] if steps is None else steps, "steps", at_least=1)
+    steps = smoke.steps(checks.integer(_DEFAULTS[family]["steps"] if steps is None else steps, "steps", at_least=1))
     learning_rate = _number(_DEFAULTS[family]["learning_rate"] if learning_rate is None else learning_rate,
                             "learning_rate")
     seed = checks.integer(seed, "seed", at_least=0)

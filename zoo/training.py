@@ -11,7 +11,7 @@ import os
 import keras
 
 from zoo import callbacks as zoo_callbacks
-from zoo import files, locks
+from zoo import files, locks, smoke
 
 
 def standard_callbacks(
@@ -103,6 +103,7 @@ def train(
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    epochs, steps_per_epoch = smoke.epochs(epochs), smoke.steps(steps_per_epoch)  # ZOO_SMOKE (docs' examples)
     if strategy is not None:
         from zoo import distributed  # tf.distribute: imported only when a strategy is given
 

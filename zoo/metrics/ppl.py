@@ -36,7 +36,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo import checks, engine, files
+from zoo import checks, engine, files, smoke
 
 SPACES = ("w", "z")
 SAMPLINGS = ("end", "full")
@@ -345,7 +345,7 @@ def perceptual_path_length(
         feature_fn = ppl_features_classifier(feature_fn)
     if not callable(feature_fn):
         raise ValueError(f"feature_fn must be a callable images -> (batch, D); got {type(feature_fn).__name__}")
-    num_samples = checks.integer(num_samples, "num_samples", at_least=1)
+    num_samples = smoke.samples(checks.integer(num_samples, "num_samples", at_least=1))
     batch_size = checks.integer(batch_size, "batch_size", at_least=1)
     epsilon = checks.number(epsilon, "epsilon", above=0)
     crop = _check_crop(crop)

@@ -16,11 +16,12 @@ custom `train_step` in zoo needs and that are easy to get wrong:
 
 import contextlib
 import copy
+import inspect
 
 import keras
 from keras import ops
 
-from zoo import checks, engine
+from zoo import checks, engine, smoke
 
 
 def resolve_jit_compile(jit_compile):
@@ -258,6 +259,14 @@ class MultiOptimizerModel(keras.Model):
             strategy = getattr(self, "distribute_strategy", None)  # tf.distribute only
             with strategy.scope() if strategy is not None else contextlib.nullcontext():
                 self.build_optimizers()
+        if smoke.enabled():  # ZOO_SMOKE: at most 1 epoch of 2 steps (the docs' examples in CI)
+            kwargs = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs).arguments
+            del kwargs["self"]
+            args = ()
+            kwargs["epochs"] = smoke.epochs(kwargs.get("epochs", 1))
+            kwargs["steps_per_epoch"] = smoke.steps(kwargs.get("steps_per_epoch"))
+            if kwargs.get("validation_data") is not None:
+                kwargs["validation_steps"] = smoke.steps(kwargs.get("validation_steps"))
         history = super().fit(*args, **kwargs)
         # Keras finalizes only `self.optimizer` (e.g. copies EMA weights in).
         for name, variables in self.optimizer_variables().items():

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo import checks, engine, losses
+from zoo import checks, engine, losses, smoke
 from zoo.models.autoencoder import Autoencoder
 
 
@@ -138,6 +138,7 @@ class VAE(Autoencoder):
         """
         for value, name in ((num_samples, "num_samples"), (batch_size, "batch_size"), (sample_chunk, "sample_chunk")):
             checks.positive_int(value, name)
+        num_samples = smoke.samples(num_samples)
         arrays = self._arrays(images, labels)
         generator = keras.random.SeedGenerator(seed) if seed is not None else self.seed_generator
         step = self._log_weights_function()
