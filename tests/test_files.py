@@ -82,6 +82,47 @@ def test_fetch_returns_what_loads_and_names_what_failed_to_download():
     assert isinstance(raised.value, RuntimeError) and str(raised.value.__cause__) == "URL fetch failure"
 
 
+def test_unreachable_probes_each_host_or_its_proxy_once_and_quickly(monkeypatch):
+    import errno
+    import socket
+    import time
+
+    tried = []
+
+    def connect(target, timeout):
+        tried.append((target, timeout))
+        if target[0] == "down.test":
+            raise OSError(errno.ENETUNREACH, "Network is unreachable")
+        if target[0] == "silent.test":
+            time.sleep(5)  # a lookup or a connection that never answers
+
+        class Connection:
+            def close(self):
+                pass
+
+        return Connection()
+
+    monkeypatch.setattr(socket, "create_connection", connect)
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "all_proxy",
+                 "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    urls = ["https://up.test/a.gz", "https://up.test/b.gz", "http://down.test:8080/c.gz"]
+    assert files.unreachable(urls) == "down.test could not be reached ([Errno 101] Network is unreachable)"
+    assert sorted(target for target, _ in tried) == [("down.test", 8080), ("up.test", 443)]
+    assert files.unreachable(urls[:2]) is None
+    started = time.monotonic()
+    assert files.unreachable(["https://silent.test/x"], timeout=0.2) == "silent.test could not be reached (no " \
+        "answer within 0.2 s)"
+    assert time.monotonic() - started < 2
+    # Behind a proxy, the proxy is what must answer; no_proxy hosts are reached directly.
+    monkeypatch.setenv("https_proxy", "http://down.test:3128")
+    monkeypatch.setenv("no_proxy", "up.test")
+    assert files.unreachable(["https://storage.googleapis.com/x"]) == \
+        "the proxy down.test:3128 (for storage.googleapis.com) could not be reached ([Errno 101] Network is unreachable)"
+    tried.clear()
+    assert files.unreachable(["https://up.test/a.gz"]) is None and tried[0][0] == ("up.test", 443)
+
+
 def test_remove_abandoned_clears_what_killed_writes_left(tmp_path):
     target = tmp_path / "checkpoint"
     (tmp_path / ".checkpoint.tmp-abc" / "contents").mkdir(parents=True)  # killed inside atomic_directory

@@ -902,7 +902,7 @@ def build_parser():
 
 
 def main(argv=None):
-    from zoo.files import WriteError
+    from zoo.files import DownloadError, WriteError
     from zoo.locks import RunDirectoryBusy
 
     parser = build_parser()
@@ -910,7 +910,8 @@ def main(argv=None):
     _quiet_tensorflow()
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, NotADirectoryError, ImportError, RunDirectoryBusy, WriteError) as error:
+    except (ValueError, FileNotFoundError, NotADirectoryError, ImportError, RunDirectoryBusy, WriteError,
+            DownloadError) as error:
         print(f"zoo {args.command}: error: {error}", file=sys.stderr)
         return 2
 

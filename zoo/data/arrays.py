@@ -140,6 +140,8 @@ def in_memory(
 
     Raises:
         ValueError: for an unknown source or split, or a bad option.
+        zoo.files.DownloadError: a `keras.datasets` set that is not cached and cannot be
+            downloaded (no internet); the message names the sets that need no download.
 
     Example:
         >>> data = in_memory("digits", batch_size=32, with_labels=True, seed=0)
@@ -188,8 +190,13 @@ def _source(source, split):
     if source in _KERAS_DATASETS:
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test' for {source}; got {split!r}")
+        from zoo import files
+
         module = getattr(keras.datasets, _KERAS_DATASETS[source])
-        (x_train, y_train), (x_test, y_test) = module.load_data()
+        (x_train, y_train), (x_test, y_test) = files.fetch(
+            module.load_data, f"{source} (keras.datasets)",
+            f"pass an MNIST IDX folder, or digits (scikit-learn's digits) or lfw_faces (scikit-image's faces), "
+            "which need no download")
         images, labels = (x_train, y_train) if split == "train" else (x_test, y_test)
         images = images[..., np.newaxis] if images.ndim == 3 else images
         return images, np.asarray(labels).reshape(-1), 255.0, [str(k) for k in range(10)]

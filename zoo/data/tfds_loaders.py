@@ -4,7 +4,7 @@ import os
 
 import tensorflow as tf
 
-from zoo import checks
+from zoo import checks, files
 from zoo.data import paired, pipeline
 
 
@@ -265,18 +265,54 @@ def _tfds_supervised(name, split, data_dir, **options):
     return pipeline.finalize(_load(name, split, data_dir, as_supervised=True), **options)
 
 
+# What trains without a download, named when a tfds download cannot happen.
+OFFLINE_STAND_INS = ("digits (scikit-learn's digits), lfw_faces (scikit-image's faces), photos (scikit-image's "
+                     "colour photos), mnist_idx:DIR (MNIST IDX files) or a folder of images")
+
+
 def _load(name, split, data_dir, as_supervised):
+    """`tfds.load`, but a download that cannot happen fails in seconds with one message.
+
+    Offline, tfds retries each file for minutes and then raises a `requests` error. A
+    dataset already prepared in `data_dir` loads without touching the network; otherwise
+    the hosts it downloads from are probed first (`zoo.files.unreachable`).
+    """
     if not isinstance(split, str) or not split:
         raise ValueError(f"split must be a non-empty str such as 'train'; got {split!r}")
     # Imported here: tensorflow_datasets takes seconds to import and most zoo commands
     # (and every non-tfds loader) never need it.
     import tensorflow_datasets as tfds
 
-    return tfds.load(
-        name,
-        split=split,
-        data_dir=data_dir,
-        as_supervised=as_supervised,
-        # Fixed file order so that `limit` means "the first N examples".
-        shuffle_files=False,
-    )
+    builder = tfds.builder(name, data_dir=data_dir)
+    # Under tfds.testing.mock_data the download is a stub that fetches nothing.
+    stubbed = type(builder).download_and_prepare.__module__.startswith("tensorflow_datasets.testing")
+    # What builder.is_prepared() checks, without its warning about a folder not there yet.
+    prepared = (builder.data_path / "dataset_info.json").exists()
+    if not prepared and not stubbed:
+        urls = list(builder.url_infos or ()) or ["https://storage.googleapis.com"]
+        reason = files.unreachable(urls)
+        if reason:
+            raise files.DownloadError(_download_message(name, reason))
+    try:
+        builder.download_and_prepare()  # a no-op where prepared, the stub under mock_data
+    except _download_failures() as error:
+        raise files.DownloadError(_download_message(name, f"the download failed ({error})")) from error
+    # Fixed file order so that `limit` means "the first N examples".
+    return builder.as_dataset(split=split, as_supervised=as_supervised, shuffle_files=False)
+
+
+def _download_message(name, reason):
+    return (f"{name} needs a download from the internet (tfds), and {reason}. Pass data_dir (or set TFDS_DATA_DIR) "
+            f"to a folder where tfds has prepared {name}, or use a data set that needs no download: "
+            f"{OFFLINE_STAND_INS}")
+
+
+def _download_failures():
+    """The errors of a download that failed on the way (refused, cut, a server error), not of preparing it."""
+    import urllib.error
+
+    import requests
+    import tensorflow_datasets as tfds
+
+    return (requests.exceptions.RequestException, tfds.download.DownloadError, urllib.error.URLError,
+            ConnectionError, TimeoutError)
