@@ -427,3 +427,45 @@ def test_train_scores_during_training_and_logs_scalars_to_tensorboard(capsys, tm
         events.Tags().get("tensors", []))
     code, _, err = run(capsys, "train", "pix2pix", "--dataset", "digits", "--metric", "fid")
     assert code == 2 and "--metric scores sampled images; pix2pix serves images -> images" in err
+
+
+def write_mnist_idx(folder, count=10_000):
+    """An MNIST IDX folder (uncompressed) of `count` patterned 28x28 digits with labels 0-9 in turn."""
+    import struct
+
+    import numpy as np
+
+    images = ((np.arange(count)[:, None, None] * 7 + np.arange(28)[:, None] * 3 + np.arange(28)) % 256).astype(np.uint8)
+    labels = (np.arange(count) % 10).astype(np.uint8)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, array in (("t10k-images-idx3-ubyte", images), ("t10k-labels-idx1-ubyte", labels)):
+        header = struct.pack(">BBBB", 0, 0, 8, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+        (folder / name).write_bytes(header + array.tobytes())
+    return folder
+
+
+def test_train_takes_mnist_idx_files_as_the_other_commands_do(capsys, tmp_path):
+    idx = write_mnist_idx(tmp_path / "mnist")
+    common = ["--batch-size", "8", "--steps-per-epoch", "2", "--limit", "64", "--image-size", "16", "--epochs", "1",
+              "--quiet"]
+    code, out, err = run(capsys, "train", "dcgan", "--dataset", f"mnist_idx:{idx}", *common,
+                         "--run-dir", str(tmp_path / "dcgan"))
+    assert code == 0, err
+    assert "training dcgan on mnist_idx:" in out and "(16, 16, 1)" in out
+    assert checkpoint.read_progress(str(tmp_path / "dcgan" / "checkpoint"))["epoch"] == 1
+    # A bare IDX folder too, with its digit labels for a class-conditional model.
+    code, out, err = run(capsys, "train", "cgan", "--dataset", str(idx), *common, "--base-filters", "4",
+                         "--latent-dim", "8", "--run-dir", str(tmp_path / "cgan"), "--export", "idx_cgan",
+                         "--base-path", str(tmp_path / "models"))
+    assert code == 0, err
+    assert export.read_metadata(str(tmp_path / "models" / "idx_cgan" / "1"))["num_classes"] == 10
+
+
+def test_train_on_missing_or_unknown_data_names_mnist_idx(capsys, tmp_path):
+    code, _, err = run(capsys, "train", "gan", "--dataset", "imagenet")
+    assert code == 2 and "mnist_idx:DIR or a folder of MNIST IDX files" in err
+    code, _, err = run(capsys, "train", "gan", "--dataset", f"mnist_idx:{tmp_path / 'missing'}")
+    assert code == 2 and "MNIST IDX directory not found" in err and "Traceback" not in err
+    with pytest.raises(SystemExit):
+        cli.main(["train", "gan", "--help"])
+    assert "mnist_idx:DIR" in capsys.readouterr().out

@@ -36,23 +36,34 @@ def _quiet_tensorflow():
 
 
 def _dataset(name, batch_size, image_size, seed, limit, with_labels=False):
-    """tf.data on TensorFlow; on other backends numpy batches where the data fit in memory."""
+    """tf.data on TensorFlow; on other backends numpy batches where the data fit in memory.
+
+    `name`: a registered dataset, `mnist_idx:DIR` or a folder of MNIST IDX files (its
+    "train" split: the first 8,000 images, as `zoo.data.mnist_idx`), or a folder of images.
+    """
     import keras
 
     from zoo import data
+    from zoo.data.mnist_idx import is_idx_folder
+    from zoo.metrics.loading import MNIST_IDX_PREFIX
 
     options = {"batch_size": batch_size, "seed": seed, "limit": limit, "with_labels": with_labels}
     if image_size is not None:  # else each loader's own default size
         options["image_size"] = image_size
-    if keras.backend.backend() != "tensorflow" and data.arrays.supports(name):
-        return data.in_memory(name, **options)
+    idx = name[len(MNIST_IDX_PREFIX) :] if name.startswith(MNIST_IDX_PREFIX) else name if is_idx_folder(name) else None
+    if keras.backend.backend() != "tensorflow" and data.arrays.supports(idx or name):
+        return data.in_memory(idx or name, **options)
+    if idx is not None:
+        dataset = data.mnist_idx(idx, "train", **options)
+        dataset.class_names = [str(digit) for digit in range(10)]  # labels for the conditional models
+        return dataset
     if name in data.DATASETS:
         return data.load(name, **options)
     if os.path.isdir(name):
         return data.image_folder(name, **options)
     raise ValueError(
         f"unknown dataset {name!r}; known: {', '.join(data.list_datasets())}, a folder of images, "
-        "or a folder of MNIST IDX files"
+        f"{MNIST_IDX_PREFIX}DIR or a folder of MNIST IDX files"
     )
 
 
@@ -717,7 +728,8 @@ def _train_common_parser():
     """The options every `zoo train NAME` takes: data, run directory, precision, devices, export."""
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("data and run")
-    g.add_argument("--dataset", required=True, help="dataset name (see `zoo list`) or a folder of images")
+    g.add_argument("--dataset", required=True,
+                   help="dataset name (see `zoo list`), a folder of images, or mnist_idx:DIR (MNIST IDX files)")
     g.add_argument("--dataset-b", help="the second domain's folder, for models that train on two unpaired domains")
     g.add_argument("--image-size", type=_positive_int, help="resize images to this square size")
     g.add_argument("--limit", type=_positive_int, help="use only the first N images")

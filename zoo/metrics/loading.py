@@ -120,10 +120,10 @@ def load_reference(name, split="test", image_size=None, limit=None, with_labels=
 
     Args:
         name: a name from `zoo.data.DATASETS` (tfds ones take `split`; the embedded
-            ones have no splits and give every image), `mnist_idx:DIR` (the IDX files
-            of the MNIST test split; `split` is "train", "test" or "all", see
-            `zoo.data.mnist_idx`), or a folder of images (labels from class
-            subfolders).
+            ones have no splits and give every image), `mnist_idx:DIR` or a folder
+            holding the IDX files of the MNIST test split (`split` is "train",
+            "test" or "all", see `zoo.data.mnist_idx`), or a folder of images
+            (labels from class subfolders).
         split: str, the split to read where the dataset has splits. Default "test".
         image_size: None (the dataset's size) or int / (height, width).
         limit: None or int, keep only the first N images.
@@ -140,6 +140,7 @@ def load_reference(name, split="test", image_size=None, limit=None, with_labels=
     """
     from zoo import data
 
+    name = _idx_name(name)
     options = {"batch_size": batch_size, "shuffle": False, "drop_remainder": False, "cache": False, "limit": limit}
     if image_size is not None:
         options["image_size"] = image_size
@@ -189,9 +190,16 @@ def has_splits(name):
     """Whether `load_reference(name, split)` reads `split` (IDX files and tfds datasets)."""
     from zoo import data
 
-    if name.startswith(MNIST_IDX_PREFIX):
+    if _idx_name(name).startswith(MNIST_IDX_PREFIX):
         return True
     return name in data.DATASETS and data.DATASETS[name].has_splits
+
+
+def _idx_name(name):
+    """A bare folder of MNIST IDX files as `mnist_idx:DIR`; any other name as it is."""
+    from zoo.data.mnist_idx import is_idx_folder
+
+    return MNIST_IDX_PREFIX + os.fspath(name) if is_idx_folder(name) else name
 
 
 def _with_split(loader, split):
