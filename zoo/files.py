@@ -7,9 +7,10 @@ through `atomic_directory`, the same idea for a folder; export versions are writ
 same way and claim their number at the rename (`zoo.export`).
 A failed write removes the temporary file or folder and leaves the old target as it was.
 
-What zoo downloads (pretrained weights, the pix2pix datasets) goes through `fetch`, so a
-machine without internet gets one message that says what needed the download and what
-works offline, not a traceback from deep inside Keras.
+What zoo downloads (pretrained weights, the pix2pix datasets, `keras.datasets`) goes through
+`fetch`, so a machine without internet gets one message that says what needed the download
+and what works offline, not a traceback from deep inside Keras. Before a tfds download,
+`unreachable` probes the hosts for a few seconds, where tfds would retry for minutes.
 
 **Remote paths.** A path with a scheme (`gs://bucket/runs/x`, `s3://...`, `hdfs://...`,
 and `file:///...` or TensorFlow's in-memory `ram://...`, through which the tests take the
