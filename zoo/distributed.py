@@ -23,7 +23,12 @@ What multi-worker training adds, and the loop takes care of:
   reading synchronised variables for a save is a collective operation, so
   the workers cannot simply skip it);
 - `TF_CONFIG` names the cluster and this process's place in it
-  (`make_strategy("multi_worker")`).
+  (`make_strategy("multi_worker")`);
+- a worker whose peers are not up yet waits for them in Python, saying every
+  `WAIT_REPORT_S` seconds which ones it waits for (`wait_for_workers`), so
+  that SIGTERM and Ctrl-C still stop it; during training they stop all the
+  workers after the same batch, once the chief has saved the checkpoint
+  (`StoppedBySignal`).
 
 Example:
 ```python
@@ -43,7 +48,12 @@ in 1 Hour", 2017 (global batch and the linear learning-rate scaling rule).
 import json
 import os
 import shutil
+import signal
+import socket
+import sys
 import tempfile
+import threading
+import time
 import warnings
 
 import keras
@@ -53,6 +63,10 @@ import tensorflow as tf
 from zoo import checks
 
 STRATEGIES = ("default", "mirrored", "multi_worker")
+WAIT_REPORT_S = 10  # seconds between the lines of a worker waiting for its peers (env ZOO_WAIT_REPORT_S)
+PROBE_TIMEOUT_S = 0.5  # one TCP connect to a peer's address
+# The signals that stop a run, in the order a message names them when several arrived.
+STOP_SIGNALS = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "SIGINT (Ctrl-C)"}
 
 
 # -- strategies and the cluster -------------------------------------------------
@@ -114,7 +128,7 @@ def read_tf_config(environ=None):
     return config
 
 
-def make_strategy(name="default", devices=None):
+def make_strategy(name="default", devices=None, wait_report_s=None):
     """Returns the `tf.distribute` strategy called `name`.
 
     Create it first thing (a multi-worker strategy must exist before other
@@ -131,17 +145,252 @@ def make_strategy(name="default", devices=None):
                 that `TF_CONFIG` lists, each using its local GPUs (or CPU).
             Default "default".
         devices: list of str or None, device names for "mirrored". Default None.
+        wait_report_s: float > 0 or None, for "multi_worker": seconds between
+            the lines printed while the other workers are not up (see
+            `wait_for_workers`). Default None: `ZOO_WAIT_REPORT_S` from the
+            environment, else `WAIT_REPORT_S`.
+
+    Raises:
+        StoppedBySignal: SIGTERM or SIGINT while waiting for the other workers.
     """
     if name not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {name!r}")
     if devices is not None and name != "mirrored":
         raise ValueError(f"devices: only the 'mirrored' strategy takes a device list, not {name!r}")
+    if wait_report_s is not None and name != "multi_worker":
+        raise ValueError(f"wait_report_s: only the 'multi_worker' strategy waits for other workers, not {name!r}")
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
         return tf.distribute.MirroredStrategy(devices)
-    read_tf_config()
-    return tf.distribute.MultiWorkerMirroredStrategy()
+    wait_for_workers(read_tf_config(), wait_report_s)
+    return _multi_worker_strategy()
+
+
+# -- waiting for the other workers, and stopping on a signal ---------------------------
+
+
+class StoppedBySignal(SystemExit):
+    """SIGTERM or SIGINT stopped a multi-worker wait or `distributed_fit`.
+
+    A `SystemExit` whose code is 128 + the signal number: uncaught, it ends
+    the program with the status a shell reports for that signal (143 for
+    SIGTERM, 130 for Ctrl-C) and no traceback, and `except Exception` lets it
+    pass. Its message (also printed on stderr) says where the run stopped and
+    which checkpoint it keeps.
+
+    Attributes:
+        signum: int, the signal.
+        message: str, what stopped and what was kept.
+    """
+
+    def __init__(self, signum, message):
+        super().__init__(128 + signum)
+        self.signum = signum
+        self.message = message
+
+    def __str__(self):
+        return self.message
+
+
+class _StopSignals:
+    """In the `with` block, SIGTERM and SIGINT call `handler(signum, frame)`; the previous handlers come back after.
+
+    Only the main thread may set handlers: elsewhere the block changes nothing.
+    A handler that Python did not install (`getsignal` gives None) comes back
+    as the default action.
+    """
+
+    def __init__(self, handler):
+        self.handler = handler
+        self._previous = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for signum in STOP_SIGNALS:
+                self._previous[signum] = signal.getsignal(signum)
+                signal.signal(signum, self.handler)
+        return self
+
+    def __exit__(self, *exc_info):
+        for signum, previous in self._previous.items():
+            signal.signal(signum, signal.SIG_DFL if previous is None else previous)
+        self._previous = {}
+        return False
+
+
+def cluster_tasks(config):
+    """`[(name, "host:port")]` of the tasks that train together in a parsed `TF_CONFIG`: the chief, then the workers."""
+    return [
+        (f"{job} {index}", address)
+        for job in ("chief", "worker")
+        for index, address in enumerate(config["cluster"].get(job, ()))
+    ]
+
+
+def _host_port(address):
+    host, _, port = str(address).rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def probe(address, timeout=PROBE_TIMEOUT_S):
+    """None if a TCP connection to `address` ("host:port") opens within `timeout` seconds, else why it did not."""
+    try:
+        host, port = _host_port(address)
+        with socket.create_connection((host, port), timeout=timeout):
+            return None
+    except ValueError:
+        return "not a host:port address"
+    except socket.gaierror:
+        return "unknown host"
+    except ConnectionRefusedError:
+        return "not reachable: connection refused"
+    except TimeoutError:
+        return f"not reachable: no answer within {timeout:g} s"
+    except OSError as error:
+        return f"not reachable: {error.strerror or error}"
+
+
+def waiting_line(me, total, since, waited, missing):
+    """The line a waiting worker prints, e.g.
+
+    `zoo: worker 1 of 2 waiting since 14:02:11 (40 s) for worker 0 (10.0.0.1:12345: not reachable: connection refused)`
+
+    Args:
+        me: str, this task ("worker 1").
+        total: int, tasks in the cluster.
+        since: float, when the wait began (`time.time()`), shown as local clock time.
+        waited: float, seconds waited.
+        missing: list of `(name, address, reason)` of the tasks not reachable yet; empty:
+            all are, and TensorFlow's collective setup is what is left.
+    """
+    head = f"zoo: {me} of {total} waiting since {time.strftime('%H:%M:%S', time.localtime(since))} ({waited:.0f} s)"
+    if not missing:
+        return f"{head}: all workers reachable; waiting for TensorFlow's collective setup"
+    return f"{head} for " + ", ".join(f"{name} ({address}: {reason})" for name, address, reason in missing)
+
+
+def _report_interval(report_every):
+    if report_every is None:
+        text = os.environ.get("ZOO_WAIT_REPORT_S")
+        if not text:
+            return WAIT_REPORT_S
+        try:
+            report_every = float(text)
+        except ValueError:
+            raise ValueError(f"ZOO_WAIT_REPORT_S must be a number of seconds > 0, got {text!r}") from None
+        name = "ZOO_WAIT_REPORT_S"
+    else:
+        name = "wait_report_s"
+    checks.number(report_every, name, above=0)
+    return report_every
+
+
+def _listen(address):
+    """A listening socket on the port of `address`, or None where it cannot be opened (TensorFlow then says why)."""
+    try:
+        port = _host_port(address)[1]
+        if socket.has_dualstack_ipv6():
+            return socket.create_server(("", port), family=socket.AF_INET6, dualstack_ipv6=True)
+        return socket.create_server(("", port))
+    except (OSError, ValueError):
+        return None
+
+
+def wait_for_workers(config=None, report_every=None, stream=None):
+    """Waits until every other task of the cluster answers on its address, saying whom it waits for.
+
+    `MultiWorkerMirroredStrategy()` waits for all the workers itself, but
+    inside TensorFlow, holding Python's global lock, and with TensorFlow's own
+    SIGTERM handler (which only records the signal): a worker whose peers
+    are not up printed nothing and ignored SIGTERM and Ctrl-C until they
+    came. `make_strategy` waits here first, in Python: every `report_every`
+    seconds one line on stderr (`waiting_line`) names the workers that do
+    not answer yet, since when this one waits and for how long; SIGTERM and
+    SIGINT end the wait with `StoppedBySignal` (training has not started,
+    nothing was written). Meanwhile this worker listens on its own address
+    so that the others see it is up (without accepting: connections are
+    reset when the socket closes, before TensorFlow opens the port).
+
+    Args:
+        config: dict or None, the parsed `TF_CONFIG`. Default None: `read_tf_config()`.
+        report_every: float > 0 or None, seconds between the lines. Default None:
+            `ZOO_WAIT_REPORT_S` from the environment, else `WAIT_REPORT_S`.
+        stream: file or None, where the lines go. Default None: `sys.stderr`.
+
+    Returns:
+        The seconds waited.
+
+    Raises:
+        StoppedBySignal: on SIGTERM or SIGINT (only in the main thread,
+            the only one where Python runs signal handlers).
+    """
+    config = read_tf_config() if config is None else config
+    every = _report_interval(report_every)
+    stream = sys.stderr if stream is None else stream
+    task = config["task"]
+    me = f"{task['type']} {task.get('index', 0)}"
+    tasks = cluster_tasks(config)
+    peers = [(name, address) for name, address in tasks if name != me]
+    if not peers or len(peers) == len(tasks):  # alone, or not one of the training tasks (an evaluator)
+        return 0.0
+    since, start = time.time(), time.monotonic()
+    missing = {name: (address, "not probed yet") for name, address in peers}
+
+    def stop(signum, frame):
+        names = ", ".join(missing) or "TensorFlow's collective setup"
+        raise StoppedBySignal(
+            signum,
+            f"zoo: {me} of {len(tasks)} stopped by {STOP_SIGNALS[signum]} after waiting "
+            f"{time.monotonic() - start:.0f} s for {names}; training had not started and nothing was written",
+        )
+
+    reported = False
+    beacon = _listen(dict(tasks)[me])
+    try:
+        with _StopSignals(stop):
+            next_report = start + every
+            while True:
+                for name, address in peers:
+                    if name in missing:
+                        reason = probe(address)
+                        if reason is None:
+                            del missing[name]
+                        else:
+                            missing[name] = (address, reason)
+                if not missing:
+                    break
+                now = time.monotonic()
+                if now >= next_report:
+                    lacking = [(name, address, reason) for name, (address, reason) in missing.items()]
+                    print(waiting_line(me, len(tasks), since, now - start, lacking), file=stream, flush=True)
+                    reported, next_report = True, now + every
+                time.sleep(min(0.25, max(0.01, next_report - now)))
+    except StoppedBySignal as stopped:
+        print(stopped.message, file=stream, flush=True)
+        raise
+    finally:
+        if beacon is not None:
+            beacon.close()
+    waited = time.monotonic() - start
+    if reported:
+        print(f"zoo: {me} of {len(tasks)}: all workers reachable after {waited:.0f} s; TensorFlow's collective "
+              "setup follows", file=stream, flush=True)
+    return waited
+
+
+def _multi_worker_strategy():
+    """`MultiWorkerMirroredStrategy()`, made with SIGTERM and SIGINT at their default action.
+
+    Its setup holds Python's global lock until all workers have joined, so
+    no Python handler could run then: at the default action Ctrl-C and
+    SIGTERM end the process at once. The setup also installs TensorFlow's
+    own SIGTERM handler (a preemption notifier that only records the
+    signal); putting Python's handlers back afterwards replaces it, so that
+    SIGTERM stops the process again.
+    """
+    with _StopSignals(signal.SIG_DFL):
+        return tf.distribute.MultiWorkerMirroredStrategy()
 
 
 def num_workers(strategy=None):
@@ -363,14 +612,65 @@ def make_train_function(model, strategy):
 
 
 def _make_agreement(strategy):
-    """`agree(flag) -> bool`: True if any replica of any worker says True (one all-reduce)."""
+    """`agree(stop, signum=None) -> (stop, signum)`, the same on every worker (one all-reduce).
+
+    `stop` is True if any replica of any worker asked to stop or received a
+    signal; `signum` is the first of `STOP_SIGNALS` that any worker received,
+    else None.
+    """
+    order = list(STOP_SIGNALS)
 
     @tf.function
-    def any_replica(flag):
-        votes = strategy.run(tf.identity, args=(flag,))
-        return strategy.reduce(tf.distribute.ReduceOp.SUM, votes, axis=None) > 0.0
+    def count(votes):
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(tf.identity, args=(votes,)), axis=None)
 
-    return lambda flag: bool(any_replica(tf.constant(1.0 if flag else 0.0)))
+    def agree(stop, signum=None):
+        votes = [1.0 if stop or signum else 0.0] + [1.0 if signum == s else 0.0 for s in order]
+        counts = np.asarray(count(tf.constant(votes, "float32")))
+        received = [s for s, n in zip(order, counts[1:]) if n > 0]
+        return bool(counts[0] > 0), (received[0] if received else None)
+
+    return agree
+
+
+def _alone(stop, signum=None):
+    return bool(stop or signum), signum
+
+
+class _SignalStop:
+    """`distributed_fit`'s signal handler: a first SIGTERM/SIGINT asks to stop after the batch; a second, at once."""
+
+    def __init__(self):
+        self.signum = None
+
+    def __call__(self, signum, frame):
+        if self.signum is not None:
+            raise StoppedBySignal(signum, "")  # the message is written where the run's state is known
+        self.signum = signum
+
+
+def _last_checkpoint(callbacks):
+    """The newest whole checkpoint the `TrainingCheckpoint`s among `callbacks` keep (sizes checked), or None."""
+    from zoo import callbacks as zoo_callbacks
+    from zoo import checkpoint
+
+    for callback in callbacks:
+        if isinstance(callback, zoo_callbacks.TrainingCheckpoint) and callback.directory:
+            folder = checkpoint.locate(callback.directory, checksums=False)[0]
+            if folder is not None:
+                return folder
+    return None
+
+
+def _stop_message(signum, here, at_once, where, callbacks):
+    how = "at once by a second " if at_once else "by "
+    sent = "" if here else " (sent to another worker)"
+    folder = _last_checkpoint(callbacks)
+    if folder is None:
+        kept = "no checkpoint was saved (zoo.callbacks.TrainingCheckpoint keeps one to resume from)"
+    else:
+        kept = f"the last checkpoint {folder} is intact; run the same command to resume"
+    return f"zoo: training stopped {how}{STOP_SIGNALS[signum]}{sent} {where}; {kept}"
 
 
 def _check_workers_agree(strategy, model, start_epoch):
@@ -453,6 +753,13 @@ def distributed_fit(
     worker the same number of full global batches (`drop_remainder=True`
     and a known cardinality, or `steps_per_epoch`).
 
+    SIGTERM or SIGINT (Ctrl-C) during the loop stops every worker after the
+    same batch: the callbacks end the epoch as for any early stop (a
+    `TrainingCheckpoint` saves the state after that batch), then
+    `StoppedBySignal` is raised, naming the last checkpoint; uncaught, it
+    exits with status 143 or 130. A second signal stops at once, leaving the
+    last complete checkpoint as it was (checkpoints are written atomically).
+
     Args:
         model: keras.Model, compiled inside `strategy.scope()` (its
             optimizers are built here, inside the scope).
@@ -475,6 +782,9 @@ def distributed_fit(
 
     Returns:
         The `keras.callbacks.History` of the run.
+
+    Raises:
+        StoppedBySignal: SIGTERM or SIGINT during training (see above).
 
     Example:
     ```python
@@ -509,7 +819,9 @@ def distributed_fit(
     resolver = getattr(strategy, "cluster_resolver", None)
     task_name = f"{resolver.task_type}{resolver.task_id}" if resolver is not None else "worker"
     files = _WorkerFiles(callbacks, chief, task_name)
-    agree = _make_agreement(strategy) if multi_worker else bool
+    agree = _make_agreement(strategy) if multi_worker else _alone
+    signals = _SignalStop()
+    stopped_by, where = None, "before the first batch"
 
     _build_optimizers(model, strategy)
     previous_train_function = model.train_function
@@ -526,52 +838,73 @@ def distributed_fit(
         model=model,
     )
     try:
-        files.redirect(before_begin=True)
-        model.stop_training = False
-        callback_list.on_train_begin()
-        files.redirect(before_begin=False)
-        start = getattr(model, "_initial_epoch", None) or initial_epoch
-        if multi_worker:
-            _check_workers_agree(strategy, model, start)
-        iterator, seen = None, 0
-        training_logs = None
-        for epoch in range(start, epochs):
-            model.reset_metrics()
-            callback_list.on_epoch_begin(epoch)
-            if iterator is None or steps_per_epoch is None:
-                iterator, seen = iter(distributed), 0
-            logs, step = {}, 0
-            while steps is None or step < steps:
-                callback_list.on_train_batch_begin(step)
-                try:
-                    logs = model.train_function(iterator)
-                except StopIteration:
-                    if steps is not None:
-                        warnings.warn(
-                            f"the dataset ran out of data after {seen} global batches in epoch {epoch + 1}; "
-                            "give a repeated dataset or fewer steps_per_epoch"
-                        )
-                    iterator = None
-                    break
-                end = step + per_call - 1
-                step, seen = step + per_call, seen + per_call
-                callback_list.on_train_batch_end(end, logs)
-                if agree(model.stop_training):
-                    model.stop_training = True
-                    break
-            if num_batches is not None and seen >= num_batches:
-                iterator = None
-            epoch_logs = _epoch_logs(model, logs)
-            callback_list.on_epoch_end(epoch, epoch_logs)
-            training_logs = epoch_logs
-            if agree(model.stop_training):
-                model.stop_training = True
-                break
-        _finalize_optimizers(model)
-        callback_list.on_train_end(logs=training_logs)
-    finally:
-        model.train_function = previous_train_function
-        files.restore()
+        try:
+            with _StopSignals(signals):
+                files.redirect(before_begin=True)
+                model.stop_training = False
+                callback_list.on_train_begin()
+                files.redirect(before_begin=False)
+                start = getattr(model, "_initial_epoch", None) or initial_epoch
+                if multi_worker:
+                    _check_workers_agree(strategy, model, start)
+                iterator, seen = None, 0
+                training_logs = None
+                for epoch in range(start, epochs):
+                    model.reset_metrics()
+                    callback_list.on_epoch_begin(epoch)
+                    where = f"at the start of epoch {epoch + 1} of {epochs}"
+                    if iterator is None or steps_per_epoch is None:
+                        iterator, seen = iter(distributed), 0
+                    logs, step = {}, 0
+                    while steps is None or step < steps:
+                        callback_list.on_train_batch_begin(step)
+                        try:
+                            logs = model.train_function(iterator)
+                        except StopIteration:
+                            if steps is not None:
+                                warnings.warn(
+                                    f"the dataset ran out of data after {seen} global batches in epoch "
+                                    f"{epoch + 1}; give a repeated dataset or fewer steps_per_epoch"
+                                )
+                            iterator = None
+                            break
+                        end = step + per_call - 1
+                        step, seen = step + per_call, seen + per_call
+                        where = (f"in epoch {epoch + 1} of {epochs} after batch {step}"
+                                 f"{f' of {steps}' if steps else ''}")
+                        callback_list.on_train_batch_end(end, logs)
+                        stop, stopped_by = agree(model.stop_training, signals.signum)
+                        if stop:
+                            if stopped_by is not None:
+                                who = " all workers" if multi_worker else ""
+                                print(f"zoo: {STOP_SIGNALS[stopped_by]}: stopping{who} after this batch (the "
+                                      "checkpoint is saved first; a second signal stops at once)",
+                                      file=sys.stderr, flush=True)
+                            model.stop_training = True
+                            break
+                    if num_batches is not None and seen >= num_batches:
+                        iterator = None
+                    epoch_logs = _epoch_logs(model, logs)
+                    callback_list.on_epoch_end(epoch, epoch_logs)
+                    where = f"after epoch {epoch + 1} of {epochs}" if stopped_by is None or step == steps else where
+                    training_logs = epoch_logs
+                    stop, stopped_by = agree(model.stop_training, signals.signum)
+                    if stop:
+                        model.stop_training = True
+                        break
+                _finalize_optimizers(model)
+                callback_list.on_train_end(logs=training_logs)
+        finally:
+            model.train_function = previous_train_function
+            files.restore()
+    except StoppedBySignal as second:
+        message = _stop_message(second.signum, True, True, where, callbacks)
+        print(message, file=sys.stderr, flush=True)
+        raise StoppedBySignal(second.signum, message) from None
+    if stopped_by is not None:
+        message = _stop_message(stopped_by, signals.signum is not None, False, where, callbacks)
+        print(message, file=sys.stderr, flush=True)
+        raise StoppedBySignal(stopped_by, message)
     return model.history
 
 
