@@ -6,7 +6,8 @@ written, in seconds, with `ZOO_SMOKE=1` set. zoo reads it in the few places that
 something runs, so the examples themselves stay what a user pastes:
 
 - `fit` of every zoo model and `zoo.training.train` (so `zoo train --epochs`): at most
-  :data:`EPOCHS` epoch(s) of :data:`STEPS` steps;
+  :data:`EPOCHS` epoch(s) of :data:`STEPS` steps; `zoo.metrics.train_domain_classifier` (so
+  `zoo classifier`): at most :data:`EPOCHS` epoch(s);
 - `zoo.projection.project`: at most :data:`STEPS` optimisation steps;
 - sample counts of metrics and estimators (`zoo.metrics.perceptual_path_length`,
   `VAE.log_likelihood`'s importance samples, `zoo evaluate --num-samples`): at most

@@ -5,6 +5,8 @@ import os
 import keras
 import numpy as np
 
+from zoo import smoke
+
 
 def train_domain_classifier(
     images,
@@ -87,6 +89,7 @@ def train_domain_classifier(
             raise ValueError(f"{name} must be an int >= {low}; got {value!r}")
     if save_path is not None and not os.fspath(save_path).endswith(".keras"):
         raise ValueError(f"save_path must end in .keras; got {save_path!r}")
+    epochs = smoke.epochs(epochs)  # ZOO_SMOKE (the docs' examples in CI)
     if seed is not None:
         keras.utils.set_random_seed(seed)
 
