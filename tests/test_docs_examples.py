@@ -91,6 +91,25 @@ def test_every_block_names_its_language_and_every_skip_a_reason():
             assert block.language != "text", f"{block.name}: a text block never runs; drop its marker"
 
 
+def table_starts(path):
+    """Line numbers of the first rows of the Markdown tables outside code blocks, with their separators."""
+    lines, starts, inside = path.read_text().splitlines(), [], False
+    for index, line in enumerate(lines):
+        inside = inside != line.startswith("```")
+        previous = lines[index - 1].lstrip() if index else ""
+        if not inside and line.lstrip().startswith("|") and not previous.startswith("|"):
+            separator = lines[index + 1] if index + 1 < len(lines) else ""
+            starts.append((index + 1, bool(re.match(r"^\s*\|?\s*:?-{3,}", separator))))
+    return starts
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda path: str(path.relative_to(ROOT)))
+def test_every_table_renders(path):
+    """A table is header, separator, rows with no blank line: a blank line makes the rest raw pipe text."""
+    for line, separated in table_starts(path):
+        assert separated, f"{path.relative_to(ROOT)}:{line}: table rows without a header and |---| line above them"
+
+
 def test_the_parser_reads_markers_and_languages(tmp_path):
     page = tmp_path / "page.md"
     page.write_text(textwrap.dedent("""\
