@@ -469,3 +469,17 @@ def test_train_on_missing_or_unknown_data_names_mnist_idx(capsys, tmp_path):
     with pytest.raises(SystemExit):
         cli.main(["train", "gan", "--help"])
     assert "mnist_idx:DIR" in capsys.readouterr().out
+
+
+def test_ctrl_c_stops_with_a_message_and_status_130(monkeypatch, tmp_path, capsys):
+    from zoo import training
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "train_phases", interrupted)
+    status = cli.main(["train", "dcgan", "--dataset", "digits", "--epochs", "1", "--base-filters", "8",
+                       "--run-dir", str(tmp_path / "run"), "--limit", "256"])
+    assert status == 130
+    err = capsys.readouterr().err
+    assert "stopped by Ctrl-C" in err and "resume" in err and "Traceback" not in err

@@ -926,6 +926,11 @@ def main(argv=None):
             DownloadError) as error:
         print(f"zoo {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: no traceback; what was written is whole (written atomically)
+        resume = " (run the same command to resume from the last snapshot)" if args.command == "train" else ""
+        print(f"zoo {args.command}: stopped by Ctrl-C; checkpoints and exports already written are intact{resume}",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
