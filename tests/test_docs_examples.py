@@ -8,7 +8,8 @@ are not code. An HTML comment on the line before a block changes how it runs:
 - ``<!-- example: tfds -->``: under ``tfds.testing.mock_data`` (random examples shaped as the
   tfds dataset's), for examples whose data needs a download;
 - ``<!-- example: mnist-idx -->``: with ``mnist/`` holding the MNIST test split's IDX files, as
-  the block's text asks of a reader (linked from ``../shared/data/mnist``; skipped without it);
+  the block's text asks of a reader (linked from ``../shared/data/mnist`` or ``$ZOO_SHARED_DATA/mnist``;
+  skipped without it);
 - ``<!-- example: skip REASON -->``: not run; REASON says why (a server, a download that
   ``mock_data`` cannot stand in for, the test suite itself), and the test checks one is given.
 
@@ -36,7 +37,6 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 LANGUAGES = {"python", "bash", "text"}
 MARKER = re.compile(r"^<!--\s*example:\s*(?P<kind>skip|tfds|mnist-idx)\b\s*(?P<reason>.*?)\s*-->$")
-SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"  # the real MNIST test split's IDX files, where present
 FENCE = re.compile(r"^```(?P<language>\S*)\s*$")
 # Shell commands that need no server and run here; anything else fails the test until marked.
 COMMANDS = {"zoo", "python", "python3", "saved_model_cli"}
@@ -168,16 +168,14 @@ def mock_tfds(block):
 
 
 @pytest.mark.parametrize("block", RUNNABLE, ids=lambda block: block.name)
-def test_example_runs_as_written(block, scratch):
+def test_example_runs_as_written(block, scratch, request):
     if block.kind == "skip":
         if block.language == "python":
             compile(block.code, block.name, "exec")  # one that cannot run must still parse
         pytest.skip(f"{block.name}: {block.reason}")
     copy_shipped_exports(scratch / "saved_models")  # run, as the README says, where a clone's exports are
-    if block.kind == "mnist-idx":
-        if not SHARED_MNIST.is_dir():
-            pytest.skip(f"{block.name} needs MNIST's IDX files, and {SHARED_MNIST} is absent")
-        (scratch / "mnist").symlink_to(SHARED_MNIST)
+    if block.kind == "mnist-idx":  # the real MNIST test split (conftest's shared_mnist skips without it)
+        (scratch / "mnist").symlink_to(request.getfixturevalue("shared_mnist"))
     with mock_tfds(block):
         if block.language == "python":
             run_python(block)
