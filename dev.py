@@ -13,6 +13,7 @@ setup.cfg or pyproject.toml change. Extra arguments after `test` go to pytest.
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -23,6 +24,9 @@ VENV = os.path.join(ROOT, ".venv")
 BIN = os.path.join(VENV, "Scripts" if os.name == "nt" else "bin")
 PYTHON = os.path.join(BIN, "python")
 STAMP = os.path.join(VENV, ".zoo-installed")
+# What `pip install -e .[test]` puts in .venv (measured on Linux x86_64 at 8.4 GB, of which
+# PyTorch's CUDA libraries are 4 GB), with room for pip's own temporary files.
+INSTALL_GB = 9
 
 DEMO = {
     "model": "dcgan",
@@ -57,10 +61,26 @@ def ensure_installed():
     fingerprint = install_fingerprint()
     if os.path.exists(STAMP) and open(STAMP).read() == fingerprint:
         return
-    run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    run([PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[test]"])
+    try:
+        run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+        run([PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[test]"])
+    except subprocess.CalledProcessError as error:
+        sys.exit(install_failure(error))
     with open(STAMP, "w") as f:
         f.write(fingerprint)
+
+
+def install_failure(error):
+    """The message for a failed install; names the disk when it is short of space."""
+    message = f"installing zoo into {VENV} failed (pip exited with {error.returncode}); pip's output is above"
+    free_gb = shutil.disk_usage(VENV).free / 1e9
+    if free_gb < INSTALL_GB:
+        message += (
+            f".\nThe disk that holds {VENV} has {free_gb:.1f} GB free, and the install with the test "
+            f"extras (TensorFlow, PyTorch with its CUDA libraries, JAX) takes about {INSTALL_GB} GB: "
+            "free some space (old clones and their .venv folders are the usual culprits) and run this again."
+        )
+    return message
 
 
 def env():
