@@ -44,13 +44,12 @@ def _dataset(name, batch_size, image_size, seed, limit, with_labels=False):
     import keras
 
     from zoo import data
-    from zoo.data.mnist_idx import is_idx_folder
-    from zoo.metrics.loading import MNIST_IDX_PREFIX
+    from zoo.data.mnist_idx import PREFIX, idx_folder
 
     options = {"batch_size": batch_size, "seed": seed, "limit": limit, "with_labels": with_labels}
     if image_size is not None:  # else each loader's own default size
         options["image_size"] = image_size
-    idx = name[len(MNIST_IDX_PREFIX) :] if name.startswith(MNIST_IDX_PREFIX) else name if is_idx_folder(name) else None
+    idx = idx_folder(name)
     if keras.backend.backend() != "tensorflow" and data.arrays.supports(idx or name):
         return data.in_memory(idx or name, **options)
     if idx is not None:
@@ -63,7 +62,7 @@ def _dataset(name, batch_size, image_size, seed, limit, with_labels=False):
         return data.image_folder(name, **options)
     raise ValueError(
         f"unknown dataset {name!r}; known: {', '.join(data.list_datasets())}, a folder of images, "
-        f"{MNIST_IDX_PREFIX}DIR or a folder of MNIST IDX files"
+        f"{PREFIX}DIR or a folder of MNIST IDX files"
     )
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from zoo.data.mnist_idx import IMAGES_FILE, LABELS_FILE, mnist_idx, read_idx
+from zoo.data.mnist_idx import IMAGES_FILE, LABELS_FILE, idx_folder, mnist_idx, read_idx
 
 
 def _idx_bytes(array, type_code=0x08):
@@ -30,6 +30,40 @@ def _fake_mnist(directory, n=10_000, size=2, compress=True):
     _write(directory / f"{IMAGES_FILE}{suffix}", _idx_bytes(images), compress)
     _write(directory / f"{LABELS_FILE}{suffix}", _idx_bytes(labels), compress)
     return images, labels
+
+
+# --- idx_folder: which data-source names mean a folder of IDX files ---------------------
+
+
+def test_idx_folder_reads_the_prefix_and_bare_folders_but_never_a_registered_name(tmp_path, monkeypatch):
+    for name in ("mnist", "my_digits", "empty"):
+        (tmp_path / name).mkdir()
+    _fake_mnist(tmp_path / "mnist", n=10)
+    _fake_mnist(tmp_path / "my_digits", n=10)
+    monkeypatch.chdir(tmp_path)
+    assert idx_folder("mnist_idx:mnist") == "mnist"
+    assert idx_folder("my_digits") == "my_digits"
+    assert idx_folder(tmp_path / "my_digits") == str(tmp_path / "my_digits")  # a Path too
+    assert idx_folder("./mnist") == "./mnist"
+    # "mnist" beside ./mnist/ still names the registered data set, as everywhere else.
+    assert idx_folder("mnist") is None
+    assert idx_folder("empty") is None and idx_folder("missing") is None and idx_folder(None) is None
+
+
+def test_a_registered_name_beats_a_folder_of_that_name_in_every_loader(tmp_path, monkeypatch):
+    from zoo import cli
+    from zoo.data import arrays
+    from zoo.metrics import loading
+
+    (tmp_path / "mnist").mkdir()
+    _fake_mnist(tmp_path / "mnist")
+    monkeypatch.chdir(tmp_path)
+    assert loading._idx_name("mnist") == "mnist" and loading._idx_name("./mnist") == "mnist_idx:./mnist"
+    assert arrays.supports("mnist_idx:mnist") and arrays.supports("mnist")
+    loaded = []
+    monkeypatch.setattr("zoo.data.load", lambda name, **options: loaded.append(name) or "registered")
+    assert cli._dataset("mnist", 8, None, 0, None) == "registered" and loaded == ["mnist"]
+    assert cli._dataset("./mnist", 8, None, 0, None).class_names == [str(d) for d in range(10)]
 
 
 # --- read_idx -------------------------------------------------------------------------

@@ -14,7 +14,6 @@ and ``mnist``, ``fashion_mnist`` and ``cifar10`` through `keras.datasets`
 (downloaded once by Keras; tfds is not needed).
 """
 
-import os
 
 import keras
 import numpy as np
@@ -127,8 +126,9 @@ def in_memory(
         source: ``"digits"`` or ``"lfw_faces"`` (embedded; ``image_size`` defaults to
             32 as in their tf.data loaders), ``"mnist"``, ``"fashion_mnist"`` or
             ``"cifar10"`` (through `keras.datasets`, which downloads once), or the path
-            of a folder holding MNIST's IDX test-set files (the 8,000 / 2,000 split, as
-            :func:`zoo.data.mnist_idx`).
+            of a folder holding MNIST's IDX test-set files, bare or as ``"mnist_idx:DIR"``
+            (the 8,000 / 2,000 split, as :func:`zoo.data.mnist_idx`; a registered name
+            always means its data set, whatever folder of that name is beside it).
         split: ``"train"`` or ``"test"`` (``"all"`` for an IDX folder). The embedded
             sets have one split, ``"train"``. Default ``"train"``.
         batch_size, image_size, shuffle, seed, with_labels, drop_remainder, limit:
@@ -171,15 +171,15 @@ def in_memory(
 
 def supports(source):
     """True if :func:`in_memory` can load ``source`` (a name or an IDX folder)."""
-    from zoo.data.mnist_idx import is_idx_folder
+    from zoo.data.mnist_idx import idx_folder
 
-    return source in IN_MEMORY_SOURCES or (isinstance(source, (str, os.PathLike)) and is_idx_folder(source))
+    return source in IN_MEMORY_SOURCES or idx_folder(source) is not None
 
 
 def _source(source, split):
     """``(images, labels or None, max_value, class_names)`` in storage dtype."""
     from zoo.data import embedded
-    from zoo.data.mnist_idx import is_idx_folder, mnist_idx_arrays
+    from zoo.data.mnist_idx import idx_folder, mnist_idx_arrays
 
     digit_names = [str(k) for k in range(10)]
     if source in _EMBEDDED:
@@ -200,8 +200,8 @@ def _source(source, split):
         images, labels = (x_train, y_train) if split == "train" else (x_test, y_test)
         images = images[..., np.newaxis] if images.ndim == 3 else images
         return images, np.asarray(labels).reshape(-1), 255.0, [str(k) for k in range(10)]
-    if isinstance(source, (str, os.PathLike)) and is_idx_folder(source):
-        images, labels = mnist_idx_arrays(source, split)
+    if idx_folder(source) is not None:
+        images, labels = mnist_idx_arrays(idx_folder(source), split)
         return images, labels, 255.0, digit_names
     raise ValueError(
         f"in_memory loads {', '.join(IN_MEMORY_SOURCES)} or an MNIST IDX folder; got {source!r} "

@@ -6,6 +6,7 @@ IDX (LeCun et al.) is a big-endian header ``0x00 0x00 <type code> <ndim>`` follo
 """
 
 import gzip
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -14,6 +15,8 @@ import numpy as np
 
 from zoo.data import options as loader_options
 
+# The data-source prefix that names a folder of IDX files: `mnist_idx:DIR`.
+PREFIX = "mnist_idx:"
 IMAGES_FILE = "t10k-images-idx3-ubyte"
 LABELS_FILE = "t10k-labels-idx1-ubyte"
 # Benchmark protocol on the 10,000-image MNIST test set: the first 8,000 images train,
@@ -199,6 +202,24 @@ def is_idx_folder(path):
     """True if ``path`` is a folder holding the MNIST test-set IDX images file."""
     path = Path(path)
     return path.is_dir() and any((path / name).is_file() for name in (f"{IMAGES_FILE}.gz", IMAGES_FILE))
+
+
+def idx_folder(source):
+    """The folder of MNIST IDX files that a data-source name means, or None.
+
+    ``mnist_idx:DIR`` means DIR. A bare path means itself when it holds the IDX images
+    file and is not a registered dataset's name: a registered name always means its
+    dataset, so ``mnist`` run beside a ``./mnist/`` folder of IDX files still means MNIST
+    from tfds (write ``mnist_idx:mnist`` or ``./mnist`` for the folder).
+    """
+    from zoo.data import DATASETS
+
+    if not isinstance(source, (str, os.PathLike)):
+        return None
+    source = os.fspath(source)
+    if source.startswith(PREFIX):
+        return source[len(PREFIX) :]
+    return None if source in DATASETS or not is_idx_folder(source) else source
 
 
 def _find(directory, name):

@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-MNIST_IDX_PREFIX = "mnist_idx:"
+from zoo.data.mnist_idx import PREFIX as MNIST_IDX_PREFIX
 
 
 class ExportedGenerator:
@@ -196,10 +196,11 @@ def has_splits(name):
 
 
 def _idx_name(name):
-    """A bare folder of MNIST IDX files as `mnist_idx:DIR`; any other name as it is."""
-    from zoo.data.mnist_idx import is_idx_folder
+    """A folder of MNIST IDX files (`zoo.data.mnist_idx.idx_folder`) as `mnist_idx:DIR`; any other name as it is."""
+    from zoo.data.mnist_idx import idx_folder
 
-    return MNIST_IDX_PREFIX + os.fspath(name) if is_idx_folder(name) else name
+    folder = idx_folder(name)
+    return name if folder is None else MNIST_IDX_PREFIX + folder
 
 
 def _with_split(loader, split):
