@@ -279,6 +279,24 @@ def test_a_second_signal_stops_at_once_and_keeps_the_last_checkpoint(tmp_path):
         f"{os.path.join(directory, checkpoint.snapshot_name(1))} is intact; run the same command to resume")
 
 
+def test_a_signal_as_training_ends_still_stops_the_program(tmp_path, capsys):
+    gan = mlp_gan()
+    directory = str(tmp_path / "checkpoint")
+
+    class SignalAtTrainEnd(keras.callbacks.Callback):
+        def on_train_end(self, logs=None):
+            os.kill(os.getpid(), signal.SIGTERM)  # after the last epoch's agreement
+
+    with pytest.raises(distributed.StoppedBySignal) as stopped:
+        distributed.distributed_fit(gan, mlp_data(), epochs=1, verbose=0,
+                                    callbacks=[zoo_callbacks.TrainingCheckpoint(directory), SignalAtTrainEnd()])
+    assert stopped.value.code == 143
+    folder = os.path.join(directory, checkpoint.snapshot_name(1))
+    assert str(stopped.value) == ("zoo: training stopped by SIGTERM after its last epoch, as training ended; the last "
+                                  f"checkpoint {folder} is intact; run the same command to resume")
+    assert str(stopped.value) in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_two_workers_started_apart_wait_then_stop_together_on_sigterm(tmp_path):
     """Worker 0 starts alone and says it waits for worker 1; once worker 1 is up

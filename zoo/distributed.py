@@ -757,8 +757,10 @@ def distributed_fit(
     same batch: the callbacks end the epoch as for any early stop (a
     `TrainingCheckpoint` saves the state after that batch), then
     `StoppedBySignal` is raised, naming the last checkpoint; uncaught, it
-    exits with status 143 or 130. A second signal stops at once, leaving the
-    last complete checkpoint as it was (checkpoints are written atomically).
+    exits with status 143 or 130; a signal after the last epoch's end still
+    raises it. A second signal stops this process at once, leaving the
+    last complete checkpoint as it was (checkpoints are written atomically);
+    the other workers then wait in their next collective step.
 
     Args:
         model: keras.Model, compiled inside `strategy.scope()` (its
@@ -877,8 +879,9 @@ def distributed_fit(
                         if stop:
                             if stopped_by is not None:
                                 who = " all workers" if multi_worker else ""
+                                others = ", and leaves the other workers waiting" if multi_worker else ""
                                 print(f"zoo: {STOP_SIGNALS[stopped_by]}: stopping{who} after this batch (the "
-                                      "checkpoint is saved first; a second signal stops at once)",
+                                      f"checkpoint is saved first; a second signal stops this process at once{others})",
                                       file=sys.stderr, flush=True)
                             model.stop_training = True
                             break
@@ -901,6 +904,11 @@ def distributed_fit(
         message = _stop_message(second.signum, True, True, where, callbacks)
         print(message, file=sys.stderr, flush=True)
         raise StoppedBySignal(second.signum, message) from None
+    if stopped_by is None and signals.signum is not None:
+        # It came after the last epoch's agreement, while the optimizers were finalised or
+        # the callbacks ended training: every epoch ran, but what comes after (an export,
+        # an evaluation) must not.
+        stopped_by, where = signals.signum, "after its last epoch, as training ended"
     if stopped_by is not None:
         message = _stop_message(stopped_by, signals.signum is not None, False, where, callbacks)
         print(message, file=sys.stderr, flush=True)
