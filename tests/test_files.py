@@ -82,6 +82,39 @@ def test_fetch_returns_what_loads_and_names_what_failed_to_download():
     assert isinstance(raised.value, RuntimeError) and str(raised.value.__cause__) == "URL fetch failure"
 
 
+def test_fetch_probes_the_host_before_a_keras_download_but_not_before_reading_its_cache(tmp_path, monkeypatch):
+    import keras
+
+    probed = []
+
+    def silent(urls):
+        probed.extend(urls)
+        return "silent.test could not be reached (no answer within 3 s)"
+
+    def download(url, *args, **kwargs):
+        raise AssertionError("no download may start when its host does not answer")
+
+    from keras.src.utils import file_utils
+
+    monkeypatch.setattr(files, "unreachable", silent)
+    monkeypatch.setattr(file_utils, "urlretrieve", download)
+    url = "https://silent.test/weights.bin"
+
+    def load():
+        return keras.utils.get_file("weights.bin", url, cache_dir=str(tmp_path))
+
+    with pytest.raises(files.DownloadError, match=r"^the weights could not be loaded \(silent.test could not be "
+                       r"reached \(no answer within 3 s\)\); it downloads from the internet once"):
+        files.fetch(load, "the weights", "use others")
+    assert probed == [url]
+    assert file_utils.urlretrieve is download  # put back
+    # Downloaded once, the file loads offline: no probe.
+    (tmp_path / "datasets" / "weights.bin").write_bytes(b"w")
+    probed.clear()
+    assert files.fetch(load, "the weights", "use others") == str(tmp_path / "datasets" / "weights.bin")
+    assert probed == []
+
+
 def test_unreachable_probes_each_host_or_its_proxy_once_and_quickly(monkeypatch):
     import errno
     import socket
@@ -107,7 +140,8 @@ def test_unreachable_probes_each_host_or_its_proxy_once_and_quickly(monkeypatch)
                  "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
     urls = ["https://up.test/a.gz", "https://up.test/b.gz", "http://down.test:8080/c.gz"]
-    assert files.unreachable(urls) == "down.test could not be reached ([Errno 101] Network is unreachable)"
+    unreachable = f"[Errno {errno.ENETUNREACH}] Network is unreachable"  # 101 on Linux, 51 on macOS
+    assert files.unreachable(urls) == f"down.test could not be reached ({unreachable})"
     assert sorted(target for target, _ in tried) == [("down.test", 8080), ("up.test", 443)]
     assert files.unreachable(urls[:2]) is None
     started = time.monotonic()
@@ -118,7 +152,7 @@ def test_unreachable_probes_each_host_or_its_proxy_once_and_quickly(monkeypatch)
     monkeypatch.setenv("https_proxy", "http://down.test:3128")
     monkeypatch.setenv("no_proxy", "up.test")
     assert files.unreachable(["https://storage.googleapis.com/x"]) == \
-        "the proxy down.test:3128 (for storage.googleapis.com) could not be reached ([Errno 101] Network is unreachable)"
+        f"the proxy down.test:3128 (for storage.googleapis.com) could not be reached ({unreachable})"
     tried.clear()
     assert files.unreachable(["https://up.test/a.gz"]) is None and tried[0][0] == ("up.test", 443)
 

@@ -192,10 +192,46 @@ def fetch(load, what, offline):
         offline: what to do without internet, a sentence that follows "Offline, ".
     """
     try:
-        return load()
+        with _probed_keras_downloads():
+            return load()
     except Exception as error:
         raise DownloadError(f"{what} could not be loaded ({error}); it downloads from the internet once. "
                             f"Offline, {offline}") from error
+
+
+class _Unreachable(OSError):
+    """A download's host did not answer the probe before the download began."""
+
+
+@contextlib.contextmanager
+def _probed_keras_downloads():
+    """In the block, a download by `keras.utils.get_file` first probes its host (`unreachable`).
+
+    Keras downloads with `urlretrieve`, which has no timeout: where a network drops packets
+    it waits for minutes. The probe runs only when a file is really downloaded (not when
+    Keras finds it in its cache), so data downloaded once still loads offline. Where a
+    Keras release keeps no `urlretrieve` in `keras.src.utils.file_utils`, nothing changes.
+    """
+    try:
+        from keras.src.utils import file_utils
+    except ImportError:
+        file_utils = None
+    download = getattr(file_utils, "urlretrieve", None)
+    if download is None:
+        yield
+        return
+
+    def probed(url, *args, **kwargs):
+        trouble = unreachable([url])
+        if trouble:
+            raise _Unreachable(trouble)
+        return download(url, *args, **kwargs)
+
+    file_utils.urlretrieve = probed
+    try:
+        yield
+    finally:
+        file_utils.urlretrieve = download
 
 
 # Seconds a reachability probe waits for each host (its name lookup included) before calling it unreachable.

@@ -123,8 +123,24 @@ def test_a_prepared_data_dir_loads_without_network(tmp_path, no_network):
     loaded = list(tfds_loaders._load("zoo_offline_tiny", "train", str(tmp_path), as_supervised=False))
     assert sorted(int(example["label"]) for example in loaded) == [0, 0, 0, 1, 1, 1]
     with pytest.raises(files.DownloadError, match=r"^mnist needs a download .* storage.googleapis.com could not be "
-                       r"reached \(\[Errno 101\] Network is unreachable \(cut by the test\)\)\. Pass data_dir"):
+                       rf"reached \(\[Errno {errno.ENETUNREACH}\] Network is unreachable \(cut by the test\)\)\. "
+                       "Pass data_dir"):
         tfds_loaders._load("mnist", "train", str(tmp_path), as_supervised=True)
+
+
+def test_downloads_left_by_an_interrupted_prepare_are_not_probed_again(tmp_path):
+    tfds = pytest.importorskip("tensorflow_datasets")
+    from tensorflow_datasets.core.download.resource import get_dl_fname
+
+    from zoo.data import tfds_loaders
+
+    builder = tfds.builder("mnist", data_dir=str(tmp_path))
+    urls = sorted(builder.url_infos)
+    assert sorted(tfds_loaders._urls_to_download(builder)) == urls and len(urls) == 4
+    (tmp_path / "downloads").mkdir()
+    for url in urls[:3]:
+        (tmp_path / "downloads" / get_dl_fname(url, builder.url_infos[url].checksum)).write_bytes(b"")
+    assert tfds_loaders._urls_to_download(builder) == urls[3:]  # only the one still missing
 
 
 def test_mock_data_needs_no_network(no_network):

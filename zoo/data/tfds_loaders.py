@@ -1,6 +1,7 @@
 """Loaders for TensorFlow Datasets catalogue entries (downloaded and prepared by tfds)."""
 
 import os
+from pathlib import Path
 
 import tensorflow as tf
 
@@ -284,21 +285,43 @@ def _load(name, split, data_dir, as_supervised):
     import tensorflow_datasets as tfds
 
     builder = tfds.builder(name, data_dir=data_dir)
-    # Under tfds.testing.mock_data the download is a stub that fetches nothing.
+    # Under tfds.testing.mock_data the download is a stub that fetches nothing (its module is
+    # tensorflow_datasets.testing.mocking as of tfds 4.9; tests/data/test_offline_downloads.py
+    # fails if that changes).
     stubbed = type(builder).download_and_prepare.__module__.startswith("tensorflow_datasets.testing")
     # What builder.is_prepared() checks, without its warning about a folder not there yet.
     prepared = (builder.data_path / "dataset_info.json").exists()
-    if not prepared and not stubbed:
-        urls = list(builder.url_infos or ()) or ["https://storage.googleapis.com"]
-        reason = files.unreachable(urls)
-        if reason:
-            raise files.DownloadError(_download_message(name, reason))
+    urls = [] if prepared or stubbed else _urls_to_download(builder)
+    reason = files.unreachable(urls) if urls else None
+    if reason:
+        raise files.DownloadError(_download_message(name, reason))
     try:
         builder.download_and_prepare()  # a no-op where prepared, the stub under mock_data
     except _download_failures() as error:
         raise files.DownloadError(_download_message(name, f"the download failed ({error})")) from error
     # Fixed file order so that `limit` means "the first N examples".
     return builder.as_dataset(split=split, as_supervised=as_supervised, shuffle_files=False)
+
+
+def _urls_to_download(builder):
+    """The URLs that preparing `builder` still downloads: those not in its downloads folder yet.
+
+    An interrupted prepare leaves the finished downloads in `<data_dir>/downloads`, under
+    the names tfds gives them; tfds prepares from those without the network. A builder
+    whose URLs tfds does not list gives its usual host.
+    """
+    url_infos = builder.url_infos
+    if not url_infos:
+        return ["https://storage.googleapis.com"]
+    root = getattr(builder, "_data_dir_root", None)  # where tfds puts downloads/ by default
+    try:
+        from tensorflow_datasets.core.download.resource import get_dl_fname
+    except ImportError:  # another tfds layout: probe every URL
+        root = None
+    if root is None:
+        return list(url_infos)
+    downloads = Path(os.fspath(root)) / "downloads"
+    return [url for url, info in url_infos.items() if not (downloads / get_dl_fname(url, info.checksum)).exists()]
 
 
 def _download_message(name, reason):
