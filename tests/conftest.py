@@ -100,6 +100,37 @@ def _shared_mnist_dir():
     return shared / "mnist"
 
 
+def _write_mnist_idx(folder, count=10_000):
+    """An MNIST IDX folder (uncompressed) of `count` patterned 28x28 digits with labels 0-9 in turn."""
+    import struct
+
+    import numpy as np
+
+    images = ((np.arange(count)[:, None, None] * 7 + np.arange(28)[:, None] * 3 + np.arange(28)) % 256).astype(np.uint8)
+    labels = (np.arange(count) % 10).astype(np.uint8)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, array in (("t10k-images-idx3-ubyte", images), ("t10k-labels-idx1-ubyte", labels)):
+        header = struct.pack(">BBBB", 0, 0, 8, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+        (folder / name).write_bytes(header + array.tobytes())
+    return folder
+
+
+@pytest.fixture
+def write_mnist_idx():
+    """`write(folder, count=10_000) -> folder`: writes MNIST-shaped IDX files that no one needs to download."""
+    return _write_mnist_idx
+
+
+@pytest.fixture
+def mnist_idx_or_stand_in(tmp_path_factory):
+    """The real MNIST test split's IDX folder where `shared_mnist` finds it; elsewhere (CI, a user's
+    clone) a folder of MNIST-shaped stand-ins from `write_mnist_idx`, so what reads IDX files still runs."""
+    directory = _shared_mnist_dir()
+    if (directory / "t10k-images-idx3-ubyte.gz").is_file():
+        return directory
+    return _write_mnist_idx(tmp_path_factory.mktemp("mnist_idx"))
+
+
 @pytest.fixture(scope="session")
 def shared_mnist():
     """The real MNIST test split as IDX files (../shared/data/mnist or

@@ -429,22 +429,7 @@ def test_train_scores_during_training_and_logs_scalars_to_tensorboard(capsys, tm
     assert code == 2 and "--metric scores sampled images; pix2pix serves images -> images" in err
 
 
-def write_mnist_idx(folder, count=10_000):
-    """An MNIST IDX folder (uncompressed) of `count` patterned 28x28 digits with labels 0-9 in turn."""
-    import struct
-
-    import numpy as np
-
-    images = ((np.arange(count)[:, None, None] * 7 + np.arange(28)[:, None] * 3 + np.arange(28)) % 256).astype(np.uint8)
-    labels = (np.arange(count) % 10).astype(np.uint8)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, array in (("t10k-images-idx3-ubyte", images), ("t10k-labels-idx1-ubyte", labels)):
-        header = struct.pack(">BBBB", 0, 0, 8, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-        (folder / name).write_bytes(header + array.tobytes())
-    return folder
-
-
-def test_train_takes_mnist_idx_files_as_the_other_commands_do(capsys, tmp_path):
+def test_train_takes_mnist_idx_files_as_the_other_commands_do(capsys, tmp_path, write_mnist_idx):
     idx = write_mnist_idx(tmp_path / "mnist")
     common = ["--batch-size", "8", "--steps-per-epoch", "2", "--limit", "64", "--image-size", "16", "--epochs", "1",
               "--quiet"]

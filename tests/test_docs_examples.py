@@ -9,7 +9,7 @@ are not code. An HTML comment on the line before a block changes how it runs:
   tfds dataset's), for examples whose data needs a download;
 - ``<!-- example: mnist-idx -->``: with ``mnist/`` holding the MNIST test split's IDX files, as
   the block's text asks of a reader (linked from ``../shared/data/mnist`` or ``$ZOO_SHARED_DATA/mnist``;
-  skipped without it);
+  where those are absent, 10,000 patterned 28x28 images with labels in the same format);
 - ``<!-- example: skip REASON -->``: not run; REASON says why (a server, a download that
   ``mock_data`` cannot stand in for, the test suite itself), and the test checks one is given.
 
@@ -89,6 +89,15 @@ def test_every_block_names_its_language_and_every_skip_a_reason():
             assert len(block.reason) > 10, f"{block.name}: say why the example is skipped"
         if block.kind != "run":
             assert block.language != "text", f"{block.name}: a text block never runs; drop its marker"
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda path: str(path.relative_to(ROOT)))
+def test_every_marker_is_one_the_test_knows(path):
+    """A mistyped marker (``mnist_idx``, ``skp``) would let its block run as a plain one, or not at all."""
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if re.match(r"^\s*<!--\s*example", line):
+            assert MARKER.match(line.strip()), (f"{path.relative_to(ROOT)}:{number}: {line.strip()!r} is not "
+                                                "<!-- example: skip REASON|tfds|mnist-idx -->")
 
 
 def table_starts(path):
@@ -174,8 +183,8 @@ def test_example_runs_as_written(block, scratch, request):
             compile(block.code, block.name, "exec")  # one that cannot run must still parse
         pytest.skip(f"{block.name}: {block.reason}")
     copy_shipped_exports(scratch / "saved_models")  # run, as the README says, where a clone's exports are
-    if block.kind == "mnist-idx":  # the real MNIST test split (conftest's shared_mnist skips without it)
-        (scratch / "mnist").symlink_to(request.getfixturevalue("shared_mnist"))
+    if block.kind == "mnist-idx":
+        (scratch / "mnist").symlink_to(request.getfixturevalue("mnist_idx_or_stand_in"))
     with mock_tfds(block):
         if block.language == "python":
             run_python(block)
