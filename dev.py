@@ -55,32 +55,48 @@ def install_fingerprint():
 def ensure_installed():
     if sys.version_info < (3, 10):
         sys.exit(f"zoo needs Python >= 3.10; this is {sys.version.split()[0]}")
-    if not os.path.exists(PYTHON):
-        print(f"creating virtualenv {VENV}", flush=True)
-        venv.create(VENV, with_pip=True)
     fingerprint = install_fingerprint()
-    if os.path.exists(STAMP) and open(STAMP).read() == fingerprint:
+    if os.path.exists(PYTHON) and os.path.exists(STAMP) and open(STAMP).read() == fingerprint:
         return
     try:
+        if not os.path.exists(PYTHON):
+            print(f"creating virtualenv {VENV}", flush=True)
+            venv.create(VENV, with_pip=True)
         run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
         run([PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[test]"])
-    except subprocess.CalledProcessError as error:
+    except (subprocess.CalledProcessError, OSError) as error:
         sys.exit(install_failure(error))
     with open(STAMP, "w") as f:
         f.write(fingerprint)
 
 
 def install_failure(error):
-    """The message for a failed install; names the disk when it is short of space."""
-    message = f"installing zoo into {VENV} failed (pip exited with {error.returncode}); pip's output is above"
-    free_gb = shutil.disk_usage(VENV).free / 1e9
-    if free_gb < INSTALL_GB:
+    """The message for a failed install; names the disk when it is short of space for what is still to come."""
+    if isinstance(error, subprocess.CalledProcessError):
+        message = f"installing zoo into {VENV} failed (pip exited with {error.returncode}); pip's output is above"
+    else:
+        message = f"creating the virtualenv {VENV} failed ({error})"
+    free_gb = shutil.disk_usage(VENV if os.path.isdir(VENV) else ROOT).free / 1e9
+    still_needed_gb = INSTALL_GB - folder_size(VENV) / 1e9  # a reinstall finds most of it there already
+    if free_gb < still_needed_gb:
         message += (
             f".\nThe disk that holds {VENV} has {free_gb:.1f} GB free, and the install with the test "
-            f"extras (TensorFlow, PyTorch with its CUDA libraries, JAX) takes about {INSTALL_GB} GB: "
+            f"extras (TensorFlow, PyTorch with its CUDA libraries, JAX) takes about {INSTALL_GB} GB in all: "
             "free some space (old clones and their .venv folders are the usual culprits) and run this again."
         )
     return message
+
+
+def folder_size(path):
+    """Bytes in the files under `path` (links not followed)."""
+    total = 0
+    for folder, _, names in os.walk(path):
+        for name in names:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:
+                pass
+    return total
 
 
 def env():

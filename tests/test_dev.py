@@ -49,3 +49,27 @@ def test_failed_install_with_room_does_not_blame_the_disk(dev, monkeypatch, tmp_
     message = failing_install(dev, monkeypatch, 50e9, tmp_path)
     assert "pip exited with 1" in message
     assert "GB free" not in message
+
+
+def test_a_reinstall_with_most_of_it_in_place_does_not_blame_the_disk(dev, monkeypatch, tmp_path):
+    monkeypatch.setattr(dev, "folder_size", lambda path: 8.4e9)  # .venv as a full install leaves it
+    message = failing_install(dev, monkeypatch, 2e9, tmp_path)
+    assert "pip exited with 1" in message and "GB free" not in message
+
+
+def test_a_venv_that_cannot_be_created_is_one_message(dev, monkeypatch, tmp_path):
+    import errno
+
+    monkeypatch.setattr(dev, "VENV", str(tmp_path / "venv"))
+    monkeypatch.setattr(dev, "PYTHON", str(tmp_path / "venv" / "bin" / "python"))
+
+    def full(path, with_pip):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(dev.venv, "create", full)
+    monkeypatch.setattr(dev.shutil, "disk_usage", lambda path: Usage(100e9, 100e9, 0.0))
+    with pytest.raises(SystemExit) as exit_info:
+        dev.ensure_installed()
+    message = str(exit_info.value.code)
+    assert message.startswith(f"creating the virtualenv {tmp_path / 'venv'} failed ([Errno {errno.ENOSPC}] No space")
+    assert "0.0 GB free" in message
