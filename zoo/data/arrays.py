@@ -14,7 +14,6 @@ and ``mnist``, ``fashion_mnist`` and ``cifar10`` through `keras.datasets`
 (downloaded once by Keras; tfds is not needed).
 """
 
-
 import keras
 import numpy as np
 
@@ -200,8 +199,9 @@ def _source(source, split):
         images, labels = (x_train, y_train) if split == "train" else (x_test, y_test)
         images = images[..., np.newaxis] if images.ndim == 3 else images
         return images, np.asarray(labels).reshape(-1), 255.0, [str(k) for k in range(10)]
-    if idx_folder(source) is not None:
-        images, labels = mnist_idx_arrays(idx_folder(source), split)
+    folder = idx_folder(source)
+    if folder is not None:
+        images, labels = mnist_idx_arrays(folder, split)
         return images, labels, 255.0, digit_names
     raise ValueError(
         f"in_memory loads {', '.join(IN_MEMORY_SOURCES)} or an MNIST IDX folder; got {source!r} "
